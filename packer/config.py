@@ -1,0 +1,257 @@
+"""Options, targets and their layered merge: defaults < config file < explicit arguments.
+
+The library does the merge, so an agent calling `packer.pack` gets exactly what the
+CLI gets. Config lives in `[tool.packer]` of the root's `pyproject.toml` or in
+`.packer.toml` (the latter wins); unknown keys are errors naming the file and key.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from packer.errors import ConfigError
+from packer.records import KEEP_KINDS
+from packer.tokens import ENCODINGS
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+FORMATS = ("xml", "markdown", "json", "plain")
+
+
+@dataclass(frozen=True)
+class Target:
+    """A model window and how much of it a pack may use."""
+
+    name: str
+    window: int
+    headroom: int = 0  # kept free for the agent's tool calls and answers
+    reserve: int = 0  # kept free for instructions and the answer
+    encoding: str = "o200k_base"
+    model: str = "gpt-5.5"
+
+    @property
+    def budget(self) -> int:
+        return self.window - self.headroom - self.reserve
+
+
+TARGETS: dict[str, Target] = {
+    # Codex works in a 400K window; half stays free for tool calls and answers.
+    "codex": Target("codex", window=400_000, headroom=200_000),
+    # The raw API window, less a reserve for the instructions and the answer.
+    "api": Target("api", window=1_000_000, reserve=32_000),
+}
+
+
+@dataclass(frozen=True)
+class PackConfig:
+    """Every option of a pack, resolved. Stages receive the parts they need."""
+
+    target: Target
+    budget: int | None  # None: no budget (pack everything)
+    encoding: str = "o200k_base"
+    format: str = "xml"
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    use_gitignore: bool = True
+    max_file_size: int | None = 1_000_000
+    keep: frozenset[str] = frozenset()
+    skeleton: bool = False
+    config_files: tuple[str, ...] = field(default=())
+
+
+_SUFFIX = {"": 1, "k": 1_000, "m": 1_000_000}
+_SIZE_SUFFIX = {"": 1, "b": 1, "k": 1_000, "kb": 1_000, "m": 1_000_000, "mb": 1_000_000,
+                "kib": 1024, "mib": 1024 * 1024, "g": 10**9, "gb": 10**9}
+
+
+def parse_budget(value: object) -> int | None:
+    """`200k`, `1m`, `1.5m`, `350000`, `350_000` -> tokens; `none` -> no budget."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ConfigError(f"invalid budget {value!r}: use a token count like 200k, 1m or 350000")
+    if isinstance(value, int):
+        n = value
+    else:
+        text = str(value).strip().lower().replace("_", "").replace(",", "")
+        if text in ("none", "unlimited"):
+            return None
+        m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([km]?)", text)
+        if not m:
+            raise ConfigError(
+                f"invalid budget {value!r}: use a token count like 200k, 1m or 350000, or none"
+            )
+        n = int(float(m.group(1)) * _SUFFIX[m.group(2)])
+    if n <= 0:
+        raise ConfigError(f"invalid budget {value!r}: it must be positive (or none)")
+    return n
+
+
+def parse_size(value: object) -> int | None:
+    """`1mb`, `500k`, `2MiB`, `1048576` -> bytes; `none`/`0` -> no limit."""
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value or None
+    text = str(value).strip().lower().replace("_", "")
+    if text in ("none", "0", "unlimited"):
+        return None
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([a-z]*)", text)
+    if not m or m.group(2) not in _SIZE_SUFFIX:
+        raise ConfigError(f"invalid size {value!r}: use bytes or a size like 500k, 1mb, 2mib")
+    return int(float(m.group(1)) * _SIZE_SUFFIX[m.group(2)])
+
+
+# Config-file keys and the type each must have.
+_KEYS: dict[str, tuple[type, ...]] = {
+    "budget": (int, str),
+    "target": (str,),
+    "reserve": (int,),
+    "encoding": (str,),
+    "format": (str,),
+    "include": (list,),
+    "exclude": (list,),
+    "gitignore": (bool,),
+    "max_file_size": (int, str),
+    "keep": (list,),
+    "skeleton": (bool,),
+    "targets": (dict,),
+}
+_TARGET_KEYS = {"window": int, "headroom": int, "reserve": int, "encoding": str, "model": str}
+
+
+def load_config_files(root: Path, config_file: Path | None = None) -> tuple[dict[str, Any], list[str]]:
+    """The merged `[tool.packer]` / `.packer.toml` settings found for `root`."""
+    sources: list[tuple[Path, bool]] = []
+    if config_file is not None:
+        if not config_file.is_file():
+            raise ConfigError(f"config file {config_file} does not exist; check --config")
+        sources.append((config_file, config_file.name == "pyproject.toml"))
+    else:
+        sources += [(root / "pyproject.toml", True), (root / ".packer.toml", False)]
+    merged: dict[str, Any] = {}
+    used: list[str] = []
+    for path, is_pyproject in sources:
+        if not path.is_file():
+            continue
+        try:
+            with path.open("rb") as f:
+                data = tomllib.load(f)
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read config {path}: {exc}; fix the TOML syntax") from exc
+        section = data.get("tool", {}).get("packer") if is_pyproject else data
+        if section is None:
+            continue
+        if not isinstance(section, dict):
+            raise ConfigError(f"{path}: [tool.packer] must be a table")
+        _check_keys(section, path)
+        merged.update(section)
+        used.append(str(path))
+    return merged, used
+
+
+def _check_keys(section: Mapping[str, Any], path: Path) -> None:
+    where = f"{path}" + (" [tool.packer]" if path.name == "pyproject.toml" else "")
+    for key, value in section.items():
+        kinds = _KEYS.get(key)
+        if kinds is None:
+            raise ConfigError(
+                f"{where}: unknown key {key!r}; known keys: {', '.join(sorted(_KEYS))}"
+            )
+        if not isinstance(value, kinds) or isinstance(value, bool) and bool not in kinds:
+            names = " or ".join(k.__name__ for k in kinds)
+            raise ConfigError(f"{where}: key {key!r} must be {names}, not {value!r}")
+    for name, spec in section.get("targets", {}).items():
+        if not isinstance(spec, dict):
+            raise ConfigError(f"{where}: targets.{name} must be a table")
+        for key, value in spec.items():
+            kind = _TARGET_KEYS.get(key)
+            if kind is None:
+                raise ConfigError(
+                    f"{where}: unknown key targets.{name}.{key}; "
+                    f"known keys: {', '.join(_TARGET_KEYS)}"
+                )
+            if not isinstance(value, kind) or isinstance(value, bool):
+                raise ConfigError(
+                    f"{where}: targets.{name}.{key} must be {kind.__name__}, not {value!r}"
+                )
+
+
+def resolve(
+    root: Path,
+    *,
+    explicit: Mapping[str, Any],
+    config_file: Path | None = None,
+) -> PackConfig:
+    """Merge defaults < config files < explicit (only the keys the caller gave)."""
+    file_values, used = load_config_files(root, config_file)
+    values: dict[str, Any] = {**file_values, **{k: v for k, v in explicit.items() if v is not None}}
+
+    targets = dict(TARGETS)
+    for name, spec in file_values.get("targets", {}).items():
+        base = targets.get(name, Target(name, window=0))
+        targets[name] = replace(base, name=name, **spec)
+        if targets[name].window <= 0:
+            raise ConfigError(f"targets.{name}: set a positive window in {', '.join(used)}")
+
+    tname = values.get("target", "codex")
+    if tname not in targets:
+        raise ConfigError(f"unknown target {tname!r}; use one of: {', '.join(sorted(targets))}")
+    target = targets[tname]
+    if "reserve" in values:
+        if values["reserve"] < 0:
+            raise ConfigError(f"invalid reserve {values['reserve']!r}: it must be 0 or more")
+        target = replace(target, reserve=int(values["reserve"]))
+
+    encoding = values.get("encoding", target.encoding)
+    if encoding not in ENCODINGS:
+        raise ConfigError(f"unknown encoding {encoding!r}; use one of: {', '.join(ENCODINGS)}")
+
+    if "budget" in values:
+        budget = parse_budget(values["budget"])
+    else:
+        budget = target.budget
+        if budget <= 0:
+            raise ConfigError(
+                f"target {target.name!r} leaves no budget (window {target.window:,} minus "
+                f"headroom and reserve); lower --reserve or pass --budget"
+            )
+
+    fmt = values.get("format", "xml")
+    if fmt not in FORMATS:
+        raise ConfigError(f"unknown format {fmt!r}; use one of: {', '.join(FORMATS)}")
+    keep = frozenset(_str_list(values.get("keep", ()), "keep"))
+    bad = keep - set(KEEP_KINDS)
+    if bad:
+        raise ConfigError(
+            f"unknown keep kind {sorted(bad)[0]!r}; use any of: {', '.join(KEEP_KINDS)}"
+        )
+    return PackConfig(
+        target=target,
+        budget=budget,
+        encoding=encoding,
+        format=fmt,
+        include=tuple(_str_list(values.get("include", ()), "include")),
+        exclude=tuple(_str_list(values.get("exclude", ()), "exclude")),
+        use_gitignore=bool(values.get("gitignore", True)),
+        max_file_size=parse_size(values.get("max_file_size", 1_000_000)),
+        keep=keep,
+        skeleton=bool(values.get("skeleton", False)),
+        config_files=tuple(used),
+    )
+
+
+def _str_list(value: object, key: str) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, Sequence) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{key} must be a list of strings, not {value!r}")
+    return list(value)

@@ -1,0 +1,124 @@
+"""Typed records passed between pipeline stages.
+
+Every stage is a function of these records, never of CLI options, so a test can
+build the input of any stage by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Mode = Literal["full", "skeleton", "listed"]
+
+# Kinds of content skipped by default; each can be kept with `keep=`.
+KEEP_KINDS = ("binary", "undecodable", "generated", "vendored", "lockfile", "minified")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A regular file the walker found and the ignore rules let through."""
+
+    path: str  # relative to the root, "/" separators
+    abspath: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Skip:
+    """A file (or a pruned directory, path ending in "/") left out, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class WalkResult:
+    files: tuple[Candidate, ...]  # sorted by path
+    skipped: tuple[Skip, ...]
+    warnings: tuple[str, ...] = ()
+    git_root: str | None = None  # the enclosing git work tree, if the walk used git
+
+
+@dataclass(frozen=True)
+class SourceText:
+    """A decoded text file. Transient: held only while one file is processed."""
+
+    path: str
+    abspath: str
+    text: str
+    size: int
+    digest: str  # xxh3_64 hex of the raw bytes, to detect changes before writing
+    encoding: str  # "utf-8", "utf-8-sig", "utf-16", ...
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """What the pipeline keeps of each packable file: no content, only measures."""
+
+    path: str
+    abspath: str
+    size: int
+    digest: str
+    encoding: str
+    language: str | None
+    tokens: int  # exact cost of the file's full block in the chosen format
+    lines: int
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The fitter's verdict for one file."""
+
+    path: str
+    mode: Mode
+    tokens: int  # the file's cost in the pack (its block, or its tree line, or 0)
+    score: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class PackStats:
+    files_seen: int
+    files_packed: int
+    files_listed: int
+    files_skipped: int
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PackResult:
+    """What `packer.pack` returns: the manifest as data plus timings."""
+
+    root: str
+    encoding: str
+    target: str
+    budget: int | None
+    total_tokens: int
+    files: tuple[Decision, ...]
+    skipped: tuple[Skip, ...]
+    warnings: tuple[str, ...]
+    stats: PackStats
+    output_path: str | None = None
+
+    def manifest(self) -> dict[str, object]:
+        """The manifest in its documented JSON shape (version 1)."""
+        return {
+            "version": 1,
+            "root": self.root,
+            "encoding": self.encoding,
+            "target": self.target,
+            "budget": self.budget,
+            "total_tokens": self.total_tokens,
+            "files": [
+                {
+                    "path": d.path,
+                    "mode": d.mode,
+                    "tokens": d.tokens,
+                    "score": d.score,
+                    "reason": d.reason,
+                }
+                for d in self.files
+            ],
+            "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
+        }

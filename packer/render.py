@@ -1,0 +1,285 @@
+"""Output formats: XML (default), Markdown, JSON and plain text.
+
+An output is a sequence of *blocks* (header, tree lines, file blocks, closers). Every
+block ends with "\\n"; it does not start with "\\r", "\\n" or "/", and its first line
+holds a non-space character. With that shape no piece of tiktoken's pre-tokenizer
+(o200k_base or cl100k_base) can span two blocks: the only pieces that can hold a
+newline are whitespace runs ending in a newline and punctuation runs followed by
+[\\r\\n/]*, and neither can reach past a block's final "\\n" into such a start. So the
+token count of the whole output is exactly the sum of its blocks' counts: the fitter
+budgets block by block and the total stays exact. `check_block` enforces the shape;
+tests check the sum on generated content in every format.
+
+Content can never break the structure: XML wraps it in CDATA (splitting any "]]>"),
+Markdown and plain text use fences longer than any run the content holds, and JSON
+escapes strings.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Protocol
+from xml.sax.saxutils import escape as _xml_escape
+from xml.sax.saxutils import quoteattr
+
+from packer.records import Mode
+
+SEPARATOR_NONE = ""
+
+
+def check_block(block: str) -> str:
+    """Assert the additivity shape (cheap; catches a renderer bug at its source)."""
+    if not block:
+        return block
+    first = block[: block.find("\n")]
+    if block[-1] != "\n" or block[0] in "\r/" or not first.strip():
+        raise AssertionError(f"block breaks the additivity shape: {block[:40]!r}…{block[-10:]!r}")
+    return block
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+
+
+def display_path(path: str) -> str:
+    """A one-line, valid-UTF-8 rendering of a path (escapes newlines, controls, bad bytes)."""
+    if not _CONTROL.search(path):
+        return path
+    raw = path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), raw)
+
+
+def _with_newline(text: str) -> str:
+    return text if text.endswith("\n") else text + "\n"
+
+
+@dataclass(frozen=True)
+class Header:
+    """What the header says. Numbers are final when rendered for writing."""
+
+    root_name: str
+    target: str
+    model: str
+    encoding: str
+    budget: int | None
+    total_tokens: int
+    files_full: int
+    files_skeleton: int
+    files_listed: int
+    files_skipped: int
+
+
+def header_lines(h: Header, how_to_read: str) -> list[str]:
+    budget = "none (everything packed)" if h.budget is None else f"{h.budget:,} tokens"
+    packed = f"{h.files_full:,} in full"
+    if h.files_skeleton:
+        packed += f", {h.files_skeleton:,} as skeletons (signatures only)"
+    return [
+        f"Packed repository: {display_path(h.root_name)}",
+        f"Target: {h.target} (model {h.model}, encoding {h.encoding}); budget: {budget}",
+        f"This output: {h.total_tokens:,} tokens, exactly counted in {h.encoding}",
+        f"Files: {packed}; {h.files_listed:,} listed in the tree only; "
+        f"{h.files_skipped:,} skipped (binary, ignored kinds; see the manifest)",
+        how_to_read,
+    ]
+
+
+_HOW = (
+    "How to read: the tree shows every file with its mode and token cost "
+    "([full N] = included below, [listed N] = not included, N = its cost in full; "
+    "a directory with nothing included is one line with its file and token counts). "
+    "Files follow, most relevant first."
+)
+
+
+class Renderer(Protocol):
+    name: str
+
+    def header(self, h: Header) -> str: ...
+    def tree_open(self) -> str: ...
+    def tree_line(self, line: str) -> str: ...
+    def tree_separator(self) -> str: ...
+    def tree_close(self) -> str: ...
+    def files_open(self) -> str: ...
+    def file_block(self, path: str, text: str, mode: Mode, language: str | None) -> str: ...
+    def file_separator(self) -> str: ...
+    def footer(self) -> str: ...
+
+
+class XmlRenderer:
+    name = "xml"
+
+    def header(self, h: Header) -> str:
+        body = "\n".join(_xml_escape(line) for line in header_lines(h, _HOW))
+        return f"<pack>\n<header>\n{body}\n</header>\n"
+
+    def tree_open(self) -> str:
+        return "<tree>\n"
+
+    def tree_line(self, line: str) -> str:
+        return _xml_escape(line) + "\n"
+
+    def tree_separator(self) -> str:
+        return SEPARATOR_NONE
+
+    def tree_close(self) -> str:
+        return "</tree>\n"
+
+    def files_open(self) -> str:
+        return ""
+
+    def file_block(self, path: str, text: str, mode: Mode, language: str | None) -> str:
+        attrs = f"path={quoteattr(display_path(path))} mode={quoteattr(mode)}"
+        if language:
+            attrs += f" language={quoteattr(language)}"
+        # CDATA keeps code readable; "]]>" inside content is split across two sections.
+        body = _with_newline(text).replace("]]>", "]]]]><![CDATA[>")
+        return f"<file {attrs}>\n<![CDATA[{body}]]>\n</file>\n"
+
+    def file_separator(self) -> str:
+        return SEPARATOR_NONE
+
+    def footer(self) -> str:
+        return "</pack>\n"
+
+
+def _fence(text: str, char: str, minimum: int) -> str:
+    longest = max((len(m) for m in re.findall(re.escape(char) + "+", text)), default=0)
+    return char * max(minimum, longest + 1)
+
+
+class MarkdownRenderer:
+    name = "markdown"
+
+    def __init__(self, tree_fence: str = "```") -> None:
+        # The pipeline passes a fence longer than any backtick run in the tree's names.
+        self._tree_fence = tree_fence
+
+    def header(self, h: Header) -> str:
+        lines = header_lines(h, _HOW)
+        return f"# {lines[0]}\n\n" + "".join(f"- {line}\n" for line in lines[1:]) + "\n"
+
+    def tree_open(self) -> str:
+        return f"## Tree\n\n{self._tree_fence}text\n"
+
+    def tree_line(self, line: str) -> str:
+        return line + "\n"
+
+    def tree_separator(self) -> str:
+        return SEPARATOR_NONE
+
+    def tree_close(self) -> str:
+        return f"{self._tree_fence}\n\n## Files\n\n"
+
+    def files_open(self) -> str:
+        return ""
+
+    def file_block(self, path: str, text: str, mode: Mode, language: str | None) -> str:
+        fence = _fence(text, "`", 3)
+        label = "" if mode == "full" else f" ({mode})"
+        return f"### {display_path(path)}{label}\n\n{fence}{language or ''}\n{_with_newline(text)}{fence}\n\n"
+
+    def file_separator(self) -> str:
+        return SEPARATOR_NONE
+
+    def footer(self) -> str:
+        return ""
+
+
+class JsonRenderer:
+    """A JSON document; commas sit on their own lines so each element is its own block."""
+
+    name = "json"
+
+    def header(self, h: Header) -> str:
+        meta = {
+            "root": display_path(h.root_name),
+            "target": h.target,
+            "model": h.model,
+            "encoding": h.encoding,
+            "budget": h.budget,
+            "total_tokens": h.total_tokens,
+            "files_full": h.files_full,
+            "files_skeleton": h.files_skeleton,
+            "files_listed": h.files_listed,
+            "files_skipped": h.files_skipped,
+            "how_to_read": _HOW,
+        }
+        return '{"packer": ' + json.dumps(meta, ensure_ascii=False) + ",\n"
+
+    def tree_open(self) -> str:
+        return '"tree": [\n'
+
+    def tree_line(self, line: str) -> str:
+        return json.dumps(line, ensure_ascii=False) + "\n"
+
+    def tree_separator(self) -> str:
+        return ",\n"
+
+    def tree_close(self) -> str:
+        return "],\n"
+
+    def files_open(self) -> str:
+        return '"files": [\n'
+
+    def file_block(self, path: str, text: str, mode: Mode, language: str | None) -> str:
+        obj = {"path": display_path(path), "mode": mode, "language": language, "content": text}
+        return json.dumps(obj, ensure_ascii=False) + "\n"
+
+    def file_separator(self) -> str:
+        return ",\n"
+
+    def footer(self) -> str:
+        return "]}\n"
+
+
+class PlainRenderer:
+    name = "plain"
+
+    def header(self, h: Header) -> str:
+        return "\n".join(header_lines(h, _HOW)) + "\n\n"
+
+    def tree_open(self) -> str:
+        return "TREE\n"
+
+    def tree_line(self, line: str) -> str:
+        return line + "\n"
+
+    def tree_separator(self) -> str:
+        return SEPARATOR_NONE
+
+    def tree_close(self) -> str:
+        return "END TREE\n\n"
+
+    def files_open(self) -> str:
+        return ""
+
+    def file_block(self, path: str, text: str, mode: Mode, language: str | None) -> str:
+        # A line of "=" longer than any "=" run that starts a content line delimits it.
+        longest = max((len(m) for m in re.findall(r"(?m)^=+", text)), default=0)
+        bar = "=" * max(16, longest + 1)
+        label = "" if mode == "full" else f" ({mode})"
+        return (
+            f"{bar} FILE: {display_path(path)}{label}\n"
+            f"{_with_newline(text)}{bar} END FILE\n\n"
+        )
+
+    def file_separator(self) -> str:
+        return SEPARATOR_NONE
+
+    def footer(self) -> str:
+        return ""
+
+
+def make_renderer(fmt: str, *, names: list[str] | None = None) -> Renderer:
+    """The renderer for `fmt`; `names` (tree entries) size the Markdown tree fence."""
+    if fmt == "xml":
+        return XmlRenderer()
+    if fmt == "markdown":
+        return MarkdownRenderer(_fence("\n".join(names or []), "`", 3))
+    if fmt == "json":
+        return JsonRenderer()
+    if fmt == "plain":
+        return PlainRenderer()
+    raise ValueError(fmt)

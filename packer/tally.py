@@ -1,0 +1,95 @@
+"""`packer stats`: where the tokens are, so a user sees what to exclude."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter as Tally
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from packer import discover
+from packer.config import resolve
+from packer.errors import PackerError
+from packer.pipeline import Progress, measure
+from packer.records import SourceText
+from packer.tokens import Counter
+
+
+@dataclass(frozen=True)
+class Entry:
+    path: str
+    tokens: int
+    files: int = 1
+
+
+@dataclass(frozen=True)
+class StatsResult:
+    root: str
+    encoding: str
+    files: int
+    total_tokens: int
+    directories: tuple[Entry, ...]  # largest first
+    largest: tuple[Entry, ...]  # files, largest first
+    skipped: tuple[Any, ...]
+    skipped_by_reason: tuple[tuple[str, int], ...]
+
+
+def stats(
+    root: str | os.PathLike[str] = ".",
+    *,
+    depth: int = 2,
+    encoding: str | None = None,
+    include: Sequence[str] | None = None,
+    exclude: Sequence[str] | None = None,
+    gitignore: bool | None = None,
+    max_file_size: int | str | None = None,
+    keep: Sequence[str] | None = None,
+    config: str | os.PathLike[str] | None = None,
+    progress: Progress | None = None,
+) -> StatsResult:
+    """Exact content tokens of every packable file, by directory (down to `depth`) and file."""
+    path = Path(root)
+    if not path.is_dir():
+        raise PackerError(f"{os.fspath(root)!r} is not a directory; pass the repository's directory")
+    path = path.resolve()
+    cfg = resolve(
+        path,
+        explicit={"encoding": encoding, "include": include, "exclude": exclude,
+                  "gitignore": gitignore, "max_file_size": max_file_size, "keep": keep},
+        config_file=Path(config) if config else None,
+    )
+    counter = Counter(cfg.encoding)
+    walked = discover.walk(path, use_gitignore=cfg.use_gitignore, include=cfg.include,
+                           exclude=cfg.exclude, keep=cfg.keep, max_file_size=cfg.max_file_size)
+
+    def cost(src: SourceText, lang: str | None) -> int:
+        return counter.count(src.text)
+
+    measured = measure(walked.files, cost=cost, keep=cfg.keep,
+                       max_file_size=cfg.max_file_size, progress=progress)
+    dirs: dict[str, list[int]] = {}
+    for info in measured.infos:
+        parts = info.path.split("/")[:-1][: max(depth, 0)]
+        for k in range(1, len(parts) + 1):
+            acc = dirs.setdefault("/".join(parts[:k]) + "/", [0, 0])
+            acc[0] += info.tokens
+            acc[1] += 1
+    skipped = sorted([*walked.skipped, *measured.skipped], key=lambda s: s.path)
+    reasons = Tally(s.reason.split(" (")[0] for s in skipped)
+    return StatsResult(
+        root=str(path),
+        encoding=cfg.encoding,
+        files=len(measured.infos),
+        total_tokens=sum(i.tokens for i in measured.infos),
+        directories=tuple(
+            sorted((Entry(p, t, n) for p, (t, n) in dirs.items()), key=lambda e: (-e.tokens, e.path))
+        ),
+        largest=tuple(
+            sorted((Entry(i.path, i.tokens) for i in measured.infos),
+                   key=lambda e: (-e.tokens, e.path))
+        ),
+        skipped=tuple(skipped),
+        skipped_by_reason=tuple(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
+    )

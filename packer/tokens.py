@@ -1,0 +1,177 @@
+"""Exact token counting, offline.
+
+tiktoken is the engine, but its own loader downloads the vocabulary on first use,
+which fails on an air-gapped machine. So the vocabularies ship inside this package
+(gzip-compressed, the same files OpenAI publishes) and are loaded from, in order:
+
+1. tiktoken's cache (`TIKTOKEN_CACHE_DIR`, else `DATA_GYM_CACHE_DIR`, else tiktoken's
+   default temp folder), when it holds the file with the right sha256;
+2. the copy bundled in `packer/vocab/`.
+
+Either way the bytes are checked against the sha256 tiktoken itself expects, and a
+mismatch is an error: counts are never silently estimated.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import os
+import tempfile
+import threading
+from dataclasses import dataclass
+from importlib import resources
+
+import tiktoken
+
+from packer.errors import EncodingError
+
+# Pattern and special tokens as in tiktoken_ext/openai_public.py (MIT). A test checks
+# they still equal tiktoken's own definitions.
+_O200K_PAT = "|".join(
+    [
+        r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+        r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+        r"""\p{N}{1,3}""",
+        r""" ?[^\s\p{L}\p{N}]+[\r\n/]*""",
+        r"""\s*[\r\n]+""",
+        r"""\s+(?!\S)""",
+        r"""\s+""",
+    ]
+)
+_CL100K_PAT = (
+    r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+"""
+    r"""|\s++$|\s*[\r\n]|\s+(?!\S)|\s"""
+)
+
+
+@dataclass(frozen=True)
+class VocabSpec:
+    name: str
+    url: str  # tiktoken's download address: its cache is keyed by sha1 of this
+    sha256: str
+    pat_str: str
+    special_tokens: dict[str, int]
+
+
+VOCABS: dict[str, VocabSpec] = {
+    "o200k_base": VocabSpec(
+        name="o200k_base",
+        url="https://openaipublic.blob.core.windows.net/encodings/o200k_base.tiktoken",
+        sha256="446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d",
+        pat_str=_O200K_PAT,
+        special_tokens={"<|endoftext|>": 199999, "<|endofprompt|>": 200018},
+    ),
+    "cl100k_base": VocabSpec(
+        name="cl100k_base",
+        url="https://openaipublic.blob.core.windows.net/encodings/cl100k_base.tiktoken",
+        sha256="223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7",
+        pat_str=_CL100K_PAT,
+        special_tokens={
+            "<|endoftext|>": 100257,
+            "<|fim_prefix|>": 100258,
+            "<|fim_middle|>": 100259,
+            "<|fim_suffix|>": 100260,
+            "<|endofprompt|>": 100276,
+        },
+    ),
+}
+
+ENCODINGS = tuple(VOCABS)
+
+
+def _tiktoken_cache_path(url: str) -> str | None:
+    """Where tiktoken would have cached `url`, following its own rules."""
+    if "TIKTOKEN_CACHE_DIR" in os.environ:
+        cache_dir = os.environ["TIKTOKEN_CACHE_DIR"]
+    elif "DATA_GYM_CACHE_DIR" in os.environ:
+        cache_dir = os.environ["DATA_GYM_CACHE_DIR"]
+    else:
+        cache_dir = os.path.join(tempfile.gettempdir(), "data-gym-cache")
+    if not cache_dir:  # tiktoken treats "" as "caching disabled"
+        return None
+    return os.path.join(cache_dir, hashlib.sha1(url.encode()).hexdigest())
+
+
+def load_vocab_bytes(spec: VocabSpec) -> tuple[bytes, str]:
+    """The verified vocabulary file and where it came from."""
+    cached = _tiktoken_cache_path(spec.url)
+    if cached and os.path.isfile(cached):
+        try:
+            with open(cached, "rb") as f:
+                data = f.read()
+        except OSError:
+            data = b""
+        if hashlib.sha256(data).hexdigest() == spec.sha256:
+            return data, cached
+        # A stale or corrupt cache entry is not trusted; the bundled copy is used.
+    bundled = resources.files("packer") / "vocab" / f"{spec.name}.tiktoken.gz"
+    try:
+        data = gzip.decompress(bundled.read_bytes())
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise EncodingError(
+            f"the bundled {spec.name} vocabulary at {bundled} is unreadable ({exc}); "
+            "reinstall packer"
+        ) from exc
+    if hashlib.sha256(data).hexdigest() != spec.sha256:
+        raise EncodingError(
+            f"the bundled {spec.name} vocabulary at {bundled} fails its sha256 check; "
+            "reinstall packer"
+        )
+    return data, str(bundled)
+
+
+def _parse_ranks(data: bytes) -> dict[bytes, int]:
+    # Same file format tiktoken.load.load_tiktoken_bpe reads: "base64token rank" lines.
+    return {
+        base64.b64decode(token): int(rank)
+        for token, rank in (line.split() for line in data.splitlines() if line)
+    }
+
+
+_lock = threading.Lock()
+_loaded: dict[str, tiktoken.Encoding] = {}
+
+
+def get_encoding(name: str) -> tiktoken.Encoding:
+    """The tiktoken Encoding for `name`, built offline; cached per process."""
+    enc = _loaded.get(name)
+    if enc is not None:
+        return enc
+    spec = VOCABS.get(name)
+    if spec is None:
+        raise EncodingError(
+            f"unknown encoding {name!r}; use one of: {', '.join(ENCODINGS)}"
+        )
+    with _lock:
+        enc = _loaded.get(name)
+        if enc is None:
+            data, _ = load_vocab_bytes(spec)
+            enc = tiktoken.Encoding(
+                name,
+                pat_str=spec.pat_str,
+                mergeable_ranks=_parse_ranks(data),
+                special_tokens=spec.special_tokens,
+            )
+            _loaded[name] = enc
+    return enc
+
+
+class Counter:
+    """Counts tokens exactly. Special-token text such as <|endoftext|> is ordinary text."""
+
+    def __init__(self, encoding: str = "o200k_base") -> None:
+        self.name = encoding
+        self._enc = get_encoding(encoding)
+
+    def count(self, text: str) -> int:
+        # encode_ordinary never treats special-token text as special and releases
+        # the GIL, so threads count in parallel.
+        return len(self._enc.encode_ordinary(text))
+
+    def encode(self, text: str) -> list[int]:
+        return self._enc.encode_ordinary(text)
+
+    def decode(self, tokens: list[int]) -> str:
+        return self._enc.decode(tokens)

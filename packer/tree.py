@@ -1,0 +1,188 @@
+"""The directory tree shown at the head of a pack, and its exact token cost.
+
+Every packable file appears once: as a line of its expanded directory, or folded into
+the one-line summary of a directory with nothing packed. A line's text depends only on
+its node and state, so the fitter asks for the exact cost change of packing a file
+(`delta`) before committing to it (`apply`). Lines are `tree`-style; each is its own
+render block, so the tree's cost is the sum of its lines' costs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+from packer.records import FileInfo, Mode
+from packer.render import display_path
+
+
+@dataclass(eq=False)
+class DirNode:
+    name: str
+    path: str  # "" for the root, else "a/b/"
+    parent: DirNode | None
+    line_prefix: str = ""
+    child_prefix: str = ""
+    dirs: list[DirNode] = field(default_factory=list)
+    files: list[int] = field(default_factory=list)  # indices into the FileInfo list
+    n_files: int = 0
+    tokens: int = 0
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
+class Tree:
+    """Tree structure plus the expanded/collapsed state the fitter drives."""
+
+    def __init__(
+        self,
+        infos: Sequence[FileInfo],
+        *,
+        line_cost: Callable[[str], int],
+        separator_cost: int = 0,
+    ) -> None:
+        self._infos = infos
+        self._line_cost = line_cost  # exact tokens of one rendered tree line
+        self._sep = separator_cost  # tokens between two lines (JSON's ",\n")
+        self.root = DirNode(".", "", None)
+        self._dir_of: list[DirNode] = []
+        self._build()
+        self.mode: dict[int, Mode] = {}  # files not listed here are "listed"
+        self.expanded: set[int] = set()  # id() of expanded DirNodes
+        self._expand_cost: dict[int, tuple[int, int]] = {}
+        self.n_lines = 1
+        self.cost = self._line_cost(self._collapsed_line(self.root))
+
+    def _build(self) -> None:
+        index: dict[str, DirNode] = {"": self.root}
+        for i, info in enumerate(self._infos):
+            parts = info.path.split("/")
+            node = self.root
+            acc = ""
+            for part in parts[:-1]:
+                acc += part + "/"
+                child = index.get(acc)
+                if child is None:
+                    child = DirNode(part, acc, node)
+                    node.dirs.append(child)
+                    index[acc] = child
+                node = child
+            node.files.append(i)
+            self._dir_of.append(node)
+            tok = info.tokens
+            walk: DirNode | None = node
+            while walk is not None:
+                walk.n_files += 1
+                walk.tokens += tok
+                walk = walk.parent
+        self._assign_prefixes(self.root)
+
+    def _assign_prefixes(self, root: DirNode) -> None:
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            node.dirs.sort(key=lambda d: d.name)
+            node.files.sort(key=lambda i: self._infos[i].path)
+            n = len(node.dirs) + len(node.files)
+            for k, child in enumerate(node.dirs):
+                last = k == n - 1
+                child.line_prefix = node.child_prefix + ("└── " if last else "├── ")
+                child.child_prefix = node.child_prefix + ("    " if last else "│   ")
+                stack.append(child)
+
+    # -- line texts -------------------------------------------------------------
+
+    def _file_prefix(self, i: int) -> str:
+        node = self._dir_of[i]
+        last = node.files[-1] == i
+        return node.child_prefix + ("└── " if last else "├── ")
+
+    def file_line(self, i: int, mode: Mode) -> str:
+        info = self._infos[i]
+        name = display_path(info.path.rsplit("/", 1)[-1])
+        return f"{self._file_prefix(i)}{name} [{mode} {info.tokens:,}]"
+
+    def _expanded_line(self, d: DirNode) -> str:
+        return "." if d is self.root else f"{d.line_prefix}{display_path(d.name)}/"
+
+    def _collapsed_line(self, d: DirNode) -> str:
+        what = f"[{_plural(d.n_files, 'file')}, {d.tokens:,} tokens: none packed]"
+        if d is self.root:
+            return f". {what}"
+        return f"{d.line_prefix}{display_path(d.name)}/ {what}"
+
+    # -- fitting ----------------------------------------------------------------
+
+    def _expansion(self, d: DirNode) -> tuple[int, int]:
+        """(tokens, lines) added by expanding `d` while nothing beneath it is packed."""
+        cached = self._expand_cost.get(id(d))
+        if cached is None:
+            cost = self._line_cost(self._expanded_line(d)) - self._line_cost(self._collapsed_line(d))
+            cost += sum(self._line_cost(self._collapsed_line(s)) for s in d.dirs)
+            cost += sum(self._line_cost(self.file_line(i, "listed")) for i in d.files)
+            lines = len(d.dirs) + len(d.files)
+            cached = (cost + lines * self._sep, lines)
+            self._expand_cost[id(d)] = cached
+        return cached
+
+    def _closed_chain(self, i: int) -> list[DirNode]:
+        chain: list[DirNode] = []
+        node: DirNode | None = self._dir_of[i]
+        while node is not None and id(node) not in self.expanded:
+            chain.append(node)
+            node = node.parent
+        chain.reverse()
+        return chain
+
+    def delta(self, i: int, mode: Mode) -> int:
+        """Exact change of the tree's tokens if file `i` took `mode`."""
+        cost = sum(self._expansion(d)[0] for d in self._closed_chain(i))
+        old = self.mode.get(i, "listed")
+        if old != mode:
+            cost += self._line_cost(self.file_line(i, mode)) - self._line_cost(
+                self.file_line(i, old)
+            )
+        return cost
+
+    def apply(self, i: int, mode: Mode) -> None:
+        for d in self._closed_chain(i):
+            tokens, lines = self._expansion(d)
+            self.cost += tokens
+            self.n_lines += lines
+            self.expanded.add(id(d))
+        old = self.mode.get(i, "listed")
+        if old != mode:
+            self.cost += self._line_cost(self.file_line(i, mode)) - self._line_cost(
+                self.file_line(i, old)
+            )
+        self.mode[i] = mode
+
+    def visible(self, i: int) -> bool:
+        return id(self._dir_of[i]) in self.expanded
+
+    def line_tokens(self, i: int) -> int:
+        """Tokens of file `i`'s own line (0 when folded into a directory summary)."""
+        if not self.visible(i):
+            return 0
+        return self._line_cost(self.file_line(i, self.mode.get(i, "listed"))) + self._sep
+
+    def lines(self) -> Iterator[str]:
+        """The visible lines, top to bottom."""
+        stack: list[DirNode | int] = [self.root]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, int):
+                yield self.file_line(item, self.mode.get(item, "listed"))
+                continue
+            if id(item) not in self.expanded:
+                yield self._collapsed_line(item)
+                continue
+            yield self._expanded_line(item)
+            children: list[DirNode | int] = [*item.dirs, *item.files]
+            stack.extend(reversed(children))
+
+    def names(self) -> list[str]:
+        """Every name the tree may show (sizes Markdown's tree fence)."""
+        return [info.path for info in self._infos]

@@ -1,0 +1,101 @@
+import gzip
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from packer import tokens
+from packer.errors import EncodingError
+from packer.tokens import VOCABS, Counter
+
+
+def test_known_ids_match_openai():
+    # Published token ids, independent of how the vocabulary was loaded.
+    assert Counter("o200k_base").encode("hello world") == [24912, 2375]
+    assert Counter("cl100k_base").encode("hello world") == [15339, 1917]
+
+
+def test_special_token_text_is_ordinary_text():
+    c = Counter()
+    text = "a <|endoftext|> b <|endofprompt|>"
+    ids = c.encode(text)
+    assert 199999 not in ids and 200018 not in ids
+    assert c.decode(ids) == text
+    assert c.count(text) == len(ids) > 4
+
+
+def test_pattern_and_specials_equal_tiktokens_own(monkeypatch):
+    import tiktoken_ext.openai_public as op
+
+    monkeypatch.setattr(op, "load_tiktoken_bpe", lambda *a, **k: {})
+    for name, ctor in (("o200k_base", op.o200k_base), ("cl100k_base", op.cl100k_base)):
+        theirs = ctor()
+        assert theirs["pat_str"] == VOCABS[name].pat_str
+        assert theirs["special_tokens"] == VOCABS[name].special_tokens
+
+
+def test_unknown_encoding_is_a_clear_error():
+    with pytest.raises(EncodingError, match="unknown encoding 'p50k'.*o200k_base"):
+        tokens.get_encoding("p50k")
+
+
+def test_valid_tiktoken_cache_is_used_and_corrupt_one_ignored(tmp_path, monkeypatch):
+    spec = VOCABS["cl100k_base"]
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))
+    key = tmp_path / hashlib.sha1(spec.url.encode()).hexdigest()
+    bundled = gzip.decompress(
+        (tokens.resources.files("packer") / "vocab" / "cl100k_base.tiktoken.gz").read_bytes()
+    )
+    key.write_bytes(bundled)
+    data, source = tokens.load_vocab_bytes(spec)
+    assert source == str(key) and hashlib.sha256(data).hexdigest() == spec.sha256
+    key.write_bytes(bundled[:-100])  # truncated: fails the sha256, so not trusted
+    data, source = tokens.load_vocab_bytes(spec)
+    assert source != str(key) and hashlib.sha256(data).hexdigest() == spec.sha256
+
+
+_OFFLINE = textwrap.dedent(
+    """
+    import socket, sys
+    def refuse(*a, **k):
+        raise OSError("network disabled by test")
+    socket.socket.connect = refuse
+    socket.create_connection = refuse
+    socket.getaddrinfo = refuse
+    from packer.tokens import Counter
+    print(Counter("o200k_base").count("def f(x):\\n    return x  # <|endoftext|>\\n"))
+    print(Counter("cl100k_base").count("hello world"))
+    """
+)
+
+
+def _expected() -> str:
+    return (
+        f"{Counter('o200k_base').count('def f(x):' + chr(10) + '    return x  # <|endoftext|>' + chr(10))}\n"
+        f"{Counter('cl100k_base').count('hello world')}\n"
+    )
+
+
+def test_counts_with_network_refused_and_empty_cache(tmp_path):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    env = {**os.environ, "TIKTOKEN_CACHE_DIR": str(cache), "HTTPS_PROXY": "http://127.0.0.1:9"}
+    out = subprocess.run([sys.executable, "-c", _OFFLINE], env=env, capture_output=True,
+                         text=True, check=True)
+    assert out.stdout == _expected()
+    assert list(cache.iterdir()) == []  # nothing downloaded, nothing cached
+
+
+@pytest.mark.skipif(shutil.which("unshare") is None, reason="needs util-linux unshare")
+def test_counts_in_a_network_namespace_with_no_network(tmp_path):
+    probe = subprocess.run(["unshare", "-rn", "true"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip("unprivileged network namespaces are not available here")
+    env = {**os.environ, "TIKTOKEN_CACHE_DIR": str(tmp_path)}
+    out = subprocess.run(["unshare", "-rn", sys.executable, "-c", _OFFLINE], env=env,
+                         capture_output=True, text=True, check=True)
+    assert out.stdout == _expected()
