@@ -166,7 +166,7 @@ def _check_keys(section: Mapping[str, Any], path: Path) -> None:
             raise ConfigError(
                 f"{where}: unknown key {key!r}; known keys: {', '.join(sorted(_KEYS))}"
             )
-        if not isinstance(value, kinds) or isinstance(value, bool) and bool not in kinds:
+        if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
             names = " or ".join(k.__name__ for k in kinds)
             raise ConfigError(f"{where}: key {key!r} must be {names}, not {value!r}")
     for name, spec in section.get("targets", {}).items():

@@ -75,7 +75,7 @@ def measure(
     skipped: list[Skip] = []
     total = len(candidates)
     with ThreadPoolExecutor(_workers()) as pool:
-        for n, (c, got) in enumerate(zip(candidates, pool.map(one, candidates)), 1):
+        for n, (c, got) in enumerate(zip(candidates, pool.map(one, candidates), strict=False), 1):
             if isinstance(got, Skip):
                 skipped.append(got)
             else:

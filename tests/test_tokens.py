@@ -39,7 +39,7 @@ def test_pattern_and_specials_equal_tiktokens_own(monkeypatch):
 
 
 def test_unknown_encoding_is_a_clear_error():
-    with pytest.raises(EncodingError, match="unknown encoding 'p50k'.*o200k_base"):
+    with pytest.raises(EncodingError, match=r"unknown encoding 'p50k'.*o200k_base"):
         tokens.get_encoding("p50k")
 
 
