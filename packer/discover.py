@@ -1,0 +1,435 @@
+"""Find the files of a codebase: the walker and the rules it follows.
+
+Which files (applied in this order; every file left out is a `Skip` with its reason):
+
+1. Ignore rules (`use_gitignore=True`, the default). Files they exclude are not
+   reported at all, as git does not report them.
+   - Inside a git work tree (and `git` on PATH) the set is exactly what
+     `git ls-files --cached --others --exclude-standard` reports in `root`: tracked
+     files plus untracked files that no `.gitignore`, `.git/info/exclude` or
+     `core.excludesFile` rule excludes. A tracked file that matches an ignore rule
+     stays in; a tracked file deleted from the work tree is dropped; a submodule
+     is skipped ("git submodule"), and so is an untracked nested repository
+     ("nested git repository").
+   - If `root` is ignored by its enclosing repository, or lies inside a `.git`
+     directory, the parent's rules would empty the pack: `root` is walked as a
+     plain directory instead, with a warning.
+   - Otherwise (no git, no repository) the directory is walked and the
+     `.gitignore` files at `root` and below are applied with git's semantics: a
+     deeper file overrides a shallower one; within a file the last matching line
+     wins; `!` negates; `dir/` matches directories only; a pattern without an inner
+     `/` matches a name at any depth, one with a `/` is anchored to its file's
+     directory; an excluded directory is pruned, so nothing under it can be
+     re-included. On a tree where nothing ignored is tracked this gives the same
+     set as git, so removing `.git` does not change the result.
+   - `.git` is never entered. Hidden files are included, as git includes them.
+   With `use_gitignore=False` no ignore file is read and git is not consulted:
+   every file on disk is listed (still skipping `.git`).
+2. Vendored directories: a directory named `vendor`, `third_party`, `third-party`,
+   `node_modules` or `bower_components` (at any depth below root) is recorded once,
+   as `Skip("a/vendor/", "vendored (N files)")`, unless `"vendored"` is in `keep`.
+   A file whose `.gitattributes` say `-linguist-vendored` escapes its directory.
+3. `.packerignore` files: gitignore syntax, nested like `.gitignore`, applied on
+   top of the above in both modes.
+4. `exclude` patterns (gitignore syntax, relative to root), then `include`
+   patterns: when any are given, only files they match are kept.
+5. `.gitattributes` (nested, deeper files override, the last line wins, matched
+   like git so the result is the same with or without `.git`):
+   `linguist-vendored` and `linguist-generated` skip a file unless `"vendored"` or
+   `"generated"` is in `keep`.
+6. The file itself, from `lstat`: symlinks are never followed (a link to a file
+   inside root is skipped because its target is packed on its own; links to
+   directories, outside root, dangling or looping are skipped too); FIFOs,
+   sockets and devices are never opened; unreadable, vanished and larger than
+   `max_file_size` files are skipped.
+
+Paths are relative to root with "/" separators, exactly as on disk (no Unicode
+normalisation; undecodable bytes are kept with `surrogateescape`). Files and
+skips are sorted bytewise by path. Nothing raises for a per-file problem; only a
+missing or non-directory root raises `PackerError`.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import stat
+import subprocess
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pathspec import GitIgnoreSpec
+from pathspec.patterns.gitignore import GitIgnorePatternError
+
+from packer.errors import ConfigError, PackerError
+from packer.ignore import (
+    Attributes,
+    AttrValue,
+    Rules,
+    attributes_for,
+    is_ignored,
+    parse_attributes,
+    read_rules_file,
+    text_lines,
+)
+from packer.records import Candidate, Skip, WalkResult
+
+VENDORED_DIRS = frozenset({"vendor", "third_party", "third-party", "node_modules", "bower_components"})
+
+# Variables a git hook sets to point git at its own repository, not at `root`.
+_GIT_LOCATION_VARS = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_PREFIX", "GIT_COMMON_DIR")
+
+
+def walk(
+    root: str | Path,
+    *,
+    use_gitignore: bool = True,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    keep: Collection[str] = (),
+    max_file_size: int | None = 1_000_000,
+) -> WalkResult:
+    """List the files under `root` that may be packed, and why the others are not.
+
+    `use_gitignore`: follow git's ignore rules (see the module docstring).
+    `include` / `exclude`: gitignore-syntax patterns relative to root.
+    `keep`: kinds from `KEEP_KINDS` to pack anyway (here "vendored" and "generated").
+    `max_file_size`: larger files (in bytes) are skipped; None for no limit.
+    Raises `PackerError` only if `root` is missing or not a directory, and
+    `ConfigError` for a malformed include/exclude pattern.
+    """
+    root_abs = _checked_root(root)
+    include_spec = _spec("--include", include)
+    exclude_spec = _spec("--exclude", exclude)
+    warnings: list[str] = []
+    skips: list[Skip] = []
+    paths: list[str] | None = None
+    git_root: str | None = None
+    if use_gitignore and shutil.which("git") is not None:
+        git_root = _git_work_tree(root_abs, warnings)
+        if git_root is not None:
+            paths = _git_list(root_abs, skips, warnings)
+            if paths is None:
+                git_root = None
+    if paths is None:
+        paths = _plain_list(root_abs, use_gitignore=use_gitignore, skips=skips)
+    selector = _Selector(
+        root_abs,
+        include=include_spec,
+        listed_by_git=git_root is not None,
+        exclude=exclude_spec,
+        exclude_patterns=tuple(exclude),
+        keep=frozenset(keep),
+        max_file_size=max_file_size,
+    )
+    files = selector.select(paths, skips)
+    skips.sort(key=lambda s: (_sort_key(s.path), s.reason))
+    return WalkResult(
+        files=tuple(sorted(files, key=lambda c: _sort_key(c.path))),
+        skipped=tuple(skips),
+        warnings=tuple(warnings),
+        git_root=git_root,
+    )
+
+
+def _checked_root(root: str | Path) -> str:
+    root_abs = os.path.abspath(os.fspath(root))
+    if not os.path.exists(root_abs):
+        raise PackerError(f"{root_abs} does not exist; pass the directory to pack")
+    if not os.path.isdir(root_abs):
+        raise PackerError(f"{root_abs} is not a directory; pass the directory that contains it")
+    return root_abs
+
+
+def _spec(option: str, patterns: Sequence[str]) -> GitIgnoreSpec | None:
+    if not patterns:
+        return None
+    try:
+        return GitIgnoreSpec.from_lines(list(patterns))
+    except (GitIgnorePatternError, ValueError) as e:
+        raise ConfigError(f"invalid {option} pattern: {e}; use gitignore syntax") from e
+
+
+def _sort_key(path: str) -> bytes:
+    return path.encode("utf-8", "surrogateescape")
+
+
+# ---------------------------------------------------------------------------
+# git mode
+
+
+def _git(root_abs: str, *args: str) -> subprocess.CompletedProcess[bytes]:
+    env = {k: v for k, v in os.environ.items() if k not in _GIT_LOCATION_VARS}
+    return subprocess.run(["git", "-C", root_abs, *args], capture_output=True, env=env, check=False)
+
+
+def _git_work_tree(root_abs: str, warnings: list[str]) -> str | None:
+    """The work tree whose rules apply to root, or None to walk root as a plain directory."""
+    try:
+        proc = _git(root_abs, "rev-parse", "--is-inside-git-dir", "--show-toplevel", "--show-prefix")
+    except OSError:
+        return None
+    lines = os.fsdecode(proc.stdout).split("\n")
+    if lines and lines[0] == "true":
+        warnings.append(f"{root_abs} is inside a git directory (.git); walked it as a plain directory")
+        return None
+    if proc.returncode != 0 or len(lines) < 3 or not lines[1]:
+        return None  # not in a repository, or a bare one
+    top, prefix = lines[1], lines[2]
+    if prefix:
+        # From the top and without a trailing "/": "." would read as "dir/", which "dir/*" matches.
+        ignored = _git(top, "check-ignore", "-q", "--", prefix.rstrip("/"))
+        if ignored.returncode == 0:
+            warnings.append(
+                f"root is ignored by the enclosing git repository at {top}; "
+                "using only ignore files inside root"
+            )
+            return None
+    return top
+
+
+def _git_list(root_abs: str, skips: list[Skip], warnings: list[str]) -> list[str] | None:
+    try:
+        proc = _git(root_abs, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    except OSError as e:
+        warnings.append(f"git ls-files failed ({e.strerror}); walked the directory instead")
+        return None
+    if proc.returncode != 0:
+        message = os.fsdecode(proc.stderr).strip().splitlines()
+        detail = message[-1] if message else f"exit status {proc.returncode}"
+        warnings.append(f"git ls-files failed ({detail}); walked the directory instead")
+        return None
+    warnings.extend(f"git: {line}" for line in os.fsdecode(proc.stderr).splitlines() if line.strip())
+    paths: list[str] = []
+    for raw in set(proc.stdout.split(b"\0")):  # a conflicted path is listed once per stage
+        if not raw:
+            continue
+        path = os.fsdecode(raw)
+        if path.endswith("/"):
+            skips.append(Skip(path, "nested git repository"))
+        else:
+            paths.append(path)
+    return paths
+
+
+# ---------------------------------------------------------------------------
+# plain mode
+
+
+def _plain_list(root_abs: str, *, use_gitignore: bool, skips: list[Skip]) -> list[str]:
+    paths: list[str] = []
+    stack: list[tuple[str, tuple[Rules, ...]]] = [("", ())]
+    while stack:
+        prefix, rules = stack.pop()
+        try:
+            with os.scandir(os.path.join(root_abs, prefix) if prefix else root_abs) as it:
+                entries = list(it)
+        except FileNotFoundError:
+            skips.append(Skip(prefix or "./", "vanished during walk"))
+            continue
+        except OSError as e:
+            skips.append(Skip(prefix or "./", f"unreadable: {e.strerror}"))
+            continue
+        if use_gitignore and any(e.name == ".gitignore" for e in entries):
+            own = Rules.read(os.path.join(root_abs, prefix, ".gitignore"), prefix)
+            if own is not None:
+                rules = (*rules, own)
+        for entry in entries:
+            name = entry.name
+            if name == ".git":
+                continue
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                is_dir = False
+            rel = prefix + name
+            if rules and is_ignored(rules, rel, name, is_dir=is_dir):
+                continue
+            if is_dir:
+                stack.append((rel + "/", rules))
+            else:
+                paths.append(rel)
+    return paths
+
+
+# ---------------------------------------------------------------------------
+# selection: the rules after the listing, the same in both modes
+
+
+@dataclass(frozen=True)
+class _DirState:
+    vendored: str | None  # the vendored directory ("a/vendor/") this one is inside
+    packer_ignored: bool
+    packer_rules: tuple[Rules, ...]
+    attributes: tuple[Attributes, ...]
+
+
+class _Selector:
+    def __init__(
+        self,
+        root_abs: str,
+        *,
+        include: GitIgnoreSpec | None,
+        listed_by_git: bool,
+        exclude: GitIgnoreSpec | None,
+        exclude_patterns: tuple[str, ...],
+        keep: frozenset[str],
+        max_file_size: int | None,
+    ) -> None:
+        self.root_abs = root_abs
+        self.root_real = os.path.realpath(root_abs)
+        self.root_prefix = os.path.join(root_abs, "")
+        self.uid = os.geteuid() if hasattr(os, "geteuid") else None
+        self.gids = {os.getegid(), *os.getgroups()} if hasattr(os, "getegid") else set()
+        self.include = include
+        self.listed_by_git = listed_by_git
+        self.exclude = exclude
+        self.exclude_patterns = exclude_patterns
+        self.keep = keep
+        self.max_file_size = max_file_size
+        self.dirs: dict[str, _DirState] = {}
+
+    def select(self, paths: Iterable[str], skips: list[Skip]) -> list[Candidate]:
+        files: list[Candidate] = []
+        vendored: dict[str, int] = {}
+        for rel in paths:
+            parent, _, name = rel.rpartition("/")
+            state = self._dir_state(parent)
+            attrs = attributes_for(state.attributes, rel, name) if state.attributes else {}
+            if state.vendored is not None and attrs.get("linguist-vendored") is not False:
+                vendored[state.vendored] = vendored.get(state.vendored, 0) + 1
+                continue
+            result = self._check(rel, name, state, attrs)
+            if result is None:
+                continue
+            if isinstance(result, Skip):
+                skips.append(result)
+            else:
+                files.append(result)
+        skips.extend(Skip(d, f"vendored ({n} file{'' if n == 1 else 's'})") for d, n in vendored.items())
+        return files
+
+    def _check(
+        self, rel: str, name: str, state: _DirState, attrs: dict[str, AttrValue]
+    ) -> Candidate | Skip | None:
+        if state.packer_ignored or (
+            state.packer_rules and is_ignored(state.packer_rules, rel, name, is_dir=False)
+        ):
+            return Skip(rel, ".packerignore")
+        if self.exclude is not None:
+            check = self.exclude.check_file(rel)
+            if check.include and check.index is not None:
+                return Skip(rel, f"excluded by --exclude {self.exclude_patterns[check.index]}")
+        if self.include is not None and not self.include.match_file(rel):
+            return Skip(rel, "not matched by --include")
+        if attrs.get("linguist-vendored") and "vendored" not in self.keep:
+            return Skip(rel, "vendored (.gitattributes linguist-vendored)")
+        if attrs.get("linguist-generated") and "generated" not in self.keep:
+            return Skip(rel, "generated (.gitattributes linguist-generated)")
+        return self._inspect(rel)
+
+    def _inspect(self, rel: str) -> Candidate | Skip | None:
+        """The file's verdict from lstat; None for a tracked file deleted from the work tree."""
+        abspath = self.root_prefix + (rel if os.sep == "/" else rel.replace("/", os.sep))
+        try:
+            st = os.lstat(abspath)
+        except OSError as e:
+            if e.errno in (errno.ENOENT, errno.ENOTDIR):
+                return None if self.listed_by_git else Skip(rel, "vanished during walk")
+            return Skip(rel, f"unreadable: {e.strerror}")
+        mode = st.st_mode
+        if stat.S_ISLNK(mode):
+            return Skip(rel, self._symlink_reason(abspath))
+        if stat.S_ISDIR(mode):
+            return Skip(rel, "git submodule")  # only git lists a directory
+        if not stat.S_ISREG(mode):
+            return Skip(rel, f"not a regular file ({_special_kind(mode)})")
+        if self.max_file_size is not None and st.st_size > self.max_file_size:
+            return Skip(rel, f"too large ({st.st_size} bytes > {self.max_file_size})")
+        if not self._may_read(st):
+            return Skip(rel, f"unreadable: {os.strerror(errno.EACCES)}")
+        return Candidate(path=rel, abspath=abspath, size=st.st_size)
+
+    def _may_read(self, st: os.stat_result) -> bool:
+        """The permission bits' verdict, without a syscall per file (ACLs are left to the reader)."""
+        if self.uid is None or self.uid == 0:
+            return True
+        if st.st_uid == self.uid:
+            return bool(st.st_mode & stat.S_IRUSR)
+        if st.st_gid in self.gids:
+            return bool(st.st_mode & stat.S_IRGRP)
+        return bool(st.st_mode & stat.S_IROTH)
+
+    def _symlink_reason(self, abspath: str) -> str:
+        try:
+            st = os.stat(abspath)
+        except OSError as e:
+            if e.errno == errno.ELOOP:
+                return "symlink loop"
+            if e.errno in (errno.ENOENT, errno.ENOTDIR):
+                return "broken symlink"
+            return f"unreadable: {e.strerror}"
+        target = os.path.realpath(abspath)
+        if os.path.commonpath([self.root_real, target]) != self.root_real:
+            return "symlink outside root"
+        if stat.S_ISDIR(st.st_mode):
+            return "symlink to directory"
+        if not stat.S_ISREG(st.st_mode):
+            return f"symlink to a special file ({_special_kind(st.st_mode)})"
+        inside = os.path.relpath(target, self.root_real).replace(os.sep, "/")
+        return f"symlink to {inside}"
+
+    def _dir_state(self, d: str) -> _DirState:
+        state = self.dirs.get(d)
+        if state is not None:
+            return state
+        missing = [d]  # fill the chain top-down without recursion: trees can be deep
+        while True:
+            parent = missing[-1].rpartition("/")[0]
+            if missing[-1] == "" or parent in self.dirs:
+                break
+            missing.append(parent)
+        for directory in reversed(missing):
+            self.dirs[directory] = self._new_state(directory)
+        return self.dirs[d]
+
+    def _new_state(self, d: str) -> _DirState:
+        if d == "":
+            parent = _DirState(None, False, (), ())
+            vendored: str | None = None
+            ignored = False
+        else:
+            up, _, name = d.rpartition("/")
+            parent = self.dirs[up]
+            vendored = parent.vendored
+            if vendored is None and name in VENDORED_DIRS and "vendored" not in self.keep:
+                vendored = d + "/"
+            ignored = parent.packer_ignored or (
+                bool(parent.packer_rules) and is_ignored(parent.packer_rules, d, name, is_dir=True)
+            )
+        base = d + "/" if d else ""
+        here = os.path.join(self.root_abs, d.replace("/", os.sep))
+        packer_rules = parent.packer_rules
+        if not ignored:
+            own = Rules.read(os.path.join(here, ".packerignore"), base)
+            if own is not None:
+                packer_rules = (*packer_rules, own)
+        attributes = parent.attributes
+        data = read_rules_file(os.path.join(here, ".gitattributes"))
+        if data is not None:
+            lines = parse_attributes(text_lines(data))
+            if lines:
+                attributes = (*attributes, Attributes(base, lines))
+        return _DirState(vendored, ignored, packer_rules, attributes)
+
+
+def _special_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "fifo"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    return "unknown type"
