@@ -305,10 +305,19 @@ def _write(blocks: Iterable[str], output: Output) -> str | None:
     return None
 
 
+def skip_kind(reason: str) -> str:
+    """The kind of a skip reason, for summaries ("symlink to a/b" -> "symlink")."""
+    kind = reason.split(" (")[0].split(":")[0]
+    for prefix in ("symlink", "excluded by", "not matched by", "too large"):
+        if kind.startswith(prefix):
+            return prefix
+    return kind
+
+
 def _top_reasons(skipped: Sequence[Skip]) -> str:
     counts: dict[str, int] = {}
     for s in skipped:
-        key = s.reason.split(" (")[0].split(":")[0]
+        key = skip_kind(s.reason)
         counts[key] = counts.get(key, 0) + 1
     top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
     return ", ".join(f"{n:,} {k}" for k, n in top)

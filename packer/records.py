@@ -122,3 +122,67 @@ class PackResult:
             ],
             "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
         }
+
+
+# -- the tree-sitter layer -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Definition:
+    """A named definition (class, function, method, type, constant, ...)."""
+
+    name: str
+    kind: str  # tags kind: "class", "function", "method", "interface", "module", "constant", ...
+    keyword: str  # as written in the source: "def", "class", "func", "fn", "struct", ...
+    start_line: int  # 1-based, inclusive
+    end_line: int
+    start_byte: int  # offsets into the file's bytes; authoritative
+    end_byte: int
+    signature: str  # the header up to the body, whitespace-collapsed to one line
+    doc: str  # docstring or leading doc comment, "" if none
+    scope: tuple[str, ...]  # enclosing definitions as "keyword name", outermost first
+
+    @property
+    def label(self) -> str:
+        return f"{self.keyword} {self.name}" if self.keyword else self.name
+
+
+@dataclass(frozen=True)
+class Reference:
+    name: str
+    line: int
+    kind: str = "call"  # tags kind: "call", "class", "type", "implementation", ...
+
+
+@dataclass(frozen=True)
+class Import:
+    module: str  # what is imported from, as written ("os.path", "./util", "fmt")
+    names: tuple[str, ...]  # the names bound, if the syntax says ("join",), else ()
+    line: int
+
+
+@dataclass(frozen=True)
+class FileSymbols:
+    path: str
+    language: str | None
+    definitions: tuple[Definition, ...]  # in source order
+    references: tuple[Reference, ...]
+    imports: tuple[Import, ...]
+    has_errors: bool = False  # tree-sitter recovered from syntax errors
+    fallback: str | None = None  # why the file was not parsed (no grammar, too deep, ...)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A contiguous byte range of one file; a file's chunks join back to its exact bytes."""
+
+    path: str
+    language: str | None
+    start_byte: int
+    end_byte: int
+    start_line: int  # 1-based, inclusive
+    end_line: int
+    tokens: int  # exact count of `text` (header and overlap included)
+    symbol: str  # scope path, e.g. "class Parser > def parse"; "" at top level
+    kind: str  # "function", "class", "method", "code", "text", "section", ...
+    text: str

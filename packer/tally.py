@@ -12,7 +12,7 @@ from typing import Any
 from packer import discover
 from packer.config import resolve
 from packer.errors import PackerError
-from packer.pipeline import Progress, measure
+from packer.pipeline import Progress, measure, skip_kind
 from packer.records import SourceText
 from packer.tokens import Counter
 
@@ -77,7 +77,7 @@ def stats(
             acc[0] += info.tokens
             acc[1] += 1
     skipped = sorted([*walked.skipped, *measured.skipped], key=lambda s: s.path)
-    reasons = Tally(s.reason.split(" (")[0] for s in skipped)
+    reasons = Tally(skip_kind(s.reason) for s in skipped)
     return StatsResult(
         root=str(path),
         encoding=cfg.encoding,
