@@ -28,31 +28,54 @@ EXTENSIONS: dict[str, str] = {
     ".ts": "typescript", ".mts": "typescript", ".cts": "typescript", ".tsx": "tsx",
     ".go": "go", ".rs": "rust", ".java": "java",
     ".c": "c", ".h": "c",
-    ".cc": "cpp", ".cpp": "cpp", ".cxx": "cpp", ".hpp": "cpp", ".hh": "cpp", ".hxx": "cpp",
-    ".cs": "csharp", ".rb": "ruby", ".php": "php",
+    ".cc": "cpp", ".cpp": "cpp", ".cxx": "cpp", ".c++": "cpp", ".hpp": "cpp", ".hh": "cpp",
+    ".hxx": "cpp", ".h++": "cpp", ".ipp": "cpp", ".inl": "cpp", ".tpp": "cpp",
+    ".cs": "csharp", ".csx": "csharp",
+    ".rb": "ruby", ".rake": "ruby", ".gemspec": "ruby", ".ru": "ruby",
+    ".php": "php", ".phtml": "php",
     ".kt": "kotlin", ".kts": "kotlin", ".swift": "swift", ".scala": "scala", ".sc": "scala",
-    ".sh": "bash", ".bash": "bash", ".zsh": "bash",
-    ".md": "markdown", ".markdown": "markdown", ".rst": "rst", ".txt": "text",
-    ".json": "json", ".yaml": "yaml", ".yml": "yaml", ".toml": "toml",
+    ".sbt": "scala",
+    ".sh": "bash", ".bash": "bash", ".zsh": "bash", ".ksh": "bash", ".bats": "bash",
+    ".md": "markdown", ".markdown": "markdown", ".mdx": "markdown", ".rst": "rst", ".txt": "text",
+    ".json": "json", ".jsonc": "json", ".json5": "json", ".jsonl": "json", ".ndjson": "json",
+    ".geojson": "json", ".ipynb": "json",
+    ".yaml": "yaml", ".yml": "yaml", ".toml": "toml",
     ".html": "html", ".htm": "html", ".css": "css", ".scss": "scss", ".xml": "xml",
     ".sql": "sql", ".lua": "lua", ".pl": "perl", ".pm": "perl", ".r": "r",
 }
 FILENAMES: dict[str, str] = {
     "Makefile": "make", "makefile": "make", "GNUmakefile": "make", "Kbuild": "make",
-    "Dockerfile": "dockerfile", "Rakefile": "ruby", "Gemfile": "ruby",
-    "CMakeLists.txt": "cmake", "Kconfig": "kconfig",
-    ".bashrc": "bash", ".bash_profile": "bash", ".profile": "bash", ".zshrc": "bash",
+    "Dockerfile": "dockerfile", "CMakeLists.txt": "cmake", "Kconfig": "kconfig",
+    "Rakefile": "ruby", "Gemfile": "ruby", "Guardfile": "ruby", "Vagrantfile": "ruby",
+    "Podfile": "ruby", "Fastfile": "ruby", "Brewfile": "ruby", "Capfile": "ruby",
+    "Berksfile": "ruby", "Dangerfile": "ruby",
+    "SConstruct": "python", "SConscript": "python",
+    "Pipfile": "toml", "Cargo.lock": "toml", "poetry.lock": "toml", "uv.lock": "toml",
+    ".clang-format": "yaml", ".clang-tidy": "yaml",
+    ".bashrc": "bash", ".bash_profile": "bash", ".bash_logout": "bash", ".profile": "bash",
+    ".zshrc": "bash", ".zprofile": "bash", ".zshenv": "bash", ".zlogin": "bash",
+    ".envrc": "bash", "PKGBUILD": "bash", "APKBUILD": "bash",
 }
 INTERPRETERS: dict[str, str] = {
-    "python": "python", "python3": "python", "python2": "python",
-    "node": "javascript", "deno": "typescript", "ruby": "ruby", "php": "php",
-    "bash": "bash", "sh": "bash", "zsh": "bash", "dash": "bash", "ksh": "bash",
-    "perl": "perl",
+    "python": "python", "python3": "python", "python2": "python", "pypy": "python",
+    "pypy3": "python",
+    "node": "javascript", "nodejs": "javascript", "bun": "javascript",
+    "deno": "typescript", "ts-node": "typescript", "tsx": "typescript",
+    "ruby": "ruby", "jruby": "ruby", "php": "php",
+    "bash": "bash", "sh": "bash", "zsh": "bash", "dash": "bash", "ksh": "bash", "mksh": "bash",
+    "ash": "bash",
+    "kotlin": "kotlin", "kscript": "kotlin", "scala": "scala", "swift": "swift",
+    "perl": "perl", "lua": "lua",
 }
 
 
 def detect(path: str, head: str = "") -> str | None:
-    """The language of `path`, from its name, extension, then a `#!` line in `head`."""
+    """The language of `path`: a well-known file name, then its extension, then a `#!` line.
+
+    `head` is the start of the file (the first line is enough). Shebangs may go through
+    `env`, with its options and variable assignments (`#!/usr/bin/env -S VAR=1 node --flag`),
+    and name a versioned interpreter (`python3.12`).
+    """
     name = posixpath.basename(path)
     if name in FILENAMES:
         return FILENAMES[name]
@@ -60,14 +83,33 @@ def detect(path: str, head: str = "") -> str | None:
     if ext in EXTENSIONS:
         return EXTENSIONS[ext]
     if head.startswith("#!"):
-        words = head[2:].split("\n", 1)[0].split()
-        if words:
-            prog = posixpath.basename(words[0])
-            if prog == "env" and len(words) > 1:
-                prog = words[2] if words[1] == "-S" and len(words) > 2 else words[1]
-            prog = prog.rstrip("0123456789.") or prog
-            return INTERPRETERS.get(prog) or INTERPRETERS.get(prog + "3")
+        return _shebang(head[2:].split("\n", 1)[0])
     return None
+
+
+def _shebang(line: str) -> str | None:
+    words = line.split()
+    if not words:
+        return None
+    prog = posixpath.basename(words[0])
+    if prog == "env":
+        # env's own options (-S splits the rest, -i, -u NAME) and NAME=value assignments
+        rest = iter(words[1:])
+        prog = ""
+        for word in rest:
+            if word in ("-u", "--unset", "-C", "--chdir"):
+                next(rest, None)
+            elif word.startswith("-S") and len(word) > 2:  # "-Spython3 -u"
+                prog = word[2:]
+                break
+            elif not word.startswith("-") and "=" not in word:
+                prog = word
+                break
+        prog = posixpath.basename(prog)
+    if prog in INTERPRETERS:
+        return INTERPRETERS[prog]
+    base = prog.rstrip("0123456789.") or prog  # python3.12 -> python
+    return INTERPRETERS.get(base)
 
 
 @dataclass(frozen=True)
@@ -103,6 +145,7 @@ TEXT_FORMATS = frozenset({"markdown", "json", "yaml", "toml", "rst", "text"})
 
 
 def is_code(language: str | None) -> bool:
+    """True for a language parsed as code (one with a grammar); text formats are not."""
     return language in GRAMMARS
 
 
@@ -160,10 +203,54 @@ def query_text(name: str, kind: str = "tags") -> str | None:
 
 
 @cache
-def load_query(name: str, kind: str = "tags") -> tree_sitter.Query | None:
+def load_query(name: str, kind: str = "tags", *more: str) -> tree_sitter.Query | None:
+    """The compiled query `grammars/<name>/<kind>.scm`, or None if the language has none.
+
+    With more kinds (`load_query("go", "tags", "imports")`) their files are joined into
+    one query, in that order, so one pass over a tree runs them all; missing files are
+    left out. Raises LookupError if the grammar does not load and tree_sitter.QueryError
+    if a file does not compile against it.
+    """
     import tree_sitter
 
-    text = query_text(name, kind)
-    if text is None:
+    texts = [t for t in (query_text(name, k) for k in (kind, *more)) if t is not None]
+    if not texts:
         return None
-    return tree_sitter.Query(load_language(name), text)
+    return tree_sitter.Query(load_language(name), "\n".join(texts))
+
+
+@dataclass(frozen=True)
+class LanguageInfo:
+    """One row of `packer languages`."""
+
+    name: str
+    kind: str  # "code" (parsed with a grammar), "text" (a text format) or "other"
+    extensions: tuple[str, ...]
+    filenames: tuple[str, ...]
+    grammar: str  # "ok", the reason it does not load, or "-" when none is needed
+
+
+def languages_table() -> list[LanguageInfo]:
+    """Every language `detect` can return, code first, with whether its grammar loads."""
+    names = [*GRAMMARS, *sorted(TEXT_FORMATS)]
+    names += sorted({*EXTENSIONS.values(), *FILENAMES.values(), *INTERPRETERS.values()} - set(names))
+    rows = []
+    for name in names:
+        if name in GRAMMARS:
+            kind = "code"
+            try:
+                load_language(name)
+                grammar = "ok"
+            except LookupError as exc:
+                grammar = str(exc)
+        else:
+            kind = "text" if name in TEXT_FORMATS else "other"
+            grammar = "-"
+        rows.append(LanguageInfo(
+            name=name,
+            kind=kind,
+            extensions=tuple(sorted(e for e, lang in EXTENSIONS.items() if lang == name)),
+            filenames=tuple(sorted(f for f, lang in FILENAMES.items() if lang == name)),
+            grammar=grammar,
+        ))
+    return rows
