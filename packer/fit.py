@@ -1,23 +1,25 @@
 """Choose what goes in under an exact budget.
 
-Greedy in rank order: a file is packed in full when its block, the separator before it
-and the exact growth of the tree all fit in what is left; otherwise it stays a path in
-the tree and the fitter moves on, so smaller files further down still fill the budget.
+Greedy in rank order: a file is packed in the first mode of its ladder (full, or its
+skeleton with `--skeleton`) whose block, the separator before it and the exact growth of
+the tree all fit in what is left; otherwise it stays a path in the tree and the fitter
+moves on, so smaller files further down still fill the budget.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from packer.rank import Ranked
-from packer.records import Decision, FileInfo
+from packer.records import Decision, FileInfo, Mode
 from packer.tree import Tree
 
 
 @dataclass(frozen=True)
 class Plan:
     packed: tuple[int, ...]  # FileInfo indices, in output order
+    modes: dict[int, Mode]  # the mode of each packed file
     decisions: tuple[Decision, ...]
     body_tokens: int  # everything but the header
 
@@ -30,26 +32,32 @@ def fit(
     budget: int | None,
     fixed_tokens: int,
     file_separator_tokens: int,
+    ladder: Callable[[FileInfo], Sequence[Mode]] = lambda info: ("full",),
 ) -> Plan:
     """`fixed_tokens`: the header's reserve plus every block that is always written."""
     used = fixed_tokens + tree.cost
     packed: list[int] = []
+    modes: dict[int, Mode] = {}
     why_not: dict[int, str] = {}
     for r in ranked:
-        cost = infos[r.index].tokens + tree.delta(r.index, "full")
-        if packed:
-            cost += file_separator_tokens
-        if budget is None or used + cost <= budget:
-            tree.apply(r.index, "full")
-            used += cost
-            packed.append(r.index)
+        info = infos[r.index]
+        sep = file_separator_tokens if packed else 0
+        cost = 0
+        for mode in ladder(info):
+            cost = info.cost(mode) + tree.delta(r.index, mode) + sep
+            if budget is None or used + cost <= budget:
+                tree.apply(r.index, mode)
+                used += cost
+                packed.append(r.index)
+                modes[r.index] = mode
+                break
         else:
-            left = max(budget - used, 0)
+            left = max((budget or 0) - used, 0)
             why_not[r.index] = f"over budget: needs {cost:,} tokens, {left:,} left"
     decisions = [
-        Decision(infos[r.index].path, "full", infos[r.index].tokens, r.score, r.reason)
+        Decision(infos[i].path, modes[i], infos[i].cost(modes[i]), r.score, r.reason)
         for r in ranked
-        if r.index not in why_not
+        if (i := r.index) in modes
     ]
     decisions += [
         Decision(
@@ -63,4 +71,4 @@ def fit(
         for r in ranked
         if r.index in why_not
     ]
-    return Plan(tuple(packed), tuple(decisions), used - fixed_tokens)
+    return Plan(tuple(packed), modes, tuple(decisions), used - fixed_tokens)

@@ -20,8 +20,9 @@ from packer.errors import (
 )
 from packer.fit import Plan, fit
 from packer.output import atomic_text, write_json
-from packer.records import Candidate, FileInfo, PackResult, PackStats, Skip, SourceText
+from packer.records import Candidate, FileInfo, Mode, PackResult, PackStats, Skip, SourceText
 from packer.render import Header, Renderer, check_block, make_renderer
+from packer.skeleton import skeletonize
 from packer.tokens import Counter
 from packer.tree import Tree
 
@@ -44,6 +45,7 @@ def measure(
     candidates: Sequence[Candidate],
     *,
     cost: Callable[[SourceText, str | None], int],
+    skeleton_cost: Callable[[SourceText, str | None], int | None] | None = None,
     keep: frozenset[str],
     max_file_size: int | None,
     progress: Progress | None = None,
@@ -59,6 +61,8 @@ def measure(
         if isinstance(got, Skip):
             return got
         lang = languages.detect(c.path, got.text[:256])
+        tokens = cost(got, lang)
+        skel = skeleton_cost(got, lang) if skeleton_cost else None
         return FileInfo(
             path=c.path,
             abspath=c.abspath,
@@ -66,8 +70,10 @@ def measure(
             digest=got.digest,
             encoding=got.encoding,
             language=lang,
-            tokens=cost(got, lang),
+            tokens=tokens,
             lines=got.text.count("\n") + (0 if got.text.endswith("\n") or not got.text else 1),
+            # A skeleton that costs as much as the file is no rung at all.
+            skeleton_tokens=skel if skel is not None and skel < tokens else None,
         )
 
     infos: list[FileInfo] = []
@@ -95,8 +101,8 @@ def _header(cfg: PackConfig, root: Path, plan: Plan | None, total: int, n_listed
         encoding=cfg.encoding,
         budget=cfg.budget,
         total_tokens=total,
-        files_full=len(plan.packed) if plan else 0,
-        files_skeleton=0,
+        files_full=sum(m == "full" for m in plan.modes.values()) if plan else 0,
+        files_skeleton=sum(m == "skeleton" for m in plan.modes.values()) if plan else 0,
         files_listed=n_listed,
         files_skipped=n_skipped,
     )
@@ -154,9 +160,15 @@ def run(
     def block_cost(src: SourceText, lang: str | None) -> int:
         return counter.count(check_block(renderer.file_block(src.path, src.text, "full", lang)))
 
+    def skeleton_cost(src: SourceText, lang: str | None) -> int | None:
+        skel = skeletonize(src.text, lang)
+        if skel is None:
+            return None
+        return counter.count(check_block(renderer.file_block(src.path, skel, "skeleton", lang)))
+
     measured = measure(
-        walked.files, cost=block_cost, keep=cfg.keep, max_file_size=cfg.max_file_size,
-        progress=progress,
+        walked.files, cost=block_cost, skeleton_cost=skeleton_cost if cfg.skeleton else None,
+        keep=cfg.keep, max_file_size=cfg.max_file_size, progress=progress,
     )
     lap("measure")
     infos = measured.infos
@@ -192,7 +204,8 @@ def run(
     )
     # Reserve the header at its largest: every number it states can only shrink.
     big = _header(cfg, root, None, cfg.budget or 10**12, len(infos), len(skipped))
-    big = Header(**{**big.__dict__, "files_full": len(infos)})
+    big = Header(**{**big.__dict__, "files_full": len(infos),
+                    "files_skeleton": len(infos) if cfg.skeleton else 0})
     header_reserve = block(renderer.header(big))
     if cfg.budget is not None and static + header_reserve + tree.cost > cfg.budget:
         need = static + header_reserve + tree.cost
@@ -207,6 +220,7 @@ def run(
         budget=cfg.budget,
         fixed_tokens=static + header_reserve,
         file_separator_tokens=block(renderer.file_separator()),
+        ladder=_ladder(cfg),
     )
     lap("fit")
     if not plan.packed:
@@ -260,6 +274,13 @@ def run(
     return result
 
 
+def _ladder(cfg: PackConfig) -> Callable[[FileInfo], Sequence[Mode]]:
+    """The modes each file may take, best first."""
+    if cfg.skeleton:
+        return lambda info: ("skeleton",) if info.skeleton_tokens is not None else ("full",)
+    return lambda info: ("full",)
+
+
 def _blocks(
     renderer: Renderer,
     header: Header,
@@ -284,9 +305,13 @@ def _blocks(
             raise ConcurrentChangeError(
                 f"{info.path} changed while packing; nothing was written, run packer again"
             )
+        mode = plan.modes[i]
+        text = got.text if mode == "full" else skeletonize(got.text, info.language)
+        if text is None:  # pragma: no cover - skeletonize is deterministic
+            raise AssertionError(f"{info.path}: skeleton vanished between measure and write")
         if n:
             yield renderer.file_separator()
-        yield renderer.file_block(info.path, got.text, "full", info.language)
+        yield renderer.file_block(info.path, text, mode, info.language)
     yield renderer.footer()
 
 
@@ -336,6 +361,7 @@ def pack(
     gitignore: bool | None = None,
     max_file_size: int | str | None = None,
     keep: Sequence[str] | None = None,
+    skeleton: bool | None = None,
     config: str | os.PathLike[str] | None = None,
     output: Output = None,
     manifest: str | os.PathLike[str] | None = None,
@@ -346,7 +372,8 @@ def pack(
     Options left as None come from `[tool.packer]` in the root's `pyproject.toml` or
     from `.packer.toml`, else from the defaults: target "codex" (budget 200,000),
     encoding o200k_base, format "xml", gitignore on, max_file_size 1 MB. `budget="none"`
-    packs everything. `output` is a path (written atomically), a text stream (written
+    packs everything. `skeleton=True` packs each code file as its skeleton (signatures,
+    docs, declarations; bodies elided). `output` is a path (written atomically), a text stream (written
     block by block), or None (nothing written; the result still says what would be).
     `manifest` is a path for the JSON manifest. Raises PackerError subclasses for
     problems the caller can fix; never prints or exits.
@@ -368,6 +395,7 @@ def pack(
         "gitignore": gitignore,
         "max_file_size": max_file_size,
         "keep": keep,
+        "skeleton": skeleton,
     }
     cfg = resolve(path, explicit=explicit, config_file=Path(config) if config else None)
     return run(path, cfg, output=output, manifest=manifest, progress=progress)

@@ -64,6 +64,12 @@ class FileInfo:
     language: str | None
     tokens: int  # exact cost of the file's full block in the chosen format
     lines: int
+    skeleton_tokens: int | None = None  # exact cost of its skeleton block, when measured
+
+    def cost(self, mode: Mode) -> int:
+        if mode == "skeleton" and self.skeleton_tokens is not None:
+            return self.skeleton_tokens
+        return self.tokens
 
 
 @dataclass(frozen=True)

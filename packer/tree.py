@@ -102,7 +102,8 @@ class Tree:
     def file_line(self, i: int, mode: Mode) -> str:
         info = self._infos[i]
         name = display_path(info.path.rsplit("/", 1)[-1])
-        return f"{self._file_prefix(i)}{name} [{mode} {info.tokens:,}]"
+        tokens = info.tokens if mode == "listed" else info.cost(mode)
+        return f"{self._file_prefix(i)}{name} [{mode} {tokens:,}]"
 
     def _expanded_line(self, d: DirNode) -> str:
         return "." if d is self.root else f"{d.line_prefix}{display_path(d.name)}/"

@@ -227,3 +227,23 @@ def test_large_tree_folds_directories_with_nothing_packed(tmp_path):
     tree = text.split("<tree>\n")[1].split("</tree>")[0]
     assert "files, " in tree and "none packed]" in tree
     assert len(tree.splitlines()) < 200  # 601 files, yet the tree stays small
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_skeleton_mode_mixes_modes_exactly(tmp_path, fmt):
+    body = "".join(f"    total_{k} = x * {k}\n" for k in range(30))
+    write(tmp_path, {
+        "README.md": "# Project\n",
+        "src/core.py": f'"""Core."""\n\nimport os\n\n\ndef compute(x):\n    """Doc."""\n{body}'
+                       "    return total_1\n",
+        "src/data.json": '{"a": 1}\n',
+    })
+    text, result = _pack_text(tmp_path, skeleton=True, format=fmt)
+    modes = {f.path: f.mode for f in result.files}
+    assert modes == {"README.md": "full", "src/core.py": "skeleton", "src/data.json": "full"}
+    assert COUNT(text) == result.total_tokens
+    assert "def compute(x):" in text and "total_5" not in text and "lines elided" in text
+    skel = next(f for f in result.files if f.path == "src/core.py")
+    full = next(f for f in packer.pack(tmp_path, format=fmt).files if f.path == "src/core.py")
+    assert skel.tokens < full.tokens
+    assert "[skeleton " in text
