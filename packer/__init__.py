@@ -11,14 +11,15 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 from packer.errors import PackerError
-from packer.records import Decision, PackResult, Skip
+from packer.records import Chunk, Decision, PackResult, Skip
 
 if TYPE_CHECKING:
+    from packer.chunker import chunk
     from packer.pipeline import pack
     from packer.tally import StatsResult, stats
 
-__all__ = ["Decision", "PackResult", "PackerError", "Skip", "StatsResult", "__version__", "pack",
-           "stats"]
+__all__ = ["Chunk", "Decision", "PackResult", "PackerError", "Skip", "StatsResult", "__version__",
+           "chunk", "pack", "stats"]
 
 
 def __getattr__(name: str) -> Any:
@@ -27,6 +28,10 @@ def __getattr__(name: str) -> Any:
         from packer.pipeline import pack
 
         return pack
+    if name == "chunk":
+        from packer.chunker import chunk
+
+        return chunk
     if name in ("stats", "StatsResult"):
         from packer import tally as _stats
 

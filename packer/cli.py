@@ -111,9 +111,12 @@ def main() -> None:
 @click.option("-o", "--output", metavar="FILE", default="-",
               help="Write the pack to FILE (atomically); '-' for stdout (default).")
 @click.option("--manifest", metavar="FILE", help="Write the JSON manifest to FILE.")
+@click.option("--skeleton", is_flag=True, default=None,
+              help="Pack each code file as its skeleton: signatures, docs, declarations.")
 @_common
 def pack(path: str, budget: str | None, target: str | None, reserve: int | None, fmt: str | None,
-         output: str, manifest: str | None, include: tuple[str, ...], exclude: tuple[str, ...],
+         output: str, manifest: str | None, skeleton: bool | None,
+         include: tuple[str, ...], exclude: tuple[str, ...],
          no_gitignore: bool | None, max_file_size: str | None, keep: tuple[str, ...],
          encoding: str | None, config: str | None, quiet: bool, verbose: bool) -> None:
     """Pack the repository at PATH (default: the current directory) into one file.
@@ -138,6 +141,7 @@ def pack(path: str, budget: str | None, target: str | None, reserve: int | None,
                 gitignore=False if no_gitignore else None,
                 max_file_size=max_file_size,
                 keep=_tuple_or_none(keep),
+                skeleton=skeleton,
                 config=config,
                 output=sys.stdout if output == "-" else output,
                 manifest=manifest,
@@ -149,8 +153,11 @@ def pack(path: str, budget: str | None, target: str | None, reserve: int | None,
         for w in result.warnings:
             click.echo(f"warning: {w}", err=True)
         budget_text = "no budget" if result.budget is None else f"budget {result.budget:,}"
+        n_full = sum(f.mode == "full" for f in result.files)
+        n_skel = sum(f.mode == "skeleton" for f in result.files)
+        skeletons = f", {n_skel:,} as skeletons" if n_skel else ""
         click.echo(
-            f"packed {result.stats.files_packed:,} files in full, {result.stats.files_listed:,} "
+            f"packed {n_full:,} files in full{skeletons}, {result.stats.files_listed:,} "
             f"listed, {result.stats.files_skipped:,} skipped: {result.total_tokens:,} tokens "
             f"({budget_text}, {result.encoding})",
             err=True,
@@ -208,3 +215,91 @@ def stats(path: str, top: int, depth: int, include: tuple[str, ...], exclude: tu
         click.echo("\nskipped:")
         for reason, n in result.skipped_by_reason:
             click.echo(f"{n:>14,}  {reason}")
+
+
+@main.command("languages")
+def languages_command() -> None:
+    """List the languages packer recognises, how it treats them and whether grammars load.
+
+    "code" is parsed with its tree-sitter grammar (grammar "ok" when it loads), "text" is
+    a text format split by its structure, "other" is recognised but kept as plain text.
+    """
+    from packer.languages import languages_table
+
+    rows = [(r.name, r.kind, r.grammar, " ".join((*r.extensions, *r.filenames)) or "-")
+            for r in languages_table()]
+    header = ("language", "kind", "grammar", "extensions and file names")
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(3)]
+    for row in (header, *rows):
+        cells = [row[i].ljust(widths[i]) for i in range(3)]
+        click.echo("  ".join((*cells, row[3])))
+
+
+@main.command("chunk")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--max-tokens", type=int, default=512, show_default=True, metavar="TOKENS",
+              help="Most tokens in one chunk, header and overlap included.")
+@click.option("--context", is_flag=True,
+              help="Open each chunk with a comment line naming its path and scope.")
+@click.option("--overlap", type=int, default=0, show_default=True, metavar="LINES",
+              help="Repeat up to LINES lines before each chunk at its start.")
+@click.option("--encoding", type=click.Choice(ENCODINGS), default="o200k_base", show_default=True,
+              help="Token encoding.")
+@click.option("--include", multiple=True, metavar="GLOB",
+              help="In directories, only chunk files matching GLOB (gitignore syntax). Repeatable.")
+@click.option("--exclude", multiple=True, metavar="GLOB",
+              help="In directories, leave out files matching GLOB (gitignore syntax). Repeatable.")
+@click.option("--no-gitignore", "no_gitignore", is_flag=True,
+              help="Ignore .gitignore, .git/info/exclude and global excludes.")
+@click.option("-o", "--output", metavar="FILE", default="-",
+              help="Write the JSON lines to FILE (atomically); '-' for stdout (default).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress or summary on stderr.")
+@click.option("-v", "--verbose", is_flag=True, help="Tracebacks for internal errors.")
+def chunk(paths: tuple[str, ...], max_tokens: int, context: bool, overlap: int, encoding: str,
+          include: tuple[str, ...], exclude: tuple[str, ...], no_gitignore: bool, output: str,
+          quiet: bool, verbose: bool) -> None:
+    """Split files into chunks of at most --max-tokens tokens, for retrieval.
+
+    Writes one JSON object per line and per chunk, with the keys path, language,
+    start_byte, end_byte, start_line, end_line, tokens, symbol, kind and text. Code is
+    split along its syntax tree and a function or class that fits stays whole; a file's
+    byte ranges join back to its exact bytes. Directories are walked as `pack` walks them.
+    """
+    import json
+
+    from packer.chunker import chunk as run_chunk
+    from packer.output import atomic_text
+
+    def lines() -> Iterator[str]:
+        for c in run_chunk(paths, max_tokens=max_tokens, encoding=encoding, context=context,
+                           overlap=overlap, include=include, exclude=exclude,
+                           gitignore=not no_gitignore, progress=progress):
+            record = {"path": c.path, "language": c.language, "start_byte": c.start_byte,
+                      "end_byte": c.end_byte, "start_line": c.start_line, "end_line": c.end_line,
+                      "tokens": c.tokens, "symbol": c.symbol, "kind": c.kind, "text": c.text}
+            stats[c.path] = stats.get(c.path, 0) + 1
+            line = json.dumps(record, ensure_ascii=False)
+            try:
+                line.encode("utf-8")
+            except UnicodeEncodeError:  # a path with undecodable bytes: escape it
+                line = json.dumps(record, ensure_ascii=True)
+            yield line + "\n"
+
+    stats: dict[str, int] = {}
+    progress = _Progress(not quiet)
+    with _errors(verbose):
+        try:
+            if output == "-":
+                stdout = sys.stdout.buffer  # UTF-8 whatever the locale says
+                for line in lines():
+                    stdout.write(line.encode("utf-8"))
+                stdout.flush()
+            else:
+                with atomic_text(output) as f:
+                    for line in lines():
+                        f.write(line)
+        finally:
+            progress.close()
+    if not quiet:
+        click.echo(f"chunked {len(stats):,} files into {sum(stats.values()):,} chunks of at most "
+                   f"{max_tokens:,} tokens ({encoding})", err=True)

@@ -1,0 +1,958 @@
+"""Split files into chunks that each fit an exact token budget, along their structure.
+
+The method is cAST's (Zhang et al., 2025): split a syntax node whose exact token count
+exceeds the budget into its children, and greedily merge adjacent siblings while the
+merged text still fits. Code is split along its tree-sitter tree; text formats along the
+blocks of `packer.blocks` (Markdown sections, JSON/YAML/TOML top-level keys and tables,
+paragraphs), never parsed as code. A piece with no structure left is split by lines, and
+a line by tokens.
+
+Guarantees, for every file:
+
+- **Exact bytes.** Byte offsets are authoritative: a file's chunks are contiguous and in
+  order, the first starts at 0 and the last ends at the file's size, so
+  `b"".join(data[c.start_byte:c.end_byte] for c in chunks) == data` (tabs, CRLF, a BOM, a
+  missing final newline and invalid UTF-8 included). An empty file has no chunks.
+- **Exact budget.** `tokens` is the exact count of `text` in the chosen encoding, and is
+  never above `max_tokens`, header and overlap included. Every count that decides a
+  chunk's extent is re-checked on the final text: BPE counts are nearly, not exactly,
+  additive.
+- **Whole definitions.** A node that fits the budget is never split: a function or class
+  that fits stays in one chunk (with the comments and decorators right before it, when
+  they fit too). "Fits" counts the node with its indentation and the newlines after it,
+  and what `context`/`overlap` leave of the budget, so a definition within a token or
+  two of the budget can still be split. A definition too large for one chunk starts a
+  new chunk (after the header that leads into it: `class A:`, `namespace n {`) and its
+  last chunk ends with it (and its closing `}`), so its parts do not mix with its
+  neighbours.
+- **Deterministic**, thread-safe (one parser per thread), and iterative: a tree 10,000
+  levels deep is split without recursion.
+
+`text` is the chunk's bytes decoded as UTF-8 with invalid bytes replaced by U+FFFD (so
+it always encodes as JSON); a UTF-8 BOM belongs to the first chunk's bytes but not to its
+text. Chunk boundaries never split a UTF-8 character or a CRLF pair, so a file that is
+valid UTF-8 decodes chunk by chunk. With `context=True` a one-line header
+(`# path: a/b.py · class Parser > def parse`, in the language's comment syntax) opens
+`text`; with `overlap=N` the N lines before the chunk follow it. Both are counted in
+`tokens`, and neither is part of `start_byte`/`end_byte`, `start_line`/`end_line`, which
+describe the chunk's own new bytes only, so joining the own ranges still rebuilds the
+file. The overlap is at most N whole lines (a partial line before a chunk that starts
+mid-line counts as one) and shrinks, oldest line first, to at most half of what the
+header leaves; it is dropped for a chunk where not even one character would fit after
+it. The header's scope is shortened from the outside in ("… > def parse") to a quarter
+of the budget at most; a budget too small for the path alone is an error.
+
+`symbol` is the scope path of the chunk (`class Parser > def parse`, from
+`packer.symbols`): the one definition the chunk holds when that definition is at least
+half of it, else the innermost definition that encloses the chunk, else "". `kind` is
+that definition's kind ("function", "class", "method", ...), else "code". Text formats
+give "section" (inside a heading, key or table), "paragraph" (within one paragraph) or
+"text"; code whose grammar is missing or whose parse is refused (too large, too slow)
+is split by paragraphs and lines and gives "text".
+"""
+
+from __future__ import annotations
+
+import bisect
+import codecs
+import itertools
+import os
+import posixpath
+import re
+import threading
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Protocol
+
+import xxhash
+
+from packer import blocks, content, discover, languages
+from packer.errors import ConfigError, PackerError
+from packer.records import KEEP_KINDS, Candidate, Chunk, Skip, SourceText
+from packer.tokens import Counter, get_encoding
+
+DEFAULT_MAX_TOKENS = 512
+HEADER_SCOPE_CHARS = 120  # a longer scope is cut from the outside in the --context header
+# A piece's count is estimated from the whole file's tokens; one estimated within this
+# many tokens of the budget is counted exactly before it is split.
+ESTIMATE_SLACK = 16
+
+Progress = Callable[[str, int, int], None]
+PathArg = str | os.PathLike[str]
+
+_BOM = codecs.BOM_UTF8
+
+# Comment syntax of the --context header, by language; anything else gets a plain line.
+_HASH = ("# ", "")
+_SLASH = ("// ", "")
+_COMMENTS: dict[str, tuple[str, str]] = {
+    **dict.fromkeys(
+        ("python", "ruby", "bash", "yaml", "toml", "perl", "r", "make", "dockerfile", "cmake",
+         "kconfig"), _HASH),
+    **dict.fromkeys(
+        ("javascript", "typescript", "tsx", "go", "rust", "java", "c", "cpp", "csharp", "php",
+         "kotlin", "swift", "scala", "scss"), _SLASH),
+    "css": ("/* ", " */"),
+    "sql": ("-- ", ""),
+    "lua": ("-- ", ""),
+    **dict.fromkeys(("markdown", "html", "xml"), ("<!-- ", " -->")),
+    "rst": (".. ", ""),
+}
+
+# Node types that are definitions (a big one gets chunks of its own) ...
+_DEF_TYPE = re.compile(
+    r"function|method|class|struct|impl|trait|interface|enum|module|namespace|object_|"
+    r"protocol|constructor|decorated_definition|singleton|union|record|extension|"
+    r"type_declaration|type_alias|macro_definition|section"
+)
+# ... unless they are a part of one.
+_NOT_DEF_TYPE = re.compile(
+    r"body|block|list|expression|call|invocation|reference|parameter|argument|literal|"
+    r"pattern|clause|declarator|identifier|modifier"
+)
+# Nodes whose named children are statements (a big definition among them starts a chunk
+# after them); elsewhere named children are parts of a header (`template <T>`, a name).
+_BODY_TYPE = re.compile(
+    r"body|block|_list$|program|translation_unit|source_file|compilation_unit|document|"
+    r"section|statements|suite"
+)
+# Siblings that belong to the node after them: doc comments, decorators, attributes.
+_ATTACHED_TYPES = frozenset({"decorator", "attribute_item", "attribute", "annotation",
+                             "marker_annotation"})
+_BLANK_LINE = re.compile(rb"\n[ \t\r\f\v]*\n")
+_LEAD_IN = re.compile(rb"[ \t]*(?:#|//|/\*|\*|--|@)[^\n]*\n|[ \t\r]*\n")
+_DATA_FORMATS = frozenset({"json", "yaml", "toml"})
+
+
+def _skip_lead_in(data: bytes, start: int, end: int) -> int:
+    """Where the lines of comments, decorators and attributes opening data[start:end] end
+    (start if there are none, or if nothing else follows them)."""
+    pos = start
+    while pos < end:
+        m = _LEAD_IN.match(data, pos, end)
+        if not m:
+            return pos
+        pos = m.end()
+    return start
+
+
+def chunk_file(
+    data: bytes,
+    *,
+    path: str,
+    language: str | None,
+    max_tokens: int = DEFAULT_MAX_TOKENS,
+    encoding: str = "o200k_base",
+    context: bool = False,
+    overlap: int = 0,
+) -> Iterator[Chunk]:
+    """The chunks of one file's bytes, in order; see the module docstring for guarantees.
+
+    `language` is a name from `packer.languages` (code with a grammar is split along its
+    syntax tree; text formats and unknown languages along blocks and paragraphs) or None.
+    Raises `PackerError` if `max_tokens` or `overlap` is out of range, or if a chunk cannot
+    fit even one character after its `--context` header.
+    """
+    _check_options(max_tokens, overlap)
+    return iter(_Chunker(data, path=path, language=language, max_tokens=max_tokens,
+                         counter=Counter(encoding), context=context, overlap=overlap).run())
+
+
+def chunk(
+    paths: PathArg | Iterable[PathArg],
+    *,
+    max_tokens: int = DEFAULT_MAX_TOKENS,
+    encoding: str = "o200k_base",
+    context: bool = False,
+    overlap: int = 0,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    gitignore: bool = True,
+    progress: Progress | None = None,
+) -> Iterator[Chunk]:
+    """Chunk files and directories; yields every file's chunks in order, file by file.
+
+    A directory is walked as `packer pack` walks it (`gitignore`, `include`, `exclude`,
+    vendored and generated files, lockfiles, binaries, files over 1 MB) and its files come
+    in the walker's order, named by the directory as given joined with their path inside
+    it. A file named directly is chunked whatever the ignore rules say, unless it is
+    binary. Skipped files are simply not chunked; so are UTF-16/32 files, whose bytes are
+    not UTF-8. Files are read and chunked on a few threads; the output does not depend on
+    how many. `progress(stage, done, total)` is called as files finish. Raises
+    `PackerError` for a missing path or a bad option, before anything is yielded.
+    """
+    _check_options(max_tokens, overlap)
+    counter = Counter(encoding)  # an unknown encoding fails here, not at the first file
+    targets = _targets(paths, include=include, exclude=exclude, gitignore=gitignore)
+
+    def work(target: _Target) -> list[Chunk]:
+        got = _read(target)
+        if got is None:
+            return []
+        data, language = got
+        return _Chunker(data, path=target.candidate.path, language=language,
+                        max_tokens=max_tokens, counter=counter, context=context,
+                        overlap=overlap).run()
+
+    return _generate(targets, work, progress)
+
+
+def _check_options(max_tokens: int, overlap: int) -> None:
+    if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1:
+        raise ConfigError(f"--max-tokens must be a positive number of tokens, not {max_tokens!r}; "
+                          f"the default is {DEFAULT_MAX_TOKENS}")
+    if isinstance(overlap, bool) or not isinstance(overlap, int) or overlap < 0:
+        raise ConfigError(f"--overlap is a number of lines, 0 or more, not {overlap!r}")
+
+
+# -- files ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Target:
+    candidate: Candidate
+    explicit: bool  # named on the command line, not found by the walker
+
+
+# Kinds a file named directly is chunked despite (binary stays out: its text is noise).
+_EXPLICIT_KEEP = frozenset(KEEP_KINDS) - {"binary"}
+
+
+def _targets(paths: PathArg | Iterable[PathArg], *, include: Sequence[str],
+             exclude: Sequence[str], gitignore: bool) -> list[_Target]:
+    args = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+    out: list[_Target] = []
+    seen: set[str] = set()
+    for arg in args:
+        given = os.fspath(arg)
+        if not os.path.exists(given):
+            raise PackerError(f"{given} does not exist; pass files or directories to chunk")
+        display = given.replace(os.sep, "/")
+        if os.path.isdir(given):
+            walked = discover.walk(given, use_gitignore=gitignore, include=include,
+                                   exclude=exclude)
+            prefix = posixpath.normpath(display)
+            for c in walked.files:
+                if c.abspath in seen:
+                    continue
+                seen.add(c.abspath)
+                name = c.path if prefix == "." else posixpath.join(prefix, c.path)
+                out.append(_Target(Candidate(name, c.abspath, c.size), explicit=False))
+        else:
+            abspath = os.path.abspath(given)
+            if abspath in seen:
+                continue
+            seen.add(abspath)
+            name = posixpath.normpath(display)
+            out.append(_Target(Candidate(name, abspath, os.path.getsize(given)), explicit=True))
+    return out
+
+
+def _read(target: _Target) -> tuple[bytes, str | None] | None:
+    """The file's exact bytes and language, or None if it is not chunked."""
+    c = target.candidate
+    got = content.read_source(c, keep=_EXPLICIT_KEEP if target.explicit else (),
+                              max_file_size=None if target.explicit else 1_000_000)
+    if isinstance(got, Skip) or got.encoding not in ("utf-8", "utf-8-sig"):
+        return None
+    data = _original_bytes(got)
+    if data is None:
+        return None
+    return data, languages.detect(c.path, got.text[:256])
+
+
+def _original_bytes(src: SourceText) -> bytes | None:
+    """The bytes `src` was decoded from: rebuilt, else read again (None if they changed)."""
+    try:
+        data = (_BOM if src.encoding == "utf-8-sig" else b"") + src.text.encode("utf-8")
+        if xxhash.xxh3_64_hexdigest(data) == src.digest:
+            return data
+    except UnicodeEncodeError:
+        pass
+    try:
+        with open(src.abspath, "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    return data if xxhash.xxh3_64_hexdigest(data) == src.digest else None
+
+
+def _generate(targets: list[_Target], work: Callable[[_Target], list[Chunk]],
+              progress: Progress | None) -> Iterator[Chunk]:
+    total = len(targets)
+    workers = max(1, min(8, os.cpu_count() or 1))
+    ahead = workers * 4  # files in flight: bounds memory, keeps the output order
+    pool = ThreadPoolExecutor(workers)
+    pending: list[Future[list[Chunk]]] = []
+    try:
+        done = 0
+        next_index = 0
+        while done < total:
+            while next_index < total and len(pending) < ahead:
+                pending.append(pool.submit(work, targets[next_index]))
+                next_index += 1
+            chunks = pending.pop(0).result()
+            done += 1
+            if progress is not None and (done % 64 == 0 or done == total):
+                progress("chunk", done, total)
+            yield from chunks
+    finally:
+        for f in pending:
+            f.cancel()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+# -- the whole file's tokens -------------------------------------------------------------
+
+_WINDOW = 1 << 16  # characters of text encoded at once for the estimates
+_token_sizes: dict[str, list[int]] = {}
+_sizes_lock = threading.Lock()
+_replaced = threading.local()
+
+
+def _sizes(encoding: str) -> list[int]:
+    """The byte length of every token of `encoding`, by token id."""
+    got = _token_sizes.get(encoding)
+    if got is None:
+        with _sizes_lock:
+            got = _token_sizes.get(encoding)
+            if got is None:
+                enc = get_encoding(encoding)
+                got = []
+                for i in range(enc.max_token_value + 1):
+                    try:
+                        got.append(len(enc.decode_single_token_bytes(i)))
+                    except KeyError:
+                        got.append(0)
+                _token_sizes[encoding] = got
+    return got
+
+
+def _record_replacement(exc: UnicodeError) -> tuple[str, int]:
+    assert isinstance(exc, UnicodeDecodeError)
+    _replaced.spans.append((exc.start, exc.end))
+    return "\ufffd", exc.end
+
+
+codecs.register_error("packer.chunker.record", _record_replacement)
+
+
+def _token_starts(data: bytes, bom: int, encoding: str) -> array[int]:
+    """The byte offset where each token of the file's text starts, then len(data).
+
+    Counts of pieces are estimated from these: one encoding of the file instead of one
+    per piece at every level of the tree. Invalid bytes decode to U+FFFD (3 bytes in the
+    text); offsets inside one map back to the start of the bytes it replaced.
+    """
+    _replaced.spans = []
+    text = data[bom:].decode("utf-8", "packer.chunker.record")
+    spans: list[tuple[int, int]] = _replaced.spans
+    _replaced.spans = []
+    sizes = _sizes(encoding)
+    enc = get_encoding(encoding)
+    tokens: list[int] = []
+    pos = 0
+    while pos < len(text):  # in windows: BPE is slow on one huge run without spaces
+        stop = min(len(text), pos + _WINDOW)
+        if stop < len(text):
+            cut = text.rfind("\n", pos + _WINDOW // 2, stop)
+            if cut < 0:
+                cut = text.rfind(" ", pos + _WINDOW // 2, stop)
+            stop = cut + 1 if cut >= 0 else stop
+        tokens += enc.encode_ordinary(text[pos:stop])
+        pos = stop
+    starts = array("q", itertools.accumulate(map(sizes.__getitem__, tokens), initial=bom))
+    if spans:  # text offsets -> data offsets
+        shift = 0  # text bytes minus data bytes so far
+        k = 0
+        for n, t in enumerate(starts):
+            while k < len(spans) and spans[k][0] + bom + shift + 3 <= t:
+                shift += 3 - (spans[k][1] - spans[k][0])
+                k += 1
+            if k < len(spans) and spans[k][0] + bom + shift <= t:
+                starts[n] = spans[k][0] + bom  # inside a U+FFFD
+            else:
+                starts[n] = t - shift
+    starts[-1] = len(data)
+    return starts
+
+
+# -- the chunker ------------------------------------------------------------------------
+
+
+class _Node(Protocol):
+    """What the chunker reads of a tree-sitter node or a text block."""
+
+    @property
+    def start_byte(self) -> int: ...
+    @property
+    def end_byte(self) -> int: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def is_named(self) -> bool: ...
+    @property
+    def children(self) -> Sequence[_Node]: ...
+
+
+_NODES, _LINES, _TOKENS = 0, 1, 2  # how a piece splits next
+
+
+class _Piece:
+    """A contiguous byte range, the nodes it holds, and how it splits if too big."""
+
+    __slots__ = ("anchor", "depth", "end", "exact", "force", "level", "nodes", "start",
+                 "statement", "tokens")
+
+    def __init__(self, start: int, end: int, nodes: tuple[_Node, ...], level: int, depth: int,
+                 anchor: int) -> None:
+        self.start = start
+        self.end = end
+        self.nodes = nodes
+        self.level = level
+        self.depth = depth  # 0 for the whole file, 1 for its top-level statements, ...
+        self.anchor = anchor  # where its group starts: a comment glued to it starts there
+        self.tokens = -1  # the count of its own text; -1 until estimated
+        self.exact = False  # `tokens` is the exact count, not the estimate
+        self.force = False  # split even though the count alone fits (the final text did not)
+        self.statement = True  # a named node in a body (or text): not part of a header
+
+
+class _Scopes:
+    """The file's definitions as sorted ranges, to name the scope of a byte range."""
+
+    def __init__(self, defs: list[tuple[int, int, str, str]]) -> None:
+        defs = sorted(defs, key=lambda d: (d[0], -d[1]))
+        self.starts = [d[0] for d in defs]
+        self.ends = [d[1] for d in defs]
+        self.paths = [d[2] for d in defs]
+        self.kinds = [d[3] for d in defs]
+        self.parent: list[int] = []
+        stack: list[int] = []
+        for i, (start, end, _, _) in enumerate(defs):
+            while stack and not (self.starts[stack[-1]] <= start and end <= self.ends[stack[-1]]):
+                stack.pop()
+            self.parent.append(stack[-1] if stack else -1)
+            stack.append(i)
+
+    def find(self, a: int, b: int, lead_end: int, outer: tuple[int, int]) -> int:
+        """The definition naming the text [a, b) of a chunk spanning `outer`: the one
+        definition the chunk holds if it is at least half of the text, else the innermost
+        around [lead_end, b) (comments and decorators before a definition belong to it)."""
+        starts, ends, parent = self.starts, self.ends, self.parent
+        enclosing = bisect.bisect_right(starts, lead_end) - 1
+        while enclosing >= 0 and not (starts[enclosing] <= lead_end and b <= ends[enclosing]):
+            enclosing = parent[enclosing]
+        single, count = -1, 0
+        lo, hi = outer
+        j = bisect.bisect_left(starts, lo)
+        while j < len(starts) and starts[j] < hi and count < 2:
+            if ends[j] <= hi:
+                count += 1
+                single = j
+                j = bisect.bisect_left(starts, ends[j], j + 1)  # skip what it contains
+            else:
+                j += 1
+        if count == 1 and 2 * (min(ends[single], b) - max(starts[single], a)) >= b - a:
+            return single
+        return enclosing
+
+
+class _Chunker:
+    """Chunks one file. Not shared between threads; `run` is called once."""
+
+    def __init__(self, data: bytes, *, path: str, language: str | None, max_tokens: int,
+                 counter: Counter, context: bool, overlap: int) -> None:
+        self.data = data
+        self.path = path
+        self.language = language
+        self.max_tokens = max_tokens
+        self.counter = counter
+        self.encoding = get_encoding(counter.name)
+        self.context = context
+        self.overlap = overlap
+        self.bom = len(_BOM) if data.startswith(_BOM) else 0
+        self.text_format = not languages.is_code(language)
+        self.parsed = False
+        self.scopes = _Scopes([])
+        self.acc: list[_Piece] = []
+        self.acc_tokens = 0
+        self.sealed = False  # `acc` ends a big definition: only closing tokens may join it
+        self.stack: list[_Piece | None] = []  # None marks the end of a definition
+        self.starts: Sequence[int] = ()  # where the file's tokens start, then its size
+        self.out: list[Chunk] = []
+        self.newlines = 0  # newlines in data[:newlines_at]
+        self.newlines_at = 0
+        self._limits: dict[int, int] = {}
+        self._overlaps: dict[int, int] = {}
+        self._headers: dict[str, tuple[str, int]] = {}
+        self._fits: dict[tuple[int, int], tuple[bool, int, str, str, str]] = {}
+        self._def_types: dict[str, bool] = {}
+        safe_path = path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        self._comment = _COMMENTS.get(language or "", ("", ""))
+        self._path_text = safe_path.replace("\n", " ").replace("\r", " ")
+
+    # -- the whole file ----------------------------------------------------------------
+
+    def run(self) -> list[Chunk]:
+        if not self.data:
+            return []
+        if self.context:
+            tokens = self.header("")[1]
+            if tokens >= self.max_tokens:
+                raise self.too_small(tokens)
+        root = self.structure()
+        self.starts = _token_starts(self.data, self.bom, self.counter.name)
+        self.stack = [_Piece(0, len(self.data), (root,), _NODES, 0, 0)]
+        self.split()
+        while self.acc:
+            self.flush()
+            self.split()  # a flush that could not fit everything pushed the rest back
+        self.check()
+        return self.out
+
+    def structure(self) -> _Node:
+        """The tree to split along, and the definitions that name scopes."""
+        language = self.language
+        if language is not None and languages.is_code(language):
+            from packer import symbols
+
+            tree = symbols.parse(self.data, language)
+            if tree is not None:
+                self.parsed = True
+                found = symbols.extract(self.data, language, path=self.path, tree=tree)
+                self.scopes = _Scopes([
+                    (d.start_byte, d.end_byte, " > ".join((*d.scope, d.label)), d.kind)
+                    for d in found.definitions
+                ])
+                return tree.root_node
+            self.text_format = True
+            language = None  # the grammar is missing or refused the file: paragraphs
+        root = blocks.outline(self.data, language)
+        self.scopes = _Scopes([
+            (b.start_byte, b.end_byte, " > ".join((*scope, b.label)), "section")
+            for b, scope in blocks.labelled(root)
+        ])
+        return root
+
+    def check(self) -> None:
+        """The guarantees, checked on every file: a failure is a bug, never bad input."""
+        pos = 0
+        for c in self.out:
+            if c.start_byte != pos or c.end_byte <= c.start_byte or c.tokens > self.max_tokens:
+                raise AssertionError(f"chunking {self.path} broke at byte {pos}: {c!r:.200}")
+            pos = c.end_byte
+        if pos != len(self.data):
+            raise AssertionError(f"chunking {self.path} stopped at byte {pos} of {len(self.data)}")
+
+    # -- the split-then-merge loop ----------------------------------------------------
+
+    def split(self) -> None:
+        stack = self.stack
+        while stack:
+            p = stack.pop()
+            if p is None:  # the end of a definition split into several chunks
+                self.sealed = bool(self.acc)
+                continue
+            if self.sealed and not self.closing(p):
+                stack.append(p)
+                self.flush()
+                continue
+            if not p.force:
+                t = self.tokens(p)
+                a = self.acc[0].start if self.acc else p.start
+                if self.acc_tokens + t <= self.limit(a):
+                    self.acc.append(p)
+                    self.acc_tokens += t
+                    continue
+                alone = self.limit(p.start)
+                if alone < t <= alone + ESTIMATE_SLACK and not p.exact:
+                    t = self.exact(p)  # never split a piece that fits on an estimate
+                if t <= alone:
+                    if self.acc:
+                        stack.append(p)  # the merged chunk ends before it
+                        self.flush()
+                    else:
+                        self.acc.append(p)
+                        self.acc_tokens = t
+                    continue
+            if self.acc and (p.level == _TOKENS or (self.is_definition(p) and not self.leads(p))):
+                stack.append(p)  # a big definition (or a line cut by tokens) starts a chunk
+                self.flush()
+                continue
+            if p.level == _TOKENS:
+                self.cut(p)
+                continue
+            children = self.expand(p)
+            if self.is_definition(p):
+                stack.append(None)
+            stack.extend(reversed(children))
+
+    def flush(self) -> None:
+        """Emit the longest run of `acc` that fits exactly; push the rest back."""
+        acc = self.acc
+        self.acc = []
+        self.acc_tokens = 0
+        self.sealed = False
+        a = acc[0].start
+        best = len(acc) - 1
+        if not self.fits(a, acc[best].end):
+            lo, hi = -1, best
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                if self.fits(a, acc[mid].end):
+                    lo = mid
+                else:
+                    hi = mid
+            best = lo
+        if best < 0:  # even the first piece does not fit once counted with the rest
+            acc[0].force = True
+            self.stack.extend(reversed(acc))
+            return
+        self.emit(a, acc[best].end)
+        self.stack.extend(reversed(acc[best + 1 :]))
+
+    def expand(self, p: _Piece) -> list[_Piece]:
+        """The pieces `p` splits into, one level down."""
+        data = self.data
+        if p.level == _NODES and p.nodes:
+            if len(p.nodes) > 1:  # a glued group: its members, still together if they fit
+                groups: list[tuple[_Node, ...]] = [(n,) for n in p.nodes]
+                depth, anchor, body = p.depth, p.start, p.statement
+            else:
+                parent = p.nodes[0]
+                kids = parent.children
+                groups = self.groups(kids) if kids else []
+                depth, anchor = p.depth + 1, -1
+                body = depth == 1 or bool(_BODY_TYPE.search(parent.type))
+            if groups:
+                pieces = self.partition(p, groups, depth, anchor)
+                for q in pieces:
+                    q.statement = body and any(n.is_named for n in q.nodes)
+                if len(pieces) == 1:
+                    pieces[0].tokens, pieces[0].exact, pieces[0].force = p.tokens, p.exact, p.force
+                return pieces
+        if p.level <= _LINES:
+            lines: list[_Piece] = []
+            pos = p.start
+            while pos < p.end:
+                nl = data.find(b"\n", pos, p.end)
+                stop = p.end if nl < 0 else nl + 1
+                lines.append(_Piece(pos, stop, (), _LINES, p.depth + 1, pos))
+                pos = stop
+            if len(lines) > 1:
+                return lines
+        q = _Piece(p.start, p.end, (), _TOKENS, p.depth + 1, p.start)
+        q.tokens, q.exact, q.force = p.tokens, p.exact, p.force
+        return [q]
+
+    def groups(self, kids: Sequence[_Node]) -> list[tuple[_Node, ...]]:
+        """Children grouped so comments and decorators stay with what they annotate."""
+        data = self.data
+        out: list[list[_Node]] = []
+        pending: list[_Node] = []  # comments and decorators waiting for their node
+        prev_end = -1
+        for k in kids:
+            start = k.start_byte
+            if pending and data.count(b"\n", prev_end, start) >= 2:  # a blank line between
+                out.extend([n] for n in pending)
+                pending = []
+            ktype = k.type
+            comment = "comment" in ktype
+            if comment and not pending and out and data.find(b"\n", prev_end, start) < 0:
+                out[-1].append(k)  # a comment at the end of the line before
+            elif comment or ktype in _ATTACHED_TYPES:
+                pending.append(k)
+            else:
+                pending.append(k)
+                out.append(pending)
+                pending = []
+            prev_end = k.end_byte
+        out.extend([n] for n in pending)
+        return [tuple(g) for g in out]
+
+    def partition(self, p: _Piece, groups: list[tuple[_Node, ...]], depth: int,
+                  anchor: int) -> list[_Piece]:
+        """Pieces that tile p exactly, one per group; a gap goes to the piece before it up
+        to its last newline, the rest (indentation) to the piece after it."""
+        data = self.data
+        bounds = [p.start]
+        for i in range(1, len(groups)):
+            lo = bounds[-1]
+            prev_end = min(max(groups[i - 1][-1].end_byte, lo), p.end)
+            next_start = min(max(groups[i][0].start_byte, prev_end), p.end)
+            nl = data.rfind(b"\n", prev_end, next_start)
+            cut = self.align(nl + 1 if nl >= 0 else prev_end)
+            bounds.append(max(cut, lo))
+        bounds.append(p.end)
+        pieces: list[_Piece] = []
+        for i, group in enumerate(groups):
+            s, e = bounds[i], bounds[i + 1]
+            if s < e:
+                pieces.append(_Piece(s, e, group, _NODES, depth, s if anchor < 0 else anchor))
+            elif pieces:  # a zero-width node (a missing token): nothing to keep
+                continue
+        return pieces
+
+    def cut(self, p: _Piece) -> None:
+        """Emit the longest prefix of p that fits (p is one line, or part of one).
+
+        The whole file's tokens give the guess; exact counts confirm it, stepping back a
+        token at a time, then bisecting: a few counts of one chunk's text per chunk.
+        """
+        a, end = p.start, p.end
+        starts = self.starts
+        first = bisect.bisect_left(starts, a)
+        last = first + max(self.limit(a), 1) - (starts[first] != a)
+        c = end
+        step = 1
+        while True:
+            if last < len(starts) and starts[last] < c:
+                c = self.align(starts[last])
+            if c <= a:
+                c = self.next_char(a)
+            if self.fits(a, c) or c <= self.next_char(a):
+                break
+            if step > 8:  # the guess is far off: bisect what is left
+                break
+            last -= step
+            step *= 2
+        if not self.fits(a, c):
+            lo, hi = a, c  # lo fits (as nothing), hi does not
+            while True:
+                mid = self.align((lo + hi) // 2)
+                if mid <= lo:
+                    mid = self.next_char(lo)
+                if mid >= hi:
+                    break
+                if self.fits(a, mid):
+                    lo = mid
+                else:
+                    hi = mid
+            if lo == a:
+                if self.overlap and self.overlap_start(a) < a:
+                    self._overlaps[a] = a  # no room for the overlap here: drop it, once
+                    self._limits.pop(a, None)
+                    self._fits.clear()
+                    self.cut(p)
+                    return
+                raise self.too_small(self.header(self.symbol(a, c)[0])[1] if self.context else 0)
+            c = lo
+        self.emit(a, c)
+        if c < end:
+            self.stack.append(_Piece(c, end, (), _TOKENS, p.depth, c))
+
+    # -- measures ---------------------------------------------------------------------
+
+    def text(self, a: int, b: int) -> str:
+        return self.data[max(a, self.bom) : b].decode("utf-8", "replace")
+
+    def tokens(self, p: _Piece) -> int:
+        """p's count, estimated: the whole file's tokens that start inside it."""
+        if p.tokens < 0:
+            starts = self.starts
+            i = bisect.bisect_left(starts, p.start)
+            j = bisect.bisect_left(starts, p.end, i)
+            p.tokens = j - i + (starts[i] != p.start)  # a token cut at p's start counts once
+        return p.tokens
+
+    def exact(self, p: _Piece) -> int:
+        if not p.exact:
+            p.tokens = self.counter.count(self.text(p.start, p.end))
+            p.exact = True
+        return p.tokens
+
+    def limit(self, a: int) -> int:
+        """The body's budget for a chunk starting at a: what header and overlap leave."""
+        if not self.context and not self.overlap:
+            return self.max_tokens
+        got = self._limits.get(a)
+        if got is None:
+            got = self.max_tokens
+            if self.context:
+                got -= self.header(self.symbol(a, min(a + 1, len(self.data)))[0])[1]
+            if self.overlap:
+                o = self.overlap_start(a)
+                got -= self.counter.count(self.text(o, a)) if o < a else 0
+            self._limits[a] = got
+        return got
+
+    def overlap_start(self, a: int) -> int:
+        """Where the overlap before a chunk starting at `a` starts (`a` for none)."""
+        got = self._overlaps.get(a)
+        if got is not None:
+            return got
+        data = self.data
+        o = a
+        for _ in range(self.overlap):
+            if o <= 0:
+                break
+            o = data.rfind(b"\n", 0, o - 1) + 1
+        if o < a:
+            room = self.max_tokens
+            if self.context:
+                room -= self.header(self.symbol(a, min(a + 1, len(data)))[0])[1]
+            while o < a and self.counter.count(self.text(o, a)) > room // 2:
+                nl = data.find(b"\n", o, a)
+                o = a if nl < 0 else nl + 1
+        self._overlaps[a] = o
+        return o
+
+    def fits(self, a: int, b: int) -> bool:
+        got = self._fits.get((a, b))
+        if got is None:
+            symbol, kind = self.symbol(a, b)
+            text = self.text(self.overlap_start(a) if self.overlap else a, b)
+            if self.context:
+                text = self.header(symbol)[0] + text
+            n = self.counter.count(text)
+            got = (n <= self.max_tokens, n, text, symbol, kind)
+            self._fits[(a, b)] = got
+        return got[0]
+
+    def header(self, symbol: str) -> tuple[str, int]:
+        """The --context line for a chunk with this symbol, and its count.
+
+        The scope is shortened from the outside in ("… > class A > def f"), then cut, so
+        the header never takes more than `HEADER_SCOPE_CHARS` characters of scope nor
+        more than a quarter of the budget (unless the path alone does).
+        """
+        got = self._headers.get(symbol)
+        if got is None:
+            opener, closer = self._comment
+            base = f"{opener}path: {self._path_text}"
+
+            def make(scope: str) -> tuple[str, int]:
+                text = f"{base} · {scope}{closer}\n" if scope else f"{base}{closer}\n"
+                return text, self.counter.count(text)
+
+            cap = self.max_tokens // 4
+            labels = symbol.split(" > ") if symbol else []
+            scope = symbol
+            got = make(scope)
+            while labels and (got[1] > cap or len(scope) > HEADER_SCOPE_CHARS):
+                if len(labels) > 1:
+                    labels.pop(0)
+                    scope = "… > " + " > ".join(labels)
+                elif len(labels[0]) > 8:
+                    labels[0] = labels[0][: len(labels[0]) // 2] + "…"
+                    scope = "… > " + labels[0] if scope.startswith("…") else labels[0]
+                else:
+                    labels, scope = [], ""
+                got = make(scope)
+            self._headers[symbol] = got
+        return got
+
+    def too_small(self, header_tokens: int) -> PackerError:
+        if self.context:
+            return ConfigError(
+                f"--max-tokens {self.max_tokens} leaves no room for text after the --context "
+                f"header of {self.path} ({header_tokens} tokens); raise --max-tokens or drop "
+                "--context")
+        return ConfigError(f"--max-tokens {self.max_tokens} cannot hold even one character of "
+                           f"{self.path}; raise --max-tokens")
+
+    # -- structure --------------------------------------------------------------------
+
+    def is_definition(self, p: _Piece) -> bool:
+        """Whether p, once split, gets chunks of its own: a definition or top-level node."""
+        if p.level != _NODES or not p.nodes:
+            return False
+        if p.depth == 1:
+            return True
+        for n in p.nodes:
+            t = n.type
+            got = self._def_types.get(t)
+            if got is None:
+                got = bool(_DEF_TYPE.search(t)) and not _NOT_DEF_TYPE.search(t)
+                self._def_types[t] = got
+            if got:
+                return True
+        return False
+
+    def leads(self, p: _Piece) -> bool:
+        """Whether `acc` is only the lead-in of p: its glued comments, or the headers of
+        the nodes p is the first big part of (`class A:`, `namespace n {`, `template <T>`)."""
+        acc = self.acc
+        return acc[0].start == p.anchor or not any(q.statement for q in acc)
+
+    @staticmethod
+    def closing(p: _Piece) -> bool:
+        """Whether p only closes what came before it: `}`, `end`, `;`, a trailing comment."""
+        return p.level == _NODES and bool(p.nodes) and all(
+            not n.is_named or "comment" in n.type for n in p.nodes)
+
+    def symbol(self, a: int, b: int) -> tuple[str, str]:
+        """The chunk's scope path and kind."""
+        data = self.data
+        s, e = a, b
+        while s < e and data[s] in b" \t\r\n\f\v":
+            s += 1
+        while e > s and data[e - 1] in b" \t\r\n\f\v":
+            e -= 1
+        if s == e:
+            s, e = a, b
+        i = self.scopes.find(s, e, _skip_lead_in(data, s, e), (a, b))
+        if i >= 0:
+            return self.scopes.paths[i], self.scopes.kinds[i]
+        if not self.text_format:
+            return "", "code"
+        if (self.language in _DATA_FORMATS or languages.is_code(self.language)
+                or _BLANK_LINE.search(data, s, e)):
+            return "", "text"  # several paragraphs, data, or code that was not parsed
+        return "", "paragraph"
+
+    # -- byte positions ---------------------------------------------------------------
+
+    def align(self, c: int) -> int:
+        """c, or the nearest boundary before it that does not split a character or CRLF."""
+        data = self.data
+        if c <= 0 or c >= len(data):
+            return c
+        byte = data[c]
+        if byte == 0x0A and data[c - 1] == 0x0D:
+            return c - 1
+        if byte & 0xC0 == 0x80:  # a continuation byte: back to its lead byte, if it has one
+            for q in range(c - 1, max(c - 4, -1), -1):
+                if data[q] & 0xC0 != 0x80:
+                    return q if data[q] >= 0xC0 else c
+        return c
+
+    def next_char(self, c: int) -> int:
+        """The first boundary after c."""
+        data = self.data
+        n = len(data)
+        if c == 0 and self.bom:
+            c = self.bom
+        if c >= n:
+            return n
+        stop = c + 1
+        if data[c] == 0x0D and stop < n and data[stop] == 0x0A:
+            return stop + 1
+        if data[c] >= 0xC0:
+            while stop < n and stop < c + 4 and data[stop] & 0xC0 == 0x80:
+                stop += 1
+        return min(stop, n)
+
+    # -- output -----------------------------------------------------------------------
+
+    def emit(self, a: int, b: int) -> None:
+        self.fits(a, b)
+        ok, tokens, text, symbol, kind = self._fits[(a, b)]
+        if not ok:  # pragma: no cover - every caller checked
+            raise AssertionError(f"chunk {a}:{b} of {self.path} has {tokens} tokens")
+        data = self.data
+        self.newlines += data.count(b"\n", self.newlines_at, a)
+        start_line = self.newlines + 1
+        end_line = start_line + data.count(b"\n", a, b - 1)
+        self.newlines_at = a
+        self.out.append(Chunk(
+            path=self.path, language=self.language, start_byte=a, end_byte=b,
+            start_line=start_line, end_line=end_line, tokens=tokens, symbol=symbol, kind=kind,
+            text=text,
+        ))
+        self._fits.clear()
+        self._limits.clear()
+        self._overlaps.clear()

@@ -1,0 +1,606 @@
+"""The chunker: exact bytes, exact budgets, whole definitions, structure of text formats."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import git, write
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import packer
+from packer import languages, symbols
+from packer.chunker import chunk, chunk_file
+from packer.cli import main
+from packer.errors import PackerError
+from packer.records import Chunk
+from packer.tokens import Counter
+
+FIXTURES = Path(__file__).parent / "fixtures" / "chunk"
+COUNTER = Counter()
+BOM = b"\xef\xbb\xbf"
+KEYS = ["path", "language", "start_byte", "end_byte", "start_line", "end_line", "tokens",
+        "symbol", "kind", "text"]
+# Definition nodes whose own text must stay in one chunk when it fits the budget.
+DEFINITION_TYPES = frozenset({
+    "function_definition", "class_definition", "decorated_definition", "function_declaration",
+    "class_declaration", "method_definition", "method_declaration", "function_item",
+    "impl_item", "struct_item", "enum_item", "trait_item", "mod_item", "constructor_declaration",
+    "interface_declaration", "enum_declaration", "method", "singleton_method", "class", "module",
+    "object_declaration", "object_definition", "trait_definition", "struct_specifier",
+    "class_specifier", "namespace_definition", "namespace_declaration", "record_declaration",
+    "protocol_declaration", "type_declaration", "arrow_function", "lexical_declaration",
+})
+# A definition whose own text is this much under the budget always fits as a piece: its
+# piece adds the indentation before it and the newlines after it.
+PIECE_SLACK = 8
+
+
+def own_text(data: bytes, c: Chunk) -> str:
+    start = max(c.start_byte, len(BOM) if data.startswith(BOM) else 0)
+    return data[start:c.end_byte].decode("utf-8", "replace")
+
+
+def check_chunks(data: bytes, chunks: list[Chunk], max_tokens: int, *, context: bool = False,
+                 overlap: int = 0) -> None:
+    """Every guarantee that holds for any input."""
+    if not data:
+        assert chunks == []
+        return
+    assert chunks[0].start_byte == 0
+    assert chunks[-1].end_byte == len(data)
+    for before, after in itertools.pairwise(chunks):
+        assert before.end_byte == after.start_byte
+    assert b"".join(data[c.start_byte:c.end_byte] for c in chunks) == data
+    body = data[3:] if data.startswith(BOM) else data
+    try:
+        body.decode("utf-8")
+        valid = True
+    except UnicodeDecodeError:
+        valid = False
+    for c in chunks:
+        assert c.start_byte < c.end_byte
+        assert c.tokens == COUNTER.count(c.text)
+        assert c.tokens <= max_tokens
+        assert c.start_line == data.count(b"\n", 0, c.start_byte) + 1
+        assert c.end_line == data.count(b"\n", 0, c.end_byte - 1) + 1
+        assert data[c.start_byte - 1 : c.start_byte + 1] != b"\r\n" or c.start_byte == 0
+        own = own_text(data, c)
+        assert c.text.endswith(own)
+        extra = c.text[: len(c.text) - len(own)]
+        if context:
+            assert re.match(r"^(# |// |<!-- |/\* |-- |\.\. )?path: ", extra), c.text[:80]
+            extra = extra.split("\n", 1)[1]
+        if valid:
+            data[max(c.start_byte, len(data) - len(body)):c.end_byte].decode("utf-8")  # whole chars
+            prefix = extra.encode("utf-8")
+            assert data[c.start_byte - len(prefix) : c.start_byte] == prefix
+            assert extra.count("\n") <= overlap
+        if not overlap:
+            assert extra == ""
+
+
+def definitions(data: bytes, language: str) -> list[tuple[int, int]]:
+    """The byte ranges of the definition nodes of a file, from its syntax tree."""
+    tree = symbols.parse(data, language)
+    assert tree is not None
+    out = []
+    stack = list(tree.root_node.children)
+    while stack:
+        node = stack.pop()
+        if node.type in DEFINITION_TYPES and node.end_byte > node.start_byte:
+            out.append((node.start_byte, node.end_byte))
+        stack.extend(node.children)
+    return out
+
+
+def check_whole(data: bytes, chunks: list[Chunk], language: str, max_tokens: int) -> int:
+    """Each definition that fits the budget lies inside one chunk; how many were checked."""
+    checked = 0
+    for start, end in definitions(data, language):
+        if COUNTER.count(data[start:end].decode("utf-8", "replace")) > max_tokens - PIECE_SLACK:
+            continue
+        checked += 1
+        inside = [c for c in chunks if c.start_byte <= start and end <= c.end_byte]
+        assert inside, (f"{data[start:end][:60]!r} ({start}:{end}) split across "
+                        f"{[(c.start_byte, c.end_byte) for c in chunks]}")
+    return checked
+
+
+def run(data: bytes, language: str | None, max_tokens: int, **options: object) -> list[Chunk]:
+    return list(chunk_file(data, path="f", language=language, max_tokens=max_tokens,
+                           **options))  # type: ignore[arg-type]
+
+
+# -- generated inputs -------------------------------------------------------------------
+
+NAMES = st.sampled_from(["a", "b", "value", "parse_all", "x1", "Ünï", "数据", "émoji😀"])
+STRINGS = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\"\\\n\r"),
+                  max_size=30)
+
+
+@st.composite
+def expressions(draw: st.DrawFn) -> str:
+    kind = draw(st.integers(0, 3))
+    if kind == 0:
+        return draw(NAMES)
+    if kind == 1:
+        return str(draw(st.integers(-10**6, 10**6)))
+    if kind == 2:
+        return '"' + draw(STRINGS) + '"'
+    args = draw(st.lists(NAMES, max_size=4))
+    return f"{draw(NAMES)}({', '.join(args)})"
+
+
+@st.composite
+def python_lines(draw: st.DrawFn, depth: int = 0) -> list[str]:
+    lines: list[str] = []
+    for _ in range(draw(st.integers(1, 5))):
+        kinds = ["assign", "call", "comment", "blank", "return"]
+        if depth < 3:
+            kinds += ["def", "class", "if", "decorated"]
+        kind = draw(st.sampled_from(kinds))
+        if kind == "assign":
+            lines.append(f"{draw(NAMES)} = {draw(expressions())}")
+        elif kind == "call":
+            lines.append(draw(expressions()))
+        elif kind == "comment":
+            lines.append("# " + draw(STRINGS))
+        elif kind == "blank":
+            lines.append("")
+        elif kind == "return":
+            lines.append(f"return {draw(expressions())}")
+        else:
+            if kind == "decorated":
+                lines.append(f"@{draw(NAMES)}")
+                kind = "def"
+            head = {"def": f"def {draw(NAMES)}({draw(NAMES)}):", "class": f"class {draw(NAMES)}:",
+                    "if": f"if {draw(expressions())}:"}[kind]
+            lines.append(head)
+            if draw(st.booleans()):
+                lines.append('    """' + draw(STRINGS) + '"""')
+            lines.extend("    " + line if line else "" for line in draw(python_lines(depth + 1)))
+    return lines
+
+
+@st.composite
+def js_lines(draw: st.DrawFn, depth: int = 0) -> list[str]:
+    lines: list[str] = []
+    for _ in range(draw(st.integers(1, 5))):
+        kinds = ["let", "call", "comment", "blank"]
+        if depth < 3:
+            kinds += ["function", "class", "if"]
+        kind = draw(st.sampled_from(kinds))
+        if kind == "let":
+            lines.append(f"let {draw(NAMES)} = {draw(expressions())};")
+        elif kind == "call":
+            lines.append(draw(expressions()) + ";")
+        elif kind == "comment":
+            lines.append("// " + draw(STRINGS))
+        elif kind == "blank":
+            lines.append("")
+        else:
+            head = {"function": f"function {draw(NAMES)}({draw(NAMES)}) {{",
+                    "class": f"class {draw(NAMES)} {{", "if": f"if ({draw(expressions())}) {{"}[kind]
+            lines.append(head)
+            body = draw(js_lines(depth + 1))
+            if kind == "class":
+                body = [f"{draw(NAMES)}() {{", *("  " + b for b in body), "}"]
+            lines.extend("  " + line if line else "" for line in body)
+            lines.append("}")
+    return lines
+
+
+@st.composite
+def sources(draw: st.DrawFn) -> tuple[bytes, str | None]:
+    """Generated code or text, then damaged: CRLF, tabs, a BOM, invalid bytes, long lines."""
+    language = draw(st.sampled_from(["python", "javascript", None, "markdown", "json"]))
+    if language == "python":
+        lines = draw(python_lines())
+    elif language == "javascript":
+        lines = draw(js_lines())
+    elif language == "markdown":
+        lines = []
+        for _ in range(draw(st.integers(1, 6))):
+            lines += ["#" * draw(st.integers(1, 3)) + " " + draw(STRINGS), "",
+                      draw(STRINGS), draw(STRINGS), ""]
+            if draw(st.booleans()):
+                lines += ["```", draw(STRINGS), "", draw(STRINGS), "```", ""]
+    elif language == "json":
+        items = draw(st.lists(st.tuples(NAMES, expressions()), max_size=8))
+        lines = ["{", ",\n".join(f'  "{k}": {json.dumps(v)}' for k, v in items), "}"]
+    else:
+        lines = draw(st.lists(STRINGS, max_size=20))
+    if draw(st.booleans()):
+        lines = [line.replace("    ", "\t") for line in lines]
+    newline = draw(st.sampled_from(["\n", "\r\n"]))
+    text = newline.join(lines) + draw(st.sampled_from(["", newline]))
+    data = text.encode("utf-8")
+    if draw(st.integers(0, 4)) == 0:
+        at = draw(st.integers(0, len(data)))
+        data = data[:at] + draw(NAMES).encode() * draw(st.integers(50, 400)) + data[at:]
+    if draw(st.integers(0, 3)) == 0:
+        for _ in range(draw(st.integers(1, 4))):
+            at = draw(st.integers(0, len(data)))
+            data = data[:at] + draw(st.sampled_from([b"\xff", b"\xe2\x82", b"\x80\x80", b"\xc3"])) + data[at:]
+    if draw(st.booleans()):
+        data = BOM + data
+    return data, language
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(sources(), st.integers(4, 300), st.booleans(), st.integers(0, 3))
+def test_generated_inputs_keep_every_guarantee(source: tuple[bytes, str | None], max_tokens: int,
+                                               context: bool, overlap: int) -> None:
+    data, language = source
+    if context:
+        max_tokens += 60  # room for the header
+    chunks = run(data, language, max_tokens, context=context, overlap=overlap)
+    check_chunks(data, chunks, max_tokens, context=context, overlap=overlap)
+    assert chunks == run(data, language, max_tokens, context=context, overlap=overlap)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(["python", "javascript"]), st.data(), st.integers(8, 200))
+def test_generated_definitions_that_fit_stay_whole(language: str, data_: st.DataObject,
+                                                   max_tokens: int) -> None:
+    lines = data_.draw(python_lines() if language == "python" else js_lines())
+    newline = data_.draw(st.sampled_from(["\n", "\r\n"]))
+    data = newline.join(lines).encode() + newline.encode()
+    chunks = run(data, language, max_tokens)
+    check_chunks(data, chunks, max_tokens)
+    check_whole(data, chunks, language, max_tokens)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=3000), st.integers(4, 100), st.sampled_from([None, "python", "json"]))
+def test_random_bytes(data: bytes, max_tokens: int, language: str | None) -> None:
+    chunks = run(data, language, max_tokens)
+    check_chunks(data, chunks, max_tokens)
+
+
+def test_tiny_budgets_cut_between_characters() -> None:
+    data = "añ数😀\r\nb\r\n".encode() * 5 + b"\xff\xfe tail"
+    for max_tokens in (1, 2, 3, 4):
+        try:
+            chunks = run(data, None, max_tokens)
+        except PackerError:
+            assert max_tokens < 4  # one character can take up to 4 tokens
+            continue
+        check_chunks(data, chunks, max_tokens)
+
+
+def test_empty_and_tiny_files() -> None:
+    assert run(b"", "python", 10) == []
+    for data in (b"\n", b"x", BOM, BOM + b"x", b"\r\n", b"\xff"):
+        chunks = run(data, "python", 10)
+        check_chunks(data, chunks, 10)
+        assert len(chunks) == 1
+
+
+# -- real files of every language -------------------------------------------------------
+
+FIXTURE_FILES = sorted(p for p in FIXTURES.iterdir() if p.is_file())
+
+
+def test_a_fixture_for_every_grammar_and_text_format() -> None:
+    found = {languages.detect(p.name) for p in FIXTURE_FILES}
+    assert set(languages.GRAMMARS) <= found
+    assert {"markdown", "json", "yaml", "toml", "text", "rst"} <= found
+
+
+@pytest.mark.parametrize("path", FIXTURE_FILES, ids=lambda p: p.name)
+@pytest.mark.parametrize("max_tokens", [24, 64, 128, 512])
+def test_fixture_files(path: Path, max_tokens: int) -> None:
+    data = path.read_bytes()
+    language = languages.detect(path.name)
+    chunks = list(chunk_file(data, path=path.name, language=language, max_tokens=max_tokens))
+    check_chunks(data, chunks, max_tokens)
+    assert chunks == list(chunk_file(data, path=path.name, language=language,
+                                     max_tokens=max_tokens))
+    if languages.is_code(language):
+        assert language is not None
+        checked = check_whole(data, chunks, language, max_tokens)
+        if max_tokens >= 128:
+            assert checked, "the fixture has definitions that fit"
+    variants = {
+        "crlf": data.replace(b"\n", b"\r\n"),
+        "bom": BOM + data,
+        "no final newline": data.rstrip(b"\n"),
+        "tabs": data.replace(b"    ", b"\t"),
+        "invalid": data.replace(b"e", b"\xe9", 3),
+    }
+    for variant in variants.values():
+        got = list(chunk_file(variant, path=path.name, language=language, max_tokens=max_tokens))
+        check_chunks(variant, got, max_tokens)
+
+
+@pytest.mark.parametrize("path", FIXTURE_FILES, ids=lambda p: p.name)
+def test_fixture_files_with_context_and_overlap(path: Path) -> None:
+    data = path.read_bytes()
+    language = languages.detect(path.name)
+    for max_tokens, overlap in ((80, 0), (80, 3), (200, 1)):
+        chunks = list(chunk_file(data, path=f"src/{path.name}", language=language,
+                                 max_tokens=max_tokens, context=True, overlap=overlap))
+        check_chunks(data, chunks, max_tokens, context=True, overlap=overlap)
+        for c in chunks:
+            header = c.text.split("\n", 1)[0].removesuffix(" */").removesuffix(" -->")
+            assert f"path: src/{path.name}" in header
+            scope = header.partition(" · ")[2]
+            assert scope == c.symbol or ("…" in scope and c.symbol)
+
+
+def test_python_symbols_and_kinds() -> None:
+    data = (FIXTURES / "python.py").read_bytes()
+    chunks = list(chunk_file(data, path="p.py", language="python", max_tokens=100))
+    by_symbol = {c.symbol: c.kind for c in chunks}
+    assert by_symbol["class Parser > def factor"] == "method"
+    assert by_symbol["class Parser"] == "class"
+    whole = [c for c in chunks if c.text.lstrip().startswith("def factor")]
+    assert len(whole) == 1
+    assert whole[0].text.rstrip().endswith('raise ParseError(f"unexpected {token.text!r}")')
+    assert all(c.kind in ("code", "function", "class", "method") for c in chunks)
+
+
+def test_comments_and_decorators_stay_with_their_definition() -> None:
+    data = (b"import os\n\n"
+            + b"x = 1\n" * 40
+            + b"\n# Explain f.\n# More.\n@decorator\ndef f():\n    return os.sep\n")
+    chunks = run(data, "python", 60)
+    check_chunks(data, chunks, 60)
+    holder = [c for c in chunks if "def f" in c.text]
+    assert len(holder) == 1
+    assert "# Explain f.\n# More.\n@decorator\n" in holder[0].text
+    alone = run(b"# Explain f.\n@decorator\ndef f():\n    return 1\n", "python", 60)
+    assert [(c.symbol, c.kind) for c in alone] == [("def f", "function")]
+
+
+def test_a_big_definition_starts_and_ends_its_own_chunks() -> None:
+    body = "".join(f"    v{i} = compute({i})\n" for i in range(80))
+    data = f"a = 1\n\n\ndef big():\n{body}\n\nb = 2\n".encode()
+    chunks = run(data, "python", 100)
+    check_chunks(data, chunks, 100)
+    assert chunks[0].text == "a = 1\n\n\n"
+    assert chunks[1].text.startswith("def big():\n")
+    assert chunks[-1].text == "b = 2\n"
+    assert all(c.symbol == "def big" for c in chunks[1:-1])
+
+
+def test_unknown_language_and_parse_refusal_fall_back_to_lines() -> None:
+    data = b"".join(b"line %d of something\n" % i for i in range(200))
+    for language in (None, "python"):
+        chunks = run(data, language, 50)
+        check_chunks(data, chunks, 50)
+    # Python with a line over the parser's limit is not parsed: text, language kept.
+    data = b"x = '" + b"a " * 150_000 + b"'\n"
+    chunks = list(chunk_file(data, path="big.py", language="python", max_tokens=500))
+    check_chunks(data, chunks, 500)
+    assert {c.kind for c in chunks} == {"text"} and {c.language for c in chunks} == {"python"}
+
+
+# -- text formats -----------------------------------------------------------------------
+
+
+def test_markdown_splits_by_headings_and_keeps_fences() -> None:
+    data = (FIXTURES / "markdown.md").read_bytes()
+    chunks = list(chunk_file(data, path="g.md", language="markdown", max_tokens=60))
+    check_chunks(data, chunks, 60)
+    starts = {c.start_byte for c in chunks}
+    for m in re.finditer(rb"^## ", data, re.M):  # each second-level section starts a chunk
+        assert m.start() in starts
+    for m in re.finditer(rb"^```\w*\n.*?^```\n", data, re.M | re.S):
+        assert any(c.start_byte <= m.start() and m.end() <= c.end_byte for c in chunks)
+    symbols_ = [c.symbol for c in chunks]
+    assert "# Fixture guide > ## Install" in symbols_
+    assert "# Fixture guide > ## Usage > ### As a library" in symbols_
+    assert {c.kind for c in chunks} <= {"section", "paragraph", "text"}
+
+
+def check_blocks(data: bytes, chunks: list[Chunk], pattern: bytes, max_tokens: int) -> list[str]:
+    """Every block `pattern` finds that fits lies inside one chunk; a chunk that starts a
+    new block starts at the block's start. Returns the chunks' symbols."""
+    for m in re.finditer(pattern, data, re.M | re.S):
+        if COUNTER.count(m.group().decode()) <= max_tokens - PIECE_SLACK:
+            assert any(c.start_byte <= m.start() and m.end() <= c.end_byte for c in chunks), m
+    return [c.symbol for c in chunks]
+
+
+def test_json_splits_by_top_level_keys() -> None:
+    data = (FIXTURES / "data.json").read_bytes()
+    member = rb'^  "[^"]+": (?:\{.*?^  \}|[^\n]*),?\n'
+    for max_tokens in (30, 60, 100):
+        chunks = list(chunk_file(data, path="d.json", language="json", max_tokens=max_tokens))
+        check_chunks(data, chunks, max_tokens)
+        found = check_blocks(data, chunks, member, max_tokens)
+        assert set(found) <= {"", "name", "version", "description", "scripts", "dependencies",
+                              "devDependencies", "keywords", "private"}
+    chunks = list(chunk_file(data, path="d.json", language="json", max_tokens=40))
+    assert next(c.text for c in chunks if c.symbol == "scripts").startswith('  "scripts": {')
+
+
+def test_yaml_and_toml_split_by_keys_and_tables() -> None:
+    data = (FIXTURES / "config.yaml").read_bytes()
+    key = rb"^(?:#[^\n]*\n)*[a-z]+:.*?(?=^[a-z#]|\Z)"
+    for max_tokens in (20, 40, 80):
+        chunks = list(chunk_file(data, path="c.yaml", language="yaml", max_tokens=max_tokens))
+        check_chunks(data, chunks, max_tokens)
+        found = check_blocks(data, chunks, key, max_tokens)
+        assert set(found) <= {"", "version", "server", "database", "features", "logging"}
+    chunks = list(chunk_file(data, path="c.yaml", language="yaml", max_tokens=40))
+    server = next(c for c in chunks if c.symbol == "server")
+    assert server.text.startswith("# The HTTP server.\nserver:")
+    assert any("- search" in c.text and "- audit" in c.text for c in chunks)  # `key:\n- a` whole
+
+    data = (FIXTURES / "pyproject.toml").read_bytes()
+    table = rb"^(?:#[^\n]*\n)*\[(?!not).*?(?=^\[(?!not)|^#|\Z)"
+    for max_tokens in (20, 40, 80):
+        chunks = list(chunk_file(data, path="p.toml", language="toml", max_tokens=max_tokens))
+        check_chunks(data, chunks, max_tokens)
+        found = check_blocks(data, chunks, table, max_tokens)
+        assert "[not-a-table]" not in found
+    chunks = list(chunk_file(data, path="p.toml", language="toml", max_tokens=20))
+    symbols_ = [c.symbol for c in chunks]
+    assert "[project]" in symbols_ and "[[tool.mypy.overrides]]" in symbols_
+    ruff = next(c for c in chunks if c.symbol == "[tool.ruff]")
+    assert ruff.text.startswith("# Tool settings.\n[tool.ruff]")
+
+
+def test_plain_text_splits_by_paragraphs() -> None:
+    paragraphs = [" ".join(f"word{i}x{j}" for j in range(12)) for i in range(6)]
+    data = ("\n\n".join(paragraphs) + "\n").encode()
+    chunks = run(data, "text", 80)
+    check_chunks(data, chunks, 80)
+    for c in chunks:  # each paragraph fits, so each chunk is whole paragraphs
+        assert c.start_byte == 0 or data[c.start_byte - 2 : c.start_byte] == b"\n\n"
+    assert {c.kind for c in chunks} <= {"paragraph", "text"}
+
+
+# -- limits -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "data", "language"), [
+    ("nested lists", b"x = " + b"[" * 10_000 + b"]" * 10_000 + b"\n", "python"),
+    ("nested json", b"[" * 10_000 + b"]" * 10_000, "json"),
+    ("nested calls", b"f(" + b"(" * 10_000 + b"1" + b")" * 10_000 + b");\n", "javascript"),
+    ("nested blocks", b"".join(b" " * i + b"if x:\n" for i in range(400)) + b" " * 400 + b"y\n",
+     "python"),
+])
+def test_deep_nesting_terminates(name: str, data: bytes, language: str) -> None:
+    start = time.monotonic()
+    chunks = run(data, language, 64)
+    assert time.monotonic() - start < 30
+    check_chunks(data, chunks, 64)
+
+
+@pytest.mark.parametrize("language", [None, "python", "json"])
+def test_a_5mb_single_line_terminates(language: str | None) -> None:
+    data = b"aa, " * (5 * 1024 * 1024 // 4)
+    start = time.monotonic()
+    chunks = list(chunk_file(data, path="one-line", language=language, max_tokens=512))
+    assert time.monotonic() - start < 60
+    assert b"".join(data[c.start_byte:c.end_byte] for c in chunks) == data
+    assert all(c.tokens <= 512 for c in chunks)
+    sample = chunks[:: max(1, len(chunks) // 50)]
+    assert all(c.tokens == COUNTER.count(c.text) for c in sample)
+
+
+def test_options_are_checked() -> None:
+    for bad in (0, -1, True):
+        with pytest.raises(PackerError, match="--max-tokens"):
+            chunk_file(b"x", path="f", language=None, max_tokens=bad)  # type: ignore[arg-type]
+    with pytest.raises(PackerError, match="--overlap"):
+        chunk_file(b"x", path="f", language=None, overlap=-1)
+    with pytest.raises(PackerError, match="--context"):
+        list(chunk_file(b"x = 1\n", path="a/very/long/path/to/some/file.py", language="python",
+                        max_tokens=8, context=True))
+    with pytest.raises(PackerError, match="unknown encoding"):
+        chunk(".", encoding="nope")
+
+
+def test_threads_give_the_same_chunks() -> None:
+    files = [(p.read_bytes(), languages.detect(p.name)) for p in FIXTURE_FILES]
+    expected = [list(chunk_file(d, path="f", language=lang, max_tokens=64)) for d, lang in files]
+    results: list[list[list[Chunk]]] = []
+
+    def work() -> None:
+        results.append([list(chunk_file(d, path="f", language=lang, max_tokens=64))
+                        for d, lang in files])
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [expected] * 4
+
+
+# -- the library over files and directories ---------------------------------------------
+
+
+def test_chunk_walks_directories_like_pack(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "src/a.py": "def f():\n    return 1\n",
+        "src/b.md": "# Title\n\ntext\n",
+        "ignored.py": "x = 1\n",
+        ".gitignore": "ignored.py\n",
+        "image.bin": b"\x00\x01\x02" * 100,
+        "package-lock.json": "{}\n",
+        "vendor/lib.py": "y = 2\n",
+    })
+    git(tmp_path, "init", "-q")
+    got = list(packer.chunk(tmp_path, max_tokens=100))
+    assert sorted({c.path.rsplit("/", 2)[-2] + "/" + c.path.rsplit("/", 1)[-1] for c in got}) == [
+        "src/a.py", "src/b.md", tmp_path.name + "/.gitignore"]
+    progress: list[tuple[str, int, int]] = []
+    rel = list(chunk([tmp_path / "src", tmp_path / "ignored.py", tmp_path / "image.bin"],
+                     exclude=["*.md"], progress=lambda *a: progress.append(a)))
+    names = [c.path.split("/")[-1] for c in rel]
+    assert names == ["a.py", "ignored.py"]  # named files are chunked, binaries never
+    assert progress[-1] == ("chunk", 3, 3)
+    with pytest.raises(PackerError, match="does not exist"):
+        chunk(tmp_path / "missing")
+
+
+def test_chunk_paths_are_relative_to_the_argument(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path, {"pkg/m.py": "x = 1\n", "top.txt": "hello\n"})
+    monkeypatch.chdir(tmp_path)
+    assert [c.path for c in chunk(["pkg", "top.txt", "./pkg/m.py"])] == ["pkg/m.py", "top.txt"]
+    assert [c.path for c in chunk(".")] == ["pkg/m.py", "top.txt"]
+
+
+def test_import_stays_light() -> None:
+    code = ("import sys, packer; assert callable(packer.chunk); "
+            "import packer.chunker; assert packer.chunk is packer.chunker.chunk")
+    subprocess.run([sys.executable, "-c", code], check=True)
+    code = ("import sys, packer; "
+            "assert not any(m.startswith(('tiktoken', 'tree_sitter')) for m in sys.modules)")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# -- the command ------------------------------------------------------------------------
+
+
+def test_cli_writes_json_lines(tmp_path: Path) -> None:
+    write(tmp_path, {"a.py": (FIXTURES / "python.py").read_text(), "b.json": '{"k": "é"}\n'})
+    result = CliRunner().invoke(main, ["chunk", str(tmp_path / "a.py"), str(tmp_path / "b.json"),
+                                       "--max-tokens", "100", "--context", "--overlap", "2", "-q"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    records = [json.loads(line) for line in lines]
+    assert all(list(r) == KEYS for r in records)
+    assert all(r["tokens"] <= 100 for r in records)
+    assert '"text": "# path: ' in lines[0] or '"text": "// path: ' in lines[0]
+    assert "é" in lines[-1]  # not escaped
+    data = (tmp_path / "a.py").read_bytes()
+    spans = [(r["start_byte"], r["end_byte"]) for r in records if r["path"].endswith("a.py")]
+    assert b"".join(data[s:e] for s, e in spans) == data
+
+
+def test_cli_output_file_and_errors(tmp_path: Path) -> None:
+    write(tmp_path, {"a.py": "def f():\n    pass\n"})
+    out = tmp_path / "chunks.jsonl"
+    runner = CliRunner()
+    result = runner.invoke(main, ["chunk", str(tmp_path / "a.py"), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "chunked 1 files into 1 chunks" in result.stderr
+    record = json.loads(out.read_text(encoding="utf-8"))
+    assert record["symbol"] == "def f" and record["kind"] == "function"
+    assert record["start_line"] == 1 and record["end_line"] == 2
+    for args, message in ((["--max-tokens", "0"], "--max-tokens must be a positive"),
+                          (["--overlap", "-2"], "--overlap is a number of lines"),
+                          (["--max-tokens", "5", "--context"], "leaves no room")):
+        result = runner.invoke(main, ["chunk", str(tmp_path / "a.py"), "-o", str(out), *args])
+        assert result.exit_code == 1
+        assert result.stderr.startswith("error: ") and message in result.stderr
+    assert json.loads(out.read_text(encoding="utf-8")) == record  # left as it was
+    result = runner.invoke(main, ["chunk", str(tmp_path / "nope")])
+    assert result.exit_code == 1 and "does not exist" in result.stderr
