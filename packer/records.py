@@ -192,3 +192,39 @@ class Chunk:
     symbol: str  # scope path, e.g. "class Parser > def parse"; "" at top level
     kind: str  # "function", "class", "method", "code", "text", "section", ...
     text: str
+
+
+# -- ranking, deduplication, task ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Task:
+    """What the pack is for. Empty means a whole-repository pack (global ranking)."""
+
+    query: str = ""
+    focus: tuple[str, ...] = ()  # root-relative "/" paths of files that must be in full
+    diff_ref: str | None = None  # the REF of --diff, None without --diff
+    staged: bool = False
+    diff_text: str = ""  # the unified diff, rendered in the pack
+    changed: tuple[str, ...] = ()  # root-relative paths the diff touches (untracked included)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.query or self.focus or self.changed or self.diff_text)
+
+
+@dataclass(frozen=True)
+class GitSignals:
+    """Bounded recent history: each value in [0, 1]."""
+
+    recency: dict[str, float]  # 1.0 = changed in the newest commit looked at
+    churn: dict[str, float]  # commits touching the file, normalised by the maximum
+    cochange: dict[str, dict[str, float]]  # path -> {other path: share of commits together}
+    commits: int = 0  # how many commits were read
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    path: str
+    same_as: str  # the canonical copy that is packed
+    similarity: float  # 1.0 for exact (or whitespace-normalised) copies
