@@ -1,19 +1,44 @@
-"""Choose what goes in under an exact budget.
+"""Choose what goes in, and in what form, under an exact budget.
 
-Greedy in rank order: a file is packed in the first mode of its ladder (full, or its
-skeleton with `--skeleton`) whose block, the separator before it and the exact growth of
-the tree all fit in what is left; otherwise it stays a path in the tree and the fitter
-moves on, so smaller files further down still fill the budget.
+The fitter runs passes over the ranked files, best first. Each pass offers every file
+not yet packed a ladder of modes and takes the first whose block, the separator before
+it and the exact growth of the tree fit under the pass's limit; a file that fits in no
+mode stays a path in the tree and the pass moves on, so smaller files further down
+still fill the budget. The default policy (`default_passes`):
+
+1. focus and diff files: full, else skeleton;
+2. every file in full, up to the budget less a share kept for skeletons;
+3. what is left: skeleton (or full, for a file without one) up to the whole budget.
+
+So the best files go in whole, the next ones as signatures, the rest as paths. Output
+order is rank order whatever the pass, so the most relevant content comes first.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 from packer.rank import Ranked
 from packer.records import Decision, FileInfo, Mode
 from packer.tree import Tree
+
+Cost = Callable[[int, Mode], "int | None"]  # a file's block cost in a mode; None: no such mode
+
+
+@dataclass(frozen=True)
+class Pass:
+    modes: tuple[Mode, ...]  # tried in order
+    share: float = 1.0  # this pass fills at most this share of the budget
+    only: Collection[int] | None = None  # the files it considers (FileInfo indices); None: all
+    give_up_after: int = 0  # stop after this many files in a row fit in no mode (0: never)
+
+
+def default_passes(focus: Collection[int], *, skeleton_share: float = 0.15) -> list[Pass]:
+    first = [Pass(("full", "skeleton"), only=focus)] if focus else []
+    # The skeleton pass makes skeletons on demand, so it stops once files keep missing.
+    return [*first, Pass(("full",), share=1.0 - skeleton_share),
+            Pass(("skeleton", "full"), give_up_after=500)]
 
 
 @dataclass(frozen=True)
@@ -32,43 +57,58 @@ def fit(
     budget: int | None,
     fixed_tokens: int,
     file_separator_tokens: int,
-    ladder: Callable[[FileInfo], Sequence[Mode]] = lambda info: ("full",),
+    passes: Sequence[Pass] = (Pass(("full",)),),
+    cost: Cost | None = None,
 ) -> Plan:
     """`fixed_tokens`: the header's reserve plus every block that is always written."""
+    cost_of: Cost = cost or (lambda i, mode: infos[i].cost(mode) if mode == "full"
+                             else infos[i].skeleton_tokens)
     used = fixed_tokens + tree.cost
-    packed: list[int] = []
     modes: dict[int, Mode] = {}
     why_not: dict[int, str] = {}
-    for r in ranked:
-        info = infos[r.index]
-        sep = file_separator_tokens if packed else 0
-        cost = 0
-        for mode in ladder(info):
-            cost = info.cost(mode) + tree.delta(r.index, mode) + sep
-            if budget is None or used + cost <= budget:
-                tree.apply(r.index, mode)
-                used += cost
-                packed.append(r.index)
-                modes[r.index] = mode
-                break
-        else:
-            left = max((budget or 0) - used, 0)
-            why_not[r.index] = f"over budget: needs {cost:,} tokens, {left:,} left"
+    for p in passes:
+        limit = None if budget is None else budget - round((1.0 - p.share) * budget)
+        misses = 0
+        for r in ranked:
+            i = r.index
+            if i in modes or (p.only is not None and i not in p.only):
+                continue
+            if limit is not None and limit - used < file_separator_tokens + 1:
+                break  # nothing more can fit in this pass
+            sep = file_separator_tokens if modes else 0
+            for mode in p.modes:
+                block = cost_of(i, mode)
+                if block is None:
+                    continue
+                need = block + tree.delta(i, mode) + sep
+                if limit is None or used + need <= limit:
+                    tree.apply(i, mode)
+                    used += need
+                    modes[i] = mode
+                    why_not.pop(i, None)
+                    misses = 0
+                    break
+                why_not[i] = f"over budget: {mode} needs {need:,} tokens, {max(limit - used, 0):,} left"
+            else:
+                misses += 1
+                if p.give_up_after and misses >= p.give_up_after:
+                    break
+    packed = tuple(r.index for r in ranked if r.index in modes)
     decisions = [
-        Decision(infos[i].path, modes[i], infos[i].cost(modes[i]), r.score, r.reason)
+        Decision(infos[i].path, modes[i], cost_of(i, modes[i]) or 0, r.score, r.reason)
         for r in ranked
         if (i := r.index) in modes
     ]
     decisions += [
         Decision(
-            infos[r.index].path,
+            infos[i].path,
             "listed",
-            tree.line_tokens(r.index),
+            tree.line_tokens(i),
             r.score,
-            f"{r.reason}; {why_not[r.index]}"
-            + ("" if tree.visible(r.index) else "; in a folded directory"),
+            f"{r.reason}; {why_not.get(i, 'over budget')}"
+            + ("" if tree.visible(i) else "; in a folded directory"),
         )
         for r in ranked
-        if r.index in why_not
+        if (i := r.index) not in modes
     ]
-    return Plan(tuple(packed), modes, tuple(decisions), used - fixed_tokens)
+    return Plan(packed, modes, tuple(decisions), used - fixed_tokens)

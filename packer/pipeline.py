@@ -18,7 +18,7 @@ from packer.errors import (
     EmptyPackError,
     PackerError,
 )
-from packer.fit import Plan, fit
+from packer.fit import Pass, Plan, default_passes, fit
 from packer.output import atomic_text, write_json
 from packer.records import Candidate, FileInfo, Mode, PackResult, PackStats, Skip, SourceText
 from packer.render import Header, Renderer, check_block, make_renderer
@@ -196,7 +196,26 @@ def run(
     def block(text: str) -> int:
         return counter.count(check_block(text)) if text else 0
 
-    tree = Tree(infos, line_cost=line_cost, separator_cost=block(renderer.tree_separator()))
+    lazy: dict[int, int | None] = {}
+
+    def file_cost(i: int, mode: Mode) -> int | None:
+        """A file's block cost in `mode`; skeletons are made only when the fit asks."""
+        info = infos[i]
+        if mode != "skeleton":
+            return info.tokens
+        if cfg.skeleton or not languages.is_code(info.language):
+            return info.skeleton_tokens
+        if i not in lazy:
+            got = content.read_source(measured.candidates[i], keep=cfg.keep,
+                                      max_file_size=cfg.max_file_size)
+            skel = None
+            if not isinstance(got, Skip) and got.digest == info.digest:
+                skel = skeleton_cost(got, info.language)
+            lazy[i] = skel if skel is not None and skel < info.tokens else None
+        return lazy[i]
+
+    tree = Tree(infos, line_cost=line_cost, separator_cost=block(renderer.tree_separator()),
+                file_cost=lambda i, mode: file_cost(i, mode) or infos[i].tokens)
     static = sum(
         block(b)
         for b in (renderer.tree_open(), renderer.tree_close(), renderer.files_open(),
@@ -204,8 +223,7 @@ def run(
     )
     # Reserve the header at its largest: every number it states can only shrink.
     big = _header(cfg, root, None, cfg.budget or 10**12, len(infos), len(skipped))
-    big = Header(**{**big.__dict__, "files_full": len(infos),
-                    "files_skeleton": len(infos) if cfg.skeleton else 0})
+    big = Header(**{**big.__dict__, "files_full": len(infos), "files_skeleton": len(infos)})
     header_reserve = block(renderer.header(big))
     if cfg.budget is not None and static + header_reserve + tree.cost > cfg.budget:
         need = static + header_reserve + tree.cost
@@ -220,7 +238,8 @@ def run(
         budget=cfg.budget,
         fixed_tokens=static + header_reserve,
         file_separator_tokens=block(renderer.file_separator()),
-        ladder=_ladder(cfg),
+        passes=[Pass(("skeleton", "full"))] if cfg.skeleton else default_passes(()),
+        cost=file_cost,
     )
     lap("fit")
     if not plan.packed:
@@ -272,13 +291,6 @@ def run(
     if manifest is not None:
         write_json(manifest, result.manifest())
     return result
-
-
-def _ladder(cfg: PackConfig) -> Callable[[FileInfo], Sequence[Mode]]:
-    """The modes each file may take, best first."""
-    if cfg.skeleton:
-        return lambda info: ("skeleton",) if info.skeleton_tokens is not None else ("full",)
-    return lambda info: ("full",)
 
 
 def _blocks(

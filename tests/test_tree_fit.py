@@ -82,3 +82,59 @@ def test_no_budget_packs_everything():
                file_separator_tokens=0)
     assert len(plan.packed) == 10
     assert all(d.mode == "full" for d in plan.decisions)
+
+
+@settings(max_examples=60, deadline=None)
+@given(paths=paths, sizes=st.lists(st.integers(1, 400), min_size=25, max_size=25),
+       skel=st.lists(st.one_of(st.none(), st.integers(1, 100)), min_size=25, max_size=25),
+       budget=st.integers(60, 3000), focus_n=st.integers(0, 3))
+def test_default_passes_stay_in_budget_and_pack_focus_first(paths, sizes, skel, budget, focus_n):
+    from packer.fit import default_passes
+
+    infos = _infos(dict(zip(paths, sizes, strict=False)))
+    skel_cost = {i: (None if s is None else min(s, infos[i].tokens)) for i, s in
+                 enumerate(skel[: len(infos)])}
+
+    def cost(i, mode):
+        return infos[i].tokens if mode == "full" else skel_cost[i]
+
+    tree, r = _tree(infos)
+    assume(50 + tree.cost <= budget)
+    ranked = default_order(infos)
+    focus = {x.index for x in ranked[-focus_n:]} if focus_n else set()
+    plan = fit(infos, ranked, tree=tree, budget=budget, fixed_tokens=50, file_separator_tokens=2,
+               passes=default_passes(focus), cost=cost)
+    assert tree.cost == _actual_cost(tree, r)
+    files = sum(cost(i, plan.modes[i]) for i in plan.packed) + 2 * max(len(plan.packed) - 1, 0)
+    assert plan.body_tokens == tree.cost + files
+    assert 50 + plan.body_tokens <= budget
+    assert all(plan.modes[i] != "skeleton" or skel_cost[i] is not None for i in plan.packed)
+    # output order is rank order, whatever pass packed a file
+    order = [x.index for x in ranked if x.index in plan.modes]
+    assert list(plan.packed) == order
+
+
+def test_focus_goes_in_before_better_ranked_files():
+    from packer.fit import default_passes
+
+    infos = _infos({"README.md": 300, "src/a.py": 300, "tests/test_z.py": 300})
+    tree, _ = _tree(infos)
+    ranked = default_order(infos)
+    focus = {next(x.index for x in ranked if infos[x.index].path == "tests/test_z.py")}
+    plan = fit(infos, ranked, tree=tree, budget=420, fixed_tokens=0, file_separator_tokens=0,
+               passes=default_passes(focus))
+    assert [infos[i].path for i in plan.packed] == ["tests/test_z.py"]
+
+
+def test_skeletons_fill_what_full_files_leave():
+    from packer.fit import default_passes
+
+    infos = _infos({f"src/m{k}.py": 1000 for k in range(10)})
+    tree, _ = _tree(infos)
+    plan = fit(infos, default_order(infos), tree=tree, budget=5000, fixed_tokens=0,
+               file_separator_tokens=0, passes=default_passes(()),
+               cost=lambda i, mode: 1000 if mode == "full" else 150)
+    modes = [plan.modes.get(i) for i in range(10)]
+    assert modes.count("full") == 4 and modes.count("skeleton") >= 3
+    # the best-ranked files are the full ones
+    assert modes[:4] == ["full"] * 4
