@@ -113,9 +113,18 @@ def main() -> None:
 @click.option("--manifest", metavar="FILE", help="Write the JSON manifest to FILE.")
 @click.option("--skeleton", is_flag=True, default=None,
               help="Pack each code file as its skeleton: signatures, docs, declarations.")
+@click.option("--query", metavar="TEXT",
+              help="The task (an issue, a review request); @FILE reads it from a file.")
+@click.option("--focus", multiple=True, metavar="PATH",
+              help="A file or directory that must be packed in full. Repeatable.")
+@click.option("--diff", "diff", is_flag=False, flag_value="HEAD", default=None, metavar="[REF]",
+              help="Pack the changes against REF (default HEAD, untracked files included) "
+                   "and the changed files in full.")
+@click.option("--staged", is_flag=True, help="Pack the staged changes (the index against HEAD).")
 @_common
 def pack(path: str, budget: str | None, target: str | None, reserve: int | None, fmt: str | None,
-         output: str, manifest: str | None, skeleton: bool | None,
+         output: str, manifest: str | None, skeleton: bool | None, query: str | None,
+         focus: tuple[str, ...], diff: str | None, staged: bool,
          include: tuple[str, ...], exclude: tuple[str, ...],
          no_gitignore: bool | None, max_file_size: str | None, keep: tuple[str, ...],
          encoding: str | None, config: str | None, quiet: bool, verbose: bool) -> None:
@@ -142,6 +151,10 @@ def pack(path: str, budget: str | None, target: str | None, reserve: int | None,
                 max_file_size=max_file_size,
                 keep=_tuple_or_none(keep),
                 skeleton=skeleton,
+                query=query,
+                focus=focus,
+                diff=diff,
+                staged=staged,
                 config=config,
                 output=sys.stdout if output == "-" else output,
                 manifest=manifest,

@@ -160,15 +160,22 @@ def _sort_key(path: str) -> bytes:
 # git mode
 
 
-def _git(root_abs: str, *args: str) -> subprocess.CompletedProcess[bytes]:
+def git_env() -> dict[str, str]:
+    """The environment for running git on `root`: no hook's location variables, no index writes."""
     env = {k: v for k, v in os.environ.items() if k not in _GIT_LOCATION_VARS}
-    return subprocess.run(["git", "-C", root_abs, *args], capture_output=True, env=env, check=False)
+    env["GIT_OPTIONAL_LOCKS"] = "0"  # read-only: never refresh the user's index behind their back
+    return env
+
+
+def run_git(root_abs: str, *args: str) -> subprocess.CompletedProcess[bytes]:
+    """Run git in `root_abs` and capture its output; raises only OSError (no git on PATH)."""
+    return subprocess.run(["git", "-C", root_abs, *args], capture_output=True, env=git_env(), check=False)
 
 
 def _git_work_tree(root_abs: str, warnings: list[str]) -> str | None:
     """The work tree whose rules apply to root, or None to walk root as a plain directory."""
     try:
-        proc = _git(root_abs, "rev-parse", "--is-inside-git-dir", "--show-toplevel", "--show-prefix")
+        proc = run_git(root_abs, "rev-parse", "--is-inside-git-dir", "--show-toplevel", "--show-prefix")
     except OSError:
         return None
     lines = os.fsdecode(proc.stdout).split("\n")
@@ -180,7 +187,7 @@ def _git_work_tree(root_abs: str, warnings: list[str]) -> str | None:
     top, prefix = lines[1], lines[2]
     if prefix:
         # From the top and without a trailing "/": "." would read as "dir/", which "dir/*" matches.
-        ignored = _git(top, "check-ignore", "-q", "--", prefix.rstrip("/"))
+        ignored = run_git(top, "check-ignore", "-q", "--", prefix.rstrip("/"))
         if ignored.returncode == 0:
             warnings.append(
                 f"root is ignored by the enclosing git repository at {top}; "
@@ -192,7 +199,7 @@ def _git_work_tree(root_abs: str, warnings: list[str]) -> str | None:
 
 def _git_list(root_abs: str, skips: list[Skip], warnings: list[str]) -> list[str] | None:
     try:
-        proc = _git(root_abs, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+        proc = run_git(root_abs, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
     except OSError as e:
         warnings.append(f"git ls-files failed ({e.strerror}); walked the directory instead")
         return None

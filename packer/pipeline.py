@@ -20,9 +20,19 @@ from packer.errors import (
 )
 from packer.fit import Pass, Plan, default_passes, fit
 from packer.output import atomic_text, write_json
-from packer.records import Candidate, FileInfo, Mode, PackResult, PackStats, Skip, SourceText
+from packer.records import (
+    Candidate,
+    FileInfo,
+    Mode,
+    PackResult,
+    PackStats,
+    Skip,
+    SourceText,
+    Task,
+)
 from packer.render import Header, Renderer, check_block, make_renderer
 from packer.skeleton import skeletonize
+from packer.task import build_task
 from packer.tokens import Counter
 from packer.tree import Tree
 
@@ -124,10 +134,18 @@ def _settle_header(count: Callable[[str], int], renderer: Renderer, make: Callab
     raise AssertionError("header total did not settle")  # pragma: no cover
 
 
+def focus_indices(infos: Sequence[FileInfo], task: Task) -> set[int]:
+    """Files the task names: focus files, files under focus directories, changed files."""
+    wanted = set(task.focus) | set(task.changed)
+    dirs = tuple(p for p in wanted if p.endswith("/"))
+    return {i for i, f in enumerate(infos) if f.path in wanted or f.path.startswith(dirs)}
+
+
 def run(
     root: Path,
     cfg: PackConfig,
     *,
+    task: Task | None = None,
     output: Output,
     manifest: str | os.PathLike[str] | None,
     progress: Progress | None = None,
@@ -181,7 +199,12 @@ def run(
             + "; point packer at a directory with text files, or relax --exclude/--include/--keep"
         )
 
-    ranked = rank.default_order(infos)
+    task = task or Task()
+    focus = focus_indices(infos, task)
+    # Focus and changed files lead the output, then the rest in rank order.
+    ranked = sorted(rank.default_order(infos), key=lambda r: r.index not in focus)
+    ranked = [rank.Ranked(r.index, r.score, "focus" if r.index in focus else r.reason)
+              for r in ranked]
     lap("rank")
 
     line_cost_cache: dict[str, int] = {}
@@ -216,9 +239,10 @@ def run(
 
     tree = Tree(infos, line_cost=line_cost, separator_cost=block(renderer.tree_separator()),
                 file_cost=lambda i, mode: file_cost(i, mode) or infos[i].tokens)
+    diff = renderer.diff_block(task.diff_ref or "HEAD", task.diff_text) if task.diff_text else ""
     static = sum(
         block(b)
-        for b in (renderer.tree_open(), renderer.tree_close(), renderer.files_open(),
+        for b in (renderer.tree_open(), renderer.tree_close(), diff, renderer.files_open(),
                   renderer.footer())
     )
     # Reserve the header at its largest: every number it states can only shrink.
@@ -228,8 +252,9 @@ def run(
     if cfg.budget is not None and static + header_reserve + tree.cost > cfg.budget:
         need = static + header_reserve + tree.cost
         raise BudgetError(
-            f"budget {cfg.budget:,} tokens cannot hold even the header and tree "
-            f"({need:,} tokens); use --budget {need + 1000:,} or more"
+            f"budget {cfg.budget:,} tokens cannot hold even the header, tree"
+            + (" and diff" if diff else "")
+            + f" ({need:,} tokens); use --budget {need + 1000:,} or more"
         )
     plan = fit(
         infos,
@@ -238,7 +263,7 @@ def run(
         budget=cfg.budget,
         fixed_tokens=static + header_reserve,
         file_separator_tokens=block(renderer.file_separator()),
-        passes=[Pass(("skeleton", "full"))] if cfg.skeleton else default_passes(()),
+        passes=[Pass(("skeleton", "full"))] if cfg.skeleton else default_passes(focus),
         cost=file_cost,
     )
     lap("fit")
@@ -258,7 +283,7 @@ def run(
     if cfg.budget is not None and total > cfg.budget:  # pragma: no cover - guarded by reserve
         raise AssertionError(f"pack of {total} tokens exceeds budget {cfg.budget}")
 
-    blocks = _blocks(renderer, header, tree, plan, infos, measured.candidates, cfg)
+    blocks = _blocks(renderer, header, tree, diff, plan, infos, measured.candidates, cfg)
     out_path = _write(blocks, output)
     lap("render")
     if verify is None:
@@ -297,6 +322,7 @@ def _blocks(
     renderer: Renderer,
     header: Header,
     tree: Tree,
+    diff: str,
     plan: Plan,
     infos: Sequence[FileInfo],
     candidates: Sequence[Candidate],
@@ -309,6 +335,7 @@ def _blocks(
             yield renderer.tree_separator()
         yield renderer.tree_line(line)
     yield renderer.tree_close()
+    yield diff
     yield renderer.files_open()
     for n, i in enumerate(plan.packed):
         info = infos[i]
@@ -374,6 +401,10 @@ def pack(
     max_file_size: int | str | None = None,
     keep: Sequence[str] | None = None,
     skeleton: bool | None = None,
+    query: str | None = None,
+    focus: Sequence[str] = (),
+    diff: str | None = None,
+    staged: bool = False,
     config: str | os.PathLike[str] | None = None,
     output: Output = None,
     manifest: str | os.PathLike[str] | None = None,
@@ -385,9 +416,16 @@ def pack(
     from `.packer.toml`, else from the defaults: target "codex" (budget 200,000),
     encoding o200k_base, format "xml", gitignore on, max_file_size 1 MB. `budget="none"`
     packs everything. `skeleton=True` packs each code file as its skeleton (signatures,
-    docs, declarations; bodies elided). `output` is a path (written atomically), a text stream (written
-    block by block), or None (nothing written; the result still says what would be).
-    `manifest` is a path for the JSON manifest. Raises PackerError subclasses for
+    docs, declarations; bodies elided).
+
+    The task: `query` (text, or "@file"), `focus` (files or directories that must be in
+    full), `diff` (a git REF: the changes against it, untracked files included, are
+    rendered in the pack and the changed files become focus files), `staged` (the index
+    against HEAD). With none of these the ranking is global.
+
+    `output` is a path (written atomically), a text stream (written block by block),
+    or None (nothing written; the result still says what would be). `manifest` is a
+    path for the JSON manifest. Raises PackerError subclasses for
     problems the caller can fix; never prints or exits.
     """
     path = Path(root)
@@ -410,4 +448,6 @@ def pack(
         "skeleton": skeleton,
     }
     cfg = resolve(path, explicit=explicit, config_file=Path(config) if config else None)
-    return run(path, cfg, output=output, manifest=manifest, progress=progress)
+    task = build_task(path, query=query, focus=focus,
+                      diff="HEAD" if staged and diff is None else diff, staged=staged)
+    return run(path, cfg, task=task, output=output, manifest=manifest, progress=progress)

@@ -102,6 +102,7 @@ class Renderer(Protocol):
     def tree_separator(self) -> str: ...
     def tree_close(self) -> str: ...
     def files_open(self) -> str: ...
+    def diff_block(self, ref: str, text: str) -> str: ...
     def file_block(self, path: str, text: str, mode: Mode, language: str | None) -> str: ...
     def file_separator(self) -> str: ...
     def footer(self) -> str: ...
@@ -128,6 +129,10 @@ class XmlRenderer:
 
     def files_open(self) -> str:
         return ""
+
+    def diff_block(self, ref: str, text: str) -> str:
+        body = _with_newline(text).replace("]]>", "]]]]><![CDATA[>")
+        return f"<diff against={quoteattr(ref)}>\n<![CDATA[{body}]]>\n</diff>\n"
 
     def file_block(self, path: str, text: str, mode: Mode, language: str | None) -> str:
         attrs = f"path={quoteattr(display_path(path))} mode={quoteattr(mode)}"
@@ -174,6 +179,10 @@ class MarkdownRenderer:
 
     def files_open(self) -> str:
         return ""
+
+    def diff_block(self, ref: str, text: str) -> str:
+        fence = _fence(text, "`", 3)
+        return f"## Diff against {ref}\n\n{fence}diff\n{_with_newline(text)}{fence}\n\n"
 
     def file_block(self, path: str, text: str, mode: Mode, language: str | None) -> str:
         fence = _fence(text, "`", 3)
@@ -223,6 +232,9 @@ class JsonRenderer:
     def files_open(self) -> str:
         return '"files": [\n'
 
+    def diff_block(self, ref: str, text: str) -> str:
+        return '"diff": ' + json.dumps({"against": ref, "text": text}, ensure_ascii=False) + ",\n"
+
     def file_block(self, path: str, text: str, mode: Mode, language: str | None) -> str:
         obj = {"path": display_path(path), "mode": mode, "language": language, "content": text}
         return json.dumps(obj, ensure_ascii=False) + "\n"
@@ -254,6 +266,11 @@ class PlainRenderer:
 
     def files_open(self) -> str:
         return ""
+
+    def diff_block(self, ref: str, text: str) -> str:
+        longest = max((len(m) for m in re.findall(r"(?m)^=+", text)), default=0)
+        bar = "=" * max(16, longest + 1)
+        return f"{bar} DIFF against {ref}\n{_with_newline(text)}{bar} END DIFF\n\n"
 
     def file_block(self, path: str, text: str, mode: Mode, language: str | None) -> str:
         # A line of "=" longer than any "=" run that starts a content line delimits it.

@@ -247,3 +247,41 @@ def test_skeleton_mode_mixes_modes_exactly(tmp_path, fmt):
     full = next(f for f in packer.pack(tmp_path, format=fmt).files if f.path == "src/core.py")
     assert skel.tokens < full.tokens
     assert "[skeleton " in text
+
+
+def test_focus_files_go_in_full_and_first(tmp_path):
+    files = {f"src/m{k}.py": f"def f{k}():\n    return {k}\n" * 60 for k in range(30)}
+    files["tests/test_late.py"] = "def test_late():\n    assert True\n"
+    write(tmp_path, files)
+    text, result = _pack_text(tmp_path, budget=3000, focus=[str(tmp_path / "tests")])
+    full = [f for f in result.files if f.mode == "full"]
+    assert full[0].path == "tests/test_late.py" and full[0].reason == "focus"
+    assert COUNT(text) == result.total_tokens <= 3000
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_diff_is_rendered_and_changed_files_are_focus(tmp_path, fmt):
+    repo = tmp_path / "repo"
+    files = {f"src/m{k}.py": f"def f{k}():\n    return {k}\n" * 60 for k in range(30)}
+    write(repo, files)
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "base")
+    write(repo, {"src/m29.py": "def f29():\n    return 'changed ]]> ```'\n", "src/new.py": "N = 1\n"})
+    text, result = _pack_text(repo, budget=4000, diff="HEAD", format=fmt)
+    modes = {f.path: (f.mode, f.reason) for f in result.files}
+    assert modes["src/m29.py"] == ("full", "focus") and modes["src/new.py"] == ("full", "focus")
+    assert "+    return 'changed" in text and "+N = 1" in text
+    assert COUNT(text) == result.total_tokens <= 4000
+
+
+def test_staged_packs_only_the_index(tmp_path):
+    repo = tmp_path / "repo"
+    write(repo, {"a.py": "A = 1\n", "b.py": "B = 1\n"})
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "base")
+    write(repo, {"a.py": "A = 2\n", "b.py": "B = 2\n"})
+    git(repo, "add", "a.py")
+    text, result = _pack_text(repo, staged=True)
+    assert "+A = 2" in text and "+B = 2" not in text

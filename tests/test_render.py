@@ -43,7 +43,7 @@ def _render(fmt, files, tree_lines):
         if n:
             blocks.append(r.tree_separator())
         blocks.append(r.tree_line(line))
-    blocks += [r.tree_close(), r.files_open()]
+    blocks += [r.tree_close(), r.diff_block("HEAD~1", files[0][1]), r.files_open()]
     for n, (path, text) in enumerate(files):
         if n:
             blocks.append(r.file_separator())

@@ -1,0 +1,386 @@
+"""Task inputs: the query, the focus paths and the diff, turned into a `Task`.
+
+- **query**: text, or `@file` to read it from a UTF-8 file (looked up relative to
+  the current directory, then to root); `@@text` stands for the literal `@text`.
+  Surrounding whitespace is stripped; more than `MAX_QUERY_BYTES` is an error.
+- **focus**: files or directories relative to the current directory or to root, or
+  absolute; each must exist inside root. Stored root-relative with "/"
+  separators, a directory as "dir/" (the ranker expands it against the file list).
+- **diff**: `git diff REF` of the work tree against REF (a commit, a branch, a tag;
+  "HEAD" for a bare `--diff`), plus every untracked, not ignored file as a new
+  file, rendered after git's part. With `staged`, the index against REF (HEAD by
+  default) and no untracked files. A range (`A..B`, `A...B`) diffs two commits and
+  leaves the work tree out. Before the first commit, HEAD is the empty tree.
+  Paths are relative to root, also when root is a subdirectory of the repository.
+  `changed` lists every path the diff touches, bytewise sorted: a rename's new
+  path, deleted files too (the ranker ignores files that no longer exist).
+  The text is capped at `max_diff_bytes` (UTF-8), cut at a line end and marked.
+
+Errors the user can fix raise `ConfigError` with the fix in the message.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from packer.discover import git_env, run_git
+from packer.errors import ConfigError
+from packer.records import Task
+
+MAX_QUERY_BYTES = 100_000
+MAX_DIFF_BYTES = 2_000_000
+
+_BINARY_SNIFF = 8000  # git's own heuristic: a NUL in the first 8000 bytes means binary
+
+
+def read_query(value: str | None, *, root: Path) -> str:
+    """The query text for `--query VALUE`: inline text, `@file`, or `@@text` for "@text"."""
+    if value is None:
+        return ""
+    if value.startswith("@@"):
+        text = value[1:]
+    elif value.startswith("@"):
+        text = _read_query_file(value[1:], root)
+    else:
+        text = value
+    data = text.strip().encode("utf-8", "surrogatepass")
+    text = data.decode("utf-8", "replace")  # undecodable argv bytes would break the output later
+    size = len(data)
+    if size > MAX_QUERY_BYTES:
+        raise ConfigError(
+            f"the query is {size} bytes, more than the {MAX_QUERY_BYTES} byte limit; "
+            "shorten it, or pass the files it is about with --focus"
+        )
+    return text
+
+
+def build_task(
+    root: Path,
+    *,
+    query: str | None = None,
+    focus: Sequence[str] = (),
+    diff: str | None = None,
+    staged: bool = False,
+    max_diff_bytes: int = MAX_DIFF_BYTES,
+) -> Task:
+    """The task for a pack of `root`; an empty `Task` when no input is given.
+
+    `query`: the raw `--query` value; `@file` and `@@` are handled here (`read_query`).
+    `focus`: `--focus` paths. `diff`: the REF of `--diff` ("HEAD" for a bare flag).
+    `staged`: the index against `diff` or HEAD (`--staged`).
+    `max_diff_bytes`: cap on the diff text; the rest is cut and the cut is marked.
+    """
+    root_abs = os.path.abspath(root)
+    text = read_query(query, root=Path(root_abs))
+    focus_paths = _normalise_focus(root_abs, focus)
+    if diff is None and not staged:
+        return Task(query=text, focus=focus_paths)
+    ref = diff if diff is not None else "HEAD"
+    diff_text, changed = _diff(root_abs, ref, staged=staged, max_bytes=max_diff_bytes)
+    return Task(
+        query=text,
+        focus=focus_paths,
+        diff_ref=diff,
+        staged=staged,
+        diff_text=diff_text,
+        changed=changed,
+    )
+
+
+# ---------------------------------------------------------------------------
+# query and focus
+
+
+def _read_query_file(name: str, root: Path) -> str:
+    if not name:
+        raise ConfigError("--query @ needs a file name after the @; write @@ for a query starting with @")
+    candidates = [Path(name)] if os.path.isabs(name) else [Path.cwd() / name, root / name]
+    path = next((p for p in candidates if p.is_file()), None)
+    if path is None:
+        where = " or ".join(str(p) for p in candidates)
+        raise ConfigError(
+            f"--query @{name}: no such file ({where}); "
+            "pass an existing file, or write @@ for a query that starts with @"
+        )
+    try:
+        if path.stat().st_size > 16 * MAX_QUERY_BYTES:
+            raise ConfigError(
+                f"--query @{name}: the file is larger than the {MAX_QUERY_BYTES} byte query limit; "
+                "shorten it, or pass the files it is about with --focus"
+            )
+        data = path.read_bytes()
+    except OSError as e:
+        raise ConfigError(f"--query @{name}: cannot read {path} ({e.strerror}); check its permissions") from e
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"--query @{name}: {path} is not UTF-8 text; save it as UTF-8") from e
+
+
+def _normalise_focus(root_abs: str, focus: Sequence[str]) -> tuple[str, ...]:
+    out: dict[str, None] = {}
+    for given in focus:
+        out[_focus_path(root_abs, given)] = None
+    return tuple(out)
+
+
+def _focus_path(root_abs: str, given: str) -> str:
+    if not given:
+        raise ConfigError("--focus needs a path; pass a file or directory inside the root")
+    if os.path.isabs(given):
+        candidates = [os.path.normpath(given)]
+    else:
+        candidates = [os.path.abspath(given), os.path.normpath(os.path.join(root_abs, given))]
+    existing = [c for c in candidates if os.path.lexists(c)]
+    if not existing:
+        raise ConfigError(
+            f"--focus {given}: no such file or directory (looked in {' and '.join(candidates)}); "
+            "pass a path that exists inside the root"
+        )
+    for path in existing:
+        rel = _inside(root_abs, path)
+        if rel is None:
+            continue
+        if rel == "":
+            raise ConfigError(f"--focus {given} is the whole root; name files or directories inside it")
+        return rel + "/" if os.path.isdir(path) and not os.path.islink(path) else rel
+    raise ConfigError(f"--focus {given} is outside the root {root_abs}; pass a path inside it")
+
+
+def _inside(root_abs: str, path: str) -> str | None:
+    """`path` relative to root with "/" separators ("" for root itself), or None if outside."""
+    for base, target in ((root_abs, path), (os.path.realpath(root_abs), _real_parent(path))):
+        try:
+            rel = os.path.relpath(target, base)
+        except ValueError:  # another drive on Windows
+            continue
+        if rel == os.curdir:
+            return ""
+        if rel != os.pardir and not rel.startswith(os.pardir + os.sep):
+            return rel.replace(os.sep, "/")
+    return None
+
+
+def _real_parent(path: str) -> str:
+    """The path with its directories' symlinks resolved and its own name kept as written."""
+    head, tail = os.path.split(path)
+    return os.path.join(os.path.realpath(head), tail) if tail else os.path.realpath(path)
+
+
+# ---------------------------------------------------------------------------
+# the diff
+
+
+def _diff(root_abs: str, ref: str, *, staged: bool, max_bytes: int) -> tuple[str, tuple[str, ...]]:
+    flag = "--staged" if staged and ref == "HEAD" else f"--diff {ref}"
+    if ref.startswith("-") or not ref.strip():
+        raise ConfigError(f"{flag}: not a git revision; pass a commit, branch or tag")
+    if not os.path.isdir(root_abs):
+        raise ConfigError(f"{flag}: {root_abs} is not a directory; pass the directory to pack")
+    if shutil.which("git") is None:
+        raise ConfigError(f"{flag} needs git on PATH; install git or drop {flag.split()[0]}")
+    try:
+        inside = run_git(root_abs, "rev-parse", "--is-inside-work-tree")
+    except OSError as e:
+        raise ConfigError(f"{flag}: cannot run git ({e.strerror}); check that git is installed") from e
+    if inside.returncode != 0 or inside.stdout.strip() != b"true":
+        raise ConfigError(
+            f"{flag}: {root_abs} is not in a git work tree; "
+            f"run git init (and commit) or drop {flag.split()[0]}"
+        )
+    is_range = ".." in ref
+    base = ref
+    if ref == "HEAD" and run_git(root_abs, "rev-parse", "-q", "--verify", "HEAD^{commit}").returncode != 0:
+        base = _git_ok(root_abs, flag, "hash-object", "-t", "tree", "--stdin").decode().strip()  # empty tree
+    select = ["--cached"] if staged else []
+    buf = _Capped(max_bytes)
+    changed = set(_stream_diff(root_abs, flag, [*select, base], buf))
+    if not staged and not is_range:
+        untracked = _untracked(root_abs, flag)
+        changed.update(untracked)
+        for path in untracked:
+            if buf.full:
+                break
+            buf.add(_new_file_patch(root_abs, path, buf.room))
+    text = buf.text()
+    return text, tuple(sorted(changed, key=lambda p: p.encode("utf-8", "surrogateescape")))
+
+
+def _git_ok(root_abs: str, flag: str, *args: str) -> bytes:
+    try:
+        proc = run_git(root_abs, *args)
+    except OSError as e:
+        raise ConfigError(f"{flag}: cannot run git ({e.strerror}); check that git is installed") from e
+    if proc.returncode != 0:
+        raise ConfigError(f"{flag}: {_git_message(proc.stderr, proc.returncode)}")
+    return proc.stdout
+
+
+def _git_message(stderr: bytes, returncode: int) -> str:
+    lines = [line.strip() for line in os.fsdecode(stderr).splitlines() if line.strip()]
+    detail = lines[0] if lines else f"git exited with status {returncode}"
+    return f"git says: {detail}; check the revision (git log --oneline) and that root is in the repository"
+
+
+def _untracked(root_abs: str, flag: str) -> list[str]:
+    out = _git_ok(root_abs, flag, "ls-files", "-z", "--others", "--exclude-standard", "--", ".")
+    paths = {os.fsdecode(raw) for raw in out.split(b"\0") if raw and not raw.endswith(b"/")}
+    return sorted(paths, key=lambda p: p.encode("utf-8", "surrogateescape"))  # "dir/": a nested repo
+
+
+class _Capped:
+    """The diff's bytes up to a cap; past it, a line-end cut and a marker saying so."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = max(0, cap)
+        self.parts: list[bytes] = []
+        self.size = 0
+        self.full = False
+
+    @property
+    def room(self) -> int:
+        return self.cap - self.size
+
+    def add(self, data: bytes) -> None:
+        if self.full:
+            return
+        if len(data) > self.room:
+            cut = data[: self.room]
+            end = cut.rfind(b"\n")
+            data = cut[: end + 1] if end >= 0 else b""
+            self.full = True
+        self.parts.append(data)
+        self.size += len(data)
+
+    def text(self) -> str:
+        text = b"".join(self.parts).decode("utf-8", "replace")
+        if self.full:
+            if text and not text.endswith("\n"):
+                text += "\n"
+            text += (
+                f"[packer: diff truncated at {self.cap} bytes; "
+                "every changed file is still listed and ranked]\n"
+            )
+        return text
+
+
+def _stream_diff(root_abs: str, flag: str, args: list[str], buf: _Capped) -> list[str]:
+    """One `git diff` for both the paths it touches and its patch, the patch read up to the cap.
+
+    `--patch-with-raw -z` writes the raw entries first (":modes hashes STATUS", then one
+    path, two for a rename or copy, NUL-terminated), a NUL, then the patch. Past the cap
+    git is stopped, not waited for.
+    """
+    cmd = [
+        "git", "-C", root_abs, "-c", "core.quotePath=false", "diff", "--patch-with-raw", "-z",
+        "--no-color", "--no-ext-diff", "--no-textconv", "--find-renames", "--relative",
+        "--src-prefix=a/", "--dst-prefix=b/", *args, "--", ".",
+    ]  # fmt: skip
+    paths: list[str] = []
+    with tempfile.TemporaryFile() as err:
+        try:
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, env=git_env())
+        except OSError as e:
+            raise ConfigError(f"{flag}: cannot run git ({e.strerror}); check that git is installed") from e
+        assert proc.stdout is not None
+        with proc:
+            pending, pos, need = b"", 0, 0  # need: paths still to read for the current entry
+            raw_done = False
+            while not raw_done:
+                end = pending.find(b"\0", pos)
+                if end < 0:
+                    chunk = proc.stdout.read(65536)
+                    if not chunk:
+                        break
+                    pending, pos = pending[pos:] + chunk, 0
+                    continue
+                token, pos = pending[pos:end], end + 1
+                if need:
+                    need -= 1
+                    if need == 0:  # the last path of an entry: a rename's or copy's new path
+                        paths.append(os.fsdecode(token))
+                elif token.startswith(b":"):
+                    need = 2 if token.rsplit(b" ", 1)[-1][:1] in (b"R", b"C") else 1
+                else:
+                    raw_done = True  # the empty token between the raw entries and the patch
+            buf.add(pending[pos:])
+            while not buf.full:
+                chunk = proc.stdout.read(65536)
+                if not chunk:
+                    break
+                buf.add(chunk)
+            if buf.full:
+                proc.kill()
+            returncode = proc.wait()
+        if returncode != 0 and not buf.full:
+            err.seek(0)
+            raise ConfigError(f"{flag}: {_git_message(err.read(), returncode)}")
+    return paths
+
+
+def _new_file_patch(root_abs: str, path: str, limit: int) -> bytes:
+    """An untracked file as git shows a new file (without the index line).
+
+    Only the first `limit` + 1 bytes are kept (the rest would be cut); the rest of a
+    larger file is read only to count its lines, so the hunk header is still git's.
+    """
+    a, b = _quote("a/" + path), _quote("b/" + path)
+    head = f"diff --git {a} {b}\n".encode("utf-8", "surrogateescape")
+    full = os.path.join(root_abs, path.replace("/", os.sep))
+    try:
+        st = os.lstat(full)
+        if stat.S_ISLNK(st.st_mode):
+            mode, data = "120000", os.fsencode(os.readlink(full))
+            newlines, last = data.count(b"\n"), data[-1:]
+        elif stat.S_ISREG(st.st_mode):
+            mode = "100755" if st.st_mode & 0o111 else "100644"
+            with open(full, "rb") as f:
+                data = f.read(max(0, limit) + 1)
+                newlines, last = data.count(b"\n"), data[-1:]
+                if len(data) > limit and b"\0" not in data[:_BINARY_SNIFF]:
+                    while chunk := f.read(1 << 20):
+                        newlines += chunk.count(b"\n")
+                        last = chunk[-1:]
+        else:
+            return b""
+    except OSError as e:
+        return head + f"[packer: untracked file not read: {e.strerror}]\n".encode()
+    head += f"new file mode {mode}\n".encode()
+    if not data:
+        return head
+    if b"\0" in data[:_BINARY_SNIFF]:
+        return head + f"Binary files /dev/null and {b} differ\n".encode("utf-8", "surrogateescape")
+    count = newlines + (last != b"\n")
+    hunk = "@@ -0,0 +1 @@\n" if count == 1 else f"@@ -0,0 +1,{count} @@\n"
+    lines = data.split(b"\n")
+    if lines[-1] == b"":
+        lines.pop()
+    body = b"".join(b"+" + line + b"\n" for line in lines)
+    if last != b"\n":
+        body += b"\\ No newline at end of file\n"
+    tab = "\t" if " " in path else ""  # git marks where a name with spaces ends
+    tail = f"--- /dev/null\n+++ {b}{tab}\n{hunk}".encode("utf-8", "surrogateescape")
+    return head + tail + body
+
+
+def _quote(path: str) -> str:
+    """The path as git writes it in a diff header with core.quotePath off."""
+    if not any(c in path for c in '"\\') and all(ord(c) >= 0x20 and ord(c) != 0x7F for c in path):
+        return path
+    escapes = {'"': '\\"', "\\": "\\\\", "\a": "\\a", "\b": "\\b", "\t": "\\t", "\n": "\\n",
+               "\v": "\\v", "\f": "\\f", "\r": "\\r"}  # fmt: skip
+    out = []
+    for c in path:
+        if c in escapes:
+            out.append(escapes[c])
+        elif ord(c) < 0x20 or ord(c) == 0x7F:
+            out.append(f"\\{ord(c):03o}")
+        else:
+            out.append(c)
+    return '"' + "".join(out) + '"'
