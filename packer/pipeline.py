@@ -12,6 +12,7 @@ from typing import IO, Any
 
 from packer import content, discover, languages, rank
 from packer.config import PackConfig, resolve
+from packer.dedup import Fingerprint, find_duplicates, fingerprint
 from packer.errors import (
     BudgetError,
     ConcurrentChangeError,
@@ -22,6 +23,7 @@ from packer.fit import Pass, Plan, default_passes, fit
 from packer.output import atomic_text, write_json
 from packer.records import (
     Candidate,
+    Decision,
     FileInfo,
     Mode,
     PackResult,
@@ -30,7 +32,7 @@ from packer.records import (
     SourceText,
     Task,
 )
-from packer.render import Header, Renderer, check_block, make_renderer
+from packer.render import Header, Renderer, check_block, display_path, make_renderer
 from packer.skeleton import skeletonize
 from packer.task import build_task
 from packer.tokens import Counter
@@ -45,6 +47,7 @@ class Measured:
     infos: list[FileInfo]
     candidates: list[Candidate]  # parallel to infos, to re-read at write time
     skipped: list[Skip]
+    prints: list[Fingerprint]  # parallel to infos, for deduplication (empty if not asked)
 
 
 def _workers() -> int:
@@ -59,6 +62,7 @@ def measure(
     keep: frozenset[str],
     max_file_size: int | None,
     progress: Progress | None = None,
+    fingerprints: bool = True,
 ) -> Measured:
     """Read, classify and count every candidate. Holds one file's text per worker at a time.
 
@@ -66,14 +70,14 @@ def measure(
     the input order, so the result is the same as a serial run.
     """
 
-    def one(c: Candidate) -> FileInfo | Skip:
+    def one(c: Candidate) -> tuple[FileInfo, Fingerprint | None] | Skip:
         got = content.read_source(c, keep=keep, max_file_size=max_file_size)
         if isinstance(got, Skip):
             return got
         lang = languages.detect(c.path, got.text[:256])
         tokens = cost(got, lang)
         skel = skeleton_cost(got, lang) if skeleton_cost else None
-        return FileInfo(
+        info = FileInfo(
             path=c.path,
             abspath=c.abspath,
             size=got.size,
@@ -85,21 +89,25 @@ def measure(
             # A skeleton that costs as much as the file is no rung at all.
             skeleton_tokens=skel if skel is not None and skel < tokens else None,
         )
+        return info, fingerprint(got.text) if fingerprints else None
 
     infos: list[FileInfo] = []
     kept: list[Candidate] = []
     skipped: list[Skip] = []
+    prints: list[Fingerprint] = []
     total = len(candidates)
     with ThreadPoolExecutor(_workers()) as pool:
         for n, (c, got) in enumerate(zip(candidates, pool.map(one, candidates), strict=False), 1):
             if isinstance(got, Skip):
                 skipped.append(got)
             else:
-                infos.append(got)
+                infos.append(got[0])
+                if got[1] is not None:
+                    prints.append(got[1])
                 kept.append(c)
             if progress and (n % 256 == 0 or n == total):
                 progress("count", n, total)
-    return Measured(infos, kept, skipped)
+    return Measured(infos, kept, skipped, prints)
 
 
 def _header(cfg: PackConfig, root: Path, plan: Plan | None, total: int, n_listed: int,
@@ -206,6 +214,14 @@ def run(
     ranked = [rank.Ranked(r.index, r.score, "focus" if r.index in focus else r.reason)
               for r in ranked]
     lap("rank")
+    duplicates = find_duplicates([f.path for f in infos], measured.prints,
+                                 order=[r.index for r in ranked])
+    # A copy costs no budget: it is a line in the tree that names its canonical file.
+    # Focus files are packed even when they copy another file.
+    index_of = {f.path: i for i, f in enumerate(infos)}
+    dup_of = {index_of[d.path]: d.same_as for d in duplicates if index_of[d.path] not in focus}
+    duplicates = [d for d in duplicates if index_of[d.path] in dup_of]
+    lap("dedup")
 
     line_cost_cache: dict[str, int] = {}
 
@@ -238,7 +254,8 @@ def run(
         return lazy[i]
 
     tree = Tree(infos, line_cost=line_cost, separator_cost=block(renderer.tree_separator()),
-                file_cost=lambda i, mode: file_cost(i, mode) or infos[i].tokens)
+                file_cost=lambda i, mode: file_cost(i, mode) or infos[i].tokens,
+                notes={i: f"duplicate of {display_path(p)}" for i, p in dup_of.items()})
     diff = renderer.diff_block(task.diff_ref or "HEAD", task.diff_text) if task.diff_text else ""
     static = sum(
         block(b)
@@ -258,7 +275,7 @@ def run(
         )
     plan = fit(
         infos,
-        ranked,
+        [r for r in ranked if r.index not in dup_of],
         tree=tree,
         budget=cfg.budget,
         fixed_tokens=static + header_reserve,
@@ -274,6 +291,8 @@ def run(
             f"{smallest:,} tokens plus the header and tree); raise --budget"
         )
     n_listed = len(infos) - len(plan.packed)
+    copies = [Decision(infos[i].path, "listed", tree.line_tokens(i), 0.0, f"duplicate of {p}")
+              for i, p in sorted(dup_of.items(), key=lambda kv: infos[kv[0]].path)]
     header, total = _settle_header(
         block,
         renderer,
@@ -301,8 +320,9 @@ def run(
         target=cfg.target.name,
         budget=cfg.budget,
         total_tokens=total,
-        files=plan.decisions,
+        files=plan.decisions + tuple(copies),
         skipped=tuple(skipped),
+        duplicates=tuple(duplicates),
         warnings=walked.warnings,
         stats=PackStats(
             files_seen=len(walked.files) + len(walked.skipped),

@@ -106,6 +106,7 @@ class PackResult:
     warnings: tuple[str, ...]
     stats: PackStats
     output_path: str | None = None
+    duplicates: tuple[Duplicate, ...] = ()
 
     def manifest(self) -> dict[str, object]:
         """The manifest in its documented JSON shape (version 1)."""
@@ -127,6 +128,10 @@ class PackResult:
                 for d in self.files
             ],
             "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
+            "duplicates": [
+                {"path": d.path, "same_as": d.same_as, "similarity": d.similarity}
+                for d in self.duplicates
+            ],
         }
 
 

@@ -68,7 +68,7 @@ def stats(
         return counter.count(src.text)
 
     measured = measure(walked.files, cost=cost, keep=cfg.keep,
-                       max_file_size=cfg.max_file_size, progress=progress)
+                       max_file_size=cfg.max_file_size, progress=progress, fingerprints=False)
     dirs: dict[str, list[int]] = {}
     for info in measured.infos:
         parts = info.path.split("/")[:-1][: max(depth, 0)]

@@ -43,10 +43,12 @@ class Tree:
         line_cost: Callable[[str], int],
         separator_cost: int = 0,
         file_cost: Callable[[int, Mode], int] | None = None,
+        notes: dict[int, str] | None = None,
     ) -> None:
         self._infos = infos
         # A file's cost in a mode; skeleton costs may be computed lazily by the caller.
         self._file_cost = file_cost or (lambda i, mode: infos[i].cost(mode))
+        self._notes = notes or {}  # a listed file's line says this instead (duplicates)
         self._line_cost = line_cost  # exact tokens of one rendered tree line
         self._sep = separator_cost  # tokens between two lines (JSON's ",\n")
         self.root = DirNode(".", "", None)
@@ -105,6 +107,9 @@ class Tree:
     def file_line(self, i: int, mode: Mode) -> str:
         info = self._infos[i]
         name = display_path(info.path.rsplit("/", 1)[-1])
+        note = self._notes.get(i) if mode == "listed" else None
+        if note:
+            return f"{self._file_prefix(i)}{name} [{note}]"
         tokens = info.tokens if mode == "listed" else self._file_cost(i, mode)
         return f"{self._file_prefix(i)}{name} [{mode} {tokens:,}]"
 

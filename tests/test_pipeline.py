@@ -67,7 +67,7 @@ def test_tricky_repository_end_to_end(tricky, tmp_path):
     manifest = json.loads(man.read_text())
     assert manifest["total_tokens"] == result.total_tokens == COUNT(text) <= 200_000
     assert set(manifest) == {"version", "root", "encoding", "target", "budget", "total_tokens",
-                             "files", "skipped"}
+                             "files", "skipped", "duplicates"}
     assert (manifest["version"], manifest["encoding"], manifest["target"], manifest["budget"]) == (
         1, "o200k_base", "codex", 200_000)
     modes = {f["path"]: f["mode"] for f in manifest["files"]}
@@ -285,3 +285,21 @@ def test_staged_packs_only_the_index(tmp_path):
     git(repo, "add", "a.py")
     text, result = _pack_text(repo, staged=True)
     assert "+A = 2" in text and "+B = 2" not in text
+
+
+def test_copies_cost_no_budget_and_point_at_the_canonical_file(tmp_path):
+    body = "".join(f"def helper_{k}(value):\n    return value * {k} + {k * k}\n\n" for k in range(40))
+    near = body.replace("return value * 3 + 9", "return value * 3 + 10")
+    write(tmp_path, {"src/util.py": body, "vendor/util.py": body, "src/zz_copy.py": near,
+                     "src/main.py": "from util import helper_1\n"})
+    text, result = _pack_text(tmp_path, keep=["vendored"])
+    dups = {d.path: (d.same_as, d.similarity) for d in result.duplicates}
+    assert dups["vendor/util.py"] == ("src/util.py", 1.0)
+    assert dups["src/zz_copy.py"][0] == "src/util.py" and 0.85 <= dups["src/zz_copy.py"][1] < 1
+    copies = {f.path: f for f in result.files if f.reason.startswith("duplicate of")}
+    assert set(copies) == {"vendor/util.py", "src/zz_copy.py"}
+    assert all(f.mode == "listed" for f in copies.values())
+    assert "zz_copy.py [duplicate of src/util.py]" in text
+    assert text.count("def helper_39") == 1
+    assert result.manifest()["duplicates"][0]["same_as"] == "src/util.py"
+    assert COUNT(text) == result.total_tokens

@@ -1,0 +1,301 @@
+"""Find exact, whitespace-normalised and near copies, so one copy is packed and the others cost nothing.
+
+Two stages, so the pipeline never holds a file's text for long:
+
+1. `fingerprint(text)` runs once per file while it is read (inside the thread pool) and
+   keeps about 0.6 KB: two hashes and a MinHash sketch.
+2. `find_duplicates(paths, prints, order=...)` groups the fingerprints and says which
+   files are copies of which canonical copy.
+
+What counts as a copy:
+
+- Exact: the same text (xxh3_64 of its UTF-8).
+- Normalised: the same *words*, where a word is a maximal run of bytes other than
+  ASCII whitespace (space, tab, CR, LF, vertical tab, form feed) in the UTF-8 text:
+  the normalised text is the words joined by single spaces. So files that differ only
+  in line endings, trailing spaces, indentation, blank lines or where lines break are
+  copies (for Python, a statement indented differently is the same words). Reported
+  with similarity 1.0, like exact ones.
+- Near: estimated Jaccard similarity >= `NEAR_THRESHOLD` (0.85) between the sets of
+  `SHINGLE_WORDS`-word shingles (5 consecutive words) of the file *after its leading
+  comments* (`sketch_words`: a licence header shared by hundreds of small files must
+  not make them copies of each other), estimated by a `NUM_PERM`-value MinHash and
+  found with datasketch's `MinHashLSH`, each candidate verified. Reported with the
+  estimate rounded to 3 places and capped at 0.999, so 1.0 always means "the same words".
+
+Files too small to be worth folding are never copies: under `MIN_FOLD_BYTES` (256) of
+normalised text (an empty `__init__.py`, a one-line re-export; folding them would save
+little more than the "duplicate of PATH" note costs), and only files with at least
+`MIN_SKETCH_WORDS` (64) words after the leading comments get a sketch (below that one
+changed word moves the Jaccard past the threshold, so only exact matching is meaningful).
+
+The MinHash values are bit-for-bit those of datasketch's
+`MinHash(num_perm=NUM_PERM, seed=SEED, scheme="affine32")` updated with the shingle
+hashes (a test checks it), but are computed here with one vectorised numpy pass per
+file: datasketch's `update_batch` hashes each value in a Python loop and ran at about
+15 MB/s on MEDIUM, this whole function at 30-45 MB/s per core. datasketch itself
+(which imports scipy, ~0.7 s) is imported only by `find_duplicates`, and only when
+there are sketches to compare.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+import numpy.typing as npt
+import xxhash
+
+from packer.discover import VENDORED_DIRS
+from packer.records import Duplicate
+
+NUM_PERM = 128  # MinHash values per sketch: 512 bytes; estimate's sd at J=0.85 is ~0.03
+SEED = 1  # fixed, so sketches from different runs and processes compare
+SHINGLE_WORDS = 5
+MIN_SKETCH_WORDS = 64  # fewer words: no sketch, exact matching only
+MIN_FOLD_BYTES = 256  # less normalised text: never folded, not even exact copies
+NEAR_THRESHOLD = 0.85
+# LSH banding: 16 bands of 8 values. A pair at Jaccard 0.85 shares a band with
+# probability 0.994 (0.9: >0.9999, 0.7: 0.61, 0.5: 0.06); every candidate is then
+# verified, so favouring recall costs only cheap comparisons. datasketch's own choice
+# for threshold 0.85 (8 bands of 16) finds a pair at 0.9 only 81% of the time.
+LSH_BANDS = (16, 8)
+
+_NEAR_MATCHES = math.ceil(NEAR_THRESHOLD * NUM_PERM)  # equal values needed: 109 of 128
+_CHUNK = 8192  # shingles per numpy pass: a 4 MB scratch array
+_U32 = np.uint32
+_U64 = np.uint64
+_SHINGLE_MUL = _U64(0x9E3779B97F4A7C15)  # odd: combines word hashes position-sensitively
+
+U32Array = npt.NDArray[np.uint32]
+
+# Whitespace and comments at the top of a file: block comments (/* */, <!-- -->, (* *),
+# {- -}) and lines starting with //, --, ;, % or "#" followed by a space, "!" or "#"
+# (so C's #include and #define are not comments).
+_LEADING_COMMENTS = re.compile(
+    rb"(?:\s+|/\*.*?\*/|<!--.*?-->|\(\*.*?\*\)|\{-.*?-\}|(?://|--|;|%|\#(?=[\s!\#]))[^\n]*)*",
+    re.DOTALL,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Fingerprint:
+    """What dedup keeps of one file (~0.6 KB with a sketch, ~0.2 KB without)."""
+
+    exact: str  # xxh3_64 hex of the text's UTF-8
+    normalized: str  # xxh3_64 hex of the text's words joined by single spaces (UTF-8)
+    size: int  # bytes of that normalised text
+    minhash: bytes | None  # NUM_PERM little-endian uint32 values; None below MIN_SKETCH_WORDS
+
+
+def fingerprint(text: str) -> Fingerprint:
+    """The fingerprint of one file's text. Thread-safe; numpy releases the GIL in its loops."""
+    data = text.encode("utf-8", "surrogatepass")
+    words = data.split()  # ASCII whitespace: space, \t, \n, \r, \v, \f
+    norm = b" ".join(words)
+    body = sketch_words(data, words)
+    sketch = _sketch(body).astype("<u4").tobytes() if len(body) >= MIN_SKETCH_WORDS else None
+    return Fingerprint(
+        exact=xxhash.xxh3_64_hexdigest(data),
+        normalized=xxhash.xxh3_64_hexdigest(norm),
+        size=len(norm),
+        minhash=sketch,
+    )
+
+
+def sketch_words(data: bytes, words: list[bytes] | None = None) -> list[bytes]:
+    """The words the sketch is made of: those after the leading comments.
+
+    A licence header is the same in hundreds of files and often most of a small one
+    (an amdgpu header is 170 words of MIT licence and one declaration), so comparing
+    it would make such files near copies of each other and fold away the only lines
+    that differ. `words` is `data.split()`, if already made.
+    """
+    m = _LEADING_COMMENTS.match(data)
+    k = m.end() if m else 0
+    if words is None or (k and not data[k - 1 : k].isspace()):
+        return data[k:].split()
+    return words[len(data[:k].split()) :] if k else words
+
+
+def shingles(words: Sequence[bytes]) -> U32Array:
+    """32-bit hashes of every SHINGLE_WORDS-word window of a file's words.
+
+    Each word is hashed with xxh3_64; a window's hash is the polynomial
+    sum(h[i+j] * MUL**(k-1-j)) mod 2**64, folded to 32 bits by xor of its halves.
+    """
+    h = np.fromiter(map(xxhash.xxh3_64_intdigest, words), _U64, len(words))
+    n = len(h) - SHINGLE_WORDS + 1
+    if n <= 0:
+        return np.zeros(0, _U32)
+    s = h[:n].copy()
+    for j in range(1, SHINGLE_WORDS):
+        s *= _SHINGLE_MUL
+        s += h[j : j + n]
+    folded: U32Array = (s ^ (s >> _U64(32))).astype(_U32)
+    return folded
+
+
+def _sketch(words: Sequence[bytes]) -> U32Array:
+    """The MinHash of the shingle set, as datasketch's affine32 scheme computes it."""
+    hv = _fmix32(shingles(words))
+    a, b = _permutations()
+    out = np.full(NUM_PERM, np.iinfo(_U32).max, _U32)
+    if not len(hv):
+        return out
+    scratch = np.empty((NUM_PERM, min(_CHUNK, len(hv))), _U32)
+    for start in range(0, len(hv), _CHUNK):
+        chunk = hv[None, start : start + _CHUNK]
+        t = scratch[:, : chunk.shape[1]]
+        np.multiply(a, chunk, out=t)  # a * h + b mod 2**32: a bijection, as a is odd
+        t += b
+        np.minimum(out, t.min(axis=1), out=out)
+    return out
+
+
+def _fmix32(h: U32Array) -> U32Array:
+    """MurmurHash3's 32-bit finalizer, which datasketch applies to every input hash."""
+    h = h ^ (h >> _U32(16))
+    h *= _U32(0x85EBCA6B)
+    h ^= h >> _U32(13)
+    h *= _U32(0xC2B2AE35)
+    h ^= h >> _U32(16)
+    return h
+
+
+@cache
+def _permutations() -> tuple[U32Array, U32Array]:
+    """datasketch's affine32 permutation parameters for (NUM_PERM, SEED), as columns.
+
+    Generated the way `datasketch.MinHash._init_permutations` does (a test checks they
+    are equal), so that this module does not import datasketch, and scipy with it, in
+    every worker thread.
+    """
+    gen = np.random.RandomState(SEED)
+    a = gen.randint(0, 1 << 31, NUM_PERM, dtype=_U32) * _U32(2) + _U32(1)
+    b = gen.randint(0, 1 << 32, NUM_PERM, dtype=_U32)
+    return a[:, None], b[:, None]
+
+
+def is_vendored(path: str) -> bool:
+    """Whether a path lies under a vendored directory (`vendor/`, `node_modules/`, ...)."""
+    return any(part in VENDORED_DIRS for part in path.split("/")[:-1])
+
+
+def find_duplicates(
+    paths: Sequence[str],
+    prints: Sequence[Fingerprint],
+    *,
+    order: Sequence[int],
+    vendored: Callable[[str], bool] = is_vendored,
+) -> list[Duplicate]:
+    """Every file that is a copy of another, with the copy that is packed instead.
+
+    `prints[i]` is the fingerprint of `paths[i]`. `order` lists indices best ranked
+    first (indices it leaves out rank last). Files are linked when their normalised
+    texts are equal or their sketches agree on at least 85% of values (LSH candidates,
+    each verified); each linked group then chooses its canonical copy: not vendored
+    first, then best ranked, then by path. Every member that is an exact or normalised
+    copy of the canonical one, or a near copy of it (checked against the canonical
+    itself, not through a chain), is its duplicate; members left over repeat the
+    choice among themselves. So no file is its own `same_as`, and a `same_as` is never
+    itself a duplicate. Sorted by path; the same inputs give the same output.
+    """
+    n = len(paths)
+    if len(prints) != n:
+        raise ValueError(f"{n} paths but {len(prints)} fingerprints")
+    rank = dict.fromkeys(range(n), n)
+    rank.update((i, r) for r, i in enumerate(order))
+    parent = list(range(n))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def union(i: int, j: int) -> None:
+        ri, rj = find(i), find(j)
+        if ri != rj:
+            parent[max(ri, rj)] = min(ri, rj)
+
+    # Exact and normalised copies: equal normalised hashes. One representative each.
+    first: dict[str, int] = {}
+    reps: list[int] = []
+    for i, fp in enumerate(prints):
+        if fp.size < MIN_FOLD_BYTES:
+            continue
+        j = first.setdefault(fp.normalized, i)
+        if j == i:
+            reps.append(i)
+        else:
+            union(i, j)
+
+    # Near copies: LSH candidates among the representatives, verified.
+    sketched = [i for i in reps if prints[i].minhash is not None]
+    for i, j in _near_pairs([_values(prints[i]) for i in sketched]):
+        union(sketched[i], sketched[j])
+
+    groups: dict[int, list[int]] = {}
+    for i in range(n):
+        groups.setdefault(find(i), []).append(i)
+    out: list[Duplicate] = []
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        members.sort(key=lambda i: (vendored(paths[i]), rank[i], paths[i]))
+        out.extend(_assign(members, paths, prints))
+    out.sort(key=lambda d: d.path)
+    return out
+
+
+def _values(fp: Fingerprint) -> U32Array:
+    assert fp.minhash is not None
+    return np.frombuffer(fp.minhash, "<u4")
+
+
+def _near_pairs(sketches: Sequence[U32Array]) -> list[tuple[int, int]]:
+    """Pairs (i, j), i < j, whose sketches agree on at least `_NEAR_MATCHES` values."""
+    if len(sketches) < 2:
+        return []
+    from datasketch import LeanMinHash, MinHashLSH  # imports scipy: only when needed
+
+    matrix = np.stack(sketches)
+    lsh = MinHashLSH(num_perm=NUM_PERM, params=LSH_BANDS)
+    lean = [LeanMinHash(seed=SEED, hashvalues=row, scheme="affine32") for row in matrix]
+    with lsh.insertion_session() as session:
+        for i, m in enumerate(lean):
+            session.insert(i, m, check_duplication=False)
+    pairs: list[tuple[int, int]] = []
+    for i, m in enumerate(lean):
+        cands = np.array(sorted(j for j in lsh.query(m) if j > i), dtype=np.intp)
+        if len(cands):
+            # The same estimate as MinHash.jaccard, for all candidates at once.
+            agree = np.count_nonzero(matrix[cands] == matrix[i], axis=1)
+            pairs.extend((i, int(j)) for j in cands[agree >= _NEAR_MATCHES])
+    return pairs
+
+
+def _assign(members: list[int], paths: Sequence[str], prints: Sequence[Fingerprint]) -> list[Duplicate]:
+    """Fold a linked group, best first, onto canonical copies checked directly."""
+    sketches = np.stack(
+        [_values(prints[i]) if prints[i].minhash is not None else np.zeros(NUM_PERM, _U32) for i in members]
+    )
+    has = np.array([prints[i].minhash is not None for i in members])
+    out: list[Duplicate] = []
+    left = np.arange(len(members))
+    while len(left) >= 2:
+        head, rest = int(left[0]), left[1:]
+        canon = prints[members[head]]
+        same = np.array([prints[members[k]].normalized == canon.normalized for k in rest], dtype=bool)
+        agree = np.count_nonzero(sketches[rest] == sketches[head], axis=1)
+        fold = same | (has[rest] & has[head] & (agree >= _NEAR_MATCHES))
+        for k, s, a in zip(rest[fold], same[fold], agree[fold], strict=True):
+            sim = 1.0 if s else min(round(int(a) / NUM_PERM, 3), 0.999)
+            out.append(Duplicate(paths[members[k]], same_as=paths[members[head]], similarity=sim))
+        left = rest[~fold]
+    return out

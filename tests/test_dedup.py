@@ -1,0 +1,276 @@
+"""Exact, whitespace-normalised and near copies; canonical choice; no chains."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import xxhash
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from packer import dedup
+from packer.dedup import Fingerprint, find_duplicates, fingerprint
+from packer.records import Duplicate
+
+
+def module(name: str, n: int = 50) -> str:
+    """200 lines of plausible Python: n functions of 4 lines, numbered."""
+    out = []
+    for i in range(n):
+        out += [
+            f"def {name}_step_{i}(value, factor={i}):",
+            f'    """Scale value number {i} of {name} by its factor."""',
+            f"    result = value * factor + {(i * 37) % 101}",
+            "    return result",
+        ]
+    return "\n".join(out) + "\n"
+
+
+def edit(text: str, lines, tag: str) -> str:
+    """Replace the given (0-based) lines with new ones."""
+    ls = text.split("\n")
+    for k in lines:
+        ls[k] = f"    log_{tag}_{k}('changed line {k} of {tag}')"
+    return "\n".join(ls)
+
+
+def dups(files: dict[str, str], order=None, **kw) -> list[Duplicate]:
+    paths = list(files)
+    prints = [fingerprint(t) for t in files.values()]
+    return find_duplicates(paths, prints, order=range(len(paths)) if order is None else order, **kw)
+
+
+def estimate(x: str, y: str) -> float:
+    a, b = fingerprint(x).minhash, fingerprint(y).minhash
+    assert a is not None and b is not None
+    return float(np.mean(np.frombuffer(a, "<u4") == np.frombuffer(b, "<u4")))
+
+
+def jaccard(x: str, y: str) -> float:
+    """The true Jaccard similarity of the two texts' shingle sets (all words)."""
+    a = set(dedup.shingles(x.encode().split()).tolist())
+    b = set(dedup.shingles(y.encode().split()).tolist())
+    return len(a & b) / len(a | b)
+
+
+A = module("alpha")
+
+
+# -- fingerprints -----------------------------------------------------------------------
+
+
+def test_fingerprint_fields():
+    fp = fingerprint(A)
+    assert fp.exact == xxhash.xxh3_64_hexdigest(A.encode())
+    assert fp.normalized == xxhash.xxh3_64_hexdigest(" ".join(A.split()).encode())
+    assert fp.size == len(" ".join(A.split()).encode())
+    assert fp.minhash is not None and len(fp.minhash) == 4 * dedup.NUM_PERM
+    small = fingerprint("x = 1\n" * 10)  # 30 words: exact matching only
+    assert small.minhash is None
+    assert fingerprint("").size == 0
+
+
+def test_normalisation_ignores_line_endings_trailing_space_blank_lines_and_indentation():
+    variants = [
+        A.replace("\n", "\r\n"),
+        A.replace("\n", "   \n"),
+        A.replace("\n", "\n\n\n"),
+        A.replace("    ", "\t"),
+        "\n\n" + A + "\n  \n",
+    ]
+    fp = fingerprint(A)
+    for v in variants:
+        got = fingerprint(v)
+        assert got.exact != fp.exact
+        assert (got.normalized, got.size, got.minhash) == (fp.normalized, fp.size, fp.minhash)
+    assert fingerprint(A.replace("value", "val")).normalized != fp.normalized
+
+
+def test_sketch_is_datasketch_minhash_bit_for_bit():
+    from datasketch import MinHash
+
+    m = MinHash(num_perm=dedup.NUM_PERM, seed=dedup.SEED, hashfunc=int, scheme="affine32")
+    a, b = dedup._permutations()
+    assert (m.permutations[0] == a[:, 0]).all() and (m.permutations[1] == b[:, 0]).all()
+    m.update_batch(dedup.shingles(dedup.sketch_words(A.encode())))
+    assert fingerprint(A).minhash == m.hashvalues.astype("<u4").tobytes()
+    big = module("big", 3000)  # more shingles than one numpy chunk
+    m.clear()
+    m.update_batch(dedup.shingles(dedup.sketch_words(big.encode())))
+    assert fingerprint(big).minhash == m.hashvalues.astype("<u4").tobytes()
+
+
+def test_fingerprint_is_the_same_in_another_process():
+    code = ("import sys; from packer.dedup import fingerprint; "
+            "sys.stdout.write(repr(fingerprint(sys.stdin.read())))")
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    out = subprocess.run([sys.executable, "-c", code], input=A, env=env, capture_output=True, text=True,
+                         check=True).stdout
+    assert out == repr(fingerprint(A))
+
+
+# -- grouping -----------------------------------------------------------------------------
+
+
+def test_exact_copies():
+    got = dups({"a/x.py": A, "b/x.py": A, "c/x.py": A, "other.py": module("other")})
+    assert got == [Duplicate("b/x.py", "a/x.py", 1.0), Duplicate("c/x.py", "a/x.py", 1.0)]
+
+
+def test_whitespace_variants_are_copies_with_similarity_one():
+    got = dups({"a.py": A, "crlf.py": A.replace("\n", "\r\n"), "trailing.py": A.replace("\n", " \t\n"),
+                "blank.py": A.replace("\n", "\n\n")})
+    assert got == [Duplicate(p, "a.py", 1.0) for p in ("blank.py", "crlf.py", "trailing.py")]
+
+
+def test_near_copy_with_a_few_lines_changed():
+    near = edit(A, (5, 77, 150), "t")
+    got = dups({"a.py": A, "b.py": near})
+    assert len(got) == 1 and got[0].path == "b.py" and got[0].same_as == "a.py"
+    assert dedup.NEAR_THRESHOLD <= got[0].similarity < 1.0
+    assert abs(got[0].similarity - jaccard(A, near)) < 0.1  # an estimate of the real Jaccard
+
+
+def test_similar_structure_is_not_a_copy():
+    config_a = "".join(f"SETTING_{i} = {i * 7919 % 10007}\n" for i in range(200))
+    config_b = "".join(f"SETTING_{i} = {i * 104729 % 10009}\n" for i in range(200))
+    fifth = edit(A, range(0, 200, 5), "f")  # a fifth of the lines edited
+    assert jaccard(config_a, config_b) < 0.85 and jaccard(A, fifth) < 0.85
+    assert jaccard(A, module("beta")) < 0.85
+    assert dups({"a.py": config_a, "b.py": config_b}) == []
+    assert dups({"a.py": A, "b.py": fifth, "c.py": module("beta")}) == []
+
+
+LICENCE = "/*\n" + "".join(f" * Permission is hereby granted, clause {i}, to any person obtaining a copy\n"
+                           for i in range(20)) + " */\n"
+
+
+def test_a_shared_licence_header_does_not_make_files_copies():
+    x = LICENCE + "#ifndef X_H\n#define X_H\nint x_get_product_info(struct device *dev);\n#endif\n"
+    y = LICENCE + "#ifndef Y_H\n#define Y_H\nvoid y_debugfs_init(struct device *dev);\n#endif\n"
+    assert jaccard(x, y) > 0.85  # over all the words they would be near copies
+    assert fingerprint(x).minhash is None  # the sketch skips the header: too little is left
+    assert dups({"x.h": x, "y.h": y}) == []
+    assert dups({"x.h": x, "x2.h": x}) == [Duplicate("x2.h", "x.h", 1.0)]  # exact copies still fold
+    # Bodies that are near copies still are, under the same header.
+    assert [d.path for d in dups({"a.c": LICENCE + A, "b.c": LICENCE + edit(A, (5, 77), "t")})] == ["b.c"]
+
+
+def test_sketch_words_skip_leading_comments_only():
+    header = b"/* a */\n// b\n# c\n#!x\n"
+    assert dedup.sketch_words(header + b"#include <y.h>\nint z;") == [b"#include", b"<y.h>", b"int", b"z;"]
+    assert dedup.sketch_words(b"int z; /* a */") == [b"int", b"z;", b"/*", b"a", b"*/"]
+    assert dedup.sketch_words(b"/* never closed\nint z;") == [b"/*", b"never", b"closed", b"int", b"z;"]
+    data = b"<!-- a -->\n-- b\n;c\n%d\n(* e *){- f -}x y"
+    assert dedup.sketch_words(data) == dedup.sketch_words(data, data.split()) == [b"x", b"y"]
+    assert dedup.sketch_words(b"/*a*/x y", [b"/*a*/x", b"y"]) == [b"x", b"y"]
+
+
+def test_tiny_and_empty_files_are_never_folded():
+    files = {f"pkg{i}/__init__.py": "" for i in range(20)}
+    files.update({f"pkg{i}/version.py": '__version__ = "1.0"\n' for i in range(20)})
+    assert dups(files) == []
+    boiler = "# x\n" * (dedup.MIN_FOLD_BYTES // 4 + 1)  # just over the threshold: folded
+    assert len(dups({"a.txt": boiler, "b.txt": boiler})) == 1
+    short = "# x\n" * (dedup.MIN_FOLD_BYTES // 4 - 1)
+    assert dups({"a.txt": short, "b.txt": short}) == []
+
+
+def test_canonical_is_not_vendored_then_best_ranked_then_by_path():
+    files = {"vendor/lib/x.py": A, "src/z.py": A, "src/y.py": A, "src/a.py": A}
+    paths = list(files)
+    # Ranking: the vendored copy first, then z, y, a. The vendored copy still loses.
+    got = dups(files, order=[0, 1, 2, 3])
+    assert {d.same_as for d in got} == {"src/z.py"}
+    assert [d.path for d in got] == ["src/a.py", "src/y.py", "vendor/lib/x.py"]
+    # Files missing from `order` rank last; ties among them go by path.
+    got = dups(files, order=[paths.index("src/y.py")])
+    assert {d.same_as for d in got} == {"src/y.py"}
+    got = dups(files, order=[])
+    assert {d.same_as for d in got} == {"src/a.py"}
+    # A custom vendored test.
+    got = dups(files, order=[], vendored=lambda p: p.startswith("src/"))
+    assert {d.same_as for d in got} == {"vendor/lib/x.py"}
+
+
+def test_is_vendored():
+    assert dedup.is_vendored("a/vendor/x.py") and dedup.is_vendored("node_modules/x/y.js")
+    assert not dedup.is_vendored("vendor.py") and not dedup.is_vendored("src/vendored/x.py")
+
+
+def test_near_copies_are_checked_against_the_canonical_not_through_a_chain():
+    b = edit(A, range(0, 12, 2), "b")
+    c = edit(b, range(100, 112, 2), "c")
+    # A ~ B ~ C, but A and C are not near copies: the group links all three.
+    assert estimate(A, b) >= 0.85 and estimate(b, c) >= 0.85 and estimate(A, c) < 0.85
+    got = dups({"a.py": A, "b.py": b, "c.py": c, "d.py": c})
+    # C is not a copy of A; C and its exact copy D then fold among themselves.
+    assert [(d.path, d.same_as) for d in got] == [("b.py", "a.py"), ("d.py", "c.py")]
+    assert got[1].similarity == 1.0
+    # With B ranked first, both A and C are near copies of it.
+    got = dups({"a.py": A, "b.py": b, "c.py": c}, order=[1, 0, 2])
+    assert [(d.path, d.same_as) for d in got] == [("a.py", "b.py"), ("c.py", "b.py")]
+
+
+def test_deterministic_whatever_the_input_order():
+    files = {"a.py": A, "b.py": A.replace("\n", "\r\n"), "c.py": edit(A, (3, 9), "x"),
+             "d.py": module("other"), "e.py": module("other"), "f.py": ""}
+    first = dups(files)
+    assert first == dups(files)
+    rev = dict(reversed(files.items()))
+    n = len(rev)
+    assert dups(rev, order=list(range(n - 1, -1, -1))) == first  # same ranking, reversed input
+
+
+def test_mismatched_lengths_are_an_error():
+    with pytest.raises(ValueError, match="2 paths but 1 fingerprints"):
+        find_duplicates(["a", "b"], [fingerprint(A)], order=[])
+
+
+# -- properties -----------------------------------------------------------------------------
+
+_WORD = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=12)
+_SEP = st.sampled_from([" ", "\n", "\r\n", "\t", "  \n\n"])
+
+
+@st.composite
+def texts(draw) -> str:
+    big = draw(st.booleans())  # big enough to fold and to sketch, or anything
+    words = draw(st.lists(_WORD, min_size=80 if big else 0, max_size=200 if big else 60))
+    seps = draw(st.lists(_SEP, min_size=len(words), max_size=len(words)))
+    return "".join(w + s for w, s in zip(words, seps, strict=True))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(texts(), min_size=1, max_size=6), st.data())
+def test_copies_always_fold_together_and_never_chain(base, data):
+    copied = data.draw(st.integers(0, len(base) - 1))
+    bodies = [*base, base[copied]]
+    # Also a near copy of a random text, to give the near path something to do.
+    if data.draw(st.booleans()):
+        bodies.append(bodies[copied] + " tail")
+    paths = [f"f{i:02d}.txt" for i in range(len(bodies))]
+    order = data.draw(st.permutations(range(len(paths))))
+    prints = [fingerprint(b) for b in bodies]
+    got = find_duplicates(paths, prints, order=order)
+
+    assert [d.path for d in got] == sorted({d.path for d in got})
+    dup_paths = {d.path for d in got}
+    for d in got:
+        assert d.path != d.same_as
+        assert d.same_as not in dup_paths  # same_as is a canonical copy, never itself a duplicate
+        assert dedup.NEAR_THRESHOLD <= d.similarity <= 1.0
+    canon = {d.path: d.same_as for d in got}
+    orig, copy = paths[copied], paths[len(base)]
+    if prints[copied].size >= dedup.MIN_FOLD_BYTES:
+        assert canon.get(orig, orig) == canon.get(copy, copy)
+    else:
+        assert orig not in dup_paths and copy not in dup_paths
+    assert find_duplicates(paths, prints, order=order) == got
+
+
+def test_fingerprint_is_small():
+    fp = fingerprint(A)
+    assert isinstance(fp, Fingerprint) and not hasattr(fp, "__dict__")  # slots
