@@ -283,7 +283,7 @@ def test_staged_packs_only_the_index(tmp_path):
     git(repo, "commit", "-qm", "base")
     write(repo, {"a.py": "A = 2\n", "b.py": "B = 2\n"})
     git(repo, "add", "a.py")
-    text, result = _pack_text(repo, staged=True)
+    text, _ = _pack_text(repo, staged=True)
     assert "+A = 2" in text and "+B = 2" not in text
 
 
