@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from packer import content, discover, languages, rank
+from packer import content, discover, history, languages, rank, symbols
 from packer.config import PackConfig, resolve
 from packer.dedup import Fingerprint, find_duplicates, fingerprint
 from packer.errors import (
@@ -25,6 +25,7 @@ from packer.records import (
     Candidate,
     Decision,
     FileInfo,
+    FileSymbols,
     Mode,
     PackResult,
     PackStats,
@@ -39,6 +40,7 @@ from packer.tokens import Counter
 from packer.tree import Tree
 
 Progress = Callable[[str, int, int], None]
+SYMBOLS_LIMIT = 20_000  # code files; above it the reference graph is left out
 Output = str | os.PathLike[str] | IO[str] | None
 
 
@@ -48,6 +50,7 @@ class Measured:
     candidates: list[Candidate]  # parallel to infos, to re-read at write time
     skipped: list[Skip]
     prints: list[Fingerprint]  # parallel to infos, for deduplication (empty if not asked)
+    symbols: list[FileSymbols | None]  # parallel to infos when asked, for ranking
 
 
 def _workers() -> int:
@@ -63,6 +66,7 @@ def measure(
     max_file_size: int | None,
     progress: Progress | None = None,
     fingerprints: bool = True,
+    with_symbols: bool = False,
 ) -> Measured:
     """Read, classify and count every candidate. Holds one file's text per worker at a time.
 
@@ -70,7 +74,7 @@ def measure(
     the input order, so the result is the same as a serial run.
     """
 
-    def one(c: Candidate) -> tuple[FileInfo, Fingerprint | None] | Skip:
+    def one(c: Candidate) -> tuple[FileInfo, Fingerprint | None, FileSymbols | None] | Skip:
         got = content.read_source(c, keep=keep, max_file_size=max_file_size)
         if isinstance(got, Skip):
             return got
@@ -89,12 +93,16 @@ def measure(
             # A skeleton that costs as much as the file is no rung at all.
             skeleton_tokens=skel if skel is not None and skel < tokens else None,
         )
-        return info, fingerprint(got.text) if fingerprints else None
+        syms = None
+        if with_symbols and languages.is_code(lang):
+            syms = symbols.extract(got.text.encode("utf-8", "surrogatepass"), lang, path=c.path)
+        return info, fingerprint(got.text) if fingerprints else None, syms
 
     infos: list[FileInfo] = []
     kept: list[Candidate] = []
     skipped: list[Skip] = []
     prints: list[Fingerprint] = []
+    syms: list[FileSymbols | None] = []
     total = len(candidates)
     with ThreadPoolExecutor(_workers()) as pool:
         for n, (c, got) in enumerate(zip(candidates, pool.map(one, candidates), strict=False), 1):
@@ -104,10 +112,12 @@ def measure(
                 infos.append(got[0])
                 if got[1] is not None:
                     prints.append(got[1])
+                if with_symbols:
+                    syms.append(got[2])
                 kept.append(c)
             if progress and (n % 256 == 0 or n == total):
                 progress("count", n, total)
-    return Measured(infos, kept, skipped, prints)
+    return Measured(infos, kept, skipped, prints, syms)
 
 
 def _header(cfg: PackConfig, root: Path, plan: Plan | None, total: int, n_listed: int,
@@ -192,9 +202,15 @@ def run(
             return None
         return counter.count(check_block(renderer.file_block(src.path, skel, "skeleton", lang)))
 
+    # The reference graph needs every code file parsed. An unbudgeted pack holds every
+    # file anyway, and past `SYMBOLS_LIMIT` files parsing costs minutes in this version:
+    # then ranking uses text, paths, git and priors only.
+    code_files = sum(languages.is_code(languages.detect(c.path)) for c in walked.files)
+    with_symbols = cfg.budget is not None and code_files <= SYMBOLS_LIMIT
     measured = measure(
         walked.files, cost=block_cost, skeleton_cost=skeleton_cost if cfg.skeleton else None,
         keep=cfg.keep, max_file_size=cfg.max_file_size, progress=progress,
+        with_symbols=with_symbols,
     )
     lap("measure")
     infos = measured.infos
@@ -209,10 +225,15 @@ def run(
 
     task = task or Task()
     focus = focus_indices(infos, task)
-    # Focus and changed files lead the output, then the rest in rank order.
-    ranked = sorted(rank.default_order(infos), key=lambda r: r.index not in focus)
-    ranked = [rank.Ranked(r.index, r.score, "focus" if r.index in focus else r.reason)
-              for r in ranked]
+    signals = history.git_signals(root, focus=task.focus + task.changed)
+    ranked = rank.rank(
+        infos,
+        symbols=measured.symbols if with_symbols else [None] * len(infos),
+        task=task,
+        signals=signals,
+    )
+    # Focus and changed files lead the output whatever their score.
+    ranked = sorted(ranked, key=lambda r: r.index not in focus)
     lap("rank")
     duplicates = find_duplicates([f.path for f in infos], measured.prints,
                                  order=[r.index for r in ranked])

@@ -1,14 +1,45 @@
-"""Which files matter most. For now a fixed, sensible order (the ranking issue replaces it):
-README and top-level docs, package manifests, source by path, other docs, tests last."""
+"""Which files matter most, best first.
+
+`rank` fuses signals, each scaled to [0, 1] first, with the weights of `RankWeights`:
+
+- pagerank: personalised PageRank over the def/ref and import graph (`packer.graph`),
+  seeded by the focus files, the files the diff changes, the files defining identifiers
+  the query names and the files whose paths match the query. Without a task it is plain
+  PageRank: the most depended-on modules.
+- bm25: the query against a document per file made of its identifiers (split on
+  camelCase, snake_case and digits, whole names kept too) and its path terms (x3).
+- symbols: the file defines an identifier the query names (longer names count more,
+  names defined in many files less).
+- cochange, recency, churn: bounded recent git history (`GitSignals`).
+- prior: what kind of file it is (`classify`): README, manifests and entry points up;
+  tests, docs, examples, generated and vendored code down unless the task points at them.
+
+The fused score is the weighted mean of the signals that apply (a query-less task has no
+bm25, a repository without history no git signals), so it stays in [0, 1]; focus files
+and changed files get `RankWeights.focus` on top, which puts them first. `reason` names
+the two or three largest contributions in words. `default_order` is the fixed order used
+when nothing else is known. numpy, scipy and bm25s load only when `rank` runs.
+"""
 
 from __future__ import annotations
 
+import math
 import posixpath
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
 
-from packer.records import FileInfo
+from packer.errors import ConfigError
+from packer.records import FileInfo, FileSymbols, GitSignals, Task
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    from packer.graph import FileGraph
+
+    FloatArray = npt.NDArray[np.float64]
 
 _README = re.compile(r"(?i)^readme(\.[a-z0-9]+)?$")
 _DOC_EXT = {".md", ".rst", ".txt", ".adoc", ".markdown", ".org"}
@@ -24,6 +55,18 @@ _TEST_FILE = re.compile(
 )
 _DOC_DIRS = {"doc", "docs", "documentation"}
 _EXAMPLE_DIRS = {"example", "examples", "samples", "demo", "demos"}
+_VENDOR_DIRS = {"vendor", "vendored", "third_party", "thirdparty", "third-party", "external",
+                "node_modules", "bower_components", "_vendor", "deps"}
+_GENERATED = re.compile(
+    r"(?i)(_pb2(_grpc)?\.pyi?$|\.pb\.(go|cc|h)$|\.g\.dart$|\.generated\.[a-z]+$|_generated\.[a-z]+$"
+    r"|\.min\.(js|css)$|\.designer\.cs$)"
+)
+# Files a program starts in: by name anywhere below the top, or at the top or in src/.
+_ENTRY_ANYWHERE = {"__main__.py", "main.go", "manage.py", "cli.py"}
+_ENTRY_TOP = {"main.py", "app.py", "index.ts", "index.js", "index.mjs", "main.ts", "main.js",
+              "main.rs", "lib.rs", "main.c", "main.cpp", "Main.java", "Program.cs", "main.swift"}
+REVERSE = 0.5  # share of each edge walked backwards in task mode
+_TEXT_LANGS = {"markdown", "rst", "text", "json", "yaml", "toml"}
 
 
 @dataclass(frozen=True)
@@ -34,7 +77,7 @@ class Ranked:
 
 
 def classify(path: str, language: str | None) -> tuple[float, str]:
-    """(score, reason) of a file by its place and kind."""
+    """(score, reason) of a file by its place and kind: the prior, in [0, 1]."""
     parts = path.split("/")
     name = parts[-1]
     ext = posixpath.splitext(name)[1].lower()
@@ -48,13 +91,21 @@ def classify(path: str, language: str | None) -> tuple[float, str]:
         return 0.9, "top-level doc"
     if top and name in _MANIFESTS:
         return 0.85, "package manifest"
+    if dirs & _VENDOR_DIRS:
+        return 0.05, "vendored"
+    if _GENERATED.search(name):
+        return 0.05, "generated"
     if dirs & _TEST_DIRS or _TEST_FILE.match(name):
         return 0.1, "test"
     if dirs & _DOC_DIRS:
         return 0.3, "docs"
     if dirs & _EXAMPLE_DIRS:
         return 0.25, "example"
-    if language is not None and language not in {"markdown", "rst", "text", "json", "yaml", "toml"}:
+    if name in _ENTRY_ANYWHERE or (name in _ENTRY_TOP and (top or parts[-2] in ("src", "cmd"))) or (
+        name == "main.go" and len(parts) == 3 and parts[0] == "cmd"
+    ):
+        return 0.75, "entry point"
+    if language is not None and language not in _TEXT_LANGS:
         return 0.5, "source"
     if ext in _DOC_EXT:
         return 0.3, "docs"
@@ -62,7 +113,608 @@ def classify(path: str, language: str | None) -> tuple[float, str]:
 
 
 def default_order(infos: Sequence[FileInfo]) -> list[Ranked]:
-    """Files best first; ties broken by path so the order is deterministic."""
+    """Files by prior alone, best first; ties broken by path so the order is deterministic."""
     ranked = [Ranked(i, *classify(f.path, f.language)) for i, f in enumerate(infos)]
     ranked.sort(key=lambda r: (-r.score, infos[r.index].path))
     return ranked
+
+
+@dataclass(frozen=True)
+class RankWeights:
+    """How much each signal counts. Each signal is scaled to [0, 1]; the score is their
+    weighted mean over the signals that apply, plus `focus` for focus and changed files.
+
+    Defaults, and why: text relevance (`bm25`) and closeness in the code graph
+    (`pagerank`) carry a query; an identifier the query names (`symbols`) is the most
+    precise evidence but is often absent; files that changed together with the focus files
+    (`cochange`) are the best git evidence, recency and churn are weak hints; the kind of
+    file (`prior`) only breaks near-ties when there is a task, and leads when there is none
+    (`global_prior`: README, manifests and entry points, then the most depended-on code).
+    """
+
+    pagerank: float = 0.30
+    bm25: float = 0.35
+    symbols: float = 0.25
+    cochange: float = 0.30
+    recency: float = 0.05
+    churn: float = 0.05
+    prior: float = 0.10
+    global_prior: float = 0.50
+    focus: float = 1.0  # added for focus and changed files: >= 1 puts them before all others
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value) \
+                    or value < 0:
+                raise ConfigError(f"rank weight {f.name} = {value!r}: use a number >= 0")
+
+    @classmethod
+    def from_config(cls, mapping: Mapping[str, object], *, source: str = "rank weights") -> RankWeights:
+        """Weights from a config table (`[tool.packer.rank]`); missing keys keep their default."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(mapping) - known)
+        if unknown:
+            raise ConfigError(
+                f"{source}: unknown key {unknown[0]!r}; known keys: {', '.join(sorted(known))}"
+            )
+        values: dict[str, float] = {}
+        for key, value in mapping.items():
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                raise ConfigError(f"{source}: {key} = {value!r}: use a number >= 0")
+            values[key] = float(value)
+        return cls(**values)
+
+
+# -- text ----------------------------------------------------------------------------
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+_PATHLIKE = re.compile(r"[\w.-]*[\w-](?:/[\w.-]+)+|[\w-]+\.[A-Za-z]{1,5}\b")
+# Words of requests and commit messages that say nothing about which file is meant.
+_QUERY_NOISE = frozenset({
+    "fix", "fixed", "fixes", "fixing", "refs", "ref", "thanks", "thank", "report", "reported",
+    "ticket", "closes", "close", "resolve", "resolves", "co", "authored", "signed", "reviewed",
+    "issue", "issues", "bug", "bugs", "please", "made", "make", "allow", "allowed", "allows",
+    "added", "adds", "used", "uses", "using", "instead", "also", "would", "could", "should",
+    "new", "handle", "handled", "handling", "changed", "changes", "updated", "removed",
+    "improved", "improve", "ensure", "ensured", "correctly", "properly", "now", "like", "via",
+    "work", "works", "working", "need", "needs", "want", "way", "case", "cases", "e", "g", "eg",
+    "ie", "etc", "http", "https", "www", "com", "github",
+    # imperative verbs of commit subjects
+    "add", "remove", "update", "replace", "move", "drop", "bump", "avoid", "support",
+    "refactor", "clean", "cleanup", "rename", "deprecate", "revert", "tweak", "tweaks",
+    "enable", "disable", "implement", "introduce", "prevent", "simplify", "minor", "small",
+})
+
+
+def _stem(word: str) -> str:
+    """A light, conservative plural folding: lookups -> lookup, queries -> query."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 4 and word.endswith(("sses", "xes", "ches", "shes")):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is", "ys")):
+        return word[:-1]
+    return word
+
+
+def split_identifier(name: str) -> list[str]:
+    """Search terms of one identifier: its lowercased parts, and the whole name if it has several.
+
+    `parseConfig` -> ["parse", "config", "parseconfig"]; `HTTPServer_v2` -> ["http",
+    "server", "v2"... ]. Pure numbers and one-letter parts are left out.
+    """
+    parts = [_stem(p.lower()) for p in _CAMEL.findall(name)]
+    parts = [p for p in parts if len(p) > 1 and not p.isdigit()]
+    if len(parts) > 1:
+        whole = name.strip("_").lower()
+        if whole and not whole.isdigit():
+            parts.append(whole)
+    return parts
+
+
+def path_terms(path: str) -> list[str]:
+    """Search terms of a path: every directory and the file name without its extension."""
+    stem_path = posixpath.splitext(path)[0]
+    out: list[str] = []
+    for part in re.split(r"[/.\-\s]+", stem_path):
+        if part:
+            out.extend(split_identifier(part) or ([part.lower()] if len(part) > 1 else []))
+    return out
+
+
+@dataclass(frozen=True)
+class _Query:
+    terms: tuple[str, ...]  # BM25 terms, deduplicated, in order
+    keys: dict[str, float]  # normalised identifier candidates -> how strongly they are named
+    shown: dict[str, str]  # normalised key -> as written, for reasons
+    paths: tuple[str, ...]  # path-like mentions ("query.py", "src/a/b.ts")
+    pointed_kinds: frozenset[str]  # prior kinds the query asks for ("test", "docs", ...)
+
+
+def _norm(name: str) -> str:
+    return name.lower().replace("_", "")
+
+
+def _parse_query(text: str, stopwords: frozenset[str]) -> _Query:
+    terms: dict[str, None] = {}
+    keys: dict[str, float] = {}
+    shown: dict[str, str] = {}
+    words: list[tuple[str, bool]] = []  # (word, looks like an identifier)
+    for m in _WORD.finditer(text):
+        w = m.group()
+        ident = ("_" in w.strip("_") or any(c.isupper() for c in w[1:])
+                 or text[m.end():m.end() + 1] == "(" or (text[max(m.start() - 1, 0):m.start()] in "`."
+                 and m.start() > 0))
+        words.append((w, ident))
+        low = w.lower()
+        if low in stopwords and not ident:
+            continue
+        for t in split_identifier(w) or ([low] if len(low) > 1 else []):
+            if t not in stopwords:
+                terms.setdefault(t, None)
+    for i, (w, ident) in enumerate(words):  # identifiers, and 2-3 words that may spell one
+        for span in (1, 2, 3):
+            group = words[i:i + span]
+            if len(group) < span:
+                break
+            if span > 1 and any(g[0].lower() in stopwords for g in group):
+                break
+            raw = "_".join(g[0] for g in group) if span > 1 else w
+            key = _norm(raw)
+            if len(key) < 3 or (span == 1 and w.lower() in stopwords and not ident):
+                continue
+            if span == 1 and not ident and len(key) < 4:
+                continue
+            # as written like an identifier > words that spell one > a plain word
+            strength = (3.0 if ident else 0.5) if span == 1 else 1.0
+            if strength > keys.get(key, 0.0):
+                keys[key] = strength
+                shown[key] = w if span == 1 else raw
+    kinds = set()
+    lowered = {w.lower() for w, _ in words}
+    if lowered & {"test", "tests", "testing", "pytest", "unittest", "spec", "specs", "fixture",
+                  "fixtures"}:
+        kinds.add("test")
+    if lowered & {"doc", "docs", "documentation", "readme", "docstring", "docstrings"}:
+        kinds.add("docs")
+    if lowered & {"example", "examples", "sample", "samples", "demo"}:
+        kinds.add("example")
+    paths = tuple(dict.fromkeys(m.group().strip("./") for m in _PATHLIKE.finditer(text)
+                                if not m.group().startswith("http")))
+    return _Query(tuple(terms), keys, shown, paths, frozenset(kinds))
+
+
+# -- ranking -----------------------------------------------------------------------------
+
+
+def rank(
+    infos: Sequence[FileInfo],
+    *,
+    symbols: Sequence[FileSymbols | None],
+    task: Task = Task(),  # noqa: B008 - frozen, empty
+    signals: GitSignals | None = None,
+    weights: RankWeights = RankWeights(),
+    terms: Sequence[Sequence[str]] | None = None,
+    graph: FileGraph | None = None,
+) -> list[Ranked]:
+    """Files best first (ties by path), each with a score and a reason a person can read.
+
+    `symbols[i]` is the tree-sitter layer's record of `infos[i]` (None for files without
+    one); `terms[i]`, if given, are extra words of file i (from its text) for the query to
+    match; `graph` is `build_graph` of the same files, if the caller has it already.
+    """
+
+    import numpy as np
+
+    from packer import graph as graphs
+
+    n = len(infos)
+    if len(symbols) != n or (terms is not None and len(terms) != n):
+        raise ValueError("symbols (and terms) must have one entry per file")
+    if n == 0:
+        return []
+    paths = [f.path for f in infos]
+    index = {p: i for i, p in enumerate(paths)}
+
+    # -- task --------------------------------------------------------------------------
+    focus = _resolve_paths(task.focus, paths, index)
+    changed = _resolve_paths(task.changed, paths, index) - focus
+    from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+    stopwords = frozenset(STOPWORDS_EN_PLUS) | _QUERY_NOISE
+    query = _parse_query(task.query, stopwords)
+    has_query = bool(query.terms or query.keys)
+    global_mode = not (focus or changed or has_query)
+
+    # -- graph and query symbols -------------------------------------------------------
+    if graph is None and any(s is not None for s in symbols):
+        graph = graphs.build_graph(paths, symbols)
+    sym_score = np.zeros(n)
+    sym_names: dict[int, list[str]] = {}
+    if graph is not None and query.keys:
+        sym_score, sym_names = _query_symbols(graph, query)
+    mentioned = _mentioned_paths(query.paths, paths)
+
+    # -- text ----------------------------------------------------------------------------
+    bm25 = np.zeros(n)
+    matched_terms: dict[int, list[str]] = {}
+    path_score = np.zeros(n)
+    if query.terms:
+        docs, path_docs, vocab = _documents(paths, graph, terms)
+        bm25, matched_terms = _bm25(docs, vocab, query.terms)
+        path_score = _path_match(paths, path_docs, query.terms)
+
+    # -- pagerank ------------------------------------------------------------------------
+    pr = np.zeros(n)
+    seeds: dict[int, float] = {}
+    if graph is not None and graph.edge_count:
+        seeds = _seeds(n, focus, changed, sym_score, path_score, mentioned)
+        pr = graphs.pagerank(graph, seeds or None, reverse=0.0 if global_mode else REVERSE)
+    pr_raw = pr
+    pr_n = _scale_pagerank(pr, set(seeds) if not global_mode else set())
+
+    # -- git -----------------------------------------------------------------------------
+    co = np.zeros(n)
+    co_with: dict[int, int] = {}
+    rec = np.zeros(n)
+    churn = np.zeros(n)
+    if signals is not None:
+        for i, p in enumerate(paths):
+            rec[i] = signals.recency.get(p, 0.0)
+            churn[i] = signals.churn.get(p, 0.0)
+        for s in sorted(focus | changed):
+            for other, share in signals.cochange.get(paths[s], {}).items():
+                j = index.get(other)
+                if j is not None and j != s and share > co[j]:
+                    co[j] = share
+                    co_with[j] = s
+
+    # -- priors --------------------------------------------------------------------------
+    pointed = set(query.pointed_kinds)
+    for s in focus | changed:
+        kind = classify(paths[s], infos[s].language)[1]
+        if kind in ("test", "docs", "example", "generated", "vendored"):
+            pointed.add(kind)
+    prior = np.empty(n)
+    prior_reason: list[str] = []
+    for i, f in enumerate(infos):
+        score, why = classify(f.path, f.language)
+        if why in pointed:
+            score = max(score, 0.5)
+        prior[i] = score
+        prior_reason.append(why)
+
+    # -- fusion --------------------------------------------------------------------------
+    w = weights
+    parts: list[tuple[float, FloatArray, str]] = []
+    if graph is not None and graph.edge_count:
+        parts.append((w.pagerank, pr_n, "pagerank"))
+    if has_query:
+        parts.append((w.bm25, _unit(bm25), "bm25"))
+        parts.append((w.symbols, np.maximum(_unit(sym_score), mentioned_vec(n, mentioned)), "symbols"))
+    if signals is not None:
+        if focus or changed:
+            parts.append((w.cochange, co, "cochange"))
+        parts.append((w.recency, rec, "recency"))
+        parts.append((w.churn, churn, "churn"))
+    parts.append((w.global_prior if global_mode else w.prior, prior, "prior"))
+    total_w = sum(p[0] for p in parts) or 1.0
+    fused = np.zeros(n)
+    for weight, values, _name in parts:
+        fused += (weight / total_w) * values
+    focus_bonus = np.zeros(n)
+    for k in focus | changed:
+        focus_bonus[k] = w.focus
+    final = fused + focus_bonus
+
+    explain = _Explainer(
+        focus=focus, changed=changed, near=_neighbours(graph, paths, focus, changed, seeds),
+        sym_names=sym_names, matched_terms=matched_terms, mentioned=mentioned,
+        co_with={j: paths[k] for j, k in co_with.items()}, pr_raw=pr_raw,
+        prior_reason=prior_reason, global_mode=global_mode,
+        parts=[(weight / total_w, values, name) for weight, values, name in parts],
+    )
+    order = sorted(range(n), key=lambda i: (-round(float(final[i]), 12), paths[i]))
+    return [Ranked(i, round(float(final[i]), 6), explain.reason(i)) for i in order]
+
+
+def mentioned_vec(n: int, mentioned: Mapping[int, str]) -> FloatArray:
+    import numpy as np
+
+    out = np.zeros(n)
+    for i in mentioned:
+        out[i] = 1.0
+    return out
+
+
+def _unit(values: FloatArray) -> FloatArray:
+    top = float(values.max()) if len(values) else 0.0
+    return values / top if top > 0 else values * 0.0
+
+
+def _scale_pagerank(pr: FloatArray, seeds: set[int]) -> FloatArray:
+    """PageRank scaled to [0, 1] by the largest value among non-seed files, on a square-root
+    scale: PageRank is heavy-tailed, and a linear scale would leave all but a few files at 0.
+    Seeds (which get the teleport mass) are capped at 1."""
+    import numpy as np
+
+    if not len(pr):
+        return pr
+    mask = np.ones(len(pr), dtype=bool)
+    for s in seeds:
+        mask[s] = False
+    top = float(pr[mask].max()) if mask.any() else float(pr.max())
+    if top <= 0:
+        return pr * 0.0
+    return np.asarray(np.sqrt(np.minimum(pr / top, 1.0)))
+
+
+def _resolve_paths(entries: Iterable[str], paths: Sequence[str], index: Mapping[str, int]) -> set[int]:
+    """Indices of `entries`: exact paths, and directories ("dir/") meaning every file under them."""
+    out: set[int] = set()
+    dirs = []
+    for e in entries:
+        e = e.replace("\\", "/").removeprefix("./")
+        if e in index and not e.endswith("/"):
+            out.add(index[e])
+        else:
+            dirs.append(e.rstrip("/") + "/")
+    if dirs:
+        prefixes = tuple(d for d in dirs if d != "/")
+        for i, p in enumerate(paths):
+            if p.startswith(prefixes):
+                out.add(i)
+    return out
+
+
+def _mentioned_paths(mentions: Sequence[str], paths: Sequence[str]) -> dict[int, str]:
+    """Files whose path ends with a path the query mentions ("models/query.py", "README.md")."""
+    out: dict[int, str] = {}
+    if not mentions:
+        return out
+    for mention in mentions:
+        tail = "/" + mention
+        hits = [i for i, p in enumerate(paths) if p == mention or p.endswith(tail)]
+        if 0 < len(hits) <= 5:
+            for i in hits:
+                out.setdefault(i, mention)
+    return out
+
+
+def _query_symbols(graph: FileGraph, query: _Query) -> tuple[FloatArray, dict[int, list[str]]]:
+    """Files defining identifiers the query names: sum over names of strength x length / definers."""
+    import numpy as np
+
+    table = graph.table
+    n = graph.size
+    score = np.zeros(n)
+    keys = query.keys
+    if not keys or not table.names:
+        return score, {}
+    normalised = "\n".join(table.names).lower().replace("_", "").split("\n")
+    ndef = table.definers
+    hits = [k for k, key in enumerate(normalised) if key in keys and ndef[k] > 0]
+    found: dict[int, list[tuple[float, str]]] = {}
+    for k in hits:
+        name = table.names[k]
+        key = normalised[k]
+        strength = keys[key]
+        if name == query.shown.get(key):
+            strength *= 1.5  # written exactly as defined
+        if strength < 1.0 and ndef[k] > 3:
+            continue  # a plain word that many files define: says nothing
+        weight = strength * min(len(key), 24) ** 1.5 / float(ndef[k])
+        for f in table.defined_in(k):
+            score[f] += weight
+            found.setdefault(f, []).append((weight, name))
+    names_of = {f: list(dict.fromkeys(nm for _, nm in sorted(got, key=lambda x: (-x[0], x[1]))))
+                for f, got in found.items()}
+    return score, names_of
+
+
+class _Vocab:
+    """Term -> id, in first-seen order."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {}
+
+    def __call__(self, words: Iterable[str]) -> list[int]:
+        ids = self.ids
+        return [ids.setdefault(t, len(ids)) for t in words]
+
+
+def _documents(
+    paths: Sequence[str], graph: FileGraph | None, terms: Sequence[Sequence[str]] | None
+) -> tuple[list[list[int]], list[list[str]], _Vocab]:
+    """Per file: its BM25 document as term ids (identifier terms, path terms x3, extra terms),
+    and its path terms."""
+    vocab = _Vocab()
+    path_docs = [path_terms(p) for p in paths]
+    docs = [vocab(pt) * 3 for pt in path_docs]
+    if graph is not None:
+        table = graph.table
+        by_name = [vocab(split_identifier(nm) or [nm.lower()]) for nm in table.names]
+        # definitions twice, references once (twice if used often): how much a file is "about" a name
+        for f, k in zip(table.def_file.tolist(), table.def_name.tolist(), strict=True):
+            docs[f].extend(by_name[k] * 2)
+        for f, k, c in zip(table.ref_file.tolist(), table.ref_name.tolist(), table.ref_count.tolist(),
+                           strict=True):
+            docs[f].extend(by_name[k] * (2 if c >= 4 else 1))
+    if terms is not None:
+        for i, extra in enumerate(terms):
+            for word in extra:
+                docs[i].extend(vocab(split_identifier(word) or ([word.lower()] if len(word) > 1 else [])))
+    return docs, path_docs, vocab
+
+
+def _bm25(
+    docs: list[list[int]], vocab: _Vocab, query_terms: Sequence[str]
+) -> tuple[FloatArray, dict[int, list[str]]]:
+    """BM25 (bm25s, Lucene variant) of the query over the documents, and each file's matched terms."""
+    import bm25s
+    import numpy as np
+
+    n = len(docs)
+    ids = vocab.ids
+    q = [t for t in query_terms if t in ids]
+    if not q:
+        return np.zeros(n), {}
+    ids.setdefault("", len(ids))  # bm25s gives empty documents this token
+    retriever = bm25s.BM25()
+    retriever.index((docs, ids), show_progress=False)
+    scores = np.asarray(retriever.get_scores([ids[t] for t in q]), dtype=np.float64)
+    matched: dict[int, list[str]] = {}
+    for t in q:  # which terms each file matched, for its reason
+        for i in np.flatnonzero(np.asarray(retriever.get_scores([ids[t]])) > 0).tolist():
+            matched.setdefault(i, []).append(t)
+    return scores, matched
+
+
+def _path_match(paths: Sequence[str], path_docs: Sequence[Sequence[str]],
+                query_terms: Sequence[str]) -> FloatArray:
+    """How well each path matches the query: idf of the query terms in it, the file name's twice."""
+    import numpy as np
+
+    n = len(path_docs)
+    qset = set(query_terms)
+    hits = [set(doc) & qset for doc in path_docs]
+    df: dict[str, int] = {}
+    for hit in hits:
+        for t in hit:
+            df[t] = df.get(t, 0) + 1
+    score = np.zeros(n)
+    for i, hit in enumerate(hits):
+        if hit:
+            base = set(path_terms(posixpath.basename(paths[i])))
+            score[i] = sum(math.log(1 + n / df[t]) * (2.0 if t in base else 1.0) for t in hit)
+    return score
+
+
+def _seeds(
+    n: int,
+    focus: set[int],
+    changed: set[int],
+    sym_score: FloatArray,
+    path_score: FloatArray,
+    mentioned: Mapping[int, str],
+) -> dict[int, float]:
+    """The personalisation of PageRank: task files first, then what the query names."""
+    shares: list[tuple[float, dict[int, float]]] = []
+    if focus:
+        shares.append((0.4, {i: 1.0 for i in focus}))
+    if changed:
+        shares.append((0.3, {i: 1.0 for i in changed}))
+    if mentioned:
+        shares.append((0.2, {i: 1.0 for i in mentioned}))
+    if sym_score.any():
+        shares.append((0.3, {int(i): float(sym_score[i]) for i in sym_score.nonzero()[0]}))
+    if path_score.any():
+        top = float(path_score.max())
+        keep = path_score >= 0.5 * top
+        shares.append((0.2, {int(i): float(path_score[i]) for i in keep.nonzero()[0]}))
+    seeds: dict[int, float] = {}
+    total_share = sum(s for s, _ in shares)
+    for share, weights in shares:
+        total = sum(weights.values())
+        for i, v in weights.items():
+            seeds[i] = seeds.get(i, 0.0) + share / total_share * v / total
+    return seeds
+
+
+def _neighbours(
+    graph: FileGraph | None,
+    paths: Sequence[str],
+    focus: set[int],
+    changed: set[int],
+    seeds: Mapping[int, float],
+    limit: int = 64,
+) -> dict[int, str]:
+    """For files next to a task file in the graph, how: "imports focus file x.py", ...
+
+    Task files in order of priority (focus, changed, then the strongest query seeds), at
+    most `limit` of them; a file keeps the first description it gets.
+    """
+    out: dict[int, str] = {}
+    if graph is None or not graph.edge_count:
+        return out
+    order = [(s, "focus file ") for s in sorted(focus, key=lambda s: paths[s])]
+    order += [(s, "changed file ") for s in sorted(changed, key=lambda s: paths[s])]
+    task = focus | changed
+    order += [(s, "") for s in sorted((s for s in seeds if s not in task),
+                                      key=lambda s: (-seeds[s], paths[s]))]
+    incoming = graph.matrix.T.tocsr()  # row s: the files depending on s
+    for s, label in order[:limit]:
+        target = f"{label}{paths[s]}"
+        for e in sorted(graph.out_edges(s), key=lambda e: (-e.weight, e.dst)):
+            if e.dst not in out and e.dst not in task:
+                out[e.dst] = (f"used by {target} ({e.name})" if e.name
+                              else f"imported by {target}")
+        lo, hi = int(incoming.indptr[s]), int(incoming.indptr[s + 1])
+        for j in incoming.indices[lo:hi].tolist():
+            if j not in out and j not in task:
+                back = graph.edge(j, s)
+                if back is not None:
+                    out[j] = (f"imports {target}" if back.imports
+                              else f"uses {back.name} from {target}")
+    return out
+
+
+@dataclass
+class _Explainer:
+    focus: set[int]
+    changed: set[int]
+    near: Mapping[int, str]
+    sym_names: Mapping[int, list[str]]
+    matched_terms: Mapping[int, list[str]]
+    mentioned: Mapping[int, str]
+    co_with: Mapping[int, str]
+    pr_raw: FloatArray
+    prior_reason: Sequence[str]
+    global_mode: bool
+    parts: Sequence[tuple[float, FloatArray, str]]
+
+    def reason(self, i: int) -> str:
+        """The largest contributions to file i's score, in words (at most two)."""
+        if i in self.focus:
+            return "focus"
+        if i in self.changed:
+            return "changed in diff"
+        contributions = sorted(
+            ((weight * float(values[i]), name) for weight, values, name in self.parts),
+            key=lambda c: -c[0],
+        )
+        out: list[str] = []
+        top = contributions[0][0] if contributions else 0.0
+        for value, name in contributions:
+            if value <= 0 or (out and value < 0.25 * top) or len(out) >= 2:
+                break
+            text = self.describe(i, name)
+            if text and text not in out:
+                out.append(text)
+        if not out:
+            out.append(self.prior_reason[i])
+        return "; ".join(out)
+
+    def describe(self, i: int, name: str) -> str:
+        if name == "pagerank":
+            if i in self.near:
+                return self.near[i]
+            return f"{'global' if self.global_mode else 'graph'} rank {float(self.pr_raw[i]):.3g}"
+        if name == "bm25":
+            got = self.matched_terms.get(i)
+            return "query: " + ", ".join(got[:3]) if got else ""
+        if name == "symbols":
+            if i in self.mentioned:
+                return f"query names {self.mentioned[i]}"
+            got = self.sym_names.get(i)
+            return "defines " + ", ".join(got[:3]) if got else ""
+        if name == "cochange":
+            other = self.co_with.get(i)
+            return f"co-changes with {other}" if other else ""
+        if name == "recency":
+            return "changed recently"
+        if name == "churn":
+            return "changes often"
+        return self.prior_reason[i]

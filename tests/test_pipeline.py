@@ -270,7 +270,7 @@ def test_diff_is_rendered_and_changed_files_are_focus(tmp_path, fmt):
     write(repo, {"src/m29.py": "def f29():\n    return 'changed ]]> ```'\n", "src/new.py": "N = 1\n"})
     text, result = _pack_text(repo, budget=4000, diff="HEAD", format=fmt)
     modes = {f.path: (f.mode, f.reason) for f in result.files}
-    assert modes["src/m29.py"] == ("full", "focus") and modes["src/new.py"] == ("full", "focus")
+    assert modes["src/m29.py"] == modes["src/new.py"] == ("full", "changed in diff")
     assert "+    return 'changed" in text and "+N = 1" in text
     assert COUNT(text) == result.total_tokens <= 4000
 
@@ -303,3 +303,18 @@ def test_copies_cost_no_budget_and_point_at_the_canonical_file(tmp_path):
     assert text.count("def helper_39") == 1
     assert result.manifest()["duplicates"][0]["same_as"] == "src/util.py"
     assert COUNT(text) == result.total_tokens
+
+
+def test_query_ranks_the_defining_file_then_its_users(tmp_path):
+    files = {f"pkg/noise{k}.py": f"def unrelated_{k}(a, b):\n    return a + b + {k}\n" * 20
+             for k in range(15)}
+    files["pkg/config.py"] = ("def parse_config(path):\n    \"\"\"Read the settings file.\"\"\"\n"
+                              "    return open(path).read().split('=')\n")
+    files["pkg/app.py"] = "from pkg.config import parse_config\n\nSETTINGS = parse_config('a.ini')\n"
+    files["pkg/cli.py"] = "from pkg.config import parse_config\n\ndef main():\n    parse_config('b')\n"
+    write(tmp_path, files)
+    _, result = _pack_text(tmp_path, budget=20_000, query="parse_config fails on empty files")
+    order = [f.path for f in result.files]
+    assert order[0] == "pkg/config.py"
+    assert set(order[1:3]) == {"pkg/app.py", "pkg/cli.py"}
+    assert "parse_config" in result.files[0].reason
