@@ -1,0 +1,280 @@
+"""Ranking on small repositories where the right answer is known."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from packer import languages, symbols
+from packer.errors import ConfigError
+from packer.rank import (
+    Ranked,
+    RankWeights,
+    classify,
+    default_order,
+    path_terms,
+    rank,
+    split_identifier,
+    split_identifiers,
+)
+from packer.records import FileInfo, FileSymbols, GitSignals, Task
+
+
+def _repo(files: dict[str, str]) -> tuple[list[FileInfo], list[FileSymbols | None]]:
+    infos: list[FileInfo] = []
+    syms: list[FileSymbols | None] = []
+    for path in sorted(files):
+        text = textwrap.dedent(files[path])
+        lang = languages.detect(path, text[:256])
+        infos.append(FileInfo(path, "/r/" + path, len(text), "0", "utf-8", lang, len(text) // 4 + 1,
+                              text.count("\n")))
+        syms.append(symbols.extract(text.encode(), lang, path=path) if languages.is_code(lang) else None)
+    return infos, syms
+
+
+def _order(infos: list[FileInfo], ranked: list[Ranked]) -> list[str]:
+    return [infos[r.index].path for r in ranked]
+
+
+def _by_path(infos: list[FileInfo], ranked: list[Ranked]) -> dict[str, Ranked]:
+    return {infos[r.index].path: r for r in ranked}
+
+
+APP = {
+    "README.md": "# Shop\n\nA small shop.\n",
+    "pyproject.toml": "[project]\nname = 'shop'\n",
+    "shop/__init__.py": "",
+    "shop/config.py": """\
+        def parse_config(text):
+            return dict(line.split("=") for line in text.splitlines())
+        """,
+    "shop/cart.py": """\
+        from shop.config import parse_config
+        from shop.money import format_price
+
+        def load_cart(text):
+            return parse_config(text)
+
+        def show(cart):
+            return format_price(cart)
+        """,
+    "shop/orders.py": """\
+        from shop.config import parse_config
+        from shop.money import format_price
+
+        def load_orders(text):
+            return parse_config(text), format_price(1)
+        """,
+    "shop/money.py": """\
+        def format_price(cents):
+            return f"{cents / 100:.2f}"
+        """,
+    "shop/inventory.py": """\
+        def count_items(stock):
+            return len(stock)
+        """,
+    "shop/report.py": """\
+        from shop.money import format_price
+
+        def render_report(rows):
+            return [format_price(r) for r in rows]
+        """,
+    "shop/__main__.py": """\
+        from shop.cart import load_cart
+
+        def main():
+            print(load_cart(""))
+        """,
+    "tests/test_money.py": """\
+        from shop.money import format_price
+
+        def test_format_price():
+            assert format_price(100) == "1.00"
+        """,
+    "tests/test_inventory.py": """\
+        from shop.inventory import count_items
+
+        def test_count_items():
+            assert count_items([]) == 0
+        """,
+    "docs/guide.md": "# Guide\n\nHow to use the shop.\n",
+}
+
+
+def test_query_names_a_function_defined_in_one_file_and_used_in_two():
+    infos, syms = _repo(APP)
+    ranked = rank(infos, symbols=syms, task=Task(query="parse_config crashes on blank lines"))
+    order = _order(infos, ranked)
+    assert order[0] == "shop/config.py"
+    assert set(order[1:3]) == {"shop/cart.py", "shop/orders.py"}
+    reasons = _by_path(infos, ranked)
+    assert "parse_config" in reasons["shop/config.py"].reason
+    assert "config.py" in reasons["shop/cart.py"].reason  # "uses parse_config from ... config.py"
+
+
+def test_focus_file_first_then_its_imports():
+    infos, syms = _repo(APP)
+    ranked = rank(infos, symbols=syms, task=Task(focus=("shop/cart.py",)))
+    order = _order(infos, ranked)
+    assert order[0] == "shop/cart.py"
+    assert set(order[1:3]) == {"shop/config.py", "shop/money.py"}
+    by = _by_path(infos, ranked)
+    assert by["shop/cart.py"].reason == "focus"
+    assert by["shop/cart.py"].score > 1.0 > by["shop/config.py"].score
+    assert "used by focus file shop/cart.py" in by["shop/config.py"].reason
+    assert "imports focus file shop/cart.py" in by["shop/__main__.py"].reason
+
+
+def test_focus_directory_and_changed_files_lead():
+    infos, syms = _repo(APP)
+    ranked = rank(infos, symbols=syms, task=Task(focus=("tests/",), changed=("shop/report.py",)))
+    by = _by_path(infos, ranked)
+    top = _order(infos, ranked)[:3]
+    assert set(top) == {"tests/test_money.py", "tests/test_inventory.py", "shop/report.py"}
+    assert by["shop/report.py"].reason == "changed in diff"
+    assert by["tests/test_money.py"].reason == "focus"
+
+
+def test_priors_and_when_the_task_points_at_tests():
+    infos, syms = _repo(APP)
+    ranked = rank(infos, symbols=syms, task=Task(query="format_price rounding"))
+    by = _by_path(infos, ranked)
+    assert _order(infos, ranked)[0] == "shop/money.py"
+    plain = by["tests/test_money.py"].score
+    ranked = rank(infos, symbols=syms, task=Task(query="format_price rounding in the tests"))
+    assert _by_path(infos, ranked)["tests/test_money.py"].score > plain
+
+
+def test_test_named_after_a_top_file_follows_it():
+    infos, syms = _repo(APP)
+    ranked = rank(infos, symbols=syms, task=Task(query="count_items is wrong for empty stock"))
+    order = _order(infos, ranked)
+    assert order[:2] == ["shop/inventory.py", "tests/test_inventory.py"]
+    assert "shop/inventory.py" in _by_path(infos, ranked)["tests/test_inventory.py"].reason
+    no = rank(infos, symbols=syms, task=Task(query="count_items is wrong for empty stock"),
+              weights=RankWeights(tests=0.0))
+    assert _order(infos, no).index("tests/test_inventory.py") >= order.index("tests/test_inventory.py")
+
+
+def test_cochange_raises_a_file():
+    infos, syms = _repo(APP)
+    task = Task(focus=("shop/cart.py",))
+    before = _order(infos, rank(infos, symbols=syms, task=task))
+    signals = GitSignals(recency={}, churn={}, cochange={"shop/cart.py": {"docs/guide.md": 0.9}},
+                         commits=10)
+    ranked = rank(infos, symbols=syms, task=task, signals=signals)
+    after = _order(infos, ranked)
+    assert after.index("docs/guide.md") < before.index("docs/guide.md")
+    assert "co-changes with shop/cart.py" in _by_path(infos, ranked)["docs/guide.md"].reason
+
+
+def test_recency_and_churn_break_ties():
+    infos, syms = _repo({"a/x.py": "X = 1\n", "a/y.py": "Y = 1\n"})
+    plain = _order(infos, rank(infos, symbols=syms, task=Task()))
+    assert plain == ["a/x.py", "a/y.py"]  # by path
+    sig = GitSignals(recency={"a/y.py": 1.0}, churn={"a/y.py": 1.0}, cochange={}, commits=3)
+    assert _order(infos, rank(infos, symbols=syms, task=Task(), signals=sig))[0] == "a/y.py"
+
+
+def test_global_ranking_without_a_task():
+    infos, syms = _repo(APP)
+    ranked = rank(infos, symbols=syms, task=Task())
+    order = _order(infos, ranked)
+    assert order[0] == "README.md"
+    assert order.index("shop/money.py") < order.index("shop/inventory.py")  # most used
+    assert order.index("pyproject.toml") < 5 and order.index("shop/__main__.py") < 6
+    assert order.index("shop/money.py") < order.index("tests/test_money.py")
+    by = _by_path(infos, ranked)
+    assert "global rank" in by["shop/money.py"].reason
+    assert by["README.md"].reason == "readme"
+
+
+def test_ranking_is_deterministic_and_total():
+    infos, syms = _repo(APP)
+    task = Task(query="format price for the cart report", focus=("shop/cart.py",))
+    a = rank(infos, symbols=syms, task=task)
+    b = rank(infos, symbols=list(syms), task=task)
+    assert a == b
+    assert sorted(r.index for r in a) == list(range(len(infos)))
+    scores = [r.score for r in a]
+    assert scores == sorted(scores, reverse=True)
+    for r in a:  # ties by path
+        same = [x for x in a if x.score == r.score]
+        assert [infos[x.index].path for x in same] == sorted(infos[x.index].path for x in same)
+
+
+def test_reasons_are_short_readable_text():
+    infos, syms = _repo(APP)
+    ranked = rank(infos, symbols=syms, task=Task(query="format_price in report"))
+    for r in ranked:
+        assert r.reason and "\n" not in r.reason and len(r.reason.split("; ")) <= 2
+    by = _by_path(infos, ranked)
+    assert "defines format_price" in by["shop/money.py"].reason
+    assert "shop/money.py" in by["shop/report.py"].reason
+
+
+def test_query_naming_a_path():
+    infos, syms = _repo(APP)
+    ranked = rank(infos, symbols=syms, task=Task(query="tidy up shop/inventory.py"))
+    assert _order(infos, ranked)[0] == "shop/inventory.py"
+    assert "query names shop/inventory.py" in ranked[0].reason
+
+
+def test_without_symbols_text_and_paths_still_rank():
+    infos, _ = _repo(APP)
+    ranked = rank(infos, symbols=[None] * len(infos), task=Task(query="inventory"))
+    assert _order(infos, ranked)[0] in ("shop/inventory.py", "tests/test_inventory.py")
+    terms = [["rounding", "cents"] if i.path == "docs/guide.md" else [] for i in infos]
+    ranked = rank(infos, symbols=[None] * len(infos), task=Task(query="rounding of cents"), terms=terms)
+    assert _order(infos, ranked)[0] == "docs/guide.md"
+    assert rank([], symbols=[], task=Task()) == []
+    with pytest.raises(ValueError):
+        rank(infos, symbols=[], task=Task())
+
+
+def test_rank_weights_from_config():
+    w = RankWeights.from_config({"bm25": 0.5, "focus": 2})
+    assert w.bm25 == 0.5 and w.focus == 2.0 and w.pagerank == RankWeights().pagerank
+    with pytest.raises(ConfigError, match="unknown key 'pagernak'"):
+        RankWeights.from_config({"pagernak": 1.0}, source="pyproject.toml [tool.packer.rank]")
+    with pytest.raises(ConfigError, match="bm25"):
+        RankWeights.from_config({"bm25": "high"})
+    with pytest.raises(ConfigError):
+        RankWeights(prior=-1.0)
+
+
+def test_classify_priors():
+    assert classify("README.md", "markdown") == (1.0, "readme")
+    assert classify("Cargo.toml", "toml")[1] == "package manifest"
+    assert classify("src/main.rs", "rust")[1] == "entry point"
+    assert classify("cmd/tool/main.go", "go")[1] == "entry point"
+    assert classify("pkg/__main__.py", "python")[1] == "entry point"
+    assert classify("src/lib/util.ts", "typescript")[1] == "source"
+    assert classify("tests/test_a.py", "python")[1] == "test"
+    assert classify("a/b_test.go", "go")[1] == "test"
+    assert classify("vendor/x/y.go", "go")[1] == "vendored"
+    assert classify("api/v1/service_pb2.py", "python")[1] == "generated"
+    assert classify("docs/guide.md", "markdown")[1] == "docs"
+    assert classify("examples/demo.py", "python")[1] == "example"
+    src = classify("src/lib/util.ts", "typescript")[0]
+    assert all(classify(p, lang)[0] < src for p, lang in [
+        ("tests/test_a.py", "python"), ("vendor/x/y.go", "go"), ("docs/guide.md", "markdown"),
+        ("examples/demo.py", "python"), ("api/v1/service_pb2.py", "python")])
+
+
+def test_default_order_is_the_prior_order():
+    infos, _ = _repo(APP)
+    order = _order(infos, default_order(infos))
+    assert order[0] == "README.md" and order[-1].startswith("tests/")
+
+
+def test_identifier_and_path_terms():
+    assert split_identifier("parseConfig") == ["parse", "config", "parseconfig"]
+    assert split_identifier("HTTPServer_v2") == ["http", "server", "httpserver_v2"]
+    assert split_identifier("lookups") == ["lookup"]
+    assert split_identifier("x") == []
+    names = ["parseConfig", "HTTPServer_v2", "get_all_items", "x", "__init__", "ABC123def"]
+    assert split_identifiers(names) == [split_identifier(n) for n in names]
+    assert path_terms("src/query_utils/QuerySet.py") == [
+        "src", "query", "util", "query_utils", "query", "set", "queryset"]
