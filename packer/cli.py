@@ -104,7 +104,8 @@ def main() -> None:
               help="Token budget for the whole output: 200k, 1m, 350000, or none.")
 @click.option("-t", "--target", metavar="NAME",
               help=f"Model window to pack for: {', '.join(TARGETS)} (default codex: 200K of "
-                   "Codex's 400K window) or one from config.")
+                   "Codex's 400K window), one from config, or auto (codex if everything "
+                   "relevant fits, else api, else split into api-sized parts).")
 @click.option("--reserve", type=int, metavar="TOKENS",
               help="Tokens kept free for instructions and the answer (api default 32000).")
 @click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), help="Output format (default xml).")
@@ -121,11 +122,16 @@ def main() -> None:
               help="Pack the changes against REF (default HEAD, untracked files included) "
                    "and the changed files in full.")
 @click.option("--staged", is_flag=True, help="Pack the staged changes (the index against HEAD).")
+@click.option("--parts", type=click.IntRange(min=1), metavar="N",
+              help="Cover the repository (or, with a task, what is relevant) in N packs, each "
+                   "within the budget: -o NAME.xml writes NAME-1.xml ... NAME-N.xml.")
+@click.option("--split", is_flag=True, default=None,
+              help="Like --parts, with as many parts as needed.")
 @_common
 def pack(path: str, budget: str | None, target: str | None, reserve: int | None, fmt: str | None,
          output: str, manifest: str | None, skeleton: bool | None, query: str | None,
-         focus: tuple[str, ...], diff: str | None, staged: bool,
-         include: tuple[str, ...], exclude: tuple[str, ...],
+         focus: tuple[str, ...], diff: str | None, staged: bool, parts: int | None,
+         split: bool | None, include: tuple[str, ...], exclude: tuple[str, ...],
          no_gitignore: bool | None, max_file_size: str | None, keep: tuple[str, ...],
          encoding: str | None, config: str | None, quiet: bool, verbose: bool) -> None:
     """Pack the repository at PATH (default: the current directory) into one file.
@@ -155,6 +161,8 @@ def pack(path: str, budget: str | None, target: str | None, reserve: int | None,
                 focus=focus,
                 diff=diff,
                 staged=staged,
+                parts=parts,
+                split=split,
                 config=config,
                 output=sys.stdout if output == "-" else output,
                 manifest=manifest,
@@ -175,9 +183,16 @@ def pack(path: str, budget: str | None, target: str | None, reserve: int | None,
             f"({budget_text}, {result.encoding})",
             err=True,
         )
+        for part in result.parts:
+            click.echo(f"  part {part.index}: {part.total_tokens:,} tokens, {part.files_full:,} "
+                       f"full, {part.files_skeleton:,} skeletons -> {part.path or '(not written)'}",
+                       err=True)
         if verbose:
             stages = ", ".join(f"{k} {v:.2f}s" for k, v in result.stats.seconds.items())
             click.echo(f"time: {stages}", err=True)
+            if result.stats.counted_at_fit:
+                click.echo(f"estimated first; counted exactly when fitting: "
+                           f"{result.stats.counted_at_fit:,} files", err=True)
 
 
 @main.command()

@@ -64,6 +64,10 @@ class PackConfig:
     max_file_size: int | None = 1_000_000
     keep: frozenset[str] = frozenset()
     skeleton: bool = False
+    auto: bool = False  # target "auto": codex if what the task needs fits, else api, else split
+    ladder: tuple[Target, ...] = ()  # the targets "auto" tries, smallest first
+    parts: int | None = None  # None: one pack; 0: as many parts as needed (--split); N: N parts
+    weights: tuple[tuple[str, float], ...] = ()  # ranking weights overriding RankWeights
     config_files: tuple[str, ...] = field(default=())
 
 
@@ -123,6 +127,9 @@ _KEYS: dict[str, tuple[type, ...]] = {
     "max_file_size": (int, str),
     "keep": (list,),
     "skeleton": (bool,),
+    "parts": (int,),
+    "split": (bool,),
+    "weights": (dict,),
     "targets": (dict,),
 }
 _TARGET_KEYS = {"window": int, "headroom": int, "reserve": int, "encoding": str, "model": str}
@@ -203,8 +210,15 @@ def resolve(
             raise ConfigError(f"targets.{name}: set a positive window in {', '.join(used)}")
 
     tname = values.get("target", "codex")
+    auto = tname == "auto"
+    if auto:
+        if "budget" in values:
+            raise ConfigError("--target auto chooses the budget itself; drop --budget (or the "
+                              "config's budget), or name a target")
+        tname = "codex"
     if tname not in targets:
-        raise ConfigError(f"unknown target {tname!r}; use one of: {', '.join(sorted(targets))}")
+        raise ConfigError(
+            f"unknown target {tname!r}; use one of: {', '.join(sorted([*targets, 'auto']))}")
     target = targets[tname]
     if "reserve" in values:
         if values["reserve"] < 0:
@@ -234,6 +248,9 @@ def resolve(
         raise ConfigError(
             f"unknown keep kind {sorted(bad)[0]!r}; use any of: {', '.join(KEEP_KINDS)}"
         )
+    parts = _parts(values)
+    if parts is not None and budget is None:
+        raise ConfigError("a split pack needs a budget per part; drop budget 'none' or --parts/--split")
     return PackConfig(
         target=target,
         budget=budget,
@@ -245,8 +262,43 @@ def resolve(
         max_file_size=parse_size(values.get("max_file_size", 1_000_000)),
         keep=keep,
         skeleton=bool(values.get("skeleton", False)),
+        auto=auto,
+        ladder=(targets["codex"], targets["api"]) if auto else (),
+        parts=parts,
+        weights=_weights(values.get("weights", {}), used),
         config_files=tuple(used),
     )
+
+
+def _parts(values: Mapping[str, Any]) -> int | None:
+    n = values.get("parts")
+    if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
+        raise ConfigError(f"invalid parts {n!r}: give the number of parts, 1 or more")
+    if values.get("split"):
+        if n is not None:
+            raise ConfigError("give --parts N or --split, not both")
+        return 0
+    return n
+
+
+def _weights(spec: object, used: Sequence[str]) -> tuple[tuple[str, float], ...]:
+    """`weights = {bm25 = 0.4, ...}`: ranking weights, checked against RankWeights."""
+    from dataclasses import fields
+
+    from packer.rank import RankWeights
+
+    where = ", ".join(used) or "weights"
+    if not isinstance(spec, Mapping):
+        raise ConfigError(f"{where}: weights must be a table of numbers")
+    known = {f.name for f in fields(RankWeights)}
+    out = []
+    for key, value in sorted(spec.items()):
+        if key not in known:
+            raise ConfigError(f"{where}: unknown weight {key!r}; known weights: {', '.join(sorted(known))}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise ConfigError(f"{where}: weight {key!r} must be a number >= 0, not {value!r}")
+        out.append((key, float(value)))
+    return tuple(out)
 
 
 def _str_list(value: object, key: str) -> list[str]:

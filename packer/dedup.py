@@ -92,18 +92,24 @@ class Fingerprint:
     minhash: bytes | None  # NUM_PERM little-endian uint32 values; None below MIN_SKETCH_WORDS
 
 
-def fingerprint(text: str) -> Fingerprint:
-    """The fingerprint of one file's text. Thread-safe; numpy releases the GIL in its loops."""
+def fingerprint(text: str, *, sketch: bool = True) -> Fingerprint:
+    """The fingerprint of one file's text. Thread-safe; numpy releases the GIL in its loops.
+
+    `sketch=False` leaves out the MinHash (then the file only matches exact and
+    normalised copies): the sketch is most of the cost, and a budgeted pack needs it
+    only for the files that can be packed.
+    """
     data = text.encode("utf-8", "surrogatepass")
     words = data.split()  # ASCII whitespace: space, \t, \n, \r, \v, \f
     norm = b" ".join(words)
-    body = sketch_words(data, words)
-    sketch = _sketch(body).astype("<u4").tobytes() if len(body) >= MIN_SKETCH_WORDS else None
+    body = sketch_words(data, words) if sketch else []
+    minhash = (_sketch(body).astype("<u4").tobytes()
+               if sketch and len(body) >= MIN_SKETCH_WORDS else None)
     return Fingerprint(
         exact=xxhash.xxh3_64_hexdigest(data),
         normalized=xxhash.xxh3_64_hexdigest(norm),
         size=len(norm),
-        minhash=sketch,
+        minhash=minhash,
     )
 
 

@@ -59,8 +59,14 @@ def fit(
     file_separator_tokens: int,
     passes: Sequence[Pass] = (Pass(("full",)),),
     cost: Cost | None = None,
+    floor: Callable[[int], int] | None = None,
 ) -> Plan:
-    """`fixed_tokens`: the header's reserve plus every block that is always written."""
+    """`fixed_tokens`: the header's reserve plus every block that is always written.
+
+    `floor(i)`, if given, is a cheap lower bound of file i's full cost: a file whose
+    floor does not fit is passed over without asking `cost`, so a budgeted pack counts
+    exactly only the files that could go in.
+    """
     cost_of: Cost = cost or (lambda i, mode: infos[i].cost(mode) if mode == "full"
                              else infos[i].skeleton_tokens)
     used = fixed_tokens + tree.cost
@@ -77,6 +83,11 @@ def fit(
                 break  # nothing more can fit in this pass
             sep = file_separator_tokens if modes else 0
             for mode in p.modes:
+                if floor is not None and mode == "full" and limit is not None \
+                        and floor(i) + sep > limit - used:
+                    why_not[i] = (f"over budget: full needs about {infos[i].tokens:,} tokens, "
+                                  f"{max(limit - used, 0):,} left")
+                    continue
                 block = cost_of(i, mode)
                 if block is None:
                     continue

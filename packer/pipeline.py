@@ -1,4 +1,8 @@
-"""The orchestrator: walk, measure, order, fit, render. It alone knows the stage order."""
+"""The orchestrator: walk, measure, rank, deduplicate, fit, render. It alone knows the stage order.
+
+`prepare` runs the stages every pack shares; `run` then fits one pack (`_single`), or
+chooses the target (`--target auto`), or splits the files over several packs (`_split`).
+"""
 
 from __future__ import annotations
 
@@ -6,133 +10,564 @@ import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
-from packer import content, discover, history, languages, rank, symbols
+from packer import discover, history, languages, rank
+from packer import graph as graphs
 from packer.config import PackConfig, resolve
 from packer.dedup import Fingerprint, find_duplicates, fingerprint
-from packer.errors import (
-    BudgetError,
-    ConcurrentChangeError,
-    EmptyPackError,
-    PackerError,
-)
+from packer.errors import BudgetError, ConfigError, EmptyPackError, PackerError
 from packer.fit import Pass, Plan, default_passes, fit
+from packer.measure import Costs, Measured, Progress, measure, workers
 from packer.output import atomic_text, write_json
+from packer.parts import map_lines, partition
 from packer.records import (
-    Candidate,
     Decision,
+    Duplicate,
     FileInfo,
-    FileSymbols,
     Mode,
     PackResult,
     PackStats,
+    Part,
     Skip,
     SourceText,
     Task,
+    WalkResult,
 )
-from packer.render import Header, Renderer, check_block, display_path, make_renderer
+from packer.render import Header, Renderer, display_path, make_renderer
 from packer.skeleton import skeletonize
 from packer.task import build_task
 from packer.tokens import Counter
 from packer.tree import Tree
 
-Progress = Callable[[str, int, int], None]
+__all__ = ["Progress", "measure", "pack", "run", "skip_kind"]
+
 SYMBOLS_LIMIT = 20_000  # code files; above it the reference graph is left out
+SKETCH_SPAN = 3  # a budgeted pack sketches (near-dup) the best files worth this many budgets
+MAP_SHARE = 0.02  # a split pack's map may use this share of a part (at most MAP_MAX tokens)
+MAP_MAX = 6_000
 Output = str | os.PathLike[str] | IO[str] | None
 
 
-@dataclass(frozen=True)
-class Measured:
-    infos: list[FileInfo]
-    candidates: list[Candidate]  # parallel to infos, to re-read at write time
+@dataclass
+class Prepared:
+    """What every pack of one repository and task shares, whatever its budget or shape."""
+
+    root: Path
+    cfg: PackConfig
+    task: Task
+    walked: WalkResult
+    measured: Measured
+    costs: Costs
+    renderer: Renderer
     skipped: list[Skip]
-    prints: list[Fingerprint]  # parallel to infos, for deduplication (empty if not asked)
-    symbols: list[FileSymbols | None]  # parallel to infos when asked, for ranking
+    ranked: list[rank.Ranked]  # best first; focus and changed files lead
+    focus: set[int]
+    dup_of: dict[int, str]  # copies (never focus files) -> the canonical path
+    duplicates: list[Duplicate]
+    diff: str  # the rendered diff block, "" without one
+    edges: list[tuple[int, int]]  # file reference pairs (empty without the graph)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def infos(self) -> list[FileInfo]:
+        return self.measured.infos
 
 
-def _workers() -> int:
-    return max(1, min(8, os.cpu_count() or 1))
+class _Clock:
+    def __init__(self, timings: dict[str, float]) -> None:
+        self.timings = timings
+        self.t = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.timings[stage] = round(self.timings.get(stage, 0.0) + now - self.t, 3)
+        self.t = now
 
 
-def measure(
-    candidates: Sequence[Candidate],
-    *,
-    cost: Callable[[SourceText, str | None], int],
-    skeleton_cost: Callable[[SourceText, str | None], int | None] | None = None,
-    keep: frozenset[str],
-    max_file_size: int | None,
-    progress: Progress | None = None,
-    fingerprints: bool = True,
-    with_symbols: bool = False,
-) -> Measured:
-    """Read, classify and count every candidate. Holds one file's text per worker at a time.
+def focus_indices(infos: Sequence[FileInfo], task: Task) -> set[int]:
+    """Files the task names: focus files, files under focus directories, changed files."""
+    wanted = set(task.focus) | set(task.changed)
+    dirs = tuple(p for p in wanted if p.endswith("/"))
+    return {i for i, f in enumerate(infos) if f.path in wanted or f.path.startswith(dirs)}
 
-    tiktoken releases the GIL while encoding, so threads count in parallel; map keeps
-    the input order, so the result is the same as a serial run.
+
+def prepare(root: Path, cfg: PackConfig, task: Task, *, progress: Progress | None = None) -> Prepared:
+    """Walk, measure, rank and deduplicate.
+
+    An unbudgeted pack counts every file exactly while reading it (it packs them all).
+    A budgeted one only estimates while reading; `Costs` counts a file when the fit
+    touches it, so a 1M pack of a 400M-token tree counts a few thousand files.
     """
+    timings: dict[str, float] = {}
+    clock = _Clock(timings)
+    counter = Counter(cfg.encoding)
+    walked = discover.walk(root, use_gitignore=cfg.use_gitignore, include=cfg.include,
+                           exclude=cfg.exclude, keep=cfg.keep, max_file_size=cfg.max_file_size)
+    clock.lap("walk")
+    if progress:
+        progress("walk", len(walked.files), len(walked.files))
+    renderer = make_renderer(cfg.format, names=[c.path for c in walked.files])
+    exact = cfg.budget is None
 
-    def one(c: Candidate) -> tuple[FileInfo, Fingerprint | None, FileSymbols | None] | Skip:
-        got = content.read_source(c, keep=keep, max_file_size=max_file_size)
-        if isinstance(got, Skip):
-            return got
-        lang = languages.detect(c.path, got.text[:256])
-        tokens = cost(got, lang)
-        skel = skeleton_cost(got, lang) if skeleton_cost else None
-        info = FileInfo(
-            path=c.path,
-            abspath=c.abspath,
-            size=got.size,
-            digest=got.digest,
-            encoding=got.encoding,
-            language=lang,
-            tokens=tokens,
-            lines=got.text.count("\n") + (0 if got.text.endswith("\n") or not got.text else 1),
-            # A skeleton that costs as much as the file is no rung at all.
-            skeleton_tokens=skel if skel is not None and skel < tokens else None,
+    def block_cost(src: SourceText, lang: str | None) -> int:
+        return counter.count(renderer.file_block(src.path, src.text, "full", lang))
+
+    def skeleton_cost(src: SourceText, lang: str | None) -> int | None:
+        skel = skeletonize(src.text, lang)
+        return None if skel is None else counter.count(
+            renderer.file_block(src.path, skel, "skeleton", lang))
+
+    # The reference graph needs every code file parsed. An unbudgeted pack holds every
+    # file anyway, and past `SYMBOLS_LIMIT` files parsing costs minutes in this version:
+    # then ranking uses text, paths, git and priors only.
+    code_files = sum(languages.is_code(languages.detect(c.path)) for c in walked.files)
+    with_symbols = not exact and code_files <= SYMBOLS_LIMIT
+    measured = measure(
+        walked.files, cost=block_cost if exact else None,
+        skeleton_cost=skeleton_cost if cfg.skeleton and exact else None,
+        keep=cfg.keep, max_file_size=cfg.max_file_size, progress=progress,
+        sketches=exact, with_symbols=with_symbols,
+    )
+    clock.lap("measure")
+    infos = measured.infos
+    skipped = sorted([*walked.skipped, *measured.skipped], key=lambda s: s.path)
+    if not infos:
+        reasons = _top_reasons(skipped)
+        raise EmptyPackError(
+            f"no packable files under {root}"
+            + (f" ({len(skipped):,} skipped: {reasons})" if skipped else "")
+            + "; point packer at a directory with text files, or relax --exclude/--include/--keep"
         )
-        syms = None
-        if with_symbols and languages.is_code(lang):
-            syms = symbols.extract(got.text.encode("utf-8", "surrogatepass"), lang, path=c.path)
-        return info, fingerprint(got.text) if fingerprints else None, syms
+    costs = Costs(measured, counter=counter, renderer=renderer, keep=cfg.keep,
+                  max_file_size=cfg.max_file_size)
 
-    infos: list[FileInfo] = []
-    kept: list[Candidate] = []
-    skipped: list[Skip] = []
-    prints: list[Fingerprint] = []
-    syms: list[FileSymbols | None] = []
-    total = len(candidates)
-    with ThreadPoolExecutor(_workers()) as pool:
-        for n, (c, got) in enumerate(zip(candidates, pool.map(one, candidates), strict=False), 1):
-            if isinstance(got, Skip):
-                skipped.append(got)
+    focus = focus_indices(infos, task)
+    signals = history.git_signals(root, focus=task.focus + task.changed)
+    syms = measured.symbols if with_symbols else [None] * len(infos)
+    graph = graphs.build_graph([f.path for f in infos], syms) if with_symbols else None
+    ranked = rank.rank(infos, symbols=syms, task=task, signals=signals, graph=graph,
+                       weights=rank.RankWeights(**dict(cfg.weights)))
+    # Focus and changed files lead the output whatever their score.
+    ranked = sorted(ranked, key=lambda r: r.index not in focus)
+    edges: list[tuple[int, int]] = []
+    if graph is not None and graph.edge_count:
+        rows, cols = graph.matrix.nonzero()
+        edges = list(zip(rows.tolist(), cols.tolist(), strict=True))
+    clock.lap("rank")
+
+    prints = measured.prints
+    if not exact:
+        prints = _sketch_contenders(measured, ranked, focus, costs, cfg)
+    duplicates = find_duplicates([f.path for f in infos], prints, order=[r.index for r in ranked])
+    # A copy costs no budget: it is a line in the tree that names its canonical file.
+    # Focus files are packed even when they copy another file.
+    index_of = {f.path: i for i, f in enumerate(infos)}
+    dup_of = {index_of[d.path]: d.same_as for d in duplicates if index_of[d.path] not in focus}
+    duplicates = [d for d in duplicates if index_of[d.path] in dup_of]
+    clock.lap("dedup")
+    diff = renderer.diff_block(task.diff_ref or "HEAD", task.diff_text) if task.diff_text else ""
+    return Prepared(root, cfg, task, walked, measured, costs, renderer, skipped, ranked, focus,
+                    dup_of, duplicates, diff, edges, timings)
+
+
+def _sketch_contenders(measured: Measured, ranked: Sequence[rank.Ranked], focus: set[int],
+                       costs: Costs, cfg: PackConfig) -> list[Fingerprint]:
+    """Fingerprints with MinHash sketches for the files a budgeted pack could hold.
+
+    Near copies matter only where they would cost budget: among the best-ranked files
+    worth `SKETCH_SPAN` budgets (and focus files). Others match exact and whitespace-
+    normalised copies only, which every fingerprint supports.
+    """
+    assert cfg.budget is not None
+    room = SKETCH_SPAN * cfg.budget
+    chosen: list[int] = []
+    for r in ranked:
+        if room <= 0 and r.index not in focus:
+            continue
+        chosen.append(r.index)
+        room -= measured.infos[r.index].tokens
+
+    def one(i: int) -> tuple[int, Fingerprint]:
+        return i, fingerprint(costs.source(i).text)
+
+    prints = list(measured.prints)
+    with ThreadPoolExecutor(workers()) as pool:
+        for i, fp in pool.map(one, chosen):
+            prints[i] = fp
+    return prints
+
+
+def run(
+    root: Path,
+    cfg: PackConfig,
+    *,
+    task: Task | None = None,
+    output: Output,
+    manifest: str | os.PathLike[str] | None,
+    progress: Progress | None = None,
+    verify: bool | None = None,
+) -> PackResult:
+    task = task or Task()
+    if cfg.parts is not None and output is not None and not isinstance(output, (str, os.PathLike)):
+        raise ConfigError("a split pack is written to several files: give an output path "
+                          "(NAME.xml becomes NAME-1.xml, NAME-2.xml, ...)")
+    prep = prepare(root, cfg, task, progress=progress)
+    verify = cfg.budget is not None if verify is None else verify
+    if cfg.auto:
+        result = _auto(prep, output, verify)
+    elif cfg.parts is not None:
+        result = _split(prep, cfg, output, verify)
+    else:
+        result = _single(prep, cfg, output, verify)
+    if manifest is not None:
+        write_json(manifest, result.manifest())
+    return result
+
+
+# -- one pack ------------------------------------------------------------------------
+
+
+@dataclass
+class _Fitted:
+    cfg: PackConfig
+    tree: Tree
+    plan: Plan
+    header: Header
+    total: int
+
+
+def _fit(prep: Prepared, cfg: PackConfig) -> _Fitted:
+    infos, costs, renderer = prep.infos, prep.costs, prep.renderer
+    clock = _Clock(prep.timings)
+    tree = Tree(infos, line_cost=costs.line, separator_cost=costs.block(renderer.tree_separator()),
+                file_cost=lambda i, mode: costs(i, mode) or costs.full(i),
+                notes={i: f"duplicate of {display_path(p)}" for i, p in prep.dup_of.items()})
+    static = sum(costs.block(b) for b in (renderer.tree_open(), renderer.tree_close(), prep.diff,
+                                          renderer.files_open(), renderer.footer()))
+    # Reserve the header at its largest: every number it states can only shrink.
+    n = len(infos)
+    header_reserve = costs.block(renderer.header(_header(
+        prep, cfg, None, cfg.budget or 10**12, n, files_full=n, files_skeleton=n)))
+    if cfg.budget is not None and static + header_reserve + tree.cost > cfg.budget:
+        need = static + header_reserve + tree.cost
+        raise BudgetError(
+            f"budget {cfg.budget:,} tokens cannot hold even the header, tree"
+            + (" and diff" if prep.diff else "")
+            + f" ({need:,} tokens); use --budget {need + 1000:,} or more"
+        )
+    plan = fit(
+        infos,
+        [r for r in prep.ranked if r.index not in prep.dup_of],
+        tree=tree,
+        budget=cfg.budget,
+        fixed_tokens=static + header_reserve,
+        file_separator_tokens=costs.block(renderer.file_separator()),
+        passes=[Pass(("skeleton", "full"))] if cfg.skeleton else default_passes(prep.focus),
+        cost=costs,
+        floor=costs.floor,
+    )
+    clock.lap("fit")
+    n_listed = n - len(plan.packed)
+    header, total = _settle_header(
+        costs.block, renderer,
+        lambda t: _header(prep, cfg, plan, t, n_listed),
+        static + plan.body_tokens,
+    )
+    if cfg.budget is not None and total > cfg.budget:  # pragma: no cover - guarded by reserve
+        raise AssertionError(f"pack of {total} tokens exceeds budget {cfg.budget}")
+    return _Fitted(cfg, tree, plan, header, total)
+
+
+def _single(prep: Prepared, cfg: PackConfig, output: Output, verify: bool,
+            fitted: _Fitted | None = None) -> PackResult:
+    fitted = fitted or _fit(prep, cfg)
+    plan = fitted.plan
+    if not plan.packed:
+        smallest = min(f.tokens for f in prep.infos)
+        raise EmptyPackError(
+            f"no file fits in the budget of {cfg.budget:,} tokens (the smallest file costs "
+            f"about {smallest:,} tokens plus the header and tree); raise --budget"
+        )
+    clock = _Clock(prep.timings)
+    blocks = _blocks(prep, fitted.header, _tree_lines(fitted.tree), prep.diff,
+                     [(i, plan.modes[i]) for i in plan.packed])
+    out_path = _write(blocks, output)
+    clock.lap("render")
+    if verify and out_path is not None:
+        _verify(prep, out_path, fitted.total)
+        clock.lap("verify")
+    copies = _copies(prep, fitted.tree)
+    return _result(prep, cfg, fitted.total, plan.decisions + tuple(copies), len(plan.packed),
+                   out_path, ())
+
+
+def _copies(prep: Prepared, tree: Tree | None) -> list[Decision]:
+    infos = prep.infos
+    return [Decision(infos[i].path, "listed", tree.line_tokens(i) if tree else 0, 0.0,
+                     f"duplicate of {p}")
+            for i, p in sorted(prep.dup_of.items(), key=lambda kv: infos[kv[0]].path)]
+
+
+def _result(prep: Prepared, cfg: PackConfig, total: int, decisions: tuple[Decision, ...],
+            n_packed: int, out_path: str | None, parts: tuple[Part, ...]) -> PackResult:
+    walked = prep.walked
+    return PackResult(
+        root=str(prep.root),
+        encoding=cfg.encoding,
+        target=cfg.target.name,
+        budget=cfg.budget,
+        total_tokens=total,
+        files=decisions,
+        skipped=tuple(prep.skipped),
+        duplicates=tuple(prep.duplicates),
+        warnings=walked.warnings,
+        stats=PackStats(
+            files_seen=len(walked.files) + len(walked.skipped),
+            files_packed=n_packed,
+            files_listed=len(prep.infos) - n_packed,
+            files_skipped=len(prep.skipped),
+            seconds=prep.timings,
+            counted_at_fit=prep.costs.counted,
+        ),
+        output_path=out_path,
+        parts=parts,
+    )
+
+
+# -- --target auto ----------------------------------------------------------------------
+
+
+def _auto(prep: Prepared, output: Output, verify: bool) -> PackResult:
+    """Codex if everything relevant fits it in full, else the API window, else split.
+
+    "Relevant" is the ranker's: every file without a task, else the files the task
+    names and those its signals put near the best. A target is tried only when the
+    estimate of what is relevant is within reach of its budget; the fit then decides.
+    """
+    cfg = prep.cfg
+    wanted = [r.index for r in prep.ranked if r.relevant and r.index not in prep.dup_of]
+    guess = sum(prep.infos[i].tokens for i in wanted)
+    targets = cfg.ladder
+    for target in targets:
+        tcfg = replace(cfg, target=target, budget=target.budget, auto=False)
+        if guess > 2 * target.budget:
+            continue
+        fitted = _fit(prep, tcfg)
+        if all(fitted.plan.modes.get(i) == "full" for i in wanted):
+            return _single(prep, tcfg, output, verify, fitted)
+    api = targets[-1]
+    return _split(prep, replace(cfg, target=api, budget=api.budget, auto=False, parts=0),
+                  output, verify, only=set(wanted))
+
+
+# -- split packs ------------------------------------------------------------------------
+
+
+def _split(prep: Prepared, cfg: PackConfig, output: Output, verify: bool,
+           only: set[int] | None = None) -> PackResult:
+    """Every relevant file in one of several packs, each within the budget.
+
+    Covered: every file but copies (without a task), or the relevant ones (with a task,
+    or `only`). A file larger than a part goes in as its skeleton, else stays a path.
+    With a fixed number of parts that cannot hold everything, the lowest-ranked files
+    are degraded (skeleton, then path) until they fit.
+    """
+    assert cfg.budget is not None and cfg.parts is not None
+    if output is not None and not isinstance(output, (str, os.PathLike)):
+        raise ConfigError("this pack is split into parts, written to several files: give an "
+                          "output path (NAME.xml becomes NAME-1.xml, NAME-2.xml, ...)")
+    clock = _Clock(prep.timings)
+    infos, costs, renderer = prep.infos, prep.costs, prep.renderer
+    budget = cfg.budget
+    if only is None:
+        only = {r.index for r in prep.ranked if r.relevant}
+    order = [r.index for r in prep.ranked if r.index in only and r.index not in prep.dup_of]
+    costs.prefetch(order)
+    sep = costs.block(renderer.file_separator())
+    n_parts = cfg.parts or None
+    map_room = min(MAP_MAX, int(budget * MAP_SHARE))
+    # Each part: header (at its largest), map, the fixed blocks; part 1 also the diff.
+    frame = sum(costs.block(b) for b in (renderer.tree_open(), renderer.tree_close(),
+                                         renderer.files_open(), renderer.footer()))
+    n = len(infos)
+    header_reserve = costs.block(renderer.header(_header(
+        prep, cfg, None, budget, n, files_full=n, files_skeleton=n, part=10**6, parts=10**6)))
+    capacity = budget - header_reserve - map_room - frame
+    first = capacity - costs.block(prep.diff)
+    if first <= 0:
+        raise BudgetError(f"a part of {budget:,} tokens cannot hold its header, map"
+                          + (" and the diff" if prep.diff else "")
+                          + f"; use --budget {budget - first + 10_000:,} or more")
+
+    modes: dict[int, Mode] = {}
+    why: dict[int, str] = {}
+    for i in order:
+        full = costs.full(i) + sep
+        if full <= capacity:
+            modes[i] = "full"
+            continue
+        skel = costs.skeleton(i)
+        if skel is not None and skel + sep <= capacity:
+            modes[i] = "skeleton"
+        else:
+            why[i] = f"larger than a part: full needs {full:,} tokens, a part holds {capacity:,}"
+
+    def cost(i: int) -> int:
+        c = costs(i, modes[i])
+        assert c is not None
+        return c + sep
+
+    groups: list[list[int]] | None = None
+    while True:
+        items = [i for i in order if i in modes]
+        groups = partition([infos[i].path for i in items], [cost(i) for i in items],
+                           capacity=capacity, first_capacity=first, parts=n_parts,
+                           edges=_local_edges(prep.edges, items),
+                           pinned=[k for k, i in enumerate(items) if i in prep.focus])
+        if groups is not None:
+            groups = [[items[k] for k in g] for g in groups]
+            break
+        if n_parts is None:  # pragma: no cover - every item fits a part by construction
+            raise AssertionError("split could not place files that each fit a part")
+        _degrade(items, modes, why, costs, cost, room=first + (n_parts - 1) * capacity,
+                 n_parts=n_parts)
+    clock.lap("fit")
+
+    # Parts follow the rank of their best file; with a diff, part 1 (holding it) leads.
+    rank_of = {r.index: k for k, r in enumerate(prep.ranked)}
+    lead = groups[:1] if prep.diff else []
+    groups = lead + sorted(groups[len(lead):],
+                           key=lambda g: min((rank_of[i] for i in g), default=len(rank_of)))
+    groups = [sorted(g, key=rank_of.__getitem__) for g in groups]
+    part_of: dict[int, int] = {i: k + 1 for k, g in enumerate(groups) for i in g}
+
+    lines, map_block = _map(prep, part_of, map_room)
+    written: list[Part] = []
+    out_paths = _part_paths(output, len(groups))
+    for k, g in enumerate(groups):
+        body = (map_block + frame + (costs.block(prep.diff) if k == 0 else 0)
+                + sum(cost(i) for i in g) - (sep if g else 0))
+        n_full = sum(modes[i] == "full" for i in g)
+        make = partial(_header, prep, cfg, None, n_listed=n - len(g), files_full=n_full,
+                       files_skeleton=len(g) - n_full, part=k + 1, parts=len(groups))
+        header, total = _settle_header(costs.block, renderer, make, body)
+        if total > budget:  # pragma: no cover - guarded by the reserves
+            raise AssertionError(f"part {k + 1} of {total} tokens exceeds budget {budget}")
+        blocks = _blocks(prep, header, lines, prep.diff if k == 0 else "",
+                         [(i, modes[i]) for i in g])
+        path = out_paths[k] if out_paths else None
+        if path is not None:
+            _write(blocks, path)
+            if verify:
+                _verify(prep, path, total)
+        else:
+            _write(blocks, None)
+        written.append(Part(k + 1, path, total, n_full, len(g) - n_full))
+    clock.lap("render")
+
+    decisions = [
+        Decision(infos[i].path, modes[i], cost(i) - sep, r.score, r.reason, part=part_of[i])
+        if i in part_of else
+        Decision(infos[i].path, "listed", 0, r.score,
+                 f"{r.reason}; " + why.get(i, "not relevant to the task" if i not in only
+                                           else "over budget"))
+        for r in prep.ranked if (i := r.index) not in prep.dup_of
+    ]
+    result = _result(prep, cfg, sum(p.total_tokens for p in written),
+                     tuple(decisions) + tuple(_copies(prep, None)), len(part_of),
+                     written[0].path if written else None, tuple(written))
+    if out_paths:
+        stale = _part_paths(output, len(groups) + 1)[-1]
+        if os.path.exists(stale):
+            result = replace(result, warnings=(*result.warnings, f"{stale} is left from an earlier "
+                             f"run; this pack has {len(groups)} parts"))
+    return result
+
+
+def _degrade(items: list[int], modes: dict[int, Mode], why: dict[int, str], costs: Costs,
+             cost: Callable[[int], int], *, room: int, n_parts: int) -> None:
+    """Make the lowest-ranked files cheaper until what is left fills 97% of the room.
+
+    Called again (with a little less each time) while the grouping cannot place them.
+    """
+    used = sum(cost(i) for i in items)
+    goal = min(int(room * 0.97), used - max(1, used // 50))
+    for target_mode in ("skeleton", "listed"):
+        for i in reversed(items):
+            if used <= goal:
+                return
+            if modes.get(i) != "full" and not (target_mode == "listed" and modes.get(i)):
+                continue
+            before = cost(i)
+            if target_mode == "skeleton":
+                skel = costs.skeleton(i)
+                if skel is None:
+                    continue
+                modes[i] = "skeleton"
             else:
-                infos.append(got[0])
-                if got[1] is not None:
-                    prints.append(got[1])
-                if with_symbols:
-                    syms.append(got[2])
-                kept.append(c)
-            if progress and (n % 256 == 0 or n == total):
-                progress("count", n, total)
-    return Measured(infos, kept, skipped, prints, syms)
+                del modes[i]
+                why[i] = f"over budget: {n_parts} parts cannot hold it"
+            used -= before - (cost(i) if i in modes else 0)
 
 
-def _header(cfg: PackConfig, root: Path, plan: Plan | None, total: int, n_listed: int,
-            n_skipped: int) -> Header:
+def _local_edges(edges: Sequence[tuple[int, int]], items: Sequence[int]) -> list[tuple[int, int]]:
+    at = {i: k for k, i in enumerate(items)}
+    return [(at[a], at[b]) for a, b in edges if a in at and b in at]
+
+
+def _map(prep: Prepared, part_of: dict[int, int], room: int) -> tuple[list[str], int]:
+    """The deepest map whose lines fit `room`, and their cost."""
+    paths = [f.path for f in prep.infos]
+    held = [part_of.get(i) for i in range(len(paths))]
+    costs, renderer = prep.costs, prep.renderer
+    sep = costs.block(renderer.tree_separator())
+    best: list[str] = []
+    best_cost = 0
+    deepest = max(p.count("/") for p in paths)
+    for depth in range(0, deepest + 1):
+        lines = map_lines(paths, held, depth)
+        c = sum(costs.line(x) for x in lines) + sep * (len(lines) - 1)
+        if c > room and best:
+            break
+        best, best_cost = lines, c
+        if c > room:  # even the root line is over: keep it (room is at least one line)
+            break
+    return best, best_cost
+
+
+def _part_paths(output: Output, n: int) -> list[str]:
+    if not isinstance(output, (str, os.PathLike)):
+        return []
+    base = os.fspath(output)
+    stem, ext = os.path.splitext(base)
+    return [f"{stem}-{k}{ext}" for k in range(1, n + 1)]
+
+
+# -- rendering ----------------------------------------------------------------------------
+
+
+def _header(prep: Prepared, cfg: PackConfig, plan: Plan | None, total: int, n_listed: int, *,
+            files_full: int | None = None, files_skeleton: int | None = None,
+            part: int = 0, parts: int = 0) -> Header:
+    modes = plan.modes.values() if plan else ()
     return Header(
-        root_name=root.name or str(root),
+        root_name=prep.root.name or str(prep.root),
         target=cfg.target.name,
         model=cfg.target.model,
         encoding=cfg.encoding,
         budget=cfg.budget,
         total_tokens=total,
-        files_full=sum(m == "full" for m in plan.modes.values()) if plan else 0,
-        files_skeleton=sum(m == "skeleton" for m in plan.modes.values()) if plan else 0,
+        files_full=files_full if files_full is not None else sum(m == "full" for m in modes),
+        files_skeleton=(files_skeleton if files_skeleton is not None
+                        else sum(m == "skeleton" for m in modes)),
         files_listed=n_listed,
-        files_skipped=n_skipped,
+        files_skipped=len(prep.skipped),
+        part=part,
+        parts=parts,
     )
 
 
@@ -152,240 +587,25 @@ def _settle_header(count: Callable[[str], int], renderer: Renderer, make: Callab
     raise AssertionError("header total did not settle")  # pragma: no cover
 
 
-def focus_indices(infos: Sequence[FileInfo], task: Task) -> set[int]:
-    """Files the task names: focus files, files under focus directories, changed files."""
-    wanted = set(task.focus) | set(task.changed)
-    dirs = tuple(p for p in wanted if p.endswith("/"))
-    return {i for i, f in enumerate(infos) if f.path in wanted or f.path.startswith(dirs)}
+def _tree_lines(tree: Tree) -> list[str]:
+    return list(tree.lines())
 
 
-def run(
-    root: Path,
-    cfg: PackConfig,
-    *,
-    task: Task | None = None,
-    output: Output,
-    manifest: str | os.PathLike[str] | None,
-    progress: Progress | None = None,
-    verify: bool | None = None,
-) -> PackResult:
-    timings: dict[str, float] = {}
-    clock = time.perf_counter()
-
-    def lap(stage: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        timings[stage] = round(now - clock, 3)
-        clock = now
-
-    counter = Counter(cfg.encoding)
-    walked = discover.walk(
-        root,
-        use_gitignore=cfg.use_gitignore,
-        include=cfg.include,
-        exclude=cfg.exclude,
-        keep=cfg.keep,
-        max_file_size=cfg.max_file_size,
-    )
-    lap("walk")
-    if progress:
-        progress("walk", len(walked.files), len(walked.files))
-
-    renderer = make_renderer(cfg.format, names=[c.path for c in walked.files])
-
-    def block_cost(src: SourceText, lang: str | None) -> int:
-        return counter.count(check_block(renderer.file_block(src.path, src.text, "full", lang)))
-
-    def skeleton_cost(src: SourceText, lang: str | None) -> int | None:
-        skel = skeletonize(src.text, lang)
-        if skel is None:
-            return None
-        return counter.count(check_block(renderer.file_block(src.path, skel, "skeleton", lang)))
-
-    # The reference graph needs every code file parsed. An unbudgeted pack holds every
-    # file anyway, and past `SYMBOLS_LIMIT` files parsing costs minutes in this version:
-    # then ranking uses text, paths, git and priors only.
-    code_files = sum(languages.is_code(languages.detect(c.path)) for c in walked.files)
-    with_symbols = cfg.budget is not None and code_files <= SYMBOLS_LIMIT
-    measured = measure(
-        walked.files, cost=block_cost, skeleton_cost=skeleton_cost if cfg.skeleton else None,
-        keep=cfg.keep, max_file_size=cfg.max_file_size, progress=progress,
-        with_symbols=with_symbols,
-    )
-    lap("measure")
-    infos = measured.infos
-    skipped = sorted([*walked.skipped, *measured.skipped], key=lambda s: s.path)
-    if not infos:
-        reasons = _top_reasons(skipped)
-        raise EmptyPackError(
-            f"no packable files under {root}"
-            + (f" ({len(skipped):,} skipped: {reasons})" if skipped else "")
-            + "; point packer at a directory with text files, or relax --exclude/--include/--keep"
-        )
-
-    task = task or Task()
-    focus = focus_indices(infos, task)
-    signals = history.git_signals(root, focus=task.focus + task.changed)
-    ranked = rank.rank(
-        infos,
-        symbols=measured.symbols if with_symbols else [None] * len(infos),
-        task=task,
-        signals=signals,
-    )
-    # Focus and changed files lead the output whatever their score.
-    ranked = sorted(ranked, key=lambda r: r.index not in focus)
-    lap("rank")
-    duplicates = find_duplicates([f.path for f in infos], measured.prints,
-                                 order=[r.index for r in ranked])
-    # A copy costs no budget: it is a line in the tree that names its canonical file.
-    # Focus files are packed even when they copy another file.
-    index_of = {f.path: i for i, f in enumerate(infos)}
-    dup_of = {index_of[d.path]: d.same_as for d in duplicates if index_of[d.path] not in focus}
-    duplicates = [d for d in duplicates if index_of[d.path] in dup_of]
-    lap("dedup")
-
-    line_cost_cache: dict[str, int] = {}
-
-    def line_cost(line: str) -> int:
-        got = line_cost_cache.get(line)
-        if got is None:
-            got = counter.count(check_block(renderer.tree_line(line)))
-            line_cost_cache[line] = got
-        return got
-
-    def block(text: str) -> int:
-        return counter.count(check_block(text)) if text else 0
-
-    lazy: dict[int, int | None] = {}
-
-    def file_cost(i: int, mode: Mode) -> int | None:
-        """A file's block cost in `mode`; skeletons are made only when the fit asks."""
-        info = infos[i]
-        if mode != "skeleton":
-            return info.tokens
-        if cfg.skeleton or not languages.is_code(info.language):
-            return info.skeleton_tokens
-        if i not in lazy:
-            got = content.read_source(measured.candidates[i], keep=cfg.keep,
-                                      max_file_size=cfg.max_file_size)
-            skel = None
-            if not isinstance(got, Skip) and got.digest == info.digest:
-                skel = skeleton_cost(got, info.language)
-            lazy[i] = skel if skel is not None and skel < info.tokens else None
-        return lazy[i]
-
-    tree = Tree(infos, line_cost=line_cost, separator_cost=block(renderer.tree_separator()),
-                file_cost=lambda i, mode: file_cost(i, mode) or infos[i].tokens,
-                notes={i: f"duplicate of {display_path(p)}" for i, p in dup_of.items()})
-    diff = renderer.diff_block(task.diff_ref or "HEAD", task.diff_text) if task.diff_text else ""
-    static = sum(
-        block(b)
-        for b in (renderer.tree_open(), renderer.tree_close(), diff, renderer.files_open(),
-                  renderer.footer())
-    )
-    # Reserve the header at its largest: every number it states can only shrink.
-    big = _header(cfg, root, None, cfg.budget or 10**12, len(infos), len(skipped))
-    big = Header(**{**big.__dict__, "files_full": len(infos), "files_skeleton": len(infos)})
-    header_reserve = block(renderer.header(big))
-    if cfg.budget is not None and static + header_reserve + tree.cost > cfg.budget:
-        need = static + header_reserve + tree.cost
-        raise BudgetError(
-            f"budget {cfg.budget:,} tokens cannot hold even the header, tree"
-            + (" and diff" if diff else "")
-            + f" ({need:,} tokens); use --budget {need + 1000:,} or more"
-        )
-    plan = fit(
-        infos,
-        [r for r in ranked if r.index not in dup_of],
-        tree=tree,
-        budget=cfg.budget,
-        fixed_tokens=static + header_reserve,
-        file_separator_tokens=block(renderer.file_separator()),
-        passes=[Pass(("skeleton", "full"))] if cfg.skeleton else default_passes(focus),
-        cost=file_cost,
-    )
-    lap("fit")
-    if not plan.packed:
-        smallest = min(f.tokens for f in infos)
-        raise EmptyPackError(
-            f"no file fits in the budget of {cfg.budget:,} tokens (the smallest file costs "
-            f"{smallest:,} tokens plus the header and tree); raise --budget"
-        )
-    n_listed = len(infos) - len(plan.packed)
-    copies = [Decision(infos[i].path, "listed", tree.line_tokens(i), 0.0, f"duplicate of {p}")
-              for i, p in sorted(dup_of.items(), key=lambda kv: infos[kv[0]].path)]
-    header, total = _settle_header(
-        block,
-        renderer,
-        lambda t: _header(cfg, root, plan, t, n_listed, len(skipped)),
-        static + plan.body_tokens,
-    )
-    if cfg.budget is not None and total > cfg.budget:  # pragma: no cover - guarded by reserve
-        raise AssertionError(f"pack of {total} tokens exceeds budget {cfg.budget}")
-
-    blocks = _blocks(renderer, header, tree, diff, plan, infos, measured.candidates, cfg)
-    out_path = _write(blocks, output)
-    lap("render")
-    if verify is None:
-        verify = cfg.budget is not None
-    if verify and out_path is not None:
-        with open(out_path, encoding="utf-8", newline="") as f:
-            actual = counter.count(f.read())
-        if actual != total:  # pragma: no cover - a renderer bug, never user error
-            raise AssertionError(f"written output has {actual} tokens, manifest says {total}")
-        lap("verify")
-
-    result = PackResult(
-        root=str(root),
-        encoding=cfg.encoding,
-        target=cfg.target.name,
-        budget=cfg.budget,
-        total_tokens=total,
-        files=plan.decisions + tuple(copies),
-        skipped=tuple(skipped),
-        duplicates=tuple(duplicates),
-        warnings=walked.warnings,
-        stats=PackStats(
-            files_seen=len(walked.files) + len(walked.skipped),
-            files_packed=len(plan.packed),
-            files_listed=n_listed,
-            files_skipped=len(skipped),
-            seconds=timings,
-        ),
-        output_path=out_path,
-    )
-    if manifest is not None:
-        write_json(manifest, result.manifest())
-    return result
-
-
-def _blocks(
-    renderer: Renderer,
-    header: Header,
-    tree: Tree,
-    diff: str,
-    plan: Plan,
-    infos: Sequence[FileInfo],
-    candidates: Sequence[Candidate],
-    cfg: PackConfig,
-) -> Iterable[str]:
+def _blocks(prep: Prepared, header: Header, lines: Sequence[str], diff: str,
+            files: Sequence[tuple[int, Mode]]) -> Iterable[str]:
+    renderer, costs = prep.renderer, prep.costs
     yield renderer.header(header)
     yield renderer.tree_open()
-    for n, line in enumerate(tree.lines()):
+    for n, line in enumerate(lines):
         if n:
             yield renderer.tree_separator()
         yield renderer.tree_line(line)
     yield renderer.tree_close()
     yield diff
     yield renderer.files_open()
-    for n, i in enumerate(plan.packed):
-        info = infos[i]
-        got = content.read_source(candidates[i], keep=cfg.keep, max_file_size=cfg.max_file_size)
-        if isinstance(got, Skip) or got.digest != info.digest:
-            raise ConcurrentChangeError(
-                f"{info.path} changed while packing; nothing was written, run packer again"
-            )
-        mode = plan.modes[i]
+    for n, (i, mode) in enumerate(files):
+        info = prep.infos[i]
+        got = costs.source(i)
         text = got.text if mode == "full" else skeletonize(got.text, info.language)
         if text is None:  # pragma: no cover - skeletonize is deterministic
             raise AssertionError(f"{info.path}: skeleton vanished between measure and write")
@@ -408,6 +628,14 @@ def _write(blocks: Iterable[str], output: Output) -> str | None:
     for b in blocks:
         output.write(b)
     return None
+
+
+def _verify(prep: Prepared, path: str, total: int) -> None:
+    """Re-count a written pack: the stated total must be the file's real count."""
+    with open(path, encoding="utf-8", newline="") as f:
+        actual = prep.costs.count(f.read())
+    if actual != total:  # pragma: no cover - a renderer bug, never user error
+        raise AssertionError(f"{path} has {actual} tokens, the manifest says {total}")
 
 
 def skip_kind(reason: str) -> str:
@@ -446,6 +674,8 @@ def pack(
     focus: Sequence[str] = (),
     diff: str | None = None,
     staged: bool = False,
+    parts: int | None = None,
+    split: bool | None = None,
     config: str | os.PathLike[str] | None = None,
     output: Output = None,
     manifest: str | os.PathLike[str] | None = None,
@@ -463,6 +693,12 @@ def pack(
     full), `diff` (a git REF: the changes against it, untracked files included, are
     rendered in the pack and the changed files become focus files), `staged` (the index
     against HEAD). With none of these the ranking is global.
+
+    `target="auto"`: the codex budget if everything relevant fits it in full, else the
+    api window, else a split into api-sized parts. `parts=N` / `split=True`: cover the
+    repository (with a task: the relevant files) in N parts / as many as needed, each
+    within the budget, grouped by directory and reference graph; `output` "NAME.xml"
+    becomes NAME-1.xml, NAME-2.xml, ... and `PackResult.parts` lists them.
 
     `output` is a path (written atomically), a text stream (written block by block),
     or None (nothing written; the result still says what would be). `manifest` is a
@@ -487,6 +723,8 @@ def pack(
         "max_file_size": max_file_size,
         "keep": keep,
         "skeleton": skeleton,
+        "parts": parts,
+        "split": split,
     }
     cfg = resolve(path, explicit=explicit, config_file=Path(config) if config else None)
     task = build_task(path, query=query, focus=focus,

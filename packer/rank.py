@@ -77,6 +77,7 @@ class Ranked:
     index: int  # into the FileInfo list
     score: float
     reason: str
+    relevant: bool = True  # the task points at it (every file, when there is no task)
 
 
 def classify(path: str, language: str | None) -> tuple[float, str]:
@@ -472,8 +473,35 @@ def rank(
         tested={t: paths[f] for t, f in companion_of.items()}, seeds=seeds,
         parts=[(weight / total_w, values, name) for weight, values, name in parts],
     )
+    relevant = _relevant(n, global_mode, parts, focus | changed | set(companion_of) | set(mentioned))
     order = sorted(range(n), key=lambda i: (-round(float(final[i]), 12), paths[i]))
-    return [Ranked(i, round(float(final[i]), 6), explain.reason(i)) for i in order]
+    return [Ranked(i, round(float(final[i]), 6), explain.reason(i), bool(relevant[i])) for i in order]
+
+
+# A file is relevant to a task when the task's own signals (graph closeness, text,
+# symbols, co-change) give it at least this share of the best file's task score.
+RELEVANT_SHARE = 0.25
+_TASK_PARTS = ("pagerank", "bm25", "symbols", "cochange")
+
+
+def _relevant(n: int, global_mode: bool, parts: Sequence[tuple[float, FloatArray, str]],
+              named: set[int]) -> FloatArray:
+    """What `--target auto` and `--split` must cover: everything without a task, else
+    the files the task names and those its signals score near the best."""
+    import numpy as np
+
+    out = np.ones(n)
+    if global_mode:
+        return out
+    score = np.zeros(n)
+    for weight, values, name in parts:
+        if name in _TASK_PARTS:
+            score += weight * values
+    best = float(score.max()) if n else 0.0
+    out[:] = (score >= RELEVANT_SHARE * best) & (score > 0) if best > 0 else 0.0
+    for i in named:
+        out[i] = 1.0
+    return out
 
 
 def _mentioned_vec(n: int, mentioned: Mapping[int, str]) -> FloatArray:

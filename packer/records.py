@@ -62,9 +62,10 @@ class FileInfo:
     digest: str
     encoding: str
     language: str | None
-    tokens: int  # exact cost of the file's full block in the chosen format
+    tokens: int  # cost of the file's full block in the chosen format: exact unless `estimated`
     lines: int
     skeleton_tokens: int | None = None  # exact cost of its skeleton block, when measured
+    estimated: bool = False  # `tokens` is a byte estimate; the exact count is made on demand
 
     def cost(self, mode: Mode) -> int:
         if mode == "skeleton" and self.skeleton_tokens is not None:
@@ -81,6 +82,18 @@ class Decision:
     tokens: int  # the file's cost in the pack (its block, or its tree line, or 0)
     score: float
     reason: str
+    part: int | None = None  # in a split pack, the part (1-based) that holds it
+
+
+@dataclass(frozen=True)
+class Part:
+    """One file of a split pack."""
+
+    index: int  # 1-based
+    path: str | None  # where it was written; None when nothing was written
+    total_tokens: int
+    files_full: int
+    files_skeleton: int
 
 
 @dataclass(frozen=True)
@@ -90,6 +103,7 @@ class PackStats:
     files_listed: int
     files_skipped: int
     seconds: dict[str, float] = field(default_factory=dict)
+    counted_at_fit: int = 0  # files a budgeted pack estimated, then counted exactly when fitting
 
 
 @dataclass(frozen=True)
@@ -107,6 +121,7 @@ class PackResult:
     stats: PackStats
     output_path: str | None = None
     duplicates: tuple[Duplicate, ...] = ()
+    parts: tuple[Part, ...] = ()  # a split pack's parts; empty for one pack
 
     def manifest(self) -> dict[str, object]:
         """The manifest in its documented JSON shape (version 1)."""
@@ -124,9 +139,15 @@ class PackResult:
                     "tokens": d.tokens,
                     "score": d.score,
                     "reason": d.reason,
+                    **({"part": d.part} if self.parts else {}),
                 }
                 for d in self.files
             ],
+            **({"parts": [
+                {"part": p.index, "path": p.path, "total_tokens": p.total_tokens,
+                 "files_full": p.files_full, "files_skeleton": p.files_skeleton}
+                for p in self.parts
+            ]} if self.parts else {}),
             "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
             "duplicates": [
                 {"path": d.path, "same_as": d.same_as, "similarity": d.similarity}

@@ -68,6 +68,8 @@ class Header:
     files_skeleton: int
     files_listed: int
     files_skipped: int
+    part: int = 0  # in a split pack: this part (1-based) and how many there are
+    parts: int = 0
 
 
 def header_lines(h: Header, how_to_read: str) -> list[str]:
@@ -81,13 +83,16 @@ def header_lines(h: Header, how_to_read: str) -> list[str]:
         f"This output: {h.total_tokens:,} tokens, exactly counted in {h.encoding}",
         f"Files: {packed}; {h.files_listed:,} listed in the tree only; "
         f"{h.files_skipped:,} skipped (binary, ignored kinds; see the manifest)",
+        *([f"Part {h.part} of {h.parts}: the map below says which part holds each directory; "
+           f"the counts above are this part's"] if h.parts else []),
         how_to_read,
     ]
 
 
 _HOW = (
     "How to read: the tree shows every file with its mode and token cost "
-    "([full N] = included below, [listed N] = not included, N = its cost in full; "
+    "([full N] = included below, [listed N] = not included, N = its cost in full, "
+    "~N when only estimated; "
     "a directory with nothing included is one line with its file and token counts). "
     "Files follow, most relevant first."
 )
@@ -213,6 +218,7 @@ class JsonRenderer:
             "files_skeleton": h.files_skeleton,
             "files_listed": h.files_listed,
             "files_skipped": h.files_skipped,
+            **({"part": h.part, "parts": h.parts} if h.parts else {}),
             "how_to_read": _HOW,
         }
         return '{"packer": ' + json.dumps(meta, ensure_ascii=False) + ",\n"

@@ -27,6 +27,11 @@ class DirNode:
     files: list[int] = field(default_factory=list)  # indices into the FileInfo list
     n_files: int = 0
     tokens: int = 0
+    estimated: bool = False  # some file beneath has an estimated count
+
+
+def _about(n: int, estimated: bool) -> str:
+    return f"~{n:,}" if estimated else f"{n:,}"
 
 
 def _plural(n: int, word: str) -> str:
@@ -81,6 +86,7 @@ class Tree:
             while walk is not None:
                 walk.n_files += 1
                 walk.tokens += tok
+                walk.estimated |= info.estimated
                 walk = walk.parent
         self._assign_prefixes(self.root)
 
@@ -110,14 +116,16 @@ class Tree:
         note = self._notes.get(i) if mode == "listed" else None
         if note:
             return f"{self._file_prefix(i)}{name} [{note}]"
-        tokens = info.tokens if mode == "listed" else self._file_cost(i, mode)
-        return f"{self._file_prefix(i)}{name} [{mode} {tokens:,}]"
+        if mode == "listed":
+            # An unpacked file may only have been estimated; "~" says so.
+            return f"{self._file_prefix(i)}{name} [listed {_about(info.tokens, info.estimated)}]"
+        return f"{self._file_prefix(i)}{name} [{mode} {self._file_cost(i, mode):,}]"
 
     def _expanded_line(self, d: DirNode) -> str:
         return "." if d is self.root else f"{d.line_prefix}{display_path(d.name)}/"
 
     def _collapsed_line(self, d: DirNode) -> str:
-        what = f"[{_plural(d.n_files, 'file')}, {d.tokens:,} tokens: none packed]"
+        what = f"[{_plural(d.n_files, 'file')}, {_about(d.tokens, d.estimated)} tokens: none packed]"
         if d is self.root:
             return f". {what}"
         return f"{d.line_prefix}{display_path(d.name)}/ {what}"

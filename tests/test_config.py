@@ -71,7 +71,7 @@ def test_bad_config_names_file_and_key(tmp_path, text, match):
 
 @pytest.mark.parametrize(
     ("explicit", "match"),
-    [({"target": "gpt9"}, "unknown target 'gpt9'; use one of: api, codex"),
+    [({"target": "gpt9"}, "unknown target 'gpt9'; use one of: api, auto, codex"),
      ({"encoding": "p50k"}, "unknown encoding 'p50k'"),
      ({"format": "html"}, "unknown format 'html'"),
      ({"keep": ["pdf"]}, "unknown keep kind 'pdf'")],
