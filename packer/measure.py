@@ -202,7 +202,9 @@ class Costs:
             skel = skeletonize(src.text, info.language)
             got = None if skel is None else self.block(
                 self._renderer.file_block(src.path, skel, "skeleton", info.language))
-            self._skel[i] = got if got is not None and got < self.full(i) else None
+            # Below the file's floor it is surely smaller; only near it is the file counted.
+            smaller = got is not None and (got < self.floor(i) or got < self.full(i))
+            self._skel[i] = got if smaller else None
         return self._skel[i]
 
     def __call__(self, i: int, mode: Mode) -> int | None:

@@ -5,10 +5,11 @@ The files are laid out in one sequence that keeps neighbourhoods together
 contiguous, where the children of each directory follow the reference graph: after
 a child comes the unvisited sibling it shares most references with (path order when
 none). Parts are then contiguous runs of that sequence, and each cut is placed where
-it separates the least: at the shallowest directory boundary among the places that
-keep the part nearly full (as many parts as needed) or near an even share (a fixed
-number of parts). So a directory spans consecutive parts, and files that reference
-each other across directories sit side by side. Deterministic: ties break by path.
+it separates the least: at the shallowest directory boundary near an even share of
+what is left (a fixed number of parts, or the fewest parts the total allows), or,
+when no balanced cut fits, where a part is nearly full. So a directory spans
+consecutive parts, and files that reference each other across directories sit side
+by side. Deterministic: ties break by path.
 """
 
 from __future__ import annotations
@@ -116,8 +117,19 @@ def partition(
     seq = pin + [i for i in sequence(paths, edges) if i not in pinned_set]
     cum = [0, *accumulate(costs[i] for i in seq)]
     depth = [0] + [_boundary_depth(paths[seq[k - 1]], paths[seq[k]]) for k in range(1, len(seq))]
-    cuts = _cuts_open(cum, depth, capacity, first_cap) if parts is None else \
-        _cuts_fixed(cum, depth, capacity, first_cap, parts)
+    if parts is None:
+        # As few parts as possible: try each count from the least the total needs,
+        # balanced cuts first (they find the better boundaries), then a greedy fill.
+        greedy = _cuts_open(cum, depth, capacity, first_cap)
+        least = 1 if cum[-1] <= first_cap else 2 + int((cum[-1] - first_cap - 1) // capacity)
+        cuts: list[int] | None = greedy
+        for count in range(least, len(greedy) + 2):
+            balanced = _cuts_fixed(cum, depth, capacity, first_cap, count)
+            if balanced is not None:
+                cuts = balanced
+                break
+    else:
+        cuts = _cuts_fixed(cum, depth, capacity, first_cap, parts)
     if cuts is None:
         return None
     bounds = [0, *cuts, len(seq)]

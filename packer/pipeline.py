@@ -240,7 +240,8 @@ class _Fitted:
     total: int
 
 
-def _fit(prep: Prepared, cfg: PackConfig) -> _Fitted:
+def _fit(prep: Prepared, cfg: PackConfig, first: Sequence[Pass] = ()) -> _Fitted:
+    """One pack's plan; `first` passes run before the default ones."""
     infos, costs, renderer = prep.infos, prep.costs, prep.renderer
     clock = _Clock(prep.timings)
     tree = Tree(infos, line_cost=costs.line, separator_cost=costs.block(renderer.tree_separator()),
@@ -266,7 +267,7 @@ def _fit(prep: Prepared, cfg: PackConfig) -> _Fitted:
         budget=cfg.budget,
         fixed_tokens=static + header_reserve,
         file_separator_tokens=costs.block(renderer.file_separator()),
-        passes=[Pass(("skeleton", "full"))] if cfg.skeleton else default_passes(prep.focus),
+        passes=[*first, *([Pass(("skeleton", "full"))] if cfg.skeleton else default_passes(prep.focus))],
         cost=costs,
         floor=costs.floor,
     )
@@ -356,7 +357,8 @@ def _auto(prep: Prepared, output: Output, verify: bool) -> PackResult:
         tcfg = replace(cfg, target=target, budget=target.budget, auto=False)
         if guess > 2 * target.budget:
             continue
-        fitted = _fit(prep, tcfg)
+        # Everything relevant in full first; the default passes then fill what is left.
+        fitted = _fit(prep, tcfg, [Pass(("full",), only=set(wanted))])
         if all(fitted.plan.modes.get(i) == "full" for i in wanted):
             return _single(prep, tcfg, output, verify, fitted)
     api = targets[-1]
