@@ -138,3 +138,45 @@ def test_skeletons_fill_what_full_files_leave():
     assert modes.count("full") == 4 and modes.count("skeleton") >= 3
     # the best-ranked files are the full ones
     assert modes[:4] == ["full"] * 4
+
+
+@settings(max_examples=60, deadline=None)
+@given(paths=paths, sizes=st.lists(st.integers(1, 400), min_size=25, max_size=25),
+       guess=st.lists(st.floats(0.3, 3.0), min_size=25, max_size=25),
+       budget=st.integers(60, 3000))
+def test_estimated_sizes_never_break_the_budget_and_an_honest_floor_loses_nothing(
+        paths, sizes, guess, budget):
+    """Infos carry estimates (off by up to 3x either way); the fit asks `cost` for exact
+    counts only of files whose floor fits, stays within budget, and with a floor at or
+    below the truth still leaves out no file that would have fitted."""
+    from dataclasses import replace
+
+    from packer.fit import default_passes
+
+    exact = _infos(dict(zip(paths, sizes, strict=False)))
+    infos = [replace(f, tokens=max(1, round(f.tokens * g)), estimated=True)
+             for f, g in zip(exact, guess, strict=False)]
+    asked: set[int] = set()
+
+    def cost(i, mode):
+        if mode != "full":
+            return None
+        asked.add(i)
+        return exact[i].tokens
+
+    def floor(i):
+        return exact[i].tokens // 2
+
+    tree = Tree(infos, line_cost=lambda line: COUNTER.count(make_renderer("xml").tree_line(line)),
+                file_cost=lambda i, mode: exact[i].tokens)
+    assume(50 + tree.cost <= budget)
+    plan = fit(infos, default_order(infos), tree=tree, budget=budget, fixed_tokens=50,
+               file_separator_tokens=2, passes=default_passes(()), cost=cost, floor=floor)
+    files = sum(exact[i].tokens for i in plan.packed) + 2 * max(len(plan.packed) - 1, 0)
+    assert plan.body_tokens == tree.cost + files
+    assert 50 + plan.body_tokens <= budget
+    assert set(plan.packed) <= asked
+    left = budget - 50 - plan.body_tokens
+    for i in range(len(infos)):
+        if i not in plan.modes:
+            assert exact[i].tokens + tree.delta(i, "full") + 2 > left
