@@ -562,6 +562,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     head = git("rev-parse", args.rev, git_dir=git_dir).strip()
     name = args.name or repo_name(source)
+    version = packer_source()  # now: the code imported is the code at start, not at the end
     has_query = "query" in inspect.signature(packer.pack).parameters
     if not has_query:
         log("packer has no --query yet (packer.pack takes no query=): packer row is n/a")
@@ -606,7 +607,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         log("interrupted: scratch clone removed; partial results follow")
 
     eligible = len(commits) - why.get("no modified file packable at the parent", 0)
-    version = packer_source()
     report = render(name, head, args.budgets, results, has_query, eligible, why, failed, version)
     print(report)
     log(f"done in {time.perf_counter() - started:.0f}s")

@@ -282,23 +282,14 @@ def _parts(values: Mapping[str, Any]) -> int | None:
 
 
 def _weights(spec: object, used: Sequence[str]) -> tuple[tuple[str, float], ...]:
-    """`weights = {bm25 = 0.4, ...}`: ranking weights, checked against RankWeights."""
-    from dataclasses import fields
-
+    """`[tool.packer.weights]`: ranking weights, checked by RankWeights itself."""
     from packer.rank import RankWeights
 
     where = ", ".join(used) or "weights"
     if not isinstance(spec, Mapping):
         raise ConfigError(f"{where}: weights must be a table of numbers")
-    known = {f.name for f in fields(RankWeights)}
-    out = []
-    for key, value in sorted(spec.items()):
-        if key not in known:
-            raise ConfigError(f"{where}: unknown weight {key!r}; known weights: {', '.join(sorted(known))}")
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-            raise ConfigError(f"{where}: weight {key!r} must be a number >= 0, not {value!r}")
-        out.append((key, float(value)))
-    return tuple(out)
+    RankWeights.from_config(spec, source=f"{where} [weights]")
+    return tuple(sorted((str(k), float(v)) for k, v in spec.items()))
 
 
 def _str_list(value: object, key: str) -> list[str]:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from packer import content, languages, symbols
 from packer.dedup import Fingerprint, fingerprint
 from packer.errors import ConcurrentChangeError
+from packer.rank import comment_words
 from packer.records import Candidate, FileInfo, FileSymbols, Mode, Skip, SourceText
 from packer.render import Renderer, check_block
 from packer.skeleton import skeletonize
@@ -45,6 +46,7 @@ class Measured:
     skipped: list[Skip]
     prints: list[Fingerprint]  # parallel to infos, for deduplication (empty if not asked)
     symbols: list[FileSymbols | None]  # parallel to infos when asked, for ranking
+    terms: list[tuple[str, ...]]  # parallel to infos when asked: comment words, for BM25
 
 
 def workers() -> int:
@@ -62,6 +64,7 @@ def measure(
     fingerprints: bool = True,
     sketches: bool = True,
     with_symbols: bool = False,
+    with_terms: bool = False,
 ) -> Measured:
     """Read, classify and size every candidate. Holds one file's text per worker at a time.
 
@@ -70,7 +73,8 @@ def measure(
     parallel; map keeps the input order, so the result is the same as a serial run.
     """
 
-    def one(c: Candidate) -> tuple[FileInfo, Fingerprint | None, FileSymbols | None] | Skip:
+    def one(c: Candidate) -> tuple[FileInfo, Fingerprint | None, FileSymbols | None,
+                                   tuple[str, ...]] | Skip:
         got = content.read_source(c, keep=keep, max_file_size=max_file_size)
         if isinstance(got, Skip):
             return got
@@ -94,13 +98,14 @@ def measure(
         if with_symbols and languages.is_code(lang):
             syms = symbols.extract(got.text.encode("utf-8", "surrogatepass"), lang, path=c.path)
         fp = fingerprint(got.text, sketch=sketches) if fingerprints else None
-        return info, fp, syms
+        return info, fp, syms, comment_words(got.text) if with_terms else ()
 
     infos: list[FileInfo] = []
     kept: list[Candidate] = []
     skipped: list[Skip] = []
     prints: list[Fingerprint] = []
     syms: list[FileSymbols | None] = []
+    terms: list[tuple[str, ...]] = []
     total = len(candidates)
     with ThreadPoolExecutor(workers()) as pool:
         for n, (c, got) in enumerate(zip(candidates, pool.map(one, candidates), strict=False), 1):
@@ -112,10 +117,12 @@ def measure(
                     prints.append(got[1])
                 if with_symbols:
                     syms.append(got[2])
+                if with_terms:
+                    terms.append(got[3])
                 kept.append(c)
             if progress and (n % 256 == 0 or n == total):
                 progress("count", n, total)
-    return Measured(infos, kept, skipped, prints, syms)
+    return Measured(infos, kept, skipped, prints, syms, terms)
 
 
 class Costs:

@@ -130,7 +130,7 @@ def prepare(root: Path, cfg: PackConfig, task: Task, *, progress: Progress | Non
         walked.files, cost=block_cost if exact else None,
         skeleton_cost=skeleton_cost if cfg.skeleton and exact else None,
         keep=cfg.keep, max_file_size=cfg.max_file_size, progress=progress,
-        sketches=exact, with_symbols=with_symbols,
+        sketches=exact, with_symbols=with_symbols, with_terms=with_symbols and bool(task.query),
     )
     clock.lap("measure")
     infos = measured.infos
@@ -150,7 +150,8 @@ def prepare(root: Path, cfg: PackConfig, task: Task, *, progress: Progress | Non
     syms = measured.symbols if with_symbols else [None] * len(infos)
     graph = graphs.build_graph([f.path for f in infos], syms) if with_symbols else None
     ranked = rank.rank(infos, symbols=syms, task=task, signals=signals, graph=graph,
-                       weights=rank.RankWeights(**dict(cfg.weights)))
+                       weights=rank.RankWeights(**dict(cfg.weights)),
+                       terms=measured.terms or None)
     # Focus and changed files lead the output whatever their score.
     ranked = sorted(ranked, key=lambda r: r.index not in focus)
     edges: list[tuple[int, int]] = []

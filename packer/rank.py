@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 import posixpath
 import re
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
@@ -135,11 +136,13 @@ class RankWeights:
     file (`prior`) only breaks near-ties when there is a task, and leads when there is none
     (`global_prior`: README, manifests and entry points, then the most depended-on code).
     Measured on the recall of commits' files (RANKING.md) over eight repositories: pagerank
-    0.15 or 0.5 both did worse than 0.3; bm25, symbols and prior were flat around these.
+    0.15 or 0.5 both did worse than 0.3; symbols and prior were flat around these. Once
+    documents hold comment words as well as identifiers, bm25 0.7 beat 0.35 and 0.5 (mean
+    Recall@10% over rich, caddy, ripgrep and zod 0.816 vs 0.778 and 0.799); 1.0 was flat.
     """
 
     pagerank: float = 0.30
-    bm25: float = 0.35
+    bm25: float = 0.70
     symbols: float = 0.25
     cochange: float = 0.30
     recency: float = 0.05
@@ -158,7 +161,7 @@ class RankWeights:
 
     @classmethod
     def from_config(cls, mapping: Mapping[str, object], *, source: str = "rank weights") -> RankWeights:
-        """Weights from a config table (`[tool.packer.rank]`); missing keys keep their default."""
+        """Weights from a config table (`[tool.packer.weights]`); missing keys keep their default."""
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(mapping) - known)
         if unknown:
@@ -254,6 +257,28 @@ def split_identifiers(names: Sequence[str]) -> list[list[str]]:
 
 
 _PATH_SEP = re.compile(r"[/.\-\s]+")
+
+
+# Comments and docstrings, in any language: a line from "//" or "#", a /* block */, a
+# Python docstring. Loose on purpose (a "#include" line or a URL's "//" adds a few
+# words); what matters is the prose a commit message or an issue is written in.
+_COMMENTS = re.compile(r'(?://|#)[^\n]*|/\*.*?\*/|""".*?"""', re.S)
+COMMENT_WORDS = 4000  # per file, so one huge comment block cannot dominate memory
+
+
+def comment_words(text: str) -> tuple[str, ...]:
+    """The words of a file's comments and docstrings, for BM25 (`rank(terms=...)`).
+
+    Identifiers say what code is; comments say what it is for, in the words people use
+    in issues and commit messages. Adding them to the documents raised Recall@10% by
+    7-10 points on three of four repositories (RANKING.md).
+    """
+    out: list[str] = []
+    for m in _COMMENTS.finditer(text):
+        out.extend(map(sys.intern, _WORD.findall(m.group())))
+        if len(out) >= COMMENT_WORDS:
+            break
+    return tuple(out[:COMMENT_WORDS])
 
 
 def path_terms(path: str, cache: dict[str, list[str]] | None = None) -> list[str]:

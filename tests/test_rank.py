@@ -278,3 +278,24 @@ def test_identifier_and_path_terms():
     assert split_identifiers(names) == [split_identifier(n) for n in names]
     assert path_terms("src/query_utils/QuerySet.py") == [
         "src", "query", "util", "query_utils", "query", "set", "queryset"]
+
+
+def test_comment_words_let_a_query_in_plain_words_find_the_file():
+    from packer.rank import comment_words
+
+    files = {
+        "pkg/a.py": '"""Retry with exponential backoff when the upstream times out."""\n'
+                    "def go(x):\n    return x\n",
+        "pkg/b.py": "def run(y):\n    # plain helper\n    return y\n",
+        "pkg/c.go": "package c\n// Render the sidebar widget.\nfunc Draw() {}\n",
+    }
+    infos, syms = _repo(files)
+    texts = [textwrap.dedent(files[f.path]) for f in infos]
+    terms = [comment_words(t) for t in texts]
+    assert "backoff" in terms[0] and "sidebar" in terms[2] and "return" not in terms[1]
+    task = Task(query="backoff on upstream timeout")
+    without = rank(infos, symbols=syms, task=task)
+    with_terms = rank(infos, symbols=syms, task=task, terms=terms)
+    assert _order(infos, with_terms)[0] == "pkg/a.py"
+    assert _by_path(infos, with_terms)["pkg/a.py"].score > _by_path(infos, without)["pkg/a.py"].score
+    assert "query:" in _by_path(infos, with_terms)["pkg/a.py"].reason
