@@ -127,13 +127,15 @@ def main() -> None:
                    "within the budget: -o NAME.xml writes NAME-1.xml ... NAME-N.xml.")
 @click.option("--split", is_flag=True, default=None,
               help="Like --parts, with as many parts as needed.")
+@click.option("--allow-secrets", is_flag=True, default=None,
+              help="Write secrets found in packed files as they are (default: [REDACTED:kind]).")
 @_common
 def pack(path: str, budget: str | None, target: str | None, reserve: int | None, fmt: str | None,
          output: str, manifest: str | None, skeleton: bool | None, query: str | None,
          focus: tuple[str, ...], diff: str | None, staged: bool, parts: int | None,
-         split: bool | None, include: tuple[str, ...], exclude: tuple[str, ...],
-         no_gitignore: bool | None, max_file_size: str | None, keep: tuple[str, ...],
-         encoding: str | None, config: str | None, quiet: bool, verbose: bool) -> None:
+         split: bool | None, allow_secrets: bool | None, include: tuple[str, ...],
+         exclude: tuple[str, ...], no_gitignore: bool | None, max_file_size: str | None,
+         keep: tuple[str, ...], encoding: str | None, config: str | None, quiet: bool, verbose: bool) -> None:
     """Pack the repository at PATH (default: the current directory) into one file.
 
     The whole output (header, tree, files) fits the budget exactly in o200k_base tokens.
@@ -163,6 +165,7 @@ def pack(path: str, budget: str | None, target: str | None, reserve: int | None,
                 staged=staged,
                 parts=parts,
                 split=split,
+                allow_secrets=allow_secrets,
                 config=config,
                 output=sys.stdout if output == "-" else output,
                 manifest=manifest,
@@ -183,6 +186,7 @@ def pack(path: str, budget: str | None, target: str | None, reserve: int | None,
             f"({budget_text}, {result.encoding})",
             err=True,
         )
+        _secrets_summary(result.secrets)
         for part in result.parts:
             click.echo(f"  part {part.index}: {part.total_tokens:,} tokens, {part.files_full:,} "
                        f"full, {part.files_skeleton:,} skeletons -> {part.path or '(not written)'}",
@@ -193,6 +197,19 @@ def pack(path: str, budget: str | None, target: str | None, reserve: int | None,
             if result.stats.counted_at_fit:
                 click.echo(f"estimated first; counted exactly when fitting: "
                            f"{result.stats.counted_at_fit:,} files", err=True)
+
+
+def _secrets_summary(found: Any) -> None:
+    """One stderr line per kind of secret: how many, where (never the value)."""
+    if not found:
+        return
+    by_kind: dict[tuple[str, bool], list[str]] = {}
+    for s in found:
+        by_kind.setdefault((s.kind, s.redacted), []).append(f"{s.path}:{s.line}")
+    for (kind, redacted), where in sorted(by_kind.items()):
+        more = f" and {len(where) - 3} more" if len(where) > 3 else ""
+        verb = "redacted" if redacted else "LEFT IN (--allow-secrets)"
+        click.echo(f"secrets: {len(where)} {kind} {verb}: {', '.join(where[:3])}{more}", err=True)
 
 
 @main.command()
@@ -331,3 +348,142 @@ def chunk(paths: tuple[str, ...], max_tokens: int, context: bool, overlap: int, 
     if not quiet:
         click.echo(f"chunked {len(stats):,} files into {sum(stats.values()):,} chunks of at most "
                    f"{max_tokens:,} tokens ({encoding})", err=True)
+
+
+SEVERITY_CHOICES = ("low", "medium", "high", "critical", "never")
+
+
+@main.command("review")
+@click.argument("path", default=".", type=click.Path(file_okay=True))
+@click.option("--query", metavar="TEXT", help="What to review for; @FILE reads it from a file.")
+@click.option("--focus", multiple=True, metavar="PATH", help="A file or directory to review. Repeatable.")
+@click.option("--diff", "diff", is_flag=False, flag_value="HEAD", default=None, metavar="[REF]",
+              help="Review the changes against REF (default HEAD).")
+@click.option("--staged", is_flag=True, help="Review the staged changes (what a pre-commit hook sees).")
+@click.option("--instructions", metavar="TEXT", help="The review prompt (default: correctness, "
+              "security, risky changes, with path:line); @FILE reads it from a file.")
+@click.option("-t", "--target", type=click.Choice(["auto", "codex", "api"]), default="auto",
+              show_default=True, help="Pack size: codex 200K, api the 1M window less the answer; "
+                                      "auto the smaller that holds the task, else map-reduce.")
+@click.option("--model", default="gpt-5.5", show_default=True, help="gpt-5.5, gpt-5.5-pro, or one "
+              "declared in config.")
+@click.option("--max-output-tokens", type=click.IntRange(min=1), default=16_000, show_default=True)
+@click.option("--api", type=click.Choice(["responses", "chat"]), default="responses", show_default=True)
+@click.option("--base-url", metavar="URL", help="An OpenAI-compatible endpoint (or OPENAI_BASE_URL).")
+@click.option("-o", "--output", metavar="FILE", help="Write the review (or, with --dry-run, the "
+              "request bodies) to FILE.")
+@click.option("--dry-run", is_flag=True, help="Write the exact request body JSON; send nothing.")
+@click.option("-y", "--yes", is_flag=True, help="Send without asking.")
+@click.option("--max-cost", type=float, metavar="USD", help="Refuse if the estimate is above USD.")
+@click.option("--allow-secrets", is_flag=True, help="Send even if secrets are left unredacted.")
+@click.option("--fail-on", type=click.Choice(SEVERITY_CHOICES), default="never", show_default=True,
+              help="Exit 1 when a finding of this severity or worse is reported (for hooks).")
+@click.option("--strict", is_flag=True, help="With no key or no network, fail instead of warning.")
+@click.option("--config", type=click.Path(dir_okay=False))
+@click.option("-q", "--quiet", is_flag=True)
+@click.option("-v", "--verbose", is_flag=True)
+def review_cmd(path: str, query: str | None, focus: tuple[str, ...], diff: str | None, staged: bool,
+               instructions: str | None, target: str, model: str, max_output_tokens: int, api: str,
+               base_url: str | None, output: str | None, dry_run: bool, yes: bool,
+               max_cost: float | None, allow_secrets: bool, fail_on: str, strict: bool,
+               config: str | None, quiet: bool, verbose: bool) -> None:
+    """Pack PATH for the task and send a review request through the openai SDK.
+
+    Shows the requests, exact input tokens and the cost estimate first, and asks on a
+    terminal unless --yes. The answer streams to the terminal and to -o.
+    """
+    from packer.errors import ApiError
+    from packer.submit import SEVERITIES, plan_review, send_review, write_dry_run
+
+    progress = _Progress(not quiet)
+    with _errors(verbose):
+        try:
+            plan = plan_review(path, query=query, focus=focus, diff=diff, staged=staged,
+                               instructions=instructions, target=target, model=model,
+                               max_output_tokens=max_output_tokens, api=api,
+                               allow_secrets=allow_secrets, max_cost=max_cost, config=config,
+                               progress=progress)
+        finally:
+            progress.close()
+        _secrets_summary(plan.secrets)
+        if dry_run:
+            write_dry_run(plan, output if output else sys.stdout)
+            return
+        click.echo(f"review: {plan.request_count} request(s) to {plan.model.name} ({plan.api} API), "
+                   f"{plan.input_tokens:,} input tokens, estimate up to ${plan.cost_estimate:,.2f}"
+                   + (" (map-reduce: one per part, then a merge)" if plan.merge else ""), err=True)
+        if not yes:
+            if not sys.stdin.isatty():
+                raise PackerError("not a terminal, so cannot ask: pass --yes to send (or --dry-run)")
+            if not click.confirm("send?", default=False, err=True):
+                click.echo("not sent", err=True)
+                return
+        try:
+            result = send_review(plan, base_url=base_url, output=output,
+                                 on_text=lambda t: click.echo(t, nl=False))
+        except ApiError as exc:
+            offline = "no API key" in str(exc) or "cannot reach" in str(exc)
+            if offline and not strict:
+                click.echo(f"warning: review skipped: {exc}", err=True)
+                return
+            raise
+        click.echo("")
+        worst = result.severity()
+        if fail_on != "never" and worst is not None and SEVERITIES.index(worst) >= SEVERITIES.index(fail_on):
+            click.echo(f"review found [{worst}] findings (--fail-on {fail_on})", err=True)
+            sys.exit(1)
+
+
+@main.command("context")
+@click.argument("output", default="packer-context.xml", type=click.Path(dir_okay=False))
+@click.argument("path", default=".", type=click.Path(file_okay=False))
+@click.option("-b", "--budget", metavar="TOKENS", help="Token budget (default: the target's).")
+@click.option("-t", "--target", metavar="NAME", help="Target (default codex).")
+@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS))
+@click.option("--skeleton", is_flag=True, default=None, help="Skeletons only: a repository map.")
+@click.option("--include", multiple=True, metavar="GLOB")
+@click.option("--exclude", multiple=True, metavar="GLOB")
+@click.option("--config", type=click.Path(dir_okay=False))
+@click.option("-v", "--verbose", is_flag=True)
+def context_cmd(output: str, path: str, budget: str | None, target: str | None, fmt: str | None,
+                skeleton: bool | None, include: tuple[str, ...], exclude: tuple[str, ...],
+                config: str | None, verbose: bool) -> None:
+    """Regenerate the committed context file OUTPUT (default packer-context.xml); exit 1 if it
+    changed (a pre-commit hook).
+
+    The pack leaves OUTPUT itself out and ranks without git history, so the file changes
+    only when the code it describes does.
+    """
+    import io
+    import os
+
+    from packer.output import atomic_text
+    from packer.pipeline import pack as run_pack
+
+    with _errors(verbose):
+        root = os.path.abspath(path)
+        rel = os.path.relpath(os.path.abspath(output), root).replace(os.sep, "/")
+        try:
+            with open(output, encoding="utf-8", newline="") as f:
+                old: str | None = f.read()
+        except FileNotFoundError:
+            old = None
+            # Present while packing, as on every later run: the header counts it as skipped.
+            open(output, "w").close()
+        buf = io.StringIO()
+        try:
+            run_pack(root, budget=budget, target=target, format=fmt, skeleton=skeleton,
+                     include=_tuple_or_none(include), exclude=[*exclude, "/" + rel], history=False,
+                     config=config, output=buf)
+        except BaseException:
+            if old is None:
+                os.unlink(output)
+            raise
+        new = buf.getvalue()
+        if old == new:
+            return
+        with atomic_text(output) as f:
+            f.write(new)
+        click.echo(f"{output} was {'created' if old is None else 'out of date'} and has been "
+                   "regenerated; stage it and commit again", err=True)
+        sys.exit(1)

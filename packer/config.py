@@ -68,6 +68,8 @@ class PackConfig:
     ladder: tuple[Target, ...] = ()  # the targets "auto" tries, smallest first
     parts: int | None = None  # None: one pack; 0: as many parts as needed (--split); N: N parts
     weights: tuple[tuple[str, float], ...] = ()  # ranking weights overriding RankWeights
+    allow_secrets: bool = False  # write secrets found in packed files as they are (else redacted)
+    history: bool = True  # rank with git history (off: the output depends on file contents only)
     config_files: tuple[str, ...] = field(default=())
 
 
@@ -130,6 +132,9 @@ _KEYS: dict[str, tuple[type, ...]] = {
     "parts": (int,),
     "split": (bool,),
     "weights": (dict,),
+    "allow_secrets": (bool,),
+    "history": (bool,),
+    "models": (dict,),  # [tool.packer.models.NAME]: models for `packer review` (packer.models)
     "targets": (dict,),
 }
 _TARGET_KEYS = {"window": int, "headroom": int, "reserve": int, "encoding": str, "model": str}
@@ -223,7 +228,10 @@ def resolve(
     if "reserve" in values:
         if values["reserve"] < 0:
             raise ConfigError(f"invalid reserve {values['reserve']!r}: it must be 0 or more")
-        target = replace(target, reserve=int(values["reserve"]))
+        if auto:  # the reserve is the API window's; codex keeps its headroom
+            targets["api"] = replace(targets["api"], reserve=int(values["reserve"]))
+        else:
+            target = replace(target, reserve=int(values["reserve"]))
 
     encoding = values.get("encoding", target.encoding)
     if encoding not in ENCODINGS:
@@ -266,6 +274,8 @@ def resolve(
         ladder=(targets["codex"], targets["api"]) if auto else (),
         parts=parts,
         weights=_weights(values.get("weights", {}), used),
+        allow_secrets=bool(values.get("allow_secrets", False)),
+        history=bool(values.get("history", True)),
         config_files=tuple(used),
     )
 

@@ -27,3 +27,17 @@ class EmptyPackError(PackerError):
 
 class ConcurrentChangeError(PackerError):
     """A file changed between counting and writing; the partial output was discarded."""
+
+
+class SecretsError(PackerError):
+    """Secrets are left unredacted in what would be sent."""
+
+
+class CostError(PackerError):
+    """A review would cost more than --max-cost allows, or was not confirmed."""
+
+
+class ApiError(PackerError):
+    """The model API refused or could not be reached (the message names the fix)."""
+
+    exit_code = 3

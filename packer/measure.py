@@ -12,15 +12,15 @@ not packed (marked "~").
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from packer import content, languages, symbols
+from packer import content, languages, secrets, symbols
 from packer.dedup import Fingerprint, fingerprint
 from packer.errors import ConcurrentChangeError
 from packer.rank import comment_words
-from packer.records import Candidate, FileInfo, FileSymbols, Mode, Skip, SourceText
+from packer.records import Candidate, FileInfo, FileSymbols, Mode, Secret, Skip, SourceText
 from packer.render import Renderer, check_block
 from packer.skeleton import skeletonize
 from packer.tokens import Counter
@@ -65,6 +65,7 @@ def measure(
     sketches: bool = True,
     with_symbols: bool = False,
     with_terms: bool = False,
+    redact: bool = False,
 ) -> Measured:
     """Read, classify and size every candidate. Holds one file's text per worker at a time.
 
@@ -79,6 +80,8 @@ def measure(
         if isinstance(got, Skip):
             return got
         lang = languages.detect(c.path, got.text[:256])
+        if redact and cost:  # counted as it will be written
+            got = replace(got, text=secrets.redact(got.text, c.path)[0])
         tokens = cost(got, lang) if cost else estimate(got.size, c.path)
         skel = skeleton_cost(got, lang) if skeleton_cost else None
         info = FileInfo(
@@ -133,7 +136,8 @@ class Costs:
     """
 
     def __init__(self, measured: Measured, *, counter: Counter, renderer: Renderer,
-                 keep: frozenset[str], max_file_size: int | None, skeletons: bool = True) -> None:
+                 keep: frozenset[str], max_file_size: int | None, skeletons: bool = True,
+                 redact: bool = True) -> None:
         self._m = measured
         self._counter = counter
         self._renderer = renderer
@@ -143,13 +147,16 @@ class Costs:
         self._full: dict[int, int] = {}
         self._skel: dict[int, int | None] = {}
         self._lines: dict[str, int] = {}
+        self._redact = redact
+        self.secrets: dict[int, list[Secret]] = {}  # files read here that hold secrets
         self.counted = 0  # files whose full block was counted here (not at measure time)
 
     @property
     def infos(self) -> list[FileInfo]:
         return self._m.infos
 
-    def source(self, i: int) -> SourceText:
+    def raw(self, i: int) -> SourceText:
+        """File i's text as read, after checking it is the file that was measured."""
         info = self._m.infos[i]
         got = content.read_source(self._m.candidates[i], keep=self._keep, max_file_size=self._max)
         if isinstance(got, Skip) or got.digest != info.digest:
@@ -157,6 +164,20 @@ class Costs:
                 f"{info.path} changed while packing; nothing was written, run packer again"
             )
         return got
+
+    def source(self, i: int) -> SourceText:
+        """File i's text as it will be written: secrets redacted (unless allowed)."""
+        got = self.raw(i)
+        text, found = secrets.redact(got.text, got.path)
+        if found:
+            self.secrets[i] = [replace(x, redacted=self._redact) for x in found]
+            if self._redact:
+                got = replace(got, text=text)
+        return got
+
+    def found(self, packed: Iterable[int]) -> list[Secret]:
+        """The secrets of these files, by path and line."""
+        return sorted((x for i in packed for x in self.secrets.get(i, ())), key=lambda x: (x.path, x.line))
 
     def count(self, text: str) -> int:
         return self._counter.count(text)

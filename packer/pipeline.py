@@ -131,6 +131,7 @@ def prepare(root: Path, cfg: PackConfig, task: Task, *, progress: Progress | Non
         skeleton_cost=skeleton_cost if cfg.skeleton and exact else None,
         keep=cfg.keep, max_file_size=cfg.max_file_size, progress=progress,
         sketches=exact, with_symbols=with_symbols, with_terms=with_symbols and bool(task.query),
+        redact=not cfg.allow_secrets,
     )
     clock.lap("measure")
     infos = measured.infos
@@ -143,10 +144,10 @@ def prepare(root: Path, cfg: PackConfig, task: Task, *, progress: Progress | Non
             + "; point packer at a directory with text files, or relax --exclude/--include/--keep"
         )
     costs = Costs(measured, counter=counter, renderer=renderer, keep=cfg.keep,
-                  max_file_size=cfg.max_file_size)
+                  max_file_size=cfg.max_file_size, redact=not cfg.allow_secrets)
 
     focus = focus_indices(infos, task)
-    signals = history.git_signals(root, focus=task.focus + task.changed)
+    signals = history.git_signals(root, focus=task.focus + task.changed) if cfg.history else None
     syms = measured.symbols if with_symbols else [None] * len(infos)
     graph = graphs.build_graph([f.path for f in infos], syms) if with_symbols else None
     ranked = rank.rank(infos, symbols=syms, task=task, signals=signals, graph=graph,
@@ -193,7 +194,7 @@ def _sketch_contenders(measured: Measured, ranked: Sequence[rank.Ranked], focus:
         room -= measured.infos[r.index].tokens
 
     def one(i: int) -> tuple[int, Fingerprint]:
-        return i, fingerprint(costs.source(i).text)
+        return i, fingerprint(costs.raw(i).text)
 
     prints = list(measured.prints)
     with ThreadPoolExecutor(workers()) as pool:
@@ -303,7 +304,7 @@ def _single(prep: Prepared, cfg: PackConfig, output: Output, verify: bool,
         _verify(prep, out_path, fitted.total)
         clock.lap("verify")
     copies = _copies(prep, fitted.tree)
-    return _result(prep, cfg, fitted.total, plan.decisions + tuple(copies), len(plan.packed),
+    return _result(prep, cfg, fitted.total, plan.decisions + tuple(copies), plan.packed,
                    out_path, ())
 
 
@@ -315,8 +316,9 @@ def _copies(prep: Prepared, tree: Tree | None) -> list[Decision]:
 
 
 def _result(prep: Prepared, cfg: PackConfig, total: int, decisions: tuple[Decision, ...],
-            n_packed: int, out_path: str | None, parts: tuple[Part, ...]) -> PackResult:
+            packed: Sequence[int], out_path: str | None, parts: tuple[Part, ...]) -> PackResult:
     walked = prep.walked
+    n_packed = len(packed)
     return PackResult(
         root=str(prep.root),
         encoding=cfg.encoding,
@@ -337,6 +339,7 @@ def _result(prep: Prepared, cfg: PackConfig, total: int, decisions: tuple[Decisi
         ),
         output_path=out_path,
         parts=parts,
+        secrets=tuple(prep.costs.found(packed)),
     )
 
 
@@ -481,7 +484,7 @@ def _split(prep: Prepared, cfg: PackConfig, output: Output, verify: bool,
         for r in prep.ranked if (i := r.index) not in prep.dup_of
     ]
     result = _result(prep, cfg, sum(p.total_tokens for p in written),
-                     tuple(decisions) + tuple(_copies(prep, None)), len(part_of),
+                     tuple(decisions) + tuple(_copies(prep, None)), list(part_of),
                      written[0].path if written else None, tuple(written))
     if out_paths:
         stale = _part_paths(output, len(groups) + 1)[-1]
@@ -679,6 +682,8 @@ def pack(
     staged: bool = False,
     parts: int | None = None,
     split: bool | None = None,
+    allow_secrets: bool | None = None,
+    history: bool | None = None,
     config: str | os.PathLike[str] | None = None,
     output: Output = None,
     manifest: str | os.PathLike[str] | None = None,
@@ -702,6 +707,11 @@ def pack(
     repository (with a task: the relevant files) in N parts / as many as needed, each
     within the budget, grouped by directory and reference graph; `output` "NAME.xml"
     becomes NAME-1.xml, NAME-2.xml, ... and `PackResult.parts` lists them.
+
+    Secrets found in packed files (keys, tokens, private keys, passwords) are replaced by
+    `[REDACTED:<kind>]` and listed in `PackResult.secrets`; `allow_secrets=True` keeps
+    them (still listed, as not redacted). `history=False` ranks without git history, so
+    the output depends on the files' contents only (generated context files).
 
     `output` is a path (written atomically), a text stream (written block by block),
     or None (nothing written; the result still says what would be). `manifest` is a
@@ -728,6 +738,8 @@ def pack(
         "skeleton": skeleton,
         "parts": parts,
         "split": split,
+        "allow_secrets": allow_secrets,
+        "history": history,
     }
     cfg = resolve(path, explicit=explicit, config_file=Path(config) if config else None)
     task = build_task(path, query=query, focus=focus,

@@ -86,6 +86,16 @@ class Decision:
 
 
 @dataclass(frozen=True)
+class Secret:
+    """A secret found in packed content; `redacted` unless secrets were allowed."""
+
+    path: str
+    line: int  # 1-based, in the file as read
+    kind: str
+    redacted: bool = True
+
+
+@dataclass(frozen=True)
 class Part:
     """One file of a split pack."""
 
@@ -122,6 +132,7 @@ class PackResult:
     output_path: str | None = None
     duplicates: tuple[Duplicate, ...] = ()
     parts: tuple[Part, ...] = ()  # a split pack's parts; empty for one pack
+    secrets: tuple[Secret, ...] = ()  # found in what was packed, by path and line
 
     def manifest(self) -> dict[str, object]:
         """The manifest in its documented JSON shape (version 1)."""
@@ -152,6 +163,10 @@ class PackResult:
             "duplicates": [
                 {"path": d.path, "same_as": d.same_as, "similarity": d.similarity}
                 for d in self.duplicates
+            ],
+            "secrets": [
+                {"path": x.path, "line": x.line, "kind": x.kind, "redacted": x.redacted}
+                for x in self.secrets
             ],
         }
 

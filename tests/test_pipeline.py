@@ -67,7 +67,7 @@ def test_tricky_repository_end_to_end(tricky, tmp_path):
     manifest = json.loads(man.read_text())
     assert manifest["total_tokens"] == result.total_tokens == COUNT(text) <= 200_000
     assert set(manifest) == {"version", "root", "encoding", "target", "budget", "total_tokens",
-                             "files", "skipped", "duplicates"}
+                             "files", "skipped", "duplicates", "secrets"}
     assert (manifest["version"], manifest["encoding"], manifest["target"], manifest["budget"]) == (
         1, "o200k_base", "codex", 200_000)
     modes = {f["path"]: f["mode"] for f in manifest["files"]}

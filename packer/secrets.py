@@ -1,0 +1,174 @@
+"""Find secrets in text that is about to be packed or sent, and redact them in place.
+
+Detection is detect-secrets' (Yelp): every regex-based detector it ships (AWS, GitHub,
+GitLab, Slack, Stripe, Twilio, OpenAI, private keys, basic-auth URLs, JWTs, ...), its
+keyword detector (`password = "..."` in the syntax of the file's language) and a
+high-entropy check limited to quoted values assigned to a name. Only `analyze_string`
+is called, so nothing is ever verified over the network. Patterns for providers it
+lacks are added here (`EXTRA`).
+
+A secret's value is replaced by `[REDACTED:<kind>]`; a private key block is replaced
+whole, so no line of it survives. Redaction is a pure function of the text: the same
+file gives the same output, so token counts made before writing stay exact.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from functools import cache
+from typing import Any
+
+from packer.records import Secret
+
+# Providers detect-secrets 1.5 has no detector for, and key shapes it misses.
+EXTRA: dict[str, re.Pattern[str]] = {
+    "Anthropic API Key": re.compile(r"\bsk-ant-(?:api|admin)\d\d-[A-Za-z0-9_\-]{80,}"),
+    "OpenAI API Key": re.compile(r"\bsk-(?:proj|svcacct|admin)-[A-Za-z0-9_\-]{20,}"),
+    "Google API Key": re.compile(r"\bAIza[0-9A-Za-z_\-]{35}\b"),
+    "Hugging Face Token": re.compile(r"\bhf_[A-Za-z]{34}\b"),
+    "DigitalOcean Token": re.compile(r"\bdo[por]_v1_[a-f0-9]{64}\b"),
+    "Azure Connection String": re.compile(r"AccountKey=([A-Za-z0-9+/=]{40,})"),
+    "Password In URL": re.compile(r"\b[a-z][a-z0-9+.\-]*://[^\s:/@'\"]+:([^\s@/'\"]{3,})@"),
+    "Databricks Token": re.compile(r"\bdapi[a-f0-9]{32}\b"),
+}
+PRIVATE_KEY_BLOCK = re.compile(
+    r"-----BEGIN[ A-Z0-9]*PRIVATE KEY( BLOCK)?-----.*?(-----END[ A-Z0-9]*PRIVATE KEY( BLOCK)?-----|\Z)",
+    re.S)
+# Lines worth giving the keyword and entropy checks (most lines are not).
+_KEYWORDY = re.compile(r"(?i)(pass(word|wd|phrase)?|pwd|secret|token|api[_\-]?key|auth|credential"
+                       r"|private[_\-]?key|access[_\-]?key)[\w\-]*['\"]?\s*(:=|=>|=|:)")
+_ASSIGNED = re.compile(r"""[\w\-]+['"]?\s*(?::=|=>|=|:)\s*(['"])([A-Za-z0-9+/=_\-.]{24,})\1""")
+_ENTROPY = 4.5  # bits per character of a base64-alphabet value (random keys: ~5-6)
+_NOT_SECRET_NAME = re.compile(r"(?i)(sha\d*|md5|hash|digest|checksum|integrity|uuid|commit|etag|nonce"
+                              r"|example|sample|placeholder|fixture)")
+
+
+@cache
+def _detectors() -> list[tuple[str, Any]]:
+    """detect-secrets' regex detectors, as (kind, plugin); the public-IP one is no secret.
+
+    Their `denylist` regexes are run here (not `analyze_line`, which may verify a
+    secret over the network), so a match's span is known and can be redacted.
+    """
+    from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+    from detect_secrets.plugins.base import RegexBasedDetector
+
+    out = []
+    mapping: dict[str, Any] = dict(get_mapping_from_secret_type_to_class())
+    for kind, cls in sorted(mapping.items()):
+        if issubclass(cls, RegexBasedDetector) and "IP" not in kind and "Private Key" not in kind:
+            out.append((kind, cls()))
+    return out
+
+
+def _keyword_values(path: str, line: str) -> Iterator[str]:
+    from detect_secrets.plugins.keyword import (
+        QUOTES_REQUIRED_DENYLIST_REGEX_TO_GROUP,
+        REGEX_BY_FILETYPE,
+        KeywordDetector,
+    )
+    from detect_secrets.util.filetype import determine_file_type
+
+    groups = REGEX_BY_FILETYPE.get(determine_file_type(path), QUOTES_REQUIRED_DENYLIST_REGEX_TO_GROUP)
+    for value in KeywordDetector().analyze_string(line, denylist_regex_to_group=groups):
+        if value and _plausible(value, line):
+            yield value
+
+
+def _plausible(value: str, line: str) -> bool:
+    """Drop what detect-secrets' own filters drop: templates, references, placeholders."""
+    from detect_secrets.filters.heuristic import (
+        is_indirect_reference,
+        is_prefixed_with_dollar_sign,
+        is_sequential_string,
+        is_templated_secret,
+    )
+
+    v = value.strip().strip("'\"").strip()
+    return (len(v) >= 4 and not is_templated_secret(v) and not is_prefixed_with_dollar_sign(v)
+            and not is_indirect_reference(line) and not is_sequential_string(v)
+            and v.lower() not in {"none", "null", "true", "false", "changeme", "password", "secret"})
+
+
+def _entropy(s: str) -> float:
+    counts: dict[str, int] = {}
+    for ch in s:
+        counts[ch] = counts.get(ch, 0) + 1
+    return -sum(c / len(s) * math.log2(c / len(s)) for c in counts.values())
+
+
+# A line can hold a secret only if it has a long key-like run, a URL with credentials
+# or a secret-sounding name: the detectors run on those lines only (a tenth of code).
+_CANDIDATE = re.compile(r"[A-Za-z0-9+/=_\-.]{20,}|://\S*@")
+
+
+def scan(text: str, path: str = "") -> list[tuple[int, int, str]]:
+    """Secret spans in `text`: (start, end, kind), sorted and not overlapping."""
+    spans: list[tuple[int, int, str]] = []
+    if "PRIVATE KEY" in text:
+        spans.extend((m.start(), m.end(), "Private Key") for m in PRIVATE_KEY_BLOCK.finditer(text))
+    offset = 0
+    for line in text.splitlines(keepends=True):
+        keywordy = _KEYWORDY.search(line)
+        if keywordy or _CANDIDATE.search(line):
+            found = _scan_line(line, path, bool(keywordy))
+            spans.extend((offset + a, offset + b, kind) for a, b, kind in found)
+        offset += len(line)
+    return _merge(spans)
+
+
+def _scan_line(line: str, path: str, keywordy: bool) -> Iterator[tuple[int, int, str]]:
+    for kind, plugin in _detectors():
+        for rx in plugin.denylist:
+            for m in rx.finditer(line):
+                # The secret is the longest group when there is a long one (a prefix such as
+                # "AccountKey=" is kept), else the whole match ("ghp_..." whose group is "ghp").
+                spans = [(m.start(g), m.end(g)) for g in range(1, (m.lastindex or 0) + 1)
+                         if m.start(g) >= 0 and m.end(g) - m.start(g) >= 8]
+                a, b = max(spans, key=lambda s: s[1] - s[0]) if spans else m.span()
+                if b - a >= 8:
+                    yield a, b, kind
+    for kind, rx in EXTRA.items():
+        for m in rx.finditer(line):
+            g = 1 if m.lastindex else 0
+            yield m.start(g), m.end(g), kind
+    if keywordy:
+        for value in _keyword_values(path, line):
+            k = line.find(value)
+            if k >= 0:
+                yield k, k + len(value), "Secret Keyword"
+    for m in _ASSIGNED.finditer(line):
+        value = m.group(2)
+        name = line[max(0, m.start(2) - 40): m.start(2)]
+        if _entropy(value) >= _ENTROPY and not _NOT_SECRET_NAME.search(name):
+            yield m.start(2), m.end(2), "High Entropy String"
+
+
+def _merge(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    out: list[tuple[int, int, str]] = []
+    for start, end, kind in sorted(spans, key=lambda s: (s[0], -s[1])):
+        if out and start < out[-1][1]:
+            if end > out[-1][1]:
+                out[-1] = (out[-1][0], end, out[-1][2])
+            continue
+        out.append((start, end, kind))
+    return out
+
+
+def redact(text: str, path: str = "") -> tuple[str, list[Secret]]:
+    """`text` with every secret replaced by `[REDACTED:<kind>]`, and where they were."""
+    spans = scan(text, path)
+    if not spans:
+        return text, []
+    parts: list[str] = []
+    findings: list[Secret] = []
+    last = 0
+    for start, end, kind in spans:
+        parts.append(text[last:start])
+        parts.append(f"[REDACTED:{kind}]")
+        findings.append(Secret(path, text.count("\n", 0, start) + 1, kind))
+        last = end
+    parts.append(text[last:])
+    return "".join(parts), findings

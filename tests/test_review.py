@@ -1,0 +1,241 @@
+"""`packer review` against a local OpenAI-compatible server, through the real openai SDK."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import git, write
+from fake_openai import FakeOpenAI
+
+from packer.cli import main
+from packer.errors import ApiError, ConfigError, CostError, SecretsError
+from packer.models import get_model
+from packer.secrets import redact
+from packer.submit import INSTRUCTIONS, plan_review, send_review
+from packer.tokens import Counter
+
+PLANTED = "AKIAIOSFODNN7EXAMPLE"
+COUNT = Counter().count
+
+
+@pytest.fixture
+def repo(tmp_path):
+    root = tmp_path / "repo"
+    files = {"README.md": "# Demo\n", "app/settings.py": f'AWS_KEY = "{PLANTED}"\nDEBUG = False\n'}
+    for k in range(8):
+        files[f"app/mod{k}.py"] = "".join(f"def f{k}_{j}(x):\n    return x + {j}\n\n" for j in range(60))
+    write(root, files)
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "init")
+    (root / "app" / "mod1.py").write_text("def f1_0(x):\n    return eval(x)\n", encoding="utf-8")
+    git(root, "add", "app/mod1.py")
+    return root
+
+
+def _text_of(body):
+    if "input" in body:
+        return body["instructions"], [c["text"] for c in body["input"][0]["content"]]
+    return body["messages"][0]["content"], [body["messages"][1]["content"]]
+
+
+def test_dry_run_request_is_exact_ordered_and_redacted(repo):
+    plan = plan_review(repo, staged=True, query="is eval safe here?")
+    assert plan.request_count == 1 and not plan.merge
+    (req,) = plan.requests
+    instructions, (pack_text, task) = _text_of(req.body)
+    assert req.body["model"] == "gpt-5.5" and instructions == INSTRUCTIONS
+    # Stable first: instructions, then the pack (header and map lead), the task last.
+    assert pack_text.startswith("<pack>") and "<tree>" in pack_text[:2000]
+    assert task.startswith("Task:") and "is eval safe here?" in task and "staged changes" in task
+    assert "eval(x)" in pack_text  # the diff and the changed file are in
+    assert PLANTED not in json.dumps(plan.dry_run())
+    assert "[REDACTED:AWS Access Key]" in pack_text
+    assert [(s.path, s.line) for s in plan.secrets] == [("app/settings.py", 1)]
+    assert req.input_tokens == COUNT(instructions) + COUNT(pack_text) + COUNT(task)
+    assert COUNT(pack_text) <= 200_000 + 968_000  # within a target's budget
+    m = get_model("gpt-5.5")
+    assert plan.cost_estimate == pytest.approx(m.cost(req.input_tokens, plan.max_output_tokens))
+
+
+def test_send_streams_to_file_and_callback_with_retries(repo, tmp_path):
+    plan = plan_review(repo, staged=True)
+    got: list[str] = []
+    with FakeOpenAI() as srv:
+        srv.script = [429, 500, "ok"]
+        res = send_review(plan, api_key="test-key", base_url=srv.base_url, output=tmp_path / "r.md",
+                          on_text=got.append)
+    assert res.text == srv.answer == "".join(got) == (tmp_path / "r.md").read_text()
+    assert res.requests_sent == 1 and len(srv.requests) == 3  # two retried failures, one success
+    sent = srv.requests[-1]
+    assert sent["path"] == "/v1/responses" and sent["body"]["stream"] is True
+    assert {k.lower(): v for k, v in sent["headers"].items()}["authorization"] == "Bearer test-key"
+    assert {k: v for k, v in sent["body"].items() if k != "stream"} == plan.requests[0].body
+    assert PLANTED not in json.dumps(sent["body"])
+    assert res.usage == {"input_tokens": 1234, "output_tokens": 56}
+    assert res.severity() == "high"
+
+
+def test_chat_completions_api(repo):
+    plan = plan_review(repo, focus=["app/mod1.py"], api="chat")
+    with FakeOpenAI(answer="No findings.") as srv:
+        res = send_review(plan, api_key="k", base_url=srv.base_url)
+    assert srv.requests[0]["path"] == "/v1/chat/completions"
+    assert srv.requests[0]["body"]["messages"][0]["content"] == INSTRUCTIONS
+    assert res.text == "No findings." and res.severity() is None
+
+
+@pytest.mark.parametrize(("action", "message"), [
+    ("context", "longer than the model's context: use --target codex"),
+    (401, "API key was refused"),
+    (404, "not found at this endpoint"),
+    ("cut", "stopped before it was complete"),
+])
+def test_errors_are_one_clear_line_and_keep_what_arrived(repo, tmp_path, action, message):
+    plan = plan_review(repo, staged=True)
+    out = tmp_path / "partial.md"
+    with FakeOpenAI() as srv:
+        srv.script = [action]
+        with pytest.raises(ApiError, match=message) as info:
+            send_review(plan, api_key="k", base_url=srv.base_url, output=out)
+    assert "\n" not in str(info.value)
+    assert len(srv.requests) == 1  # a refused request is not retried; a cut one is not resent
+    if action == "cut":
+        assert out.read_text() and srv.answer.startswith(out.read_text())
+
+
+def test_no_key_is_an_error_before_anything_is_sent(repo, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    plan = plan_review(repo, staged=True)
+    with pytest.raises(ApiError, match="no API key"):
+        send_review(plan)
+
+
+def test_map_reduce_when_the_task_does_not_fit_the_api_window(repo, tmp_path):
+    (repo / ".packer.toml").write_text("[targets.codex]\nwindow = 2500\nheadroom = 0\n"
+                                       "[targets.api]\nwindow = 6000\nreserve = 0\n")
+    plan = plan_review(repo, max_output_tokens=1000)
+    assert plan.merge and plan.request_count == len(plan.requests) + 1 >= 3
+    with FakeOpenAI() as srv:
+        res = send_review(plan, api_key="k", base_url=srv.base_url, output=tmp_path / "m.md")
+    assert len(srv.requests) == res.requests_sent == plan.request_count
+    merge = srv.requests[-1]["body"]
+    assert "Merge" in merge["instructions"] and merge["input"][0]["content"][0]["text"].count("### part") \
+        == len(plan.requests)
+
+
+def test_max_cost_secrets_and_bad_options(repo):
+    with pytest.raises(CostError, match="over --max-cost"):
+        plan_review(repo, staged=True, max_cost=0.0001)
+    with pytest.raises(SecretsError, match=r"app/settings\.py:1"):
+        _plan_with_secrets_left(repo)
+    with pytest.raises(ConfigError, match="unknown model"):
+        plan_review(repo, model="gpt-9")
+    with pytest.raises(ConfigError, match="unknown api"):
+        plan_review(repo, api="soap")
+
+
+def _plan_with_secrets_left(repo):
+    (repo / ".packer.toml").write_text("allow_secrets = true\n")
+    try:
+        return plan_review(repo, staged=True)
+    finally:
+        (repo / ".packer.toml").unlink()
+
+
+def test_cli_review(repo, tmp_path, monkeypatch):
+    with FakeOpenAI() as srv:
+        monkeypatch.setenv("OPENAI_API_KEY", "k")
+        args = ["review", str(repo), "--staged", "--yes", "--base-url", srv.base_url,
+                "-o", str(tmp_path / "r")]
+        got = CliRunner().invoke(main, args)
+        assert got.exit_code == 0, got.output
+        assert "1 request(s) to gpt-5.5" in got.output and srv.answer in got.output
+        got = CliRunner().invoke(main, [*args, "--fail-on", "high"])
+        assert got.exit_code == 1 and "--fail-on high" in got.output
+        got = CliRunner().invoke(main, [*args, "--fail-on", "critical"])
+        assert got.exit_code == 0
+    dry = CliRunner().invoke(main, ["review", str(repo), "--staged", "--dry-run"])
+    assert dry.exit_code == 0 and json.loads(dry.output[dry.output.index("{"):])["requests"]
+    monkeypatch.delenv("OPENAI_API_KEY")
+    got = CliRunner().invoke(main, ["review", str(repo), "--staged", "--yes"])
+    assert got.exit_code == 0 and "warning: review skipped: no API key" in got.output
+    got = CliRunner().invoke(main, ["review", str(repo), "--staged", "--yes", "--strict"])
+    assert got.exit_code == 3 and "no API key" in got.output
+
+
+def test_import_packer_does_not_import_openai():
+    code = "import sys, packer; packer.pack; import packer.submit; print('openai' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(("line", "kind"), [
+    (f'key = "{PLANTED}"', "AWS Access Key"),
+    ('url = "postgres://admin:Sup3rS3cret@db.example.com/app"', "Basic Auth Credentials"),
+    ('password = "correct-horse-battery"', "Secret Keyword"),
+    ('OPENAI = "sk-proj-' + "A1b2C3d4" * 6 + '"', "OpenAI API Key"),
+    ('G = "AIza' + "B" * 35 + '"', "Google API Key"),
+    ('token = "ghp_' + "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5" + '"', "GitHub Token"),
+    ('signing = "Zq8xP2mR7vT4nY9wK3bL6cF1hJ5dG0sA"', "High Entropy String"),
+])
+def test_secret_kinds_are_found_and_redacted(line, kind):
+    text = f"# config\n{line}\nother = 1\n"
+    out, found = redact(text, "settings.py")
+    assert [(f.line, f.kind) for f in found] == [(2, kind)]
+    assert f"[REDACTED:{kind}]" in out and out.endswith("other = 1\n")
+
+
+def test_private_key_block_is_removed_whole_and_safe_text_is_kept():
+    key = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAx\nabcdef\n-----END RSA PRIVATE KEY-----\n"
+    out, found = redact("a = 1\n" + key + "b = 2\n", "k.pem")
+    assert out == "a = 1\n[REDACTED:Private Key]\nb = 2\n" and found[0].line == 2
+    safe = ('sha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"\n'
+            'password = os.environ["DB_PASSWORD"]\nname = "get_queryset_for_the_model"\n')
+    assert redact(safe, "s.py") == (safe, [])
+
+
+def test_pack_allow_secrets_keeps_them_and_says_so(repo, tmp_path):
+    import packer
+
+    res = packer.pack(repo, output=tmp_path / "p.xml", allow_secrets=True)
+    assert PLANTED in (tmp_path / "p.xml").read_text()
+    assert [(s.path, s.redacted) for s in res.secrets] == [("app/settings.py", False)]
+    res = packer.pack(repo, output=tmp_path / "q.xml", manifest=tmp_path / "q.json")
+    assert PLANTED not in (tmp_path / "q.xml").read_text()
+    manifest = json.loads((tmp_path / "q.json").read_text())
+    assert manifest["secrets"] == [{"path": "app/settings.py", "line": 1, "kind": "AWS Access Key",
+                                    "redacted": True}]
+    assert Path(tmp_path / "q.json").read_text().count(PLANTED) == 0
+
+
+def test_library_review_in_a_few_lines_and_packs_from_threads(repo, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    import packer
+
+    with FakeOpenAI() as srv:
+        res = packer.review(repo, diff="HEAD", api_key="k", base_url=srv.base_url, max_cost=5.0)
+    assert isinstance(res, packer.ReviewResult) and res.text == srv.answer
+    assert res.plan.pack.files[0].reason in ("focus", "changed in diff")
+
+    def one(_):
+        return packer.pack(repo, budget="20k", query="f3_7").manifest()
+
+    serial = one(0)
+    with ThreadPoolExecutor(4) as pool:
+        assert all(m == serial for m in pool.map(one, range(4)))
+
+
+def test_models_from_the_table_and_from_config(repo):
+    assert get_model("gpt-5.5-pro").input_price == 30.0 and get_model("gpt-5.5").output_price == 30.0
+    (repo / ".packer.toml").write_text("[models.local-coder]\nwindow = 128000\nmax_output = 8000\n"
+                                       "input_price = 0.5\noutput_price = 1.5\n")
+    plan = plan_review(repo, staged=True, model="local-coder", max_output_tokens=8000)
+    assert plan.model.name == "local-coder" and plan.requests[0].body["model"] == "local-coder"
+    assert plan.cost_estimate == pytest.approx((plan.input_tokens * 0.5 + 8000 * 1.5) / 1e6)
+    with pytest.raises(ConfigError, match="max-output-tokens"):
+        plan_review(repo, staged=True, model="local-coder", max_output_tokens=9000)
