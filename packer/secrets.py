@@ -45,6 +45,17 @@ _NOT_SECRET_NAME = re.compile(r"(?i)(sha\d*|md5|hash|digest|checksum|integrity|u
                               r"|example|sample|placeholder|fixture)")
 
 
+_ASSIGN_OP = re.compile(r":=|=>|==|!=|=|:")
+# A value that is itself a name mentioning the keyword (a field name, a form key).
+_NAME_LIKE = re.compile(r"(?i)[a-z_]*(pass|passwd|password|pwd|secret|token|key|auth)[a-z0-9_]*")
+
+
+def _is_sequential(value: str) -> bool:
+    from detect_secrets.filters.heuristic import is_sequential_string
+
+    return bool(is_sequential_string(value))
+
+
 @cache
 def _detectors() -> list[tuple[str, Any]]:
     """detect-secrets' regex detectors, as (kind, plugin); the public-IP one is no secret.
@@ -87,6 +98,8 @@ def _plausible(value: str, line: str) -> bool:
     )
 
     v = value.strip().strip("'\"").strip()
+    if _NAME_LIKE.fullmatch(v):  # "password1", "usable_password": a name, not a secret
+        return False
     return (len(v) >= 4 and not is_templated_secret(v) and not is_prefixed_with_dollar_sign(v)
             and not is_indirect_reference(line) and not is_sequential_string(v)
             and v.lower() not in {"none", "null", "true", "false", "changeme", "password", "secret"})
@@ -100,8 +113,10 @@ def _entropy(s: str) -> float:
 
 
 # A line can hold a secret only if it has a long key-like run, a URL with credentials
-# or a secret-sounding name: the detectors run on those lines only (a tenth of code).
-_CANDIDATE = re.compile(r"[A-Za-z0-9+/=_\-.]{20,}|://\S*@")
+# or a secret-sounding name: the detectors run on those lines only.
+# Keys mix letters and digits; a long identifier without a digit is no candidate.
+_CANDIDATE = re.compile(r"(?<![\w+/=\-.])(?=[\w+/=\-.]*\d)(?=[\w+/=\-.]*[A-Za-z])[\w+/=\-.]{20,}|://\S*@")
+_ANY = re.compile(f"{_KEYWORDY.pattern}|{_CANDIDATE.pattern}")
 
 
 def scan(text: str, path: str = "") -> list[tuple[int, int, str]]:
@@ -109,13 +124,16 @@ def scan(text: str, path: str = "") -> list[tuple[int, int, str]]:
     spans: list[tuple[int, int, str]] = []
     if "PRIVATE KEY" in text:
         spans.extend((m.start(), m.end(), "Private Key") for m in PRIVATE_KEY_BLOCK.finditer(text))
-    offset = 0
-    for line in text.splitlines(keepends=True):
-        keywordy = _KEYWORDY.search(line)
-        if keywordy or _CANDIDATE.search(line):
-            found = _scan_line(line, path, bool(keywordy))
-            spans.extend((offset + a, offset + b, kind) for a, b, kind in found)
-        offset += len(line)
+    # Jump from candidate line to candidate line: most lines are never looked at in Python.
+    pos = 0
+    while (m := _ANY.search(text, pos)) is not None:
+        start = text.rfind("\n", 0, m.start()) + 1
+        end = text.find("\n", m.end())
+        end = len(text) if end < 0 else end + 1
+        line = text[start:end]
+        found = _scan_line(line, path, _KEYWORDY.search(line) is not None)
+        spans.extend((start + a, start + b, kind) for a, b, kind in found)
+        pos = end
     return _merge(spans)
 
 
@@ -135,14 +153,18 @@ def _scan_line(line: str, path: str, keywordy: bool) -> Iterator[tuple[int, int,
             g = 1 if m.lastindex else 0
             yield m.start(g), m.end(g), kind
     if keywordy:
+        # The value is after the assignment, never inside the name ("password1_field_name").
+        assign = _ASSIGN_OP.search(line)
+        after = assign.end() if assign else 0
         for value in _keyword_values(path, line):
-            k = line.find(value)
+            k = line.find(value, after)
             if k >= 0:
                 yield k, k + len(value), "Secret Keyword"
     for m in _ASSIGNED.finditer(line):
         value = m.group(2)
         name = line[max(0, m.start(2) - 40): m.start(2)]
-        if _entropy(value) >= _ENTROPY and not _NOT_SECRET_NAME.search(name):
+        if _entropy(value) >= _ENTROPY and not _NOT_SECRET_NAME.search(name) \
+                and not _is_sequential(value):
             yield m.start(2), m.end(2), "High Entropy String"
 
 

@@ -178,7 +178,7 @@ def test_import_packer_does_not_import_openai():
     ('url = "postgres://admin:Sup3rS3cret@db.example.com/app"', "Basic Auth Credentials"),
     ('password = "correct-horse-battery"', "Secret Keyword"),
     ('OPENAI = "sk-proj-' + "A1b2C3d4" * 6 + '"', "OpenAI API Key"),
-    ('G = "AIza' + "B" * 35 + '"', "Google API Key"),
+    ('G = "AIza' + "B7xQ" * 8 + 'abc"', "Google API Key"),
     ('token = "ghp_' + "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5" + '"', "GitHub Token"),
     ('signing = "Zq8xP2mR7vT4nY9wK3bL6cF1hJ5dG0sA"', "High Entropy String"),
 ])
