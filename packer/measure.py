@@ -47,6 +47,7 @@ class Measured:
     prints: list[Fingerprint]  # parallel to infos, for deduplication (empty if not asked)
     symbols: list[FileSymbols | None]  # parallel to infos when asked, for ranking
     terms: list[tuple[str, ...]]  # parallel to infos when asked: comment words, for BM25
+    clean: frozenset[int] = frozenset()  # infos scanned for secrets while counted: none found
 
 
 def workers() -> int:
@@ -75,13 +76,16 @@ def measure(
     """
 
     def one(c: Candidate) -> tuple[FileInfo, Fingerprint | None, FileSymbols | None,
-                                   tuple[str, ...]] | Skip:
+                                   tuple[str, ...], bool] | Skip:
         got = content.read_source(c, keep=keep, max_file_size=max_file_size)
         if isinstance(got, Skip):
             return got
         lang = languages.detect(c.path, got.text[:256])
+        scanned_clean = False
         if redact and cost:  # counted as it will be written
-            got = replace(got, text=secrets.redact(got.text, c.path)[0])
+            text, found = secrets.redact(got.text, c.path)
+            got = replace(got, text=text)
+            scanned_clean = not found
         tokens = cost(got, lang) if cost else estimate(got.size, c.path)
         skel = skeleton_cost(got, lang) if skeleton_cost else None
         info = FileInfo(
@@ -101,7 +105,7 @@ def measure(
         if with_symbols and languages.is_code(lang):
             syms = symbols.extract(got.text.encode("utf-8", "surrogatepass"), lang, path=c.path)
         fp = fingerprint(got.text, sketch=sketches) if fingerprints else None
-        return info, fp, syms, comment_words(got.text) if with_terms else ()
+        return info, fp, syms, comment_words(got.text) if with_terms else (), scanned_clean
 
     infos: list[FileInfo] = []
     kept: list[Candidate] = []
@@ -109,6 +113,7 @@ def measure(
     prints: list[Fingerprint] = []
     syms: list[FileSymbols | None] = []
     terms: list[tuple[str, ...]] = []
+    clean: set[int] = set()
     total = len(candidates)
     with ThreadPoolExecutor(workers()) as pool:
         for n, (c, got) in enumerate(zip(candidates, pool.map(one, candidates), strict=False), 1):
@@ -122,10 +127,12 @@ def measure(
                     syms.append(got[2])
                 if with_terms:
                     terms.append(got[3])
+                if got[4]:
+                    clean.add(len(infos) - 1)
                 kept.append(c)
             if progress and (n % 256 == 0 or n == total):
                 progress("count", n, total)
-    return Measured(infos, kept, skipped, prints, syms, terms)
+    return Measured(infos, kept, skipped, prints, syms, terms, frozenset(clean))
 
 
 class Costs:
@@ -168,6 +175,8 @@ class Costs:
     def source(self, i: int) -> SourceText:
         """File i's text as it will be written: secrets redacted (unless allowed)."""
         got = self.raw(i)
+        if i in self._m.clean:  # scanned when measured, same bytes (checked): nothing to redact
+            return got
         text, found = secrets.redact(got.text, got.path)
         if found:
             self.secrets[i] = [replace(x, redacted=self._redact) for x in found]

@@ -239,3 +239,13 @@ def test_models_from_the_table_and_from_config(repo):
     assert plan.cost_estimate == pytest.approx((plan.input_tokens * 0.5 + 8000 * 1.5) / 1e6)
     with pytest.raises(ConfigError, match="max-output-tokens"):
         plan_review(repo, staged=True, model="local-coder", max_output_tokens=9000)
+
+
+def test_unbudgeted_pack_redacts_and_lists_secrets_scanned_once(repo, tmp_path):
+    import packer
+
+    res = packer.pack(repo, budget="none", output=tmp_path / "all.xml")
+    text = (tmp_path / "all.xml").read_text()
+    assert PLANTED not in text and "[REDACTED:AWS Access Key]" in text
+    assert [(s.path, s.line, s.redacted) for s in res.secrets] == [("app/settings.py", 1, True)]
+    assert COUNT(text) == res.total_tokens
