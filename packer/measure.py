@@ -143,14 +143,12 @@ class Costs:
     """
 
     def __init__(self, measured: Measured, *, counter: Counter, renderer: Renderer,
-                 keep: frozenset[str], max_file_size: int | None, skeletons: bool = True,
-                 redact: bool = True) -> None:
+                 keep: frozenset[str], max_file_size: int | None, redact: bool = True) -> None:
         self._m = measured
         self._counter = counter
         self._renderer = renderer
         self._keep = keep
         self._max = max_file_size
-        self._skeletons = skeletons
         self._full: dict[int, int] = {}
         self._skel: dict[int, int | None] = {}
         self._lines: dict[str, int] = {}
@@ -194,14 +192,8 @@ class Costs:
     def prefetch(self, indices: Sequence[int]) -> None:
         """Count these files' full blocks now, in parallel (a split packs them all)."""
         todo = [i for i in indices if self._m.infos[i].estimated and i not in self._full]
-
-        def one(i: int) -> int:
-            src = self.source(i)
-            info = self._m.infos[i]
-            return self.block(self._renderer.file_block(src.path, src.text, "full", info.language))
-
         with ThreadPoolExecutor(workers()) as pool:
-            for i, got in zip(todo, pool.map(one, todo), strict=True):
+            for i, got in zip(todo, pool.map(self._count_full, todo), strict=True):
                 self._full[i] = got
         self.counted += len(todo)
 
@@ -221,16 +213,18 @@ class Costs:
             return info.tokens
         got = self._full.get(i)
         if got is None:
-            src = self.source(i)
-            got = self._full[i] = self.block(
-                self._renderer.file_block(src.path, src.text, "full", info.language))
+            got = self._full[i] = self._count_full(i)
             self.counted += 1
         return got
+
+    def _count_full(self, i: int) -> int:
+        src = self.source(i)
+        return self.block(self._renderer.file_block(src.path, src.text, "full", self._m.infos[i].language))
 
     def skeleton(self, i: int) -> int | None:
         """The skeleton block's cost, made on demand; None when it saves nothing."""
         info = self._m.infos[i]
-        if info.skeleton_tokens is not None or not self._skeletons:
+        if info.skeleton_tokens is not None:
             return info.skeleton_tokens
         if not languages.is_code(info.language):
             return None

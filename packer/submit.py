@@ -24,6 +24,7 @@ from typing import IO, Any
 from packer.errors import ApiError, ConfigError, CostError, SecretsError
 from packer.models import DEFAULT_MODEL, Model, get_model
 from packer.records import PackResult, Secret
+from packer.task import read_query
 from packer.tokens import Counter
 
 APIS = ("responses", "chat")
@@ -145,7 +146,7 @@ def plan_review(
         raise ConfigError(f"--max-output-tokens must be 1..{m.max_output:,} for {m.name}")
     counter = Counter(m.encoding)
     instr = _read_arg(instructions, INSTRUCTIONS)
-    task = _task_text(query, focus, diff, staged)
+    task = _task_text(Path(root), query, focus, diff, staged)
     # What the window must hold besides the pack: instructions, task, the answer.
     room = counter.count(instr) + counter.count(task) + max_output_tokens + 1_000
     with tempfile.TemporaryDirectory(prefix="packer-review-") as tmp:
@@ -183,11 +184,11 @@ def plan_review(
     return plan
 
 
-def _task_text(query: str | None, focus: Sequence[str], diff: str | None, staged: bool) -> str:
+def _task_text(root: Path, query: str | None, focus: Sequence[str], diff: str | None,
+               staged: bool) -> str:
     lines = ["Task:"]
     if query:
-        q = _read_arg(query, "") if query.startswith("@") and not query.startswith("@@") else query
-        lines.append(q.removeprefix("@"))
+        lines.append(read_query(query, root=root))  # @file and @@text, as `pack` reads them
     if diff is not None or staged:
         lines.append("Review the " + ("staged changes" if staged else f"changes against {diff}")
                      + " (the diff is in the pack) and their effect on the code around them.")
