@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import sys
 import time
 import traceback
@@ -79,6 +81,12 @@ def _common(f: F) -> F:
                          help="Token encoding (default: the target's, o200k_base)."),
             click.option("--config", type=click.Path(dir_okay=False),
                          help="Config file (default: .packer.toml or pyproject.toml [tool.packer])."),
+            click.option("--cache-dir", metavar="DIR", type=click.Path(file_okay=False),
+                         help="Cache directory (default: $PACKER_CACHE_DIR, else ~/.cache/packer)."),
+            click.option("--no-cache", "no_cache", is_flag=True, default=None,
+                         help="Neither read nor write the cache."),
+            click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N",
+                         help="Worker processes (default: one per core for large repositories; 1: none)."),
             click.option("-q", "--quiet", is_flag=True, help="No progress or summary on stderr."),
             click.option("-v", "--verbose", is_flag=True,
                          help="More detail on stderr; tracebacks for internal errors."),
@@ -135,7 +143,8 @@ def pack(path: str, budget: str | None, target: str | None, reserve: int | None,
          focus: tuple[str, ...], diff: str | None, staged: bool, parts: int | None,
          split: bool | None, allow_secrets: bool | None, include: tuple[str, ...],
          exclude: tuple[str, ...], no_gitignore: bool | None, max_file_size: str | None,
-         keep: tuple[str, ...], encoding: str | None, config: str | None, quiet: bool, verbose: bool) -> None:
+         keep: tuple[str, ...], encoding: str | None, cache_dir: str | None, no_cache: bool | None,
+         jobs: int | None, config: str | None, quiet: bool, verbose: bool) -> None:
     """Pack the repository at PATH (default: the current directory) into one file.
 
     The whole output (header, tree, files) fits the budget exactly in o200k_base tokens.
@@ -166,6 +175,9 @@ def pack(path: str, budget: str | None, target: str | None, reserve: int | None,
                 parts=parts,
                 split=split,
                 allow_secrets=allow_secrets,
+                cache=False if no_cache else None,
+                cache_dir=cache_dir,
+                jobs=jobs,
                 config=config,
                 output=sys.stdout if output == "-" else output,
                 manifest=manifest,
@@ -221,7 +233,8 @@ def _secrets_summary(found: Any) -> None:
 @_common
 def stats(path: str, top: int, depth: int, include: tuple[str, ...], exclude: tuple[str, ...],
           no_gitignore: bool | None, max_file_size: str | None, keep: tuple[str, ...],
-          encoding: str | None, config: str | None, quiet: bool, verbose: bool) -> None:
+          encoding: str | None, cache_dir: str | None, no_cache: bool | None, jobs: int | None,
+          config: str | None, quiet: bool, verbose: bool) -> None:
     """Show where the tokens are: by directory and by file, largest first.
 
     Use it to decide what to --exclude before packing.
@@ -240,6 +253,9 @@ def stats(path: str, top: int, depth: int, include: tuple[str, ...], exclude: tu
                 gitignore=False if no_gitignore else None,
                 max_file_size=max_file_size,
                 keep=_tuple_or_none(keep),
+                cache=False if no_cache else None,
+                cache_dir=cache_dir,
+                jobs=jobs,
                 config=config,
                 progress=progress,
             )
@@ -260,6 +276,48 @@ def stats(path: str, top: int, depth: int, include: tuple[str, ...], exclude: tu
         click.echo("\nskipped:")
         for reason, n in result.skipped_by_reason:
             click.echo(f"{n:>14,}  {reason}")
+
+
+@main.group("cache")
+def cache_group() -> None:
+    """Inspect or empty the cache of token counts, secret scans and parses."""
+
+
+_CACHE_DIR = click.option("--cache-dir", metavar="DIR", type=click.Path(file_okay=False),
+                          help="Cache directory (default: $PACKER_CACHE_DIR, else ~/.cache/packer).")
+
+
+@cache_group.command("info")
+@_CACHE_DIR
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+def cache_info(cache_dir: str | None, as_json: bool) -> None:
+    """Where the cache is, how many entries it holds and its size on disk."""
+    from packer.cache import Cache
+
+    with _errors(False):
+        c = Cache(cache_dir)
+        info = c.info()
+        c.close()
+    if as_json:
+        click.echo(json.dumps(dataclasses.asdict(info), indent=2))
+        return
+    click.echo(f"path:    {info.path}" + ("" if info.exists else " (not created yet)"))
+    click.echo(f"entries: {info.entries:,}")
+    click.echo(f"size:    {info.bytes / 2**20:,.1f} MiB (oldest entries dropped past "
+               f"{info.max_bytes / 2**30:,.0f} GiB)")
+    for w in c.warnings:
+        click.echo(f"warning: {w}", err=True)
+
+
+@cache_group.command("clear")
+@_CACHE_DIR
+def cache_clear(cache_dir: str | None) -> None:
+    """Delete the cache (the next pack reads and counts every file again)."""
+    from packer.cache import Cache
+
+    with _errors(False):
+        freed = Cache(cache_dir).clear()
+    click.echo(f"cleared {freed / 2**20:,.1f} MiB")
 
 
 @main.command("languages")

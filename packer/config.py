@@ -7,6 +7,7 @@ CLI gets. Config lives in `[tool.packer]` of the root's `pyproject.toml` or in
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections.abc import Mapping, Sequence
@@ -70,6 +71,9 @@ class PackConfig:
     weights: tuple[tuple[str, float], ...] = ()  # ranking weights overriding RankWeights
     allow_secrets: bool = False  # write secrets found in packed files as they are (else redacted)
     history: bool = True  # rank with git history (off: the output depends on file contents only)
+    cache: bool = True  # reuse counts, scans and parses of unchanged files (`packer.cache`)
+    cache_dir: str | None = None  # None: PACKER_CACHE_DIR, else the user cache directory
+    jobs: int | None = None  # worker processes; None: one per core when the work is large, 1: none
     config_files: tuple[str, ...] = field(default=())
 
 
@@ -134,6 +138,8 @@ _KEYS: dict[str, tuple[type, ...]] = {
     "weights": (dict,),
     "allow_secrets": (bool,),
     "history": (bool,),
+    "cache": (bool,),
+    "jobs": (int,),
     "models": (dict,),  # [tool.packer.models.NAME]: models for `packer review` (packer.models)
     "targets": (dict,),
 }
@@ -276,8 +282,27 @@ def resolve(
         weights=_weights(values.get("weights", {}), used),
         allow_secrets=bool(values.get("allow_secrets", False)),
         history=bool(values.get("history", True)),
+        cache=bool(values.get("cache", True)),
+        cache_dir=_cache_dir(values.get("cache_dir")),
+        jobs=_jobs(values.get("jobs")),
         config_files=tuple(used),
     )
+
+
+def _cache_dir(value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, (str, os.PathLike)) or not os.fspath(value):
+        raise ConfigError(f"invalid cache_dir {value!r}: give a directory path")
+    return os.fspath(value)
+
+
+def _jobs(value: object) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"invalid jobs {value!r}: give the number of worker processes, 1 or more")
+    return value
 
 
 def _parts(values: Mapping[str, Any]) -> int | None:

@@ -86,11 +86,9 @@ def read_source(
     c: Candidate, *, keep: Collection[str] = (), max_file_size: int | None = 1_000_000
 ) -> SourceText | Skip:
     """The decoded text of `c`, or a `Skip` saying why it is not packed."""
-    name = c.path.rpartition("/")[2]
-    if "lockfile" not in keep and is_lockfile(name):
-        return Skip(c.path, "lockfile")
-    if "minified" not in keep and any(fnmatchcase(name, g) for g in MINIFIED_GLOBS):
-        return Skip(c.path, "minified")
+    reason = skipped_by_name(c.path, keep)
+    if reason:
+        return Skip(c.path, reason)
     data = _read(c, max_file_size)
     if isinstance(data, Skip):
         return data
@@ -110,6 +108,16 @@ def read_source(
         digest=xxhash.xxh3_64_hexdigest(data),
         encoding=encoding,
     )
+
+
+def skipped_by_name(path: str, keep: Collection[str]) -> str | None:
+    """Why a file is left out by its name alone (lockfiles, `*.min.js`), if it is."""
+    name = path.rpartition("/")[2]
+    if "lockfile" not in keep and is_lockfile(name):
+        return "lockfile"
+    if "minified" not in keep and any(fnmatchcase(name, g) for g in MINIFIED_GLOBS):
+        return "minified"
+    return None
 
 
 def is_lockfile(name: str) -> bool:

@@ -357,7 +357,8 @@ class _Selector:
             return Skip(rel, f"too large ({st.st_size} bytes > {self.max_file_size})")
         if not self._may_read(st):
             return Skip(rel, f"unreadable: {os.strerror(errno.EACCES)}")
-        return Candidate(path=rel, abspath=abspath, size=st.st_size)
+        return Candidate(path=rel, abspath=abspath, size=st.st_size,
+                         stamp=(st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
 
     def _may_read(self, st: os.stat_result) -> bool:
         """The permission bits' verdict, without a syscall per file (ACLs are left to the reader)."""

@@ -11,17 +11,35 @@ not packed (marked "~").
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import os
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from functools import partial
+from typing import Any
 
+from packer import cache as cachelib
 from packer import content, languages, secrets, symbols
 from packer.dedup import Fingerprint, fingerprint
 from packer.errors import ConcurrentChangeError
 from packer.rank import comment_words
-from packer.records import Candidate, FileInfo, FileSymbols, Mode, Secret, Skip, SourceText
-from packer.render import Renderer, check_block
+from packer.records import (
+    Candidate,
+    Definition,
+    FileInfo,
+    FileSymbols,
+    Import,
+    Mode,
+    Reference,
+    Secret,
+    Skip,
+    SourceText,
+)
+from packer.render import Renderer, check_block, make_renderer
 from packer.skeleton import skeletonize
 from packer.tokens import Counter
 
@@ -40,6 +58,25 @@ def estimate(size: int, path: str) -> int:
 
 
 @dataclass(frozen=True)
+class Work:
+    """What measuring computes for every file. Picklable: worker processes get a copy."""
+
+    keep: frozenset[str]
+    max_file_size: int | None
+    encoding: str = "o200k_base"
+    format: str | None = "xml"  # count each file's block in this format; None: its text alone
+    count: bool = False  # exact counts (else `estimate`)
+    skeleton: bool = False  # exact skeleton-block counts too
+    redact: bool = False  # count the text as written: secrets redacted
+    symbols: bool = False
+    terms: bool = False
+    fingerprints: bool = True
+    sketches: bool = True
+    cache_dir: str | None = None  # where worker processes read cached values (None: no cache)
+    jobs: int | None = None  # worker processes; None: as many as cores when the work is large
+
+
+@dataclass(frozen=True)
 class Measured:
     infos: list[FileInfo]
     candidates: list[Candidate]  # parallel to infos, to re-read at write time
@@ -48,65 +85,310 @@ class Measured:
     symbols: list[FileSymbols | None]  # parallel to infos when asked, for ranking
     terms: list[tuple[str, ...]]  # parallel to infos when asked: comment words, for BM25
     clean: frozenset[int] = frozenset()  # infos scanned for secrets while counted: none found
+    read: int = 0  # files read (the others came whole from the cache)
+    processes: int = 0  # worker processes used (0: this process only)
 
 
 def workers() -> int:
     return max(1, min(8, os.cpu_count() or 1))
 
 
+# -- cache keys: a file's digest and size, what was computed, and everything it depends on
+
+
+def frame(renderer: Renderer | None, path: str, mode: Mode, language: str | None) -> str:
+    """A file's block around empty text: what a count depends on besides the text."""
+    return "" if renderer is None else renderer.file_block(path, "", mode, language)
+
+
+def count_key(work: Work, renderer: Renderer | None, path: str, digest: str, size: int,
+              mode: Mode, language: str | None) -> bytes:
+    return cachelib.key(digest, size, "count", work.encoding, frame(renderer, path, mode, language),
+                        work.redact)
+
+
+def secrets_key(path: str, digest: str, size: int) -> bytes:
+    # detect-secrets' keyword patterns depend on the file's extension.
+    return cachelib.key(digest, size, "secrets", os.path.splitext(path)[1])
+
+
+def fp_key(digest: str, size: int, sketch: bool, redacted: bool) -> bytes:
+    return cachelib.key(digest, size, "fp", sketch, redacted)
+
+
+def read_key(work: Work, digest: str, size: int) -> bytes:
+    return cachelib.key(digest, size, "read", sorted(work.keep))
+
+
+def _keys(work: Work, renderer: Renderer | None, path: str, digest: str, size: int,
+          lang: str | None) -> dict[str, bytes]:
+    """The cache keys of the values `work` needs for one file."""
+    keys: dict[str, bytes] = {}
+    if work.count:
+        keys["count"] = count_key(work, renderer, path, digest, size, "full", lang)
+        if work.redact:
+            keys["secrets"] = secrets_key(path, digest, size)
+        if work.skeleton and languages.is_code(lang):
+            keys["skeleton"] = count_key(work, renderer, path, digest, size, "skeleton", lang)
+    if work.symbols and languages.is_code(lang):
+        keys["symbols"] = cachelib.key(digest, size, "symbols", lang)
+    if work.terms:
+        keys["terms"] = cachelib.key(digest, size, "terms")
+    if work.fingerprints:
+        keys["fp"] = fp_key(digest, size, work.sketches, work.redact and work.count)
+    return keys
+
+
+# -- one file, in whatever process ---------------------------------------------------
+
+# A file's outcome: a Skip, or (path, size, digest, encoding, lines, sniff, values).
+_Out = tuple[str, int, str, str, int, str, dict[str, Any]]
+_Done = tuple[Skip | _Out, list[tuple[bytes, Any]]]
+
+
+class _Tools:
+    """What one process needs to measure files: a counter, a renderer, a cache reader."""
+
+    def __init__(self, work: Work) -> None:
+        self.counter = Counter(work.encoding)
+        self.renderer = make_renderer(work.format) if work.format else None
+        self.cache = cachelib.Cache(work.cache_dir) if work.cache_dir else None
+
+
+_tools: dict[tuple[int, Work], _Tools] = {}
+_tools_lock = threading.Lock()
+
+
+def _tools_for(work: Work) -> _Tools:
+    with _tools_lock:
+        got = _tools.get((os.getpid(), work))
+        if got is None:
+            got = _tools[(os.getpid(), work)] = _Tools(work)
+        return got
+
+
+def _sniff(text: str) -> str:
+    """What language detection needs of a file's start: its `#!` line, if any."""
+    return text[: text.find("\n") % 257] if text.startswith("#!") else ""
+
+
+def _lines(text: str) -> int:
+    return text.count("\n") + (0 if text.endswith("\n") or not text else 1)
+
+
+def _one(work: Work, tools: _Tools, c: Candidate) -> _Done:
+    """Read one file and compute what `work` asks that the cache does not hold."""
+    got = content.read_source(c, keep=work.keep, max_file_size=work.max_file_size)
+    if isinstance(got, Skip):
+        return got, []
+    text = got.text
+    sniff = _sniff(text)
+    lang = languages.detect(c.path, sniff)
+    keys = _keys(work, tools.renderer, c.path, got.digest, got.size, lang)
+    have = tools.cache.get_many(list(keys.values())) if tools.cache else {}
+    values = {name: have[k] for name, k in keys.items() if k in have}
+    lines = _lines(text)
+    verdict = ("text", got.encoding, lines, sniff)
+    new: list[tuple[bytes, Any]] = [(read_key(work, got.digest, got.size), verdict)]
+
+    def put(name: str, value: Any) -> None:
+        values[name] = value
+        new.append((keys[name], value))
+
+    if "secrets" in keys:
+        if "secrets" not in values:
+            put("secrets", tuple(secrets.scan(text, c.path)))
+        text = secrets.apply(text, values["secrets"], c.path)[0]
+    if "count" in keys and "count" not in values:
+        put("count", tools.counter.count(_block(tools.renderer, c.path, text, "full", lang)))
+    if "skeleton" in keys and "skeleton" not in values:
+        skel = skeletonize(text, lang)
+        put("skeleton", None if skel is None else tools.counter.count(
+            _block(tools.renderer, c.path, skel, "skeleton", lang)))
+    if "symbols" in keys and "symbols" not in values:
+        put("symbols", symbols_to_tuple(
+            symbols.extract(text.encode("utf-8", "surrogatepass"), lang, path=c.path)))
+    if "terms" in keys and "terms" not in values:
+        put("terms", comment_words(text))
+    if "fp" in keys and "fp" not in values:
+        put("fp", astuple_fp(fingerprint(text, sketch=work.sketches)))
+    return (c.path, got.size, got.digest, got.encoding, lines, sniff, values), new
+
+
+def _block(renderer: Renderer | None, path: str, text: str, mode: Mode, lang: str | None) -> str:
+    return text if renderer is None else renderer.file_block(path, text, mode, lang)
+
+
+def _batch(work: Work, batch: Sequence[Candidate]) -> list[_Done]:
+    tools = _tools_for(work)
+    return [_one(work, tools, c) for c in batch]
+
+
+def symbols_to_tuple(fs: FileSymbols) -> tuple[Any, ...]:
+    """A `FileSymbols` as plain tuples (for the cache and for pickling), without its path."""
+    return (fs.language,
+            tuple((d.name, d.kind, d.keyword, d.start_line, d.end_line, d.start_byte, d.end_byte,
+                   d.signature, d.doc, d.scope) for d in fs.definitions),
+            tuple((r.name, r.line, r.kind) for r in fs.references),
+            tuple((i.module, i.names, i.line) for i in fs.imports),
+            fs.has_errors, fs.fallback)
+
+
+def symbols_from_tuple(path: str, t: tuple[Any, ...]) -> FileSymbols:
+    lang, defs, refs, imps, has_errors, fallback = t
+    return FileSymbols(path, lang, tuple(Definition(*d) for d in defs),
+                       tuple(Reference(*r) for r in refs), tuple(Import(*i) for i in imps),
+                       has_errors, fallback)
+
+
+def astuple_fp(fp: Fingerprint) -> tuple[str, str, int, bytes | None]:
+    return (fp.exact, fp.normalized, fp.size, fp.minhash)
+
+
+# -- every file ----------------------------------------------------------------------
+
+PROCESS_MIN_BYTES = 16 << 20  # below this much to read, worker processes cost more than they save
+BATCH_FILES = 64
+BATCH_BYTES = 2 << 20
+
+
 def measure(
     candidates: Sequence[Candidate],
     *,
-    cost: Callable[[SourceText, str | None], int] | None,
-    skeleton_cost: Callable[[SourceText, str | None], int | None] | None = None,
-    keep: frozenset[str],
-    max_file_size: int | None,
+    work: Work,
+    cache: cachelib.Cache | None = None,
     progress: Progress | None = None,
-    fingerprints: bool = True,
-    sketches: bool = True,
-    with_symbols: bool = False,
-    with_terms: bool = False,
-    redact: bool = False,
 ) -> Measured:
-    """Read, classify and size every candidate. Holds one file's text per worker at a time.
+    """Read, classify and size every candidate, in input order whatever runs where.
 
-    `cost` counts a file's block exactly; None sizes it with `estimate` instead (and
-    marks it so). tiktoken releases the GIL while encoding, so threads count in
-    parallel; map keeps the input order, so the result is the same as a serial run.
+    Files whose stat the cache knows, with every value `work` needs cached, are not read
+    at all. The rest are read in batches by worker processes (tree-sitter and the
+    secret scan hold the GIL) when there is enough to read, else by threads here
+    (tiktoken releases the GIL). Each worker holds one file's text at a time. The
+    result does not depend on where a file was measured: a test packs both ways.
     """
+    renderer = make_renderer(work.format) if work.format else None
+    done: list[_Done | None] = [None] * len(candidates)
+    if cache is not None:
+        _from_cache(work, renderer, candidates, cache, done)
+    todo = [i for i, d in enumerate(done) if d is None]
+    total = len(candidates)
+    finished = total - len(todo)
+    if progress:
+        progress("count", finished, total)
+    stamps: list[tuple[bytes, str]] = []
+    batches = _batches(candidates, todo)
+    processes = _processes(work, sum(candidates[i].size for i in todo))
+    with _executor(processes, work) as pool:
+        fn = partial(_batch, replace(work, jobs=None))
+        for idx, outs in zip(batches, pool.map(fn, [[candidates[i] for i in b] for b in batches]),
+                             strict=True):
+            for i, (out, new) in zip(idx, outs, strict=True):
+                done[i] = (out, new)
+                if cache is not None:
+                    cache.put_many(new)
+                    if not isinstance(out, Skip):
+                        st = _stat_entry(candidates[i], out[2])
+                        if st is not None:
+                            stamps.append(st)
+            finished += len(idx)
+            if progress:
+                progress("count", finished, total)
+    if cache is not None:
+        cache.put_many(stamps)
+    return _assemble(work, candidates, done, read=len(todo), processes=processes)
 
-    def one(c: Candidate) -> tuple[FileInfo, Fingerprint | None, FileSymbols | None,
-                                   tuple[str, ...], bool] | Skip:
-        got = content.read_source(c, keep=keep, max_file_size=max_file_size)
-        if isinstance(got, Skip):
-            return got
-        lang = languages.detect(c.path, got.text[:256])
-        scanned_clean = False
-        if redact and cost:  # counted as it will be written
-            text, found = secrets.redact(got.text, c.path)
-            got = replace(got, text=text)
-            scanned_clean = not found
-        tokens = cost(got, lang) if cost else estimate(got.size, c.path)
-        skel = skeleton_cost(got, lang) if skeleton_cost else None
-        info = FileInfo(
-            path=c.path,
-            abspath=c.abspath,
-            size=got.size,
-            digest=got.digest,
-            encoding=got.encoding,
-            language=lang,
-            tokens=tokens,
-            lines=got.text.count("\n") + (0 if got.text.endswith("\n") or not got.text else 1),
-            # A skeleton that costs as much as the file is no rung at all.
-            skeleton_tokens=skel if skel is not None and skel < tokens else None,
-            estimated=cost is None,
-        )
-        syms = None
-        if with_symbols and languages.is_code(lang):
-            syms = symbols.extract(got.text.encode("utf-8", "surrogatepass"), lang, path=c.path)
-        fp = fingerprint(got.text, sketch=sketches) if fingerprints else None
-        return info, fp, syms, comment_words(got.text) if with_terms else (), scanned_clean
 
+def _stat_entry(c: Candidate, digest: str) -> tuple[bytes, str] | None:
+    """The stat -> digest entry of a file just read, if its stat is settled."""
+    if c.stamp is None or time.time_ns() - c.stamp[0] < cachelib.SETTLED_NS:
+        return None
+    return cachelib.stat_key(c.abspath, c.size, c.stamp), digest
+
+
+def _from_cache(work: Work, renderer: Renderer | None, candidates: Sequence[Candidate],
+                cache: cachelib.Cache, done: list[_Done | None]) -> None:
+    """Fill `done` for the files the cache knows whole (stat, read verdict and values)."""
+    known = {i: cachelib.stat_key(c.abspath, c.size, c.stamp) for i, c in enumerate(candidates)
+             if c.stamp is not None and (work.max_file_size is None or c.size <= work.max_file_size)
+             and not content.skipped_by_name(c.path, work.keep)}
+    if not known:
+        return
+    digests = cache.get_many(list(known.values()))
+    have = {i: digests[k] for i, k in known.items() if k in digests}
+    reads = cache.get_many([read_key(work, d, candidates[i].size) for i, d in have.items()])
+    wanted: dict[int, dict[str, bytes]] = {}
+    for i, d in have.items():
+        c = candidates[i]
+        verdict = reads.get(read_key(work, d, c.size))
+        if verdict is None or verdict[0] != "text":
+            continue
+        wanted[i] = _keys(work, renderer, c.path, d, c.size, languages.detect(c.path, verdict[3]))
+    values = cache.get_many([k for ks in wanted.values() for k in ks.values()])
+    for i, ks in wanted.items():
+        if all(k in values for k in ks.values()):
+            c = candidates[i]
+            d = have[i]
+            _, encoding, lines, sniff = reads[read_key(work, d, c.size)]
+            got = {name: values[k] for name, k in ks.items()}
+            done[i] = ((c.path, c.size, d, encoding, lines, sniff, got), [])
+
+
+def _batches(candidates: Sequence[Candidate], todo: Sequence[int]) -> list[list[int]]:
+    out: list[list[int]] = []
+    cur: list[int] = []
+    size = 0
+    for i in todo:
+        cur.append(i)
+        size += candidates[i].size
+        if len(cur) >= BATCH_FILES or size >= BATCH_BYTES:
+            out.append(cur)
+            cur, size = [], 0
+    if cur:
+        out.append(cur)
+    return out
+
+
+def _processes(work: Work, size: int) -> int:
+    """How many worker processes to use: 0 measures in this process."""
+    if work.jobs is not None:
+        return work.jobs if work.jobs > 1 and _can_fork() else 0
+    if size < PROCESS_MIN_BYTES or workers() < 2 or not _can_fork():
+        return 0
+    return workers()
+
+
+def _can_fork() -> bool:
+    # fork is safe only before other threads exist (a library caller may have some);
+    # spawn would re-run an unguarded __main__ of the caller. Without fork: threads.
+    return "fork" in mp.get_all_start_methods() and sys.platform == "linux" \
+        and threading.active_count() == 1
+
+
+class _InProcess:
+    """An executor-shaped wrapper measuring with threads in this process."""
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(workers())
+
+    def map(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> Iterator[Any]:
+        return self._pool.map(fn, items)
+
+    def __enter__(self) -> _InProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pool.shutdown()
+
+
+def _executor(processes: int, work: Work) -> Any:
+    if processes:
+        return ProcessPoolExecutor(processes, mp_context=mp.get_context("fork"))
+    return _InProcess()
+
+
+def _assemble(work: Work, candidates: Sequence[Candidate], done: Sequence[_Done | None],
+              *, read: int, processes: int) -> Measured:
     infos: list[FileInfo] = []
     kept: list[Candidate] = []
     skipped: list[Skip] = []
@@ -114,25 +396,34 @@ def measure(
     syms: list[FileSymbols | None] = []
     terms: list[tuple[str, ...]] = []
     clean: set[int] = set()
-    total = len(candidates)
-    with ThreadPoolExecutor(workers()) as pool:
-        for n, (c, got) in enumerate(zip(candidates, pool.map(one, candidates), strict=False), 1):
-            if isinstance(got, Skip):
-                skipped.append(got)
-            else:
-                infos.append(got[0])
-                if got[1] is not None:
-                    prints.append(got[1])
-                if with_symbols:
-                    syms.append(got[2])
-                if with_terms:
-                    terms.append(got[3])
-                if got[4]:
-                    clean.add(len(infos) - 1)
-                kept.append(c)
-            if progress and (n % 256 == 0 or n == total):
-                progress("count", n, total)
-    return Measured(infos, kept, skipped, prints, syms, terms, frozenset(clean))
+    for c, d in zip(candidates, done, strict=True):
+        assert d is not None
+        out = d[0]
+        if isinstance(out, Skip):
+            skipped.append(out)
+            continue
+        path, size, digest, encoding, lines, sniff, values = out
+        lang = languages.detect(path, sniff)
+        tokens = values["count"] if work.count else estimate(size, path)
+        skel = values.get("skeleton")
+        infos.append(FileInfo(
+            path=path, abspath=c.abspath, size=size, digest=digest, encoding=encoding,
+            language=lang, tokens=tokens, lines=lines,
+            # A skeleton that costs as much as the file is no rung at all.
+            skeleton_tokens=skel if skel is not None and skel < tokens else None,
+            estimated=not work.count,
+        ))
+        kept.append(c)
+        if work.fingerprints:
+            prints.append(Fingerprint(*values["fp"]))
+        if work.symbols:
+            sym = values.get("symbols")
+            syms.append(None if sym is None else symbols_from_tuple(path, sym))
+        if work.terms:
+            terms.append(tuple(values["terms"]))
+        if "secrets" in values and not values["secrets"]:
+            clean.add(len(infos) - 1)
+    return Measured(infos, kept, skipped, prints, syms, terms, frozenset(clean), read, processes)
 
 
 class Costs:
@@ -140,15 +431,16 @@ class Costs:
 
     A file is re-read for its count; if its bytes changed since it was measured the
     pack stops (`ConcurrentChangeError`) rather than count one text and write another.
+    Counts, secret scans, skeletons and sketches come from the cache when it has them.
     """
 
-    def __init__(self, measured: Measured, *, counter: Counter, renderer: Renderer,
-                 keep: frozenset[str], max_file_size: int | None, redact: bool = True) -> None:
+    def __init__(self, measured: Measured, *, counter: Counter, renderer: Renderer, work: Work,
+                 redact: bool = True, cache: cachelib.Cache | None = None) -> None:
         self._m = measured
         self._counter = counter
         self._renderer = renderer
-        self._keep = keep
-        self._max = max_file_size
+        self._work = replace(work, redact=redact)  # the text as written decides the counts
+        self._cache = cache
         self._full: dict[int, int] = {}
         self._skel: dict[int, int | None] = {}
         self._lines: dict[str, int] = {}
@@ -163,7 +455,8 @@ class Costs:
     def raw(self, i: int) -> SourceText:
         """File i's text as read, after checking it is the file that was measured."""
         info = self._m.infos[i]
-        got = content.read_source(self._m.candidates[i], keep=self._keep, max_file_size=self._max)
+        got = content.read_source(self._m.candidates[i], keep=self._work.keep,
+                                  max_file_size=self._work.max_file_size)
         if isinstance(got, Skip) or got.digest != info.digest:
             raise ConcurrentChangeError(
                 f"{info.path} changed while packing; nothing was written, run packer again"
@@ -175,11 +468,22 @@ class Costs:
         got = self.raw(i)
         if i in self._m.clean:  # scanned when measured, same bytes (checked): nothing to redact
             return got
-        text, found = secrets.redact(got.text, got.path)
+        spans = self._cached(secrets_key(got.path, got.digest, got.size),
+                             lambda: tuple(secrets.scan(got.text, got.path)))
+        text, found = secrets.apply(got.text, spans, got.path)
         if found:
             self.secrets[i] = [replace(x, redacted=self._redact) for x in found]
             if self._redact:
                 got = replace(got, text=text)
+        return got
+
+    def _cached(self, key: bytes, make: Callable[[], Any]) -> Any:
+        if self._cache is None:
+            return make()
+        got = self._cache.get(key)
+        if got is None:
+            got = make()
+            self._cache.put(key, got)
         return got
 
     def found(self, packed: Iterable[int]) -> list[Secret]:
@@ -195,7 +499,6 @@ class Costs:
         with ThreadPoolExecutor(workers()) as pool:
             for i, got in zip(todo, pool.map(self._count_full, todo), strict=True):
                 self._full[i] = got
-        self.counted += len(todo)
 
     def block(self, text: str) -> int:
         return self._counter.count(check_block(text)) if text else 0
@@ -214,12 +517,27 @@ class Costs:
         got = self._full.get(i)
         if got is None:
             got = self._full[i] = self._count_full(i)
-            self.counted += 1
         return got
 
+    def _key(self, i: int, mode: Mode) -> bytes:
+        info = self._m.infos[i]
+        return count_key(self._work, self._renderer, info.path, info.digest, info.size, mode, info.language)
+
     def _count_full(self, i: int) -> int:
-        src = self.source(i)
-        return self.block(self._renderer.file_block(src.path, src.text, "full", self._m.infos[i].language))
+        def make() -> int:
+            self.counted += 1
+            src = self.source(i)
+            lang = self._m.infos[i].language
+            return self.block(self._renderer.file_block(src.path, src.text, "full", lang))
+
+        return int(self._cached(self._key(i, "full"), make))
+
+    def skeleton_text(self, i: int) -> str | None:
+        """File i's skeleton as written (from redacted text unless secrets are allowed)."""
+        info = self._m.infos[i]
+        k = cachelib.key(info.digest, info.size, "skeleton-text", info.language, self._redact)
+        got: str | None = self._cached(k, lambda: skeletonize(self.source(i).text, info.language))
+        return got
 
     def skeleton(self, i: int) -> int | None:
         """The skeleton block's cost, made on demand; None when it saves nothing."""
@@ -229,14 +547,22 @@ class Costs:
         if not languages.is_code(info.language):
             return None
         if i not in self._skel:
-            src = self.source(i)
-            skel = skeletonize(src.text, info.language)
-            got = None if skel is None else self.block(
-                self._renderer.file_block(src.path, skel, "skeleton", info.language))
+            def make() -> int | None:
+                skel = self.skeleton_text(i)
+                return None if skel is None else self.block(
+                    self._renderer.file_block(info.path, skel, "skeleton", info.language))
+
+            got = self._cached(self._key(i, "skeleton"), make)
             # Below the file's floor it is surely smaller; only near it is the file counted.
             smaller = got is not None and (got < self.floor(i) or got < self.full(i))
             self._skel[i] = got if smaller else None
         return self._skel[i]
+
+    def fingerprint(self, i: int) -> Fingerprint:
+        """File i's fingerprint with its MinHash sketch (of the text as read)."""
+        info = self._m.infos[i]
+        return Fingerprint(*self._cached(fp_key(info.digest, info.size, True, False),
+                                         lambda: astuple_fp(fingerprint(self.raw(i).text))))
 
     def __call__(self, i: int, mode: Mode) -> int | None:
         """The fitter's cost callback."""
@@ -248,4 +574,3 @@ class Costs:
         if not info.estimated or i in self._full:
             return self.full(i)
         return info.size // FLOOR_BYTES_PER_TOKEN
-

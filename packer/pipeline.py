@@ -17,11 +17,12 @@ from typing import IO, Any
 
 from packer import discover, history, languages, rank
 from packer import graph as graphs
+from packer.cache import Cache
 from packer.config import PackConfig, resolve
-from packer.dedup import Fingerprint, find_duplicates, fingerprint
+from packer.dedup import Fingerprint, find_duplicates
 from packer.errors import BudgetError, ConfigError, EmptyPackError, PackerError
 from packer.fit import Pass, Plan, default_passes, fit
-from packer.measure import Costs, Measured, Progress, measure, workers
+from packer.measure import Costs, Measured, Progress, Work, measure, workers
 from packer.output import atomic_text, write_json
 from packer.parts import map_lines, partition
 from packer.records import (
@@ -33,12 +34,10 @@ from packer.records import (
     PackStats,
     Part,
     Skip,
-    SourceText,
     Task,
     WalkResult,
 )
 from packer.render import Header, Renderer, display_path, make_renderer
-from packer.skeleton import skeletonize
 from packer.task import build_task
 from packer.tokens import Counter
 from packer.tree import Tree
@@ -95,7 +94,8 @@ def focus_indices(infos: Sequence[FileInfo], task: Task) -> set[int]:
     return {i for i, f in enumerate(infos) if f.path in wanted or f.path.startswith(dirs)}
 
 
-def prepare(root: Path, cfg: PackConfig, task: Task, *, progress: Progress | None = None) -> Prepared:
+def prepare(root: Path, cfg: PackConfig, task: Task, *, progress: Progress | None = None,
+            cache: Cache | None = None) -> Prepared:
     """Walk, measure, rank and deduplicate.
 
     An unbudgeted pack counts every file exactly while reading it (it packs them all).
@@ -112,27 +112,18 @@ def prepare(root: Path, cfg: PackConfig, task: Task, *, progress: Progress | Non
         progress("walk", len(walked.files), len(walked.files))
     renderer = make_renderer(cfg.format, names=[c.path for c in walked.files])
     exact = cfg.budget is None
-
-    def block_cost(src: SourceText, lang: str | None) -> int:
-        return counter.count(renderer.file_block(src.path, src.text, "full", lang))
-
-    def skeleton_cost(src: SourceText, lang: str | None) -> int | None:
-        skel = skeletonize(src.text, lang)
-        return None if skel is None else counter.count(
-            renderer.file_block(src.path, skel, "skeleton", lang))
-
     # The reference graph needs every code file parsed. An unbudgeted pack holds every
-    # file anyway, and past `SYMBOLS_LIMIT` files parsing costs minutes in this version:
-    # then ranking uses text, paths, git and priors only.
+    # file anyway, and past `SYMBOLS_LIMIT` files a cold parse costs minutes in this
+    # version: then ranking uses text, paths, git and priors only.
     code_files = sum(languages.is_code(languages.detect(c.path)) for c in walked.files)
     with_symbols = not exact and code_files <= SYMBOLS_LIMIT
-    measured = measure(
-        walked.files, cost=block_cost if exact else None,
-        skeleton_cost=skeleton_cost if cfg.skeleton and exact else None,
-        keep=cfg.keep, max_file_size=cfg.max_file_size, progress=progress,
-        sketches=exact, with_symbols=with_symbols, with_terms=with_symbols and bool(task.query),
-        redact=not cfg.allow_secrets,
+    work = Work(
+        keep=cfg.keep, max_file_size=cfg.max_file_size, encoding=cfg.encoding, format=cfg.format,
+        count=exact, skeleton=cfg.skeleton and exact, redact=not cfg.allow_secrets,
+        symbols=with_symbols, terms=with_symbols and bool(task.query), sketches=exact,
+        cache_dir=str(cache.directory) if cache is not None else None, jobs=cfg.jobs,
     )
+    measured = measure(walked.files, work=work, cache=cache, progress=progress)
     clock.lap("measure")
     infos = measured.infos
     skipped = sorted([*walked.skipped, *measured.skipped], key=lambda s: s.path)
@@ -143,8 +134,8 @@ def prepare(root: Path, cfg: PackConfig, task: Task, *, progress: Progress | Non
             + (f" ({len(skipped):,} skipped: {reasons})" if skipped else "")
             + "; point packer at a directory with text files, or relax --exclude/--include/--keep"
         )
-    costs = Costs(measured, counter=counter, renderer=renderer, keep=cfg.keep,
-                  max_file_size=cfg.max_file_size, redact=not cfg.allow_secrets)
+    costs = Costs(measured, counter=counter, renderer=renderer, work=work,
+                  redact=not cfg.allow_secrets, cache=cache)
 
     focus = focus_indices(infos, task)
     signals = history.git_signals(root, focus=task.focus + task.changed) if cfg.history else None
@@ -194,7 +185,7 @@ def _sketch_contenders(measured: Measured, ranked: Sequence[rank.Ranked], focus:
         room -= measured.infos[r.index].tokens
 
     def one(i: int) -> tuple[int, Fingerprint]:
-        return i, fingerprint(costs.raw(i).text)
+        return i, costs.fingerprint(i)
 
     prints = list(measured.prints)
     with ThreadPoolExecutor(workers()) as pool:
@@ -217,14 +208,21 @@ def run(
     if cfg.parts is not None and output is not None and not isinstance(output, (str, os.PathLike)):
         raise ConfigError("a split pack is written to several files: give an output path "
                           "(NAME.xml becomes NAME-1.xml, NAME-2.xml, ...)")
-    prep = prepare(root, cfg, task, progress=progress)
-    verify = cfg.budget is not None if verify is None else verify
-    if cfg.auto:
-        result = _auto(prep, output, verify)
-    elif cfg.parts is not None:
-        result = _split(prep, cfg, output, verify)
-    else:
-        result = _single(prep, cfg, output, verify)
+    cache = Cache(cfg.cache_dir) if cfg.cache else None
+    try:
+        prep = prepare(root, cfg, task, progress=progress, cache=cache)
+        verify = cfg.budget is not None if verify is None else verify
+        if cfg.auto:
+            result = _auto(prep, output, verify)
+        elif cfg.parts is not None:
+            result = _split(prep, cfg, output, verify)
+        else:
+            result = _single(prep, cfg, output, verify)
+    finally:
+        if cache is not None:
+            cache.close()
+    if cache is not None and cache.warnings:
+        result = replace(result, warnings=(*result.warnings, *cache.warnings))
     if manifest is not None:
         write_json(manifest, result.manifest())
     return result
@@ -611,8 +609,7 @@ def _blocks(prep: Prepared, header: Header, lines: Sequence[str], diff: str,
     yield renderer.files_open()
     for n, (i, mode) in enumerate(files):
         info = prep.infos[i]
-        got = costs.source(i)
-        text = got.text if mode == "full" else skeletonize(got.text, info.language)
+        text = costs.source(i).text if mode == "full" else costs.skeleton_text(i)
         if text is None:  # pragma: no cover - skeletonize is deterministic
             raise AssertionError(f"{info.path}: skeleton vanished between measure and write")
         if n:
@@ -684,6 +681,9 @@ def pack(
     split: bool | None = None,
     allow_secrets: bool | None = None,
     history: bool | None = None,
+    cache: bool | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    jobs: int | None = None,
     config: str | os.PathLike[str] | None = None,
     output: Output = None,
     manifest: str | os.PathLike[str] | None = None,
@@ -713,6 +713,11 @@ def pack(
     them (still listed, as not redacted). `history=False` ranks without git history, so
     the output depends on the files' contents only (generated context files).
 
+    Counts, secret scans and parses of unchanged files are reused from the cache
+    (`cache_dir`, else `PACKER_CACHE_DIR`, else the user cache directory); `cache=False`
+    neither reads nor writes it. `jobs` sets the worker processes (1: none); the output
+    is the same whatever it is.
+
     `output` is a path (written atomically), a text stream (written block by block),
     or None (nothing written; the result still says what would be). `manifest` is a
     path for the JSON manifest. Raises PackerError subclasses for
@@ -740,6 +745,9 @@ def pack(
         "split": split,
         "allow_secrets": allow_secrets,
         "history": history,
+        "cache": cache,
+        "cache_dir": cache_dir,
+        "jobs": jobs,
     }
     cfg = resolve(path, explicit=explicit, config_file=Path(config) if config else None)
     task = build_task(path, query=query, focus=focus,

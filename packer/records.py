@@ -22,6 +22,7 @@ class Candidate:
     path: str  # relative to the root, "/" separators
     abspath: str
     size: int
+    stamp: tuple[int, int, int] | None = None  # lstat (mtime_ns, ctime_ns, inode): the cache's stat key
 
 
 @dataclass(frozen=True)

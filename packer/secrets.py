@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from functools import cache
 from typing import Any
 
@@ -228,7 +228,11 @@ def _merge(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
 
 def redact(text: str, path: str = "") -> tuple[str, list[Secret]]:
     """`text` with every secret replaced by `[REDACTED:<kind>]`, and where they were."""
-    spans = scan(text, path)
+    return apply(text, scan(text, path), path)
+
+
+def apply(text: str, spans: Sequence[tuple[int, int, str]], path: str = "") -> tuple[str, list[Secret]]:
+    """`text` with these spans (from `scan`) redacted, and where they were."""
     if not spans:
         return text, []
     parts: list[str] = []

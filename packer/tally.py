@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from packer import discover
+from packer.cache import Cache
 from packer.config import resolve
 from packer.errors import PackerError
+from packer.measure import Work
 from packer.pipeline import Progress, measure, skip_kind
-from packer.records import SourceText
-from packer.tokens import Counter
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,9 @@ def stats(
     gitignore: bool | None = None,
     max_file_size: int | str | None = None,
     keep: Sequence[str] | None = None,
+    cache: bool | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    jobs: int | None = None,
     config: str | os.PathLike[str] | None = None,
     progress: Progress | None = None,
 ) -> StatsResult:
@@ -57,18 +60,22 @@ def stats(
     cfg = resolve(
         path,
         explicit={"encoding": encoding, "include": include, "exclude": exclude,
-                  "gitignore": gitignore, "max_file_size": max_file_size, "keep": keep},
+                  "gitignore": gitignore, "max_file_size": max_file_size, "keep": keep,
+                  "cache": cache, "cache_dir": cache_dir, "jobs": jobs},
         config_file=Path(config) if config else None,
     )
-    counter = Counter(cfg.encoding)
     walked = discover.walk(path, use_gitignore=cfg.use_gitignore, include=cfg.include,
                            exclude=cfg.exclude, keep=cfg.keep, max_file_size=cfg.max_file_size)
 
-    def cost(src: SourceText, lang: str | None) -> int:
-        return counter.count(src.text)
-
-    measured = measure(walked.files, cost=cost, keep=cfg.keep,
-                       max_file_size=cfg.max_file_size, progress=progress, fingerprints=False)
+    store = Cache(cfg.cache_dir) if cfg.cache else None
+    work = Work(keep=cfg.keep, max_file_size=cfg.max_file_size, encoding=cfg.encoding, format=None,
+                count=True, fingerprints=False, jobs=cfg.jobs,
+                cache_dir=str(store.directory) if store is not None else None)
+    try:
+        measured = measure(walked.files, work=work, cache=store, progress=progress)
+    finally:
+        if store is not None:
+            store.close()
     dirs: dict[str, list[int]] = {}
     for info in measured.infos:
         parts = info.path.split("/")[:-1][: max(depth, 0)]

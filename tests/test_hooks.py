@@ -44,7 +44,7 @@ def test_hooks_through_pre_commit(tmp_path, pre_commit_home):
         out = first.stdout + first.stderr
         # packer-context created the file, so the run fails; packer-review printed the findings.
         assert first.returncode == 1, out
-        assert (repo / "packer-context.xml").exists() and "regenerated" in out
+        assert (repo / "packer-context.xml").exists() and "regenerated" in out, out
         assert "[high] a.py:1" in out
         review = next(r for r in srv.requests if r["path"].endswith("/responses"))
         assert "eval(req.body) + 1" in str(review["body"])  # the staged change was sent
