@@ -27,7 +27,7 @@ import sqlite3
 import sys
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import metadata, resources
@@ -187,7 +187,7 @@ class Cache:
             now = int(time.time())
             rows = [(k, blob, _sum(blob), now) for k, blob in pending.items()]
             try:
-                with db:
+                with _transaction(db):
                     db.executemany("INSERT OR REPLACE INTO entries (key, value, sum, at) "
                                    "VALUES (?, ?, ?, ?)", rows)
             except sqlite3.OperationalError as e:  # locked past the timeout, disk full, read-only
@@ -309,7 +309,7 @@ class Cache:
         if db is None:
             return
         try:
-            with db:
+            with _transaction(db):
                 db.executemany("DELETE FROM entries WHERE key = ?", [(k,) for k in keys])
         except sqlite3.Error:
             pass
@@ -321,7 +321,7 @@ class Cache:
             return
         count = db.execute("SELECT count(*) FROM entries").fetchone()[0]
         drop = int(count * (1 - 0.75 * self.max_bytes / size)) + 1
-        with db:
+        with _transaction(db):
             db.execute("DELETE FROM entries WHERE key IN "
                        "(SELECT key FROM entries ORDER BY at LIMIT ?)", (drop,))
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -329,6 +329,18 @@ class Cache:
 
 
 _CORRUPT = object()
+
+
+@contextlib.contextmanager
+def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+    """One write transaction (the connection autocommits otherwise: a commit per row)."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
 
 
 def _sum(blob: bytes) -> int:

@@ -13,7 +13,7 @@ import importlib
 import posixpath
 import threading
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -76,15 +76,18 @@ def detect(path: str, head: str = "") -> str | None:
     `env`, with its options and variable assignments (`#!/usr/bin/env -S VAR=1 node --flag`),
     and name a versioned interpreter (`python3.12`).
     """
-    name = posixpath.basename(path)
+    by_name = _by_name(path[path.rfind("/") + 1:])
+    if by_name is not None or not head.startswith("#!"):
+        return by_name
+    return _shebang(head[2:].split("\n", 1)[0])
+
+
+@lru_cache(maxsize=65536)
+def _by_name(name: str) -> str | None:
+    """The language a file name says (78K paths share a few thousand names)."""
     if name in FILENAMES:
         return FILENAMES[name]
-    ext = posixpath.splitext(name)[1].lower()
-    if ext in EXTENSIONS:
-        return EXTENSIONS[ext]
-    if head.startswith("#!"):
-        return _shebang(head[2:].split("\n", 1)[0])
-    return None
+    return EXTENSIONS.get(posixpath.splitext(name)[1].lower())
 
 
 def _shebang(line: str) -> str | None:

@@ -11,6 +11,7 @@ not packed (marked "~").
 
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 import os
 import sys
@@ -141,8 +142,8 @@ def _keys(work: Work, renderer: Renderer | None, path: str, digest: str, size: i
 
 # -- one file, in whatever process ---------------------------------------------------
 
-# A file's outcome: a Skip, or (path, size, digest, encoding, lines, sniff, values).
-_Out = tuple[str, int, str, str, int, str, dict[str, Any]]
+# A file's outcome: a Skip, or (path, size, digest, encoding, lines, language, values).
+_Out = tuple[str, int, str, str, int, str | None, dict[str, Any]]
 _Done = tuple[Skip | _Out, list[tuple[bytes, Any]]]
 
 
@@ -212,7 +213,7 @@ def _one(work: Work, tools: _Tools, c: Candidate) -> _Done:
         put("terms", comment_words(text))
     if "fp" in keys and "fp" not in values:
         put("fp", astuple_fp(fingerprint(text, sketch=work.sketches)))
-    return (c.path, got.size, got.digest, got.encoding, lines, sniff, values), new
+    return (c.path, got.size, got.digest, got.encoding, lines, lang, values), new
 
 
 def _block(renderer: Renderer | None, path: str, text: str, mode: Mode, lang: str | None) -> str:
@@ -269,7 +270,12 @@ def measure(
     """
     renderer = make_renderer(work.format) if work.format else None
     done: list[_Done | None] = [None] * len(candidates)
+    index_key = _index_key(work, candidates)
+    index: dict[str, Any] = {}
+    hits = 0
     if cache is not None:
+        index = _from_index(cache.get(index_key) or {}, candidates, done)
+        hits = sum(d is not None for d in done)
         _from_cache(work, renderer, candidates, cache, done)
     todo = [i for i, d in enumerate(done) if d is None]
     total = len(candidates)
@@ -296,7 +302,48 @@ def measure(
                 progress("count", finished, total)
     if cache is not None:
         cache.put_many(stamps)
+        if todo or len(index) != hits:  # something was measured or is gone: a new index
+            cache.put(index_key, _index(candidates, done))
     return _assemble(work, candidates, done, read=len(todo), processes=processes)
+
+
+# One entry per repository and `Work` maps each settled file's path and stat to its whole
+# outcome, as git's index does: a warm run of 78K files makes one lookup, not 78K.
+
+
+def _index_key(work: Work, candidates: Sequence[Candidate]) -> bytes:
+    c = candidates[0] if candidates else None
+    root = c.abspath[: len(c.abspath) - len(c.path)] if c else ""
+    return cachelib.key("index", 0, "measure-index", root, repr(replace(work, cache_dir=None, jobs=None)))
+
+
+def _settled(c: Candidate, now: int) -> bool:
+    return c.stamp is not None and now - c.stamp[0] >= cachelib.SETTLED_NS
+
+
+def _from_index(index: dict[str, Any], candidates: Sequence[Candidate],
+                done: list[_Done | None]) -> dict[str, Any]:
+    """Fill `done` from the index for files whose stat is what it recorded; the index."""
+    if not isinstance(index, dict):
+        return {}
+    now = time.time_ns()
+    for i, c in enumerate(candidates):
+        e = index.get(c.path)
+        if e is not None and e[0] == c.stamp and e[1] == c.size and _settled(c, now):
+            out = e[2]
+            done[i] = (Skip(c.path, out[1]) if out[0] == "skip" else tuple(out[1:]), [])
+    return index
+
+
+def _index(candidates: Sequence[Candidate], done: Sequence[_Done | None]) -> dict[str, Any]:
+    now = time.time_ns()
+    out: dict[str, Any] = {}
+    for c, d in zip(candidates, done, strict=True):
+        if d is None or not _settled(c, now):
+            continue
+        got = d[0]
+        out[c.path] = (c.stamp, c.size, ("skip", got.reason) if isinstance(got, Skip) else ("ok", *got))
+    return out
 
 
 def _stat_entry(c: Candidate, digest: str) -> tuple[bytes, str] | None:
@@ -309,8 +356,9 @@ def _stat_entry(c: Candidate, digest: str) -> tuple[bytes, str] | None:
 def _from_cache(work: Work, renderer: Renderer | None, candidates: Sequence[Candidate],
                 cache: cachelib.Cache, done: list[_Done | None]) -> None:
     """Fill `done` for the files the cache knows whole (stat, read verdict and values)."""
+    limit = work.max_file_size
     known = {i: cachelib.stat_key(c.abspath, c.size, c.stamp) for i, c in enumerate(candidates)
-             if c.stamp is not None and (work.max_file_size is None or c.size <= work.max_file_size)
+             if done[i] is None and c.stamp is not None and (limit is None or c.size <= limit)
              and not content.skipped_by_name(c.path, work.keep)}
     if not known:
         return
@@ -331,7 +379,7 @@ def _from_cache(work: Work, renderer: Renderer | None, candidates: Sequence[Cand
             d = have[i]
             _, encoding, lines, sniff = reads[read_key(work, d, c.size)]
             got = {name: values[k] for name, k in ks.items()}
-            done[i] = ((c.path, c.size, d, encoding, lines, sniff, got), [])
+            done[i] = ((c.path, c.size, d, encoding, lines, languages.detect(c.path, sniff), got), [])
 
 
 def _batches(candidates: Sequence[Candidate], todo: Sequence[int]) -> list[list[int]]:
@@ -383,7 +431,8 @@ class _InProcess:
 
 def _executor(processes: int, work: Work) -> Any:
     if processes:
-        return ProcessPoolExecutor(processes, mp_context=mp.get_context("fork"))
+        # Workers parse with tree-sitter, whose objects may form cycles: collect there.
+        return ProcessPoolExecutor(processes, mp_context=mp.get_context("fork"), initializer=gc.enable)
     return _InProcess()
 
 
@@ -402,8 +451,7 @@ def _assemble(work: Work, candidates: Sequence[Candidate], done: Sequence[_Done 
         if isinstance(out, Skip):
             skipped.append(out)
             continue
-        path, size, digest, encoding, lines, sniff, values = out
-        lang = languages.detect(path, sniff)
+        path, size, digest, encoding, lines, lang, values = out
         tokens = values["count"] if work.count else estimate(size, path)
         skel = values.get("skeleton")
         infos.append(FileInfo(
@@ -444,6 +492,8 @@ class Costs:
         self._full: dict[int, int] = {}
         self._skel: dict[int, int | None] = {}
         self._lines: dict[str, int] = {}
+        self._lines_key = b""
+        self._lines_loaded = 0
         self._redact = redact
         self.secrets: dict[int, list[Secret]] = {}  # files read here that hold secrets
         self.counted = 0  # files whose full block was counted here (not at measure time)
@@ -480,10 +530,11 @@ class Costs:
     def _cached(self, key: bytes, make: Callable[[], Any]) -> Any:
         if self._cache is None:
             return make()
-        got = self._cache.get(key)
-        if got is None:
-            got = make()
-            self._cache.put(key, got)
+        found = self._cache.get_many([key])
+        if key in found:  # None is a value too ("no skeleton")
+            return found[key]
+        got = make()
+        self._cache.put(key, got)
         return got
 
     def found(self, packed: Iterable[int]) -> list[Secret]:
@@ -504,11 +555,23 @@ class Costs:
         return self._counter.count(check_block(text)) if text else 0
 
     def line(self, line: str) -> int:
-        """A tree line's block cost (lines repeat across trees: cached)."""
+        """A tree line's block cost (lines repeat across trees and runs: cached)."""
         got = self._lines.get(line)
         if got is None:
             got = self._lines[line] = self.block(self._renderer.tree_line(line))
         return got
+
+    def load_lines(self, key: bytes) -> None:
+        """Tree-line costs of an earlier run (a 78K-file tree is 78K lines to count)."""
+        self._lines_key = key
+        got = self._cache.get(key) if self._cache is not None else None
+        if isinstance(got, dict):
+            self._lines.update(got)
+        self._lines_loaded = len(self._lines)
+
+    def save_lines(self) -> None:
+        if self._cache is not None and self._lines_key and len(self._lines) != self._lines_loaded:
+            self._cache.put(self._lines_key, self._lines)
 
     def full(self, i: int) -> int:
         info = self._m.infos[i]

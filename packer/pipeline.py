@@ -15,9 +15,12 @@ from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
+import xxhash
+
 from packer import discover, history, languages, rank
 from packer import graph as graphs
 from packer.cache import Cache
+from packer.cache import key as cache_key
 from packer.config import PackConfig, resolve
 from packer.dedup import Fingerprint, find_duplicates
 from packer.errors import BudgetError, ConfigError, EmptyPackError, PackerError
@@ -29,6 +32,7 @@ from packer.records import (
     Decision,
     Duplicate,
     FileInfo,
+    GitSignals,
     Mode,
     PackResult,
     PackStats,
@@ -115,7 +119,7 @@ def prepare(root: Path, cfg: PackConfig, task: Task, *, progress: Progress | Non
     # The reference graph needs every code file parsed. An unbudgeted pack holds every
     # file anyway, and past `SYMBOLS_LIMIT` files a cold parse costs minutes in this
     # version: then ranking uses text, paths, git and priors only.
-    code_files = sum(languages.is_code(languages.detect(c.path)) for c in walked.files)
+    code_files = sum(map(languages.is_code, map(languages.detect, (c.path for c in walked.files))))
     with_symbols = not exact and code_files <= SYMBOLS_LIMIT
     work = Work(
         keep=cfg.keep, max_file_size=cfg.max_file_size, encoding=cfg.encoding, format=cfg.format,
@@ -136,20 +140,31 @@ def prepare(root: Path, cfg: PackConfig, task: Task, *, progress: Progress | Non
         )
     costs = Costs(measured, counter=counter, renderer=renderer, work=work,
                   redact=not cfg.allow_secrets, cache=cache)
+    costs.load_lines(cache_key("tree-lines", 0, str(root), cfg.encoding, renderer.tree_line("\x00")))
 
     focus = focus_indices(infos, task)
     signals = history.git_signals(root, focus=task.focus + task.changed) if cfg.history else None
-    syms = measured.symbols if with_symbols else [None] * len(infos)
-    graph = graphs.build_graph([f.path for f in infos], syms) if with_symbols else None
-    ranked = rank.rank(infos, symbols=syms, task=task, signals=signals, graph=graph,
-                       weights=rank.RankWeights(**dict(cfg.weights)),
-                       terms=measured.terms or None)
-    # Focus and changed files lead the output whatever their score.
-    ranked = sorted(ranked, key=lambda r: r.index not in focus)
-    edges: list[tuple[int, int]] = []
-    if graph is not None and graph.edge_count:
-        rows, cols = graph.matrix.nonzero()
-        edges = list(zip(rows.tolist(), cols.tolist(), strict=True))
+    # Ranking is a pure function of these; a run with the same files, task and history
+    # (a second run) takes it from the cache instead of rebuilding graph and index.
+    memo_key = _rank_key(infos, task, signals, cfg, with_symbols)
+    memo = cache.get(memo_key) if cache is not None else None
+    if memo is not None:
+        ranked = [rank.Ranked(*r) for r in memo[0]]
+        edges: list[tuple[int, int]] = [(a, b) for a, b in memo[1]]
+    else:
+        syms = measured.symbols if with_symbols else [None] * len(infos)
+        graph = graphs.build_graph([f.path for f in infos], syms) if with_symbols else None
+        ranked = rank.rank(infos, symbols=syms, task=task, signals=signals, graph=graph,
+                           weights=rank.RankWeights(**dict(cfg.weights)),
+                           terms=measured.terms or None)
+        # Focus and changed files lead the output whatever their score.
+        ranked = sorted(ranked, key=lambda r: r.index not in focus)
+        edges = []
+        if graph is not None and graph.edge_count:
+            rows, cols = graph.matrix.nonzero()
+            edges = list(zip(rows.tolist(), cols.tolist(), strict=True))
+        if cache is not None:
+            cache.put(memo_key, ([(r.index, r.score, r.reason, r.relevant) for r in ranked], edges))
     clock.lap("rank")
 
     prints = measured.prints
@@ -165,6 +180,16 @@ def prepare(root: Path, cfg: PackConfig, task: Task, *, progress: Progress | Non
     diff = renderer.diff_block(task.diff_ref or "HEAD", task.diff_text) if task.diff_text else ""
     return Prepared(root, cfg, task, walked, measured, costs, renderer, skipped, ranked, focus,
                     dup_of, duplicates, diff, edges, timings)
+
+
+def _rank_key(infos: Sequence[FileInfo], task: Task, signals: GitSignals | None,
+              cfg: PackConfig, with_symbols: bool) -> bytes:
+    h = xxhash.xxh3_128()
+    for f in infos:  # symbols and comment words follow from the digests
+        h.update(f"{f.path}\x00{f.digest}\x00{f.language}\x00{f.tokens}\x00{f.estimated}\x01".encode(
+            "utf-8", "surrogatepass"))
+    h.update(repr((task, signals, cfg.weights, with_symbols)).encode("utf-8", "surrogatepass"))
+    return cache_key(h.hexdigest(), len(infos), "rank")
 
 
 def _sketch_contenders(measured: Measured, ranked: Sequence[rank.Ranked], focus: set[int],
@@ -209,15 +234,19 @@ def run(
         raise ConfigError("a split pack is written to several files: give an output path "
                           "(NAME.xml becomes NAME-1.xml, NAME-2.xml, ...)")
     cache = Cache(cfg.cache_dir) if cfg.cache else None
+    # A large repository's records are millions of objects and none forms a cycle:
+    # collections would walk them all, again and again (a third of a warm run's time).
     try:
-        prep = prepare(root, cfg, task, progress=progress, cache=cache)
-        verify = cfg.budget is not None if verify is None else verify
-        if cfg.auto:
-            result = _auto(prep, output, verify)
-        elif cfg.parts is not None:
-            result = _split(prep, cfg, output, verify)
-        else:
-            result = _single(prep, cfg, output, verify)
+        with graphs.gc_paused():
+            prep = prepare(root, cfg, task, progress=progress, cache=cache)
+            verify = cfg.budget is not None if verify is None else verify
+            if cfg.auto:
+                result = _auto(prep, output, verify)
+            elif cfg.parts is not None:
+                result = _split(prep, cfg, output, verify)
+            else:
+                result = _single(prep, cfg, output, verify)
+            prep.costs.save_lines()
     finally:
         if cache is not None:
             cache.close()

@@ -734,13 +734,21 @@ def _bm25(
     q = [t for t in query_terms if t in ids]
     if not q:
         return np.zeros(n), {}
-    ids.setdefault("", len(ids))  # bm25s gives empty documents this token
+    # Only the query's terms are scored: every other term becomes one stand-in, which
+    # keeps each document's length, so the scores are bm25s' own, bit for bit, while
+    # bm25s builds a 3-term index instead of one for a 78K-file vocabulary.
+    small_ids = {t: k for k, t in enumerate(q)}
+    other = len(q)
+    small_ids["\x00other"] = other
+    small_ids[""] = other + 1  # bm25s gives empty documents this token
+    keep = {ids[t]: k for k, t in enumerate(q)}
+    small = [[keep.get(t, other) for t in doc] for doc in docs]
     retriever = bm25s.BM25()
-    retriever.index((docs, ids), show_progress=False)
-    scores = np.asarray(retriever.get_scores([ids[t] for t in q]), dtype=np.float64)
+    retriever.index((small, small_ids), show_progress=False)
+    scores = np.asarray(retriever.get_scores(list(range(len(q)))), dtype=np.float64)
     matched: dict[int, list[str]] = {}
-    for t in q:  # which terms each file matched, for its reason
-        for i in np.flatnonzero(np.asarray(retriever.get_scores([ids[t]])) > 0).tolist():
+    for k, t in enumerate(q):  # which terms each file matched, for its reason
+        for i in np.flatnonzero(np.asarray(retriever.get_scores([k])) > 0).tolist():
             matched.setdefault(i, []).append(t)
     return scores, matched
 

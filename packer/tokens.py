@@ -14,7 +14,7 @@ mismatch is an error: counts are never silently estimated.
 
 from __future__ import annotations
 
-import base64
+import binascii
 import gzip
 import hashlib
 import os
@@ -124,10 +124,8 @@ def load_vocab_bytes(spec: VocabSpec) -> tuple[bytes, str]:
 
 def _parse_ranks(data: bytes) -> dict[bytes, int]:
     # Same file format tiktoken.load.load_tiktoken_bpe reads: "base64token rank" lines.
-    return {
-        base64.b64decode(token): int(rank)
-        for token, rank in (line.split() for line in data.splitlines() if line)
-    }
+    a2b = binascii.a2b_base64  # base64.b64decode's checks cost twice as much
+    return {a2b(token): int(rank) for token, rank in (line.split() for line in data.splitlines() if line)}
 
 
 _lock = threading.Lock()

@@ -274,3 +274,29 @@ def test_copies_always_fold_together_and_never_chain(base, data):
 def test_fingerprint_is_small():
     fp = fingerprint(A)
     assert isinstance(fp, Fingerprint) and not hasattr(fp, "__dict__")  # slots
+
+
+def test_near_pairs_are_datasketch_lsh_candidates_verified():
+    """The numpy banding finds exactly the pairs datasketch's MinHashLSH (same bands) finds."""
+    import numpy as np
+    from datasketch import LeanMinHash, MinHashLSH
+
+    from packer import dedup
+
+    rng = np.random.default_rng(7)
+    base = rng.integers(0, 2**32, size=(40, dedup.NUM_PERM), dtype=np.uint32)
+    rows = [base[i % 40].copy() for i in range(200)]
+    for k, row in enumerate(rows):  # copies with 0..30 values changed: near, borderline, far
+        changed = rng.choice(dedup.NUM_PERM, size=int(rng.integers(0, 31)), replace=False)
+        row[changed] = rng.integers(0, 2**32, size=len(changed), dtype=np.uint32)
+        rows[k] = row
+    got = sorted(dedup._near_pairs(rows))
+
+    matrix = np.stack(rows)
+    lsh = MinHashLSH(num_perm=dedup.NUM_PERM, params=dedup.LSH_BANDS)
+    lean = [LeanMinHash(seed=dedup.SEED, hashvalues=r, scheme="affine32") for r in matrix]
+    for i, m in enumerate(lean):
+        lsh.insert(i, m, check_duplication=False)
+    want = sorted((i, j) for i, m in enumerate(lean) for j in lsh.query(m)
+                  if j > i and np.count_nonzero(matrix[i] == matrix[j]) >= dedup._NEAR_MATCHES)
+    assert got == want and len(want) > 50

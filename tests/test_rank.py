@@ -299,3 +299,31 @@ def test_comment_words_let_a_query_in_plain_words_find_the_file():
     assert _order(infos, with_terms)[0] == "pkg/a.py"
     assert _by_path(infos, with_terms)["pkg/a.py"].score > _by_path(infos, without)["pkg/a.py"].score
     assert "query:" in _by_path(infos, with_terms)["pkg/a.py"].reason
+
+
+def test_bm25_of_the_query_terms_alone_is_bm25s_over_the_whole_vocabulary():
+    """`_bm25` indexes only the query's terms; the scores must be bm25s' own, exactly."""
+    import random
+
+    import bm25s
+    import numpy as np
+
+    from packer import rank as rk
+
+    rnd = random.Random(3)
+    for _ in range(30):
+        words = [f"t{i}" for i in range(rnd.randint(3, 300))]
+        docs_words = [[rnd.choice(words) for _ in range(rnd.randint(0, 40))]
+                      for _ in range(rnd.randint(1, 400))]
+        vocab = rk._Vocab()
+        docs = [vocab(d) for d in docs_words]
+        query = rnd.sample(words, k=min(len(words), rnd.randint(1, 6)))
+        got, _ = rk._bm25([list(d) for d in docs], vocab, query)
+        ids = dict(vocab.ids)
+        ids.setdefault("", len(ids))
+        known = [t for t in query if t in vocab.ids]
+        full = bm25s.BM25()
+        full.index(([list(d) for d in docs], ids), show_progress=False)
+        want = np.asarray(full.get_scores([ids[t] for t in known]), dtype=np.float64) if known \
+            else np.zeros(len(docs))
+        assert np.array_equal(got, want)
