@@ -12,10 +12,10 @@ Each value carries an xxh3 checksum; a value that fails it is a miss and is dele
 a file SQLite cannot read is set aside and rebuilt. A cache problem costs time, never a
 wrong result: the caller is told (`Cache.warnings`) and goes on without it.
 
-A second table maps a file's stat (path, size, mtime, ctime, inode) to its digest, as
-git's index does, so a warm run need not read unchanged files at all. A stat is only
-recorded when the file is older than `SETTLED_NS`: a file written again within the
-clock's granularity could otherwise keep its stat with new bytes.
+Entries also map a file's stat (path, size, mtime, ctime, inode) to its digest, as git's
+index does, so a warm run need not read unchanged files at all. A stat is only recorded
+when the file's mtime and ctime are older than `SETTLED_NS`: a file written again within
+the clock's granularity could otherwise keep its stat with new bytes.
 """
 
 from __future__ import annotations
@@ -113,10 +113,13 @@ class Cache:
     """The cache in `directory`. Thread-safe; cheap to open; `close` writes what is pending."""
 
     def __init__(self, directory: str | os.PathLike[str] | None = None, *,
-                 max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+                 max_bytes: int = DEFAULT_MAX_BYTES, readonly: bool = False) -> None:
         self.directory = Path(directory) if directory is not None else default_dir()
         self.path = self.directory / FILE_NAME
         self.max_bytes = max_bytes
+        # A reader (a worker process) never writes, deletes or sets anything aside: the
+        # process that owns the cache does, so two of them never repair it at once.
+        self.readonly = readonly
         self.warnings: list[str] = []
         self.hits = 0
         self.misses = 0
@@ -155,11 +158,14 @@ class Cache:
                                 bad.append(k)
                             else:
                                 found[k] = value
+                except sqlite3.OperationalError as e:  # locked past the timeout: not damage
+                    self._disable(f"cache {self.path} not read ({e}); packing without it")
                 except sqlite3.DatabaseError as e:
                     self._fail(f"cache {self.path} could not be read ({e}); it was set aside and rebuilt")
                 if bad:
                     self.warnings.append(f"cache: {len(bad)} damaged entries dropped from {self.path}")
-                    self._delete(bad)
+                    if not self.readonly:
+                        self._delete(bad)
         self.hits += len(found)
         self.misses += len(keys) - len(found)
         return found
@@ -169,6 +175,8 @@ class Cache:
 
     def put_many(self, items: Iterable[tuple[bytes, Any]]) -> None:
         """Queue values; they are written together (`flush`, `close`)."""
+        if self.readonly:
+            return
         with self._lock:
             for k, value in items:
                 self._pending[k] = marshal.dumps(value)
@@ -181,8 +189,10 @@ class Cache:
     def flush(self) -> None:
         with self._lock:
             pending, self._pending = self._pending, {}
+            if not pending:  # nothing to write: not even a database to create
+                return
             db = self._connect()
-            if db is None or not pending:
+            if db is None:
                 return
             now = int(time.time())
             rows = [(k, blob, _sum(blob), now) for k, blob in pending.items()]
@@ -199,12 +209,16 @@ class Cache:
         self.flush()
         with self._lock:
             if self._db is not None:
-                try:
-                    self._evict(self._db)
+                with contextlib.suppress(sqlite3.Error):
+                    if not self.readonly:
+                        self._evict(self._db)
+                with contextlib.suppress(sqlite3.Error):
                     self._db.close()
-                except sqlite3.Error:
-                    pass
                 self._db = None
+
+    def take_warnings(self) -> list[str]:
+        got, self.warnings = self.warnings, []
+        return got
 
     def __enter__(self) -> Cache:
         return self
@@ -217,7 +231,7 @@ class Cache:
     def info(self) -> CacheInfo:
         exists = self.path.exists()
         entries = 0
-        if exists:
+        if exists:  # never creates one
             with self._lock:
                 db = self._connect()
                 if db is not None:
@@ -228,13 +242,14 @@ class Cache:
         return CacheInfo(str(self.path), exists, entries, self._size(), self.max_bytes)
 
     def clear(self) -> int:
-        """Delete the cache's files; the number of bytes freed."""
+        """Delete the cache's files, damaged copies set aside included; the bytes freed."""
         with self._lock:
             if self._db is not None:
                 self._db.close()
                 self._db = None
-            freed = self._size()
-            for p in self._files():
+            files = [*self._files(), *(p.with_name(p.name + ".damaged") for p in self._files())]
+            freed = sum(p.stat().st_size for p in files if p.exists())
+            for p in files:
                 p.unlink(missing_ok=True)
             self._pending.clear()
             return freed
@@ -251,9 +266,17 @@ class Cache:
         if self._db is not None or self._broken:
             return self._db
         try:
+            if self.readonly and not self.path.exists():
+                self._broken = True  # nothing to read yet
+                return None
             self.directory.mkdir(parents=True, exist_ok=True)
             self._db = self._open()
+        except sqlite3.OperationalError as e:  # locked past the timeout, read-only: not damage
+            self._disable(f"cache {self.path} unusable ({e}); packing without it")
         except sqlite3.DatabaseError as e:
+            if self.readonly:
+                self._disable(f"cache {self.path} unreadable ({e})")
+                return None
             self._set_aside(e)
             try:
                 self._db = self._open()
@@ -265,7 +288,11 @@ class Cache:
 
     def _open(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        db.text_factory = bytes  # a value damaged into TEXT is then a checksum miss, not an error
         try:
+            if self.readonly:
+                db.execute("SELECT 1 FROM entries LIMIT 1")  # fails on a file that is no database
+                return db
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("CREATE TABLE IF NOT EXISTS entries (key BLOB PRIMARY KEY, value BLOB NOT NULL, "
@@ -292,6 +319,9 @@ class Cache:
                     p.unlink(missing_ok=True)
 
     def _fail(self, message: str) -> None:
+        if self.readonly:
+            self._disable(message.split(";")[0])
+            return
         self._set_aside(Exception(message))
         self.warnings[-1] = message
         try:

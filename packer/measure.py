@@ -150,21 +150,23 @@ _Done = tuple[Skip | _Out, list[tuple[bytes, Any]]]
 class _Tools:
     """What one process needs to measure files: a counter, a renderer, a cache reader."""
 
-    def __init__(self, work: Work) -> None:
+    def __init__(self, work: Work, cache: cachelib.Cache | None) -> None:
         self.counter = Counter(work.encoding)
         self.renderer = make_renderer(work.format) if work.format else None
-        self.cache = cachelib.Cache(work.cache_dir) if work.cache_dir else None
+        self.cache = cache
 
 
 _tools: dict[tuple[int, Work], _Tools] = {}
 _tools_lock = threading.Lock()
 
 
-def _tools_for(work: Work) -> _Tools:
+def _worker_tools(work: Work) -> _Tools:
+    """A worker process's tools, made once: its own read-only view of the cache."""
     with _tools_lock:
         got = _tools.get((os.getpid(), work))
         if got is None:
-            got = _tools[(os.getpid(), work)] = _Tools(work)
+            reader = cachelib.Cache(work.cache_dir, readonly=True) if work.cache_dir else None
+            got = _tools[(os.getpid(), work)] = _Tools(work, reader)
         return got
 
 
@@ -220,9 +222,17 @@ def _block(renderer: Renderer | None, path: str, text: str, mode: Mode, lang: st
     return text if renderer is None else renderer.file_block(path, text, mode, lang)
 
 
-def _batch(work: Work, batch: Sequence[Candidate]) -> list[_Done]:
-    tools = _tools_for(work)
-    return [_one(work, tools, c) for c in batch]
+def _batch(work: Work, batch: Sequence[Candidate]) -> tuple[list[_Done], list[str]]:
+    """In a worker process: the batch's outcomes, and what its cache reader ran into."""
+    tools = _worker_tools(work)
+    done = [_one(work, tools, c) for c in batch]
+    warnings = tools.cache.take_warnings() if tools.cache is not None else []
+    return done, warnings
+
+
+def _local_batch(tools: _Tools, work: Work, batch: Sequence[Candidate]) -> tuple[list[_Done], list[str]]:
+    """In this process (threads): the caller's own cache, which collects its warnings."""
+    return [_one(work, tools, c) for c in batch], []
 
 
 def symbols_to_tuple(fs: FileSymbols) -> tuple[Any, ...]:
@@ -285,12 +295,16 @@ def measure(
     stamps: list[tuple[bytes, str]] = []
     batches = _batches(candidates, todo)
     processes = _processes(work, sum(candidates[i].size for i in todo))
-    with _executor(processes, work) as pool:
-        fn = partial(_batch, replace(work, jobs=None))
-        for idx, outs in zip(batches, pool.map(fn, [[candidates[i] for i in b] for b in batches]),
-                             strict=True):
+    work = replace(work, jobs=None)
+    fn: Callable[[Sequence[Candidate]], tuple[list[_Done], list[str]]] = (
+        partial(_batch, work) if processes else partial(_local_batch, _Tools(work, cache), work))
+    with _executor(processes) as pool:
+        for idx, (outs, problems) in zip(
+                batches, pool.map(fn, [[candidates[i] for i in b] for b in batches]), strict=True):
+            if cache is not None and problems:
+                cache.warnings.extend(w for w in problems if w not in cache.warnings)
             for i, (out, new) in zip(idx, outs, strict=True):
-                done[i] = (out, new)
+                done[i] = (out, [])  # its new cache entries are handed over below, not kept
                 if cache is not None:
                     cache.put_many(new)
                     if not isinstance(out, Skip):
@@ -314,11 +328,14 @@ def measure(
 def _index_key(work: Work, candidates: Sequence[Candidate]) -> bytes:
     c = candidates[0] if candidates else None
     root = c.abspath[: len(c.abspath) - len(c.path)] if c else ""
-    return cachelib.key("index", 0, "measure-index", root, repr(replace(work, cache_dir=None, jobs=None)))
+    # repr of a frozenset depends on the process's hash seed: the keep kinds go sorted.
+    sig = replace(work, keep=frozenset(), cache_dir=None, jobs=None)
+    return cachelib.key("index", 0, "measure-index", root, sorted(work.keep), repr(sig))
 
 
 def _settled(c: Candidate, now: int) -> bool:
-    return c.stamp is not None and now - c.stamp[0] >= cachelib.SETTLED_NS
+    # ctime too: `tar x`, `cp -p` and `rsync -t` restore an old mtime on new bytes.
+    return c.stamp is not None and now - max(c.stamp[0], c.stamp[1]) >= cachelib.SETTLED_NS
 
 
 def _from_index(index: dict[str, Any], candidates: Sequence[Candidate],
@@ -348,7 +365,7 @@ def _index(candidates: Sequence[Candidate], done: Sequence[_Done | None]) -> dic
 
 def _stat_entry(c: Candidate, digest: str) -> tuple[bytes, str] | None:
     """The stat -> digest entry of a file just read, if its stat is settled."""
-    if c.stamp is None or time.time_ns() - c.stamp[0] < cachelib.SETTLED_NS:
+    if not _settled(c, time.time_ns()):
         return None
     return cachelib.stat_key(c.abspath, c.size, c.stamp), digest
 
@@ -429,7 +446,7 @@ class _InProcess:
         self._pool.shutdown()
 
 
-def _executor(processes: int, work: Work) -> Any:
+def _executor(processes: int) -> Any:
     if processes:
         # Workers parse with tree-sitter, whose objects may form cycles: collect there.
         return ProcessPoolExecutor(processes, mp_context=mp.get_context("fork"), initializer=gc.enable)

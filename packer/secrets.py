@@ -40,6 +40,9 @@ PRIVATE_KEY_BLOCK = re.compile(
 _KEYWORDY = re.compile(r"(?i)(pass(word|wd|phrase)?|pwd|secret|token|api[_\-]?key|auth|credential"
                        r"|private[_\-]?key|access[_\-]?key)[\w\-]*['\"]?\s*(:=|=>|=|:)")
 _ASSIGNED = re.compile(r"""[\w\-]+['"]?\s*(?::=|=>|=|:)\s*(['"])([A-Za-z0-9+/=_\-.]{24,})\1""")
+# The quoted value alone: found in one pass, where `_ASSIGNED` restarts its name at every
+# character (most candidate lines have no such value, and are then not tried).
+_QUOTED = re.compile(r"""['"][A-Za-z0-9+/=_\-.]{24,}['"]""")
 _ENTROPY = 4.5  # bits per character of a base64-alphabet value (random keys: ~5-6)
 _NOT_SECRET_NAME = re.compile(r"(?i)(sha\d*|md5|hash|digest|checksum|integrity|uuid|commit|etag|nonce"
                               r"|example|sample|placeholder|fixture)")
@@ -77,12 +80,106 @@ def _detectors() -> list[tuple[str, Any]]:
 @cache
 def _any_detector() -> re.Pattern[str]:
     """One regex that matches where any detector's (or `EXTRA`'s) regex does."""
+    return _combined([r for _, plugin in _detectors() for r in plugin.denylist] + list(EXTRA.values()))
+
+
+def _combined(patterns: list[re.Pattern[str]]) -> re.Pattern[str]:
     parts = []
-    for rx in [r for _, plugin in _detectors() for r in plugin.denylist] + list(EXTRA.values()):
+    for rx in patterns:
         flags = ("i" if rx.flags & re.I else "") + ("x" if rx.flags & re.X else "") \
             + ("m" if rx.flags & re.M else "") + ("s" if rx.flags & re.S else "")
         parts.append(f"(?{flags}:{rx.pattern})" if flags else f"(?:{rx.pattern})")
     return re.compile("|".join(parts))
+
+
+# Python's \s on ASCII text, for RE2 (whose \s lacks \v and \x1c-\x1f).
+_ASCII_SPACE = r"\t\n\x0b\x0c\r\x1c-\x1f "
+
+
+def _for_re2(pattern: str) -> str | None:
+    r"""An RE2 pattern matching, on ASCII text, wherever `pattern` (Python) matches.
+
+    Lookarounds are dropped (the result only gets looser), `\s` is spelled out and `$`
+    may take the final newline, as Python's does. None if the pattern has constructs
+    this does not handle (backreferences, verbose whitespace).
+    """
+    out: list[str] = []
+    i, n, in_class = 0, len(pattern), False
+    while i < n:
+        c = pattern[i]
+        if c == "\\":
+            nxt = pattern[i + 1: i + 2]
+            if nxt.isdigit():
+                return None  # a backreference
+            out.append(_ASCII_SPACE if in_class and nxt == "s" else f"[{_ASCII_SPACE}]" if nxt == "s"
+                       else c + nxt)
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+            out.append(c)
+        elif c == "[":
+            in_class = True
+            out.append(c)
+            if pattern[i + 1: i + 2] == "]":  # "[]...]": a literal "]" first
+                out.append("]")
+                i += 1
+        elif pattern.startswith(("(?<=", "(?<!", "(?=", "(?!"), i):
+            i = _group_end(pattern, i)
+            continue
+        elif c == "$":
+            out.append("(?:\\n?$)")
+        else:
+            out.append(c)
+        i += 1
+    # RE2 caps a repetition at 1000: a larger one becomes unbounded (looser still).
+    return re.sub(r"\{(\d+),(\d+)\}", lambda m: m.group() if int(m.group(2)) <= 1000
+                  else "{" + str(min(int(m.group(1)), 1000)) + ",}", "".join(out))
+
+
+def _group_end(pattern: str, i: int) -> int:
+    """The index after the group that opens at `pattern[i]`."""
+    depth, in_class = 0, False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return i
+
+
+@cache
+def _fast_detector() -> tuple[Any, re.Pattern[str] | None]:
+    """For ASCII lines: RE2 over the detectors' regexes it can take (see `_for_re2`), and
+    Python's re over the others (None when there are none)."""
+    fast: list[str] = []
+    slow: list[re.Pattern[str]] = []
+    for rx in [r for _, plugin in _detectors() for r in plugin.denylist] + list(EXTRA.values()):
+        converted = None if rx.flags & re.X and re.search(r"\s|#", rx.pattern) else _for_re2(rx.pattern)
+        flags = ("i" if rx.flags & re.I else "") + ("s" if rx.flags & re.S else "")
+        if converted is not None and _FAST is not None:
+            converted = f"(?{flags}:{converted})" if flags else f"(?:{converted})"
+            try:
+                re2.compile(converted, options=_options)
+            except re2.error:
+                converted = None
+        if converted is None or _FAST is None:
+            slow.append(rx)
+        else:
+            fast.append(converted)
+    rest = _combined(slow) if slow else None
+    return (re2.compile("|".join(fast), options=_options) if fast else None), rest
 
 
 def _keyword_values(path: str, line: str) -> Iterator[str]:
@@ -179,7 +276,7 @@ def scan(text: str, path: str = "") -> list[tuple[int, int, str]]:
 
 
 def _scan_line(line: str, path: str, keywordy: bool) -> Iterator[tuple[int, int, str]]:
-    if _any_detector().search(line):  # one pass instead of 45 on most lines
+    if _may_detect(line):
         yield from _detected(line)
     if keywordy:
         # The value is after the assignment, never inside the name ("password1_field_name").
@@ -189,12 +286,21 @@ def _scan_line(line: str, path: str, keywordy: bool) -> Iterator[tuple[int, int,
             k = line.find(value, after)
             if k >= 0:
                 yield k, k + len(value), "Secret Keyword"
-    for m in _ASSIGNED.finditer(line):
+    for m in _ASSIGNED.finditer(line) if _QUOTED.search(line) else ():
         value = m.group(2)
         name = line[max(0, m.start(2) - 40): m.start(2)]
         if _entropy(value) >= _ENTROPY and not _NOT_SECRET_NAME.search(name) \
                 and not _is_sequential(value):
             yield m.start(2), m.end(2), "High Entropy String"
+
+
+def _may_detect(line: str) -> bool:
+    """Whether a detector's regex may match: one pass over the line instead of 45."""
+    if not line.isascii():
+        return _any_detector().search(line) is not None
+    fast, rest = _fast_detector()
+    return (fast is not None and fast.search(line) is not None) or (
+        rest is not None and rest.search(line) is not None)
 
 
 def _detected(line: str) -> Iterator[tuple[int, int, str]]:
