@@ -5,10 +5,15 @@ Plain Python 3.11 standard library. Builds nothing: the corpora come from
 `shared/corpora/make_corpora.sh`, Repomix is installed with npm into a scratch
 folder (pinned version), packer is whatever `--packer` names.
 
-For each corpus and each row (full / 200k / api) it runs every tool once
-untimed to warm the OS page cache, then the timed runs, alternating tools.
-Per run it records wall time, CPU time, peak RSS, files packed, tokens and
-output bytes; the table gives the median over `--repeat` runs.
+For each corpus and each row (full / 200k / api / api-query) it runs every
+tool variant once untimed to warm the OS page cache, then the timed runs,
+alternating variants. packer runs with a cold cache (a fresh, empty
+PACKER_CACHE_DIR per run) and/or a warm one (one cache dir per corpus, filled
+by an untimed run of each row); Repomix with its security check off and/or on.
+Per run it records wall time, CPU time, peak RSS (largest process, and the
+sum over the process tree), peak PSS of the tree, files packed, tokens, output
+bytes and packer's cache size; the table gives the median over `--repeat`
+runs, followed by Repomix/packer ratios computed from those medians.
 
 See benchmarks/README.md for what each column means and for the exact commands.
 """
@@ -28,6 +33,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -62,7 +68,15 @@ ROWS = {
     "full": Row("full", ("--budget", "none"), None, "full pack, no budget"),
     "200k": Row("200k", ("--budget", "200k"), 200_000, "budget 200k"),
     "api": Row("api", ("--target", "api"), 968_000, "target api (968,000)"),
+    "api-query": Row("api-query", ("--target", "api"), 968_000, "target api (968,000) + query"),
 }
+# The api-query row's task when --query is not given (bench_scale.py uses it too).
+DEFAULT_QUERY = (
+    "ext4 loses data after a crash while the journal commits a resize; "
+    "find where jbd2 and ext4 resize handle the journal transaction"
+)
+PACKER_CACHE_MODES = ("cold", "warm")
+REPOMIX_SECURITY_MODES = ("off", "on")
 
 # Everything Repomix would otherwise do beyond "read, count, write XML" is off here;
 # the same settings are also given as CLI flags so the command line documents itself.
@@ -78,6 +92,7 @@ REPOMIX_CONFIG = {
     "security": {"enableSecurityCheck": False},
     "tokenCount": {"encoding": ENCODING},
 }
+# "--no-security-check" is dropped for the security-check variant (its config turns it on).
 REPOMIX_FLAGS = (
     "--style",
     "xml",
@@ -87,6 +102,7 @@ REPOMIX_FLAGS = (
     "--no-file-summary",
     "--no-git-sort-by-changes",
 )
+REPOMIX_CONFIG_NAMES = {"off": "repomix.config.json", "on": "repomix.security.config.json"}
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
@@ -101,12 +117,17 @@ class Measure:
     tool: str
     corpus: str
     row: str
+    variant: str = ""  # the table's tool column, e.g. "packer (cold cache)"
+    mode: str = ""  # packer: cold | warm; repomix: off | on (security check)
     status: str = "ok"  # ok | over-budget | failed | timeout | not-run
     rc: int | None = None
     wall: float | None = None  # s, perf_counter around the child
     cpu: float | None = None  # s, user+sys of the whole tree (/usr/bin/time %U+%S)
     max_rss_kb: int | None = None  # /usr/bin/time %M: biggest single process
     tree_rss_kb: int | None = None  # sampled peak of the summed RSS of the process group
+    tree_pss_kb: int | None = None  # sampled peak of the summed PSS (shared pages split)
+    cache_bytes: int | None = None  # packer: `packer cache info` bytes after the run
+    cache_entries: int | None = None
     files: int | None = None  # files whose content is in the output
     listed: int | None = None  # packer: files only named in the tree
     tokens: int | None = None  # the tool's own count of the output
@@ -128,6 +149,19 @@ class Tool:
 
 
 @dataclass
+class Variant:
+    """One way of running a tool: packer with a cold or warm cache, Repomix with or
+    without its security check. Each is a row of the table."""
+
+    tool: Tool
+    mode: str  # packer: cold | warm; repomix: off | on
+    label: str  # "packer (cold cache)", "repomix (security check)"
+    slug: str  # for file names: packer-cold, repomix-sec-on
+    config: Path | None = None  # repomix: the config for this mode
+    cache_dir: Path | None = None  # packer warm: this corpus's cache dir
+
+
+@dataclass
 class Context:
     """What every run and the report share."""
 
@@ -139,7 +173,9 @@ class Context:
     date: str
     cmdline: str
     notes: list[str]
-    commands: dict[str, str] = field(default_factory=dict)  # "tool:row" -> command line
+    commit: str = "unknown"
+    code: str = ""  # code_digest() at the start
+    commands: dict[str, str] = field(default_factory=dict)  # "variant:row" -> command line
 
 
 # --------------------------------------------------------------------------- helpers
@@ -179,6 +215,13 @@ def fmt_mib(kb: int | None) -> str:
     return "–" if kb is None else f"{kb / 1024:,.0f}"
 
 
+def fmt_size(nbytes: int | None) -> str:
+    if nbytes is None:
+        return "–"
+    mib = nbytes / 1024**2
+    return f"{mib:,.1f} MiB" if mib < 10 else f"{mib:,.0f} MiB"
+
+
 def machine_info() -> dict[str, str]:
     cpu = "unknown"
     with contextlib.suppress(OSError):
@@ -210,18 +253,22 @@ class TreeRssSampler(threading.Thread):
     /usr/bin/time's %M is the max RSS of the single biggest process: right for a
     one-process tool (Repomix uses worker *threads*), an undercount for a tool that
     forks workers. This sums the session's processes every `interval` seconds
-    (shared pages are counted once per process, so it can overcount forks).
+    (shared pages are counted once per process, so it can overcount forks), and
+    also sums their PSS (`/proc/PID/smaps_rollup`: each shared page split between
+    the processes that map it), which counts copy-on-write pages of forked workers once.
     """
 
     def __init__(self, sid: int, interval: float) -> None:
         super().__init__(daemon=True)
         self.sid, self.interval = sid, interval
         self.peak_kb = 0
+        self.peak_pss_kb = 0
         self._stop_evt = threading.Event()
         self._page_kb = os.sysconf("SC_PAGE_SIZE") // 1024
 
-    def sample(self) -> int:
-        total = 0
+    def sample(self) -> tuple[int, int]:
+        """(summed RSS KiB, summed PSS KiB) of the session's processes now."""
+        rss = pss = 0
         for pid in os.listdir("/proc"):
             if not pid.isdigit():
                 continue
@@ -230,20 +277,47 @@ class TreeRssSampler(threading.Thread):
                 fields = stat[stat.rindex(")") + 2 :].split()
                 if int(fields[3]) != self.sid:  # field 6 of stat: session id
                     continue
-                total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * self._page_kb
+                rss += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * self._page_kb
+                with contextlib.suppress(OSError, ValueError, IndexError):
+                    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                        if line.startswith("Pss:"):
+                            pss += int(line.split()[1])
+                            break
             except (OSError, ValueError, IndexError):
                 continue
-        return total
+        return rss, pss
 
     def run(self) -> None:
         while not self._stop_evt.is_set():
-            self.peak_kb = max(self.peak_kb, self.sample())
+            rss, pss = self.sample()
+            self.peak_kb = max(self.peak_kb, rss)
+            self.peak_pss_kb = max(self.peak_pss_kb, pss)
             self._stop_evt.wait(self.interval)
 
     def stop(self) -> int:
         self._stop_evt.set()
         self.join()
         return self.peak_kb
+
+
+@dataclass
+class Timed:
+    """What `timed` measured of one child run."""
+
+    rc: int | None  # None: killed after the timeout
+    wall: float  # s
+    time: dict[str, float]  # /usr/bin/time: e (wall s), M (max RSS KiB), U, S (CPU s)
+    tree_rss_kb: int
+    tree_pss_kb: int
+    timed_out: bool
+
+    @property
+    def cpu(self) -> float | None:
+        return self.time["U"] + self.time["S"] if self.time else None
+
+    @property
+    def max_rss_kb(self) -> int | None:
+        return int(self.time["M"]) if self.time else None
 
 
 def timed(
@@ -255,11 +329,9 @@ def timed(
     timeout: float,
     time_bin: str | None,
     interval: float,
-) -> tuple[int | None, float, dict[str, float], int, bool]:
-    """Run argv under /usr/bin/time in its own session.
-
-    Returns (rc or None on timeout, wall s, {'e','M','U','S'} from time, tree peak KB, timed_out).
-    """
+) -> Timed:
+    """Run argv under /usr/bin/time in its own session; its stdout/stderr go to
+    log_prefix.stdout / .stderr."""
     time_file = log_prefix.with_suffix(".time")
     full = [time_bin, "-f", "%e %M %U %S", "-o", str(time_file), *argv] if time_bin else argv
     with (
@@ -293,7 +365,7 @@ def timed(
                     continue
             rc = None
         wall = time.perf_counter() - t0
-        peak = sampler.stop()
+        sampler.stop()
     res: dict[str, float] = {}
     if time_bin:
         with contextlib.suppress(OSError):
@@ -305,7 +377,7 @@ def timed(
                     with contextlib.suppress(ValueError):
                         res = dict(zip("eMUS", map(float, parts), strict=True))
                         break
-    return rc, wall, res, peak, timed_out
+    return Timed(rc, wall, res, sampler.peak_kb, sampler.peak_pss_kb, timed_out)
 
 
 def output_files(out: Path) -> list[Path]:
@@ -398,15 +470,94 @@ def node_version() -> str:
     return run_text(["node", "--version"])[1] if shutil.which("node") else "none"
 
 
+def repo_commit() -> str:
+    """`git rev-parse --short HEAD` of this checkout, flagged when packer's code differs from it."""
+    rc, head = run_text(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"])
+    if rc != 0:
+        return "unknown (not a git checkout)"
+    rc, dirty = run_text(["git", "-C", str(REPO), "status", "--porcelain", "--", "packer", "pyproject.toml"])
+    if rc == 0 and dirty:
+        return f"{head} + uncommitted changes to packer/"
+    return head
+
+
+def code_digest() -> str:
+    """A digest of this checkout's packer/ code and queries. packer's cache namespace hashes
+    them too: an edit during a benchmark makes every later "warm" run a cold one."""
+    import hashlib
+
+    h = hashlib.sha256()
+    root = REPO / "packer"
+    for path in sorted(root.rglob("*")):
+        if path.suffix in (".py", ".scm") and "__pycache__" not in path.parts:
+            with contextlib.suppress(OSError):
+                h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
+def packer_cache_info(tool: Tool, cache_dir: Path) -> dict[str, Any]:
+    """`packer cache info --json --cache-dir DIR` ({} when it fails)."""
+    rc, out = run_text([*tool.argv, "cache", "info", "--json", "--cache-dir", str(cache_dir)])
+    if rc != 0:
+        log(f"packer cache info failed: {out[-300:]}")
+        return {}
+    try:
+        return json.loads(out[out.index("{") :])
+    except ValueError:
+        return {}
+
+
+def new_cache_dir(scratch: Path, prefix: str) -> Path:
+    """A fresh, empty temporary directory under scratch/cache for a packer cache."""
+    parent = scratch / "cache"
+    parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+
+
+def remove_dir(path: Path | None) -> None:
+    if path is not None:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def make_variants(
+    tools: dict[str, Tool], args: argparse.Namespace, configs: dict[str, Path]
+) -> list[Variant]:
+    variants: list[Variant] = []
+    if "packer" in tools:
+        for mode in modes(args.packer_cache, PACKER_CACHE_MODES):
+            variants.append(Variant(tools["packer"], mode, f"packer ({mode} cache)", f"packer-{mode}"))
+    if "repomix" in tools:
+        for mode in modes(args.repomix_security, REPOMIX_SECURITY_MODES):
+            label = "repomix (security check)" if mode == "on" else "repomix (no security check)"
+            variants.append(
+                Variant(tools["repomix"], mode, label, f"repomix-sec-{mode}", config=configs[mode])
+            )
+    return variants
+
+
+def modes(choice: str, all_modes: tuple[str, ...]) -> tuple[str, ...]:
+    return all_modes if choice == "both" else (choice,)
+
+
 # --------------------------------------------------------------------------- one run
 
 
-def packer_cmd(tool: Tool, corpus: Path, row: Row, out: Path, man: Path, extra: list[str]) -> list[str]:
+def packer_query(row: Row, args: argparse.Namespace) -> str | None:
+    """The --query packer gets in this row: api-query always, other budgeted rows with --query."""
+    if row.name == "api-query":
+        return args.query or DEFAULT_QUERY
+    return args.query if row.budget else None
+
+
+def packer_cmd(
+    tool: Tool, corpus: Path, row: Row, out: Path, man: Path, extra: list[str], query: str | None = None
+) -> list[str]:
     return [
         *tool.argv,
         "pack",
         str(corpus),
         *row.packer_args,
+        *(["--query", query] if query else []),
         "--format",
         "xml",
         "-o",
@@ -418,9 +569,12 @@ def packer_cmd(tool: Tool, corpus: Path, row: Row, out: Path, man: Path, extra: 
     ]
 
 
-def repomix_cmd(tool: Tool, corpus: Path, row: Row, out: Path, config: Path, extra: list[str]) -> list[str]:
+def repomix_cmd(
+    tool: Tool, corpus: Path, row: Row, out: Path, config: Path, extra: list[str], security: bool = False
+) -> list[str]:
     budget = ["--token-budget", str(row.budget)] if row.budget else []
-    return [*tool.argv, str(corpus), "-c", str(config), "-o", str(out), *REPOMIX_FLAGS, *budget, *extra]
+    flags = [f for f in REPOMIX_FLAGS if not (security and f == "--no-security-check")]
+    return [*tool.argv, str(corpus), "-c", str(config), "-o", str(out), *flags, *budget, *extra]
 
 
 def read_packer_manifest(man: Path, m: Measure) -> None:
@@ -435,6 +589,8 @@ def read_packer_manifest(man: Path, m: Measure) -> None:
     m.listed = sum(1 for f in files if f.get("mode") == "listed")
     skel = sum(1 for f in files if f.get("mode") == "skeleton")
     m.note = f"{skel:,} skeleton, {len(data.get('skipped', [])):,} skipped"
+    if secrets := data.get("secrets"):
+        m.note += f", {len(secrets):,} secrets found"
 
 
 def read_repomix_summary(stdout: Path, outs: list[Path], m: Measure) -> None:
@@ -447,10 +603,12 @@ def read_repomix_summary(stdout: Path, outs: list[Path], m: Measure) -> None:
         m.files = sum(sum(1 for ln in p.open("rb") if ln.startswith(b'<file path="')) for p in outs)
     if len(outs) > 1:
         m.note = f"{len(outs)} output parts"
+    if mt := re.search(r"([\d,]+) suspicious file\(s\) detected and excluded", text):
+        m.note = (m.note + "; " if m.note else "") + f"{mt.group(1)} suspicious files excluded"
 
 
 def run_one(
-    tool: Tool,
+    v: Variant,
     corpus_name: str,
     corpus: Path,
     row: Row,
@@ -460,38 +618,59 @@ def run_one(
     warmup: bool,
     verify: bool = False,
 ) -> Measure:
+    tool = v.tool
     scratch: Path = args.scratch
     outdir = scratch / "out" / corpus_name
     logdir = scratch / "logs" / corpus_name
     outdir.mkdir(parents=True, exist_ok=True)
     logdir.mkdir(parents=True, exist_ok=True)
-    out = outdir / f"{tool.name}-{row.name}.xml"
-    man = outdir / f"{tool.name}-{row.name}.manifest.json"
+    out = outdir / f"{v.slug}-{row.name}.xml"
+    man = outdir / f"{v.slug}-{row.name}.manifest.json"
     for p in [*output_files(out), man]:
         p.unlink(missing_ok=True)
+    env = {**os.environ, **tool.env}
+    shown_env = ""
+    cache_dir: Path | None = None
+    info: dict[str, Any] = {}
+    query = packer_query(row, args)
     if tool.name == "packer":
-        argv = packer_cmd(tool, corpus, row, out, man, shlex.split(args.packer_args))
+        argv = packer_cmd(tool, corpus, row, out, man, shlex.split(args.packer_args), query)
+        if v.mode == "cold":
+            cache_dir = new_cache_dir(scratch, f"{corpus_name}-cold-")
+            shown_env = "PACKER_CACHE_DIR=<fresh empty temp dir> "
+        else:
+            cache_dir = v.cache_dir
+            shown_env = "PACKER_CACHE_DIR=<this corpus's warm cache dir> "
+        if cache_dir is not None:
+            env["PACKER_CACHE_DIR"] = str(cache_dir)
     else:
         extra = shlex.split(args.repomix_args)
-        argv = repomix_cmd(tool, corpus, row, out, ctx.repomix_config, extra)
-    ctx.commands[f"{tool.name}:{row.name}"] = shlex.join(argv)
-    env = {**os.environ, **tool.env}
-    tag = f"{tool.name}-{row.name}{'-warmup' if warmup else ''}"
+        assert v.config is not None
+        argv = repomix_cmd(tool, corpus, row, out, v.config, extra, security=v.mode == "on")
+    ctx.commands[f"{v.label}:{row.name}"] = shown_env + shlex.join(argv)
+    tag = f"{v.slug}-{row.name}{'-warmup' if warmup else ''}"
     log(f"{corpus_name}: {tag} ...")
-    rc, wall, tm, peak, timed_out = timed(
-        argv,
-        cwd=scratch,
-        env=env,
-        log_prefix=logdir / tag,
-        timeout=args.timeout,
-        time_bin=ctx.time_bin,
-        interval=args.sample_interval,
-    )
-    m = Measure(tool.name, corpus_name, row.name, rc=rc, wall=wall, warmup=warmup)
-    m.tree_rss_kb = peak or None
-    if tm:
-        m.cpu = tm["U"] + tm["S"]
-        m.max_rss_kb = int(tm["M"])
+    try:
+        t = timed(
+            argv,
+            cwd=scratch,
+            env=env,
+            log_prefix=logdir / tag,
+            timeout=args.timeout,
+            time_bin=ctx.time_bin,
+            interval=args.sample_interval,
+        )
+        if cache_dir is not None:
+            info = packer_cache_info(tool, cache_dir)
+    finally:
+        if v.mode == "cold" and tool.name == "packer":
+            remove_dir(cache_dir)
+    m = Measure(tool.name, corpus_name, row.name, v.label, v.mode, rc=t.rc, wall=t.wall, warmup=warmup)
+    m.tree_rss_kb = t.tree_rss_kb or None
+    m.tree_pss_kb = t.tree_pss_kb or None
+    m.cpu, m.max_rss_kb = t.cpu, t.max_rss_kb
+    if cache_dir is not None and info:
+        m.cache_bytes, m.cache_entries = info.get("bytes"), info.get("entries")
     outs = output_files(out)
     m.out_bytes = sum(p.stat().st_size for p in outs) if outs else None
     stdout, stderr = (logdir / tag).with_suffix(".stdout"), (logdir / tag).with_suffix(".stderr")
@@ -500,7 +679,8 @@ def run_one(
     elif tool.name == "repomix":
         read_repomix_summary(stdout, outs, m)
     both = tail(stdout, 400) + "\n" + tail(stderr, 400)
-    if timed_out:
+    rc = t.rc
+    if t.timed_out:
         m.status, m.note = "timeout", f"killed after {args.timeout:.0f} s"
     elif rc != 0:
         if tool.name == "repomix" and row.budget and "exceeds the token budget" in both:
@@ -516,17 +696,23 @@ def run_one(
             elif "heap out of memory" in both:
                 m.note = "JavaScript heap out of memory"
     if m.status in ("failed", "timeout"):  # whatever it left behind is not a result
-        m.files = m.listed = m.tokens = m.out_bytes = None
+        m.files = m.listed = m.tokens = m.out_bytes = m.cache_bytes = m.cache_entries = None
     if tool.name == "repomix" and row.budget and m.status == "ok" and m.tokens:
         m.note = f"fits: {m.tokens:,} <= {row.budget:,} (Repomix never trims)"
+    if tool.name == "repomix" and query:
+        m.note = (m.note + "; " if m.note else "") + "no query in Repomix"
+    if tool.name == "packer" and ctx.code and code_digest() != ctx.code:
+        m.note = (m.note + "; " if m.note else "") + "packer/ was edited during the benchmark"
     if verify and outs and m.status in ("ok", "over-budget"):
         m.tiktoken_tokens = count_tokens_external(outs, args)
     if not args.keep_outputs and not warmup:
         for p in outs:
             p.unlink(missing_ok=True)
+    cache = f" cache={fmt_size(m.cache_bytes)}" if m.cache_bytes is not None else ""
     log(
         f"{corpus_name}: {tag}: {m.status} wall={fmt_s(m.wall)}s rss={fmt_mib(m.max_rss_kb)}MiB "
-        f"files={fmt_int(m.files)} tokens={fmt_int(m.tokens)} bytes={fmt_int(m.out_bytes)}"
+        f"tree={fmt_mib(m.tree_rss_kb)}MiB pss={fmt_mib(m.tree_pss_kb)}MiB "
+        f"files={fmt_int(m.files)} tokens={fmt_int(m.tokens)} bytes={fmt_int(m.out_bytes)}{cache}"
     )
     return m
 
@@ -622,12 +808,13 @@ def median(vals: list[float | int | None]) -> float | None:
 
 def aggregate(runs: list[Measure]) -> Measure:
     first = runs[0]
-    agg = Measure(first.tool, first.corpus, first.row)
+    agg = Measure(first.tool, first.corpus, first.row, first.variant, first.mode)
     order = ["ok", "over-budget", "failed", "timeout", "not-run"]
     agg.status = max((r.status for r in runs), key=order.index)
     for f in ("wall", "cpu"):
         setattr(agg, f, median([getattr(r, f) for r in runs]))
-    for f in ("max_rss_kb", "tree_rss_kb", "files", "listed", "tokens", "tiktoken_tokens", "out_bytes"):
+    ints = ("max_rss_kb", "tree_rss_kb", "tree_pss_kb", "files", "listed", "tokens", "tiktoken_tokens")
+    for f in (*ints, "out_bytes", "cache_bytes", "cache_entries"):
         v = median([getattr(r, f) for r in runs])
         setattr(agg, f, None if v is None else int(v))
     agg.rc = runs[-1].rc
@@ -640,10 +827,10 @@ def aggregate(runs: list[Measure]) -> Measure:
 def render_table(results: list[Measure], repeat: int) -> str:
     head = (
         f"| corpus | run | tool | status | wall s (median of {repeat}) | CPU s | peak RSS MiB "
-        "(max process) | peak RSS MiB (tree sum) | files packed | tokens (tool) "
-        "| tokens (tiktoken) | output bytes | notes |"
+        "(max process) | peak RSS MiB (tree sum) | peak PSS MiB (tree sum) | files packed "
+        "| tokens (tool) | tokens (tiktoken) | output bytes | notes |"
     )
-    lines = [head, "|" + "---|" * 13]
+    lines = [head, "|" + "---|" * 14]
     for m in results:
         files = fmt_int(m.files)
         if m.listed:
@@ -652,28 +839,94 @@ def render_table(results: list[Measure], repeat: int) -> str:
         if m.tiktoken_tokens is not None and m.tokens is not None and m.tiktoken_tokens != m.tokens:
             check += f" (Δ {m.tiktoken_tokens - m.tokens:+,})"
         status = m.status + (" (warm-up run)" if m.warmup and m.status != "not-run" else "")
-        note = m.note.replace("|", "\\|")
+        notes = [m.note] if m.note else []
+        if m.cache_bytes is not None:
+            notes.append(f"cache {fmt_size(m.cache_bytes)}, {fmt_int(m.cache_entries)} entries")
+        note = "; ".join(notes).replace("|", "\\|")
         lines.append(
-            f"| {m.corpus} | {ROWS[m.row].label} | {m.tool} | {status} | {fmt_s(m.wall)} "
-            f"| {fmt_s(m.cpu)} | {fmt_mib(m.max_rss_kb)} | {fmt_mib(m.tree_rss_kb)} | {files} "
-            f"| {fmt_int(m.tokens)} | {check} | {fmt_int(m.out_bytes)} | {note} |"
+            f"| {m.corpus} | {ROWS[m.row].label} | {m.variant or m.tool} | {status} | {fmt_s(m.wall)} "
+            f"| {fmt_s(m.cpu)} | {fmt_mib(m.max_rss_kb)} | {fmt_mib(m.tree_rss_kb)} "
+            f"| {fmt_mib(m.tree_pss_kb)} | {files} | {fmt_int(m.tokens)} | {check} "
+            f"| {fmt_int(m.out_bytes)} | {note} |"
         )
     return "\n".join(lines)
+
+
+def ratio(num: float | int | None, den: float | int | None, fmt: str = "{:.2f}") -> str:
+    return "–" if num is None or not den else fmt.format(num / den)
+
+
+def render_ratios(results: list[Measure]) -> str:
+    """Repomix wall / packer wall and packer memory / Repomix memory, per corpus and row,
+    for each packer cache mode against each Repomix security mode (medians of this run)."""
+    head = (
+        "| corpus | run | packer | Repomix | Repomix wall / packer wall | packer / Repomix peak RSS "
+        "(tree sum) | packer / Repomix peak RSS (max process) | packer / Repomix peak PSS (tree sum) "
+        "| files packed (packer / Repomix) |"
+    )
+    lines = [head, "|" + "---|" * 9]
+    groups: dict[tuple[str, str], list[Measure]] = {}
+    for m in results:
+        groups.setdefault((m.corpus, m.row), []).append(m)
+    for (corpus, row), ms in groups.items():
+        ps = [m for m in ms if m.tool == "packer" and m.status == "ok"]
+        rs = [m for m in ms if m.tool == "repomix" and m.status in ("ok", "over-budget")]
+        for pm in ps:
+            for rm in rs:
+                lines.append(
+                    f"| {corpus} | {ROWS[row].label} | {pm.variant} | {rm.variant} "
+                    f"| {ratio(rm.wall, pm.wall, '{:.2f}×')} | {ratio(pm.tree_rss_kb, rm.tree_rss_kb)} "
+                    f"| {ratio(pm.max_rss_kb, rm.max_rss_kb)} | {ratio(pm.tree_pss_kb, rm.tree_pss_kb)} "
+                    f"| {fmt_int(pm.files)} / {fmt_int(rm.files)} |"
+                )
+    return "\n".join(lines) if len(lines) > 2 else ""
 
 
 def render_report(results: list[Measure], ctx: Context, args: argparse.Namespace) -> str:
     mi = ctx.machine
     vers = ", ".join(f"{n} {t.version or 'n/a'}" for n, t in ctx.tools.items())
     method = [
-        "No warm-up runs (`--no-warmup`)."
+        "No OS-page-cache warm-up runs (`--no-warmup`)."
         if args.no_warmup
-        else "Each tool ran once untimed per corpus to warm the OS page cache (not dropped).",
-        "Timed runs alternated tools.",
-        "Repomix's persistent token-count cache was "
-        + ("on." if args.repomix_token_cache else "off (`REPOMIX_TOKEN_CACHE=0`)."),
+        else "Each tool variant ran once untimed per corpus (first row) to warm the OS page cache "
+        "(not dropped).",
+        "Timed runs alternated variants.",
     ]
+    if "repomix" in ctx.tools:
+        method.append(
+            "Repomix's persistent token-count cache was "
+            + ("on." if args.repomix_token_cache else "off (`REPOMIX_TOKEN_CACHE=0`).")
+        )
+    if "packer" in ctx.tools:
+        cache_modes = modes(args.packer_cache, PACKER_CACHE_MODES)
+        if "cold" in cache_modes:
+            method.append(
+                "packer (cold cache): a fresh, empty `PACKER_CACHE_DIR` for every run, warm-up included."
+            )
+        if "warm" in cache_modes:
+            method.append(
+                "packer (warm cache): one `PACKER_CACHE_DIR` per corpus, filled by one untimed run of "
+                "each row before the timed runs."
+            )
+        method.append("Cache size: `packer cache info --json` after the run.")
+    if "repomix" in ctx.tools:
+        method.append(
+            "Repomix's security check (secretlint) is "
+            + {"off": "off", "on": "on", "both": "run both off and on"}[args.repomix_security]
+            + "; packer always scans for secrets (detect-secrets + RE2), so the security-check "
+            "rows are the equal-work comparison."
+        )
+    queried = {packer_query(ROWS[r], args) for r in args.rows} - {None}
+    if queried:
+        method.append(
+            "packer's query (`--query`) in "
+            + ", ".join(f"`{r}`" for r in args.rows if packer_query(ROWS[r], args))
+            + ": "
+            + "; ".join(f"“{q}”" for q in sorted(q for q in queried if q))
+            + ". Repomix has no query: its rows are full packs."
+        )
     out = [
-        f"Measured {ctx.date} on {mi['nproc']} × {mi['cpu']}, {mi['ram']} RAM, "
+        f"Measured {ctx.date} at commit {ctx.commit} on {mi['nproc']} × {mi['cpu']}, {mi['ram']} RAM, "
         f"Linux {mi['kernel']}, Python {mi['python']}, node {ctx.node}; {vers}.",
         "",
         f"Command: `{ctx.cmdline}`",
@@ -683,6 +936,16 @@ def render_report(results: list[Measure], ctx: Context, args: argparse.Namespace
         render_table(results, args.repeat),
         "",
     ]
+    ratios = render_ratios(results)
+    if ratios:
+        out += [
+            "Ratios, from the medians above (wall: above 1 means packer is faster; memory: below 1 "
+            "means packer uses less). Only the full-pack row is the same job for both tools: in "
+            "budgeted rows Repomix still packs everything.",
+            "",
+            ratios,
+            "",
+        ]
     out += [f"- {n}" for n in ctx.notes]
     if ctx.commands:
         out += ["", "Tool command lines (last corpus):", ""]
@@ -690,14 +953,18 @@ def render_report(results: list[Measure], ctx: Context, args: argparse.Namespace
     return "\n".join(out).rstrip() + "\n"
 
 
-def write_readme(report: str) -> None:
-    text = README.read_text()
-    if MARK_START not in text or MARK_END not in text:
-        raise SystemExit(f"{README} lacks the markers {MARK_START} / {MARK_END}")
-    pre, rest = text.split(MARK_START, 1)
-    _, post = rest.split(MARK_END, 1)
-    README.write_text(f"{pre}{MARK_START}\n{report}{MARK_END}{post}")
-    log(f"updated {README}")
+def write_readme(
+    report: str, start: str = MARK_START, end: str = MARK_END, readme: Path | None = None
+) -> None:
+    """Replace what lies between the markers `start` and `end` in readme (default README)."""
+    readme = readme or README
+    text = readme.read_text()
+    if start not in text or end not in text:
+        raise SystemExit(f"{readme} lacks the markers {start} / {end}")
+    pre, rest = text.split(start, 1)
+    _, post = rest.split(end, 1)
+    readme.write_text(f"{pre}{start}\n{report}{end}{post}")
+    log(f"updated {readme}")
 
 
 # --------------------------------------------------------------------------- main
@@ -725,7 +992,28 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     ap.add_argument("--repeat", type=int, default=1, help="timed runs per tool and row (median)")
     ap.add_argument(
-        "--rows", default="full,200k,api", help="comma list of rows: full, 200k, api (default all)"
+        "--rows",
+        default="full,200k,api",
+        help="comma list of rows: full, 200k, api, api-query (default full,200k,api)",
+    )
+    ap.add_argument(
+        "--query",
+        default=None,
+        help="task given to packer with --query in its budgeted rows (200k, api) and the api-query "
+        "row; the api-query row uses a built-in query without it. Repomix has no query.",
+    )
+    ap.add_argument(
+        "--packer-cache",
+        choices=("cold", "warm", "both"),
+        default="both",
+        help="cold: a fresh empty PACKER_CACHE_DIR per run; warm: one cache dir per corpus filled "
+        "by an untimed run of each row; both (default): one packer row per mode",
+    )
+    ap.add_argument(
+        "--repomix-security",
+        choices=("off", "on", "both"),
+        default="both",
+        help="Repomix's security check (secretlint): off, on, or both (default; one row per mode)",
     )
     ap.add_argument(
         "--packer", default=None, help="packer command (default `packer` on PATH, else /tmp/venv/bin/packer)"
@@ -775,12 +1063,21 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap.add_argument(
         "--write-readme", action="store_true", help="replace the results block of benchmarks/README.md"
     )
+    ap.add_argument(
+        "--readme-block",
+        default="bench_pack",
+        metavar="NAME",
+        help="with --write-readme: the block between <!-- NAME:start --> and <!-- NAME:end --> "
+        "(default bench_pack; the LARGE api-query block is bench_pack_large)",
+    )
     ap.add_argument("--count-tokens", nargs="+", metavar="FILE", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     args.corpus = args.corpus or ["medium"]
     args.rows = [r.strip() for r in args.rows.split(",") if r.strip()]
     if bad := [r for r in args.rows if r not in ROWS]:
         ap.error(f"unknown row(s) {bad}; choose from {list(ROWS)}")
+    if not args.rows:
+        ap.error("--rows is empty")
     if args.repeat < 1:
         ap.error("--repeat must be >= 1")
     args.scratch = args.scratch.resolve()
@@ -809,97 +1106,162 @@ def main(argv: list[str] | None = None) -> int:
         tools["packer"] = setup_packer(args.packer)
     if "repomix" in wanted:
         tools["repomix"] = setup_repomix(args.scratch, args.repomix_version, args.repomix_token_cache)
-    config_path = args.scratch / "repomix.config.json"
-    config_path.write_text(json.dumps(REPOMIX_CONFIG, indent=2) + "\n")
+    configs: dict[str, Path] = {}
+    for mode, name in REPOMIX_CONFIG_NAMES.items():
+        config = {**REPOMIX_CONFIG, "security": {"enableSecurityCheck": mode == "on"}}
+        configs[mode] = args.scratch / name
+        configs[mode].write_text(json.dumps(config, indent=2) + "\n")
 
     ctx = Context(
         time_bin=time_bin,
-        repomix_config=config_path,
+        repomix_config=configs["off"],
         machine=machine_info(),
         tools=tools,
         node=node_version(),
         date=dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
         cmdline=shlex.join(["python3", os.path.relpath(Path(__file__).resolve()), *sys.argv[1:]]),
         notes=notes,
+        commit=repo_commit(),
+        code=code_digest() if "packer" in tools else "",
     )
     for t in tools.values():
         if not t.available:
             log(f"{t.name} not available: {t.why_not}")
     rows = [ROWS[r] for r in args.rows]
-    live = [t for t in tools.values() if t.available]
+    variants = make_variants(tools, args, configs)
+    live = [v for v in variants if v.tool.available]
     all_runs: list[Measure] = []
     results: list[Measure] = []
-
-    for spec in args.corpus:
-        cname, corpus = resolve_corpus(spec, args.corpora_dir)
-        if not corpus.is_dir():
-            log(f"corpus {spec!r}: {corpus} is not a directory (build it with make_corpora.sh)")
-            for t in tools.values():
-                for row in rows:
-                    results.append(
-                        Measure(t.name, cname, row.name, status="not-run", note=f"corpus {corpus} missing")
-                    )
-            continue
-        before = corpus_state(corpus)
-        runs: dict[tuple[str, str], list[Measure]] = {}
-        failed_warmup: dict[str, Measure] = {}
-        if not args.no_warmup:
-            for t in live:
-                m = run_one(t, cname, corpus, ROWS["full"], args, ctx, warmup=True)
-                all_runs.append(m)
-                if m.status in ("failed", "timeout"):
-                    failed_warmup[t.name] = m
-        for rep in range(args.repeat):
-            for row in rows:
-                order = live if rep % 2 == 0 else live[::-1]
-                for t in order:
-                    if t.name in failed_warmup:
-                        continue
-                    reuse = args.repomix_budget == "reuse" and "full" in args.rows
-                    if t.name == "repomix" and row.budget and reuse:
-                        continue
-                    verify = args.verify_tokens and rep == 0  # outputs are deterministic
-                    m = run_one(t, cname, corpus, row, args, ctx, warmup=False, verify=verify)
-                    all_runs.append(m)
-                    runs.setdefault((t.name, row.name), []).append(m)
-        after = corpus_state(corpus)
-        if before is not None and after is not None and before != after:
-            changed = sorted(after ^ before)
-            notes.append(f"{cname}: the corpus changed during the runs: {changed[:10]}")
-
-        for t in tools.values():
-            for row in rows:
-                if not t.available:
-                    results.append(Measure(t.name, cname, row.name, status="not-run", note=t.why_not[:200]))
-                elif t.name in failed_warmup:
-                    w = failed_warmup[t.name]
-                    agg = aggregate([w])
-                    agg.row = row.name
-                    agg.note = (agg.note + "; " if agg.note else "") + "failed in warm-up, not repeated"
-                    results.append(agg)
-                elif (t.name, row.name) in runs:
-                    results.append(aggregate(runs[(t.name, row.name)]))
-                elif t.name == "repomix" and row.budget and (t.name, "full") in runs:
-                    agg = aggregate(runs[(t.name, "full")])
-                    agg.row = row.name
-                    agg.note = "no budget in Repomix: figures of the full-pack row"
-                    results.append(agg)
+    try:
+        for spec in args.corpus:
+            run_corpus(spec, rows, variants, live, args, ctx, all_runs, results)
+    finally:
+        for v in variants:
+            remove_dir(v.cache_dir)
+            v.cache_dir = None
+    if ctx.code and code_digest() != ctx.code:
+        notes.append(
+            "packer/ (this checkout) was edited while the benchmark ran: packer's cache namespace "
+            "hashes its code, so runs after the edit (noted in the table) met an empty cache and "
+            "ran other code. Rerun when nobody edits packer/."
+        )
 
     report = render_report(results, ctx, args)
     print(report)
     if args.json:
         args.json.write_text(json.dumps([asdict(r) for r in all_runs], indent=1) + "\n")
     if args.write_readme:
-        write_readme(report)
+        write_readme(report, f"<!-- {args.readme_block}:start -->", f"<!-- {args.readme_block}:end -->")
 
     bad = [r for r in results if r.status in ("failed", "timeout", "not-run")]
     shown: set[tuple[str, str, str]] = set()
     for r in bad:
-        print(f"\n{r.tool} on {r.corpus} ({r.row}): {r.status} rc={r.rc} {r.note}", file=sys.stderr)
+        print(
+            f"\n{r.variant or r.tool} on {r.corpus} ({r.row}): {r.status} rc={r.rc} {r.note}", file=sys.stderr
+        )
         if r.tail and (r.tool, r.corpus, r.tail) not in shown:
             shown.add((r.tool, r.corpus, r.tail))
             print(r.tail, file=sys.stderr)
     return 1 if bad else 0
+
+
+def run_corpus(
+    spec: str,
+    rows: list[Row],
+    variants: list[Variant],
+    live: list[Variant],
+    args: argparse.Namespace,
+    ctx: Context,
+    all_runs: list[Measure],
+    results: list[Measure],
+) -> None:
+    """Warm-ups, then the timed runs of every live variant and row on one corpus."""
+    cname, corpus = resolve_corpus(spec, args.corpora_dir)
+    if not corpus.is_dir():
+        log(f"corpus {spec!r}: {corpus} is not a directory (build it with make_corpora.sh)")
+        for v in variants:
+            for row in rows:
+                results.append(
+                    Measure(
+                        v.tool.name,
+                        cname,
+                        row.name,
+                        v.label,
+                        v.mode,
+                        status="not-run",
+                        note=f"corpus {corpus} missing",
+                    )
+                )
+        return
+    before = corpus_state(corpus)
+    runs: dict[tuple[str, str], list[Measure]] = {}
+    failed_warmup: dict[str, Measure] = {}
+    try:
+        for v in live:
+            if v.tool.name == "packer" and v.mode == "warm":
+                v.cache_dir = new_cache_dir(args.scratch, f"{cname}-warm-")
+                warm_rows = rows  # fill the cache with what every timed row needs
+            elif args.no_warmup:
+                continue
+            else:
+                warm_rows = rows[:1]  # the OS page cache only
+            for row in warm_rows:
+                m = run_one(v, cname, corpus, row, args, ctx, warmup=True)
+                all_runs.append(m)
+                if m.status in ("failed", "timeout"):
+                    failed_warmup[v.slug] = m
+                    break
+        for rep in range(args.repeat):
+            for row in rows:
+                order = live if rep % 2 == 0 else live[::-1]
+                for v in order:
+                    if v.slug in failed_warmup:
+                        continue
+                    reuse = args.repomix_budget == "reuse" and "full" in args.rows
+                    if v.tool.name == "repomix" and row.budget and reuse:
+                        continue
+                    verify = args.verify_tokens and rep == 0  # outputs are deterministic
+                    m = run_one(v, cname, corpus, row, args, ctx, warmup=False, verify=verify)
+                    all_runs.append(m)
+                    runs.setdefault((v.slug, row.name), []).append(m)
+    finally:
+        for v in live:
+            remove_dir(v.cache_dir)
+            v.cache_dir = None
+    after = corpus_state(corpus)
+    if before is not None and after is not None and before != after:
+        changed = sorted(after ^ before)
+        ctx.notes.append(f"{cname}: the corpus changed during the runs: {changed[:10]}")
+
+    for v in variants:
+        for row in rows:
+            if not v.tool.available:
+                results.append(
+                    Measure(
+                        v.tool.name,
+                        cname,
+                        row.name,
+                        v.label,
+                        v.mode,
+                        status="not-run",
+                        note=v.tool.why_not[:200],
+                    )
+                )
+            elif v.slug in failed_warmup:
+                w = failed_warmup[v.slug]
+                agg = aggregate([w])
+                agg.row = row.name
+                agg.note = (agg.note + "; " if agg.note else "") + "failed in warm-up, not repeated"
+                results.append(agg)
+            elif (v.slug, row.name) in runs:
+                results.append(aggregate(runs[(v.slug, row.name)]))
+            elif v.tool.name == "repomix" and row.budget and (v.slug, "full") in runs:
+                agg = aggregate(runs[(v.slug, "full")])
+                agg.row = row.name
+                agg.note = "no budget in Repomix: figures of the full-pack row"
+                if packer_query(row, args):
+                    agg.note += "; no query in Repomix"
+                results.append(agg)
 
 
 if __name__ == "__main__":

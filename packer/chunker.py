@@ -271,12 +271,11 @@ def _original_bytes(src: SourceText) -> bytes | None:
             return data
     except UnicodeEncodeError:
         pass
-    try:
-        with open(src.abspath, "rb") as f:
-            data = f.read()
-    except OSError:
+    # Read as the reader reads: a FIFO swapped in since is refused, never waited on.
+    got = content.read_bytes(Candidate(src.path, src.abspath, src.size))
+    if isinstance(got, Skip):
         return None
-    return data if xxhash.xxh3_64_hexdigest(data) == src.digest else None
+    return got if xxhash.xxh3_64_hexdigest(got) == src.digest else None
 
 
 def _generate(targets: list[_Target], work: Callable[[_Target], list[Chunk]],

@@ -124,6 +124,12 @@ def is_lockfile(name: str) -> bool:
     return name in LOCKFILE_NAMES or name.endswith(".lock")
 
 
+def read_bytes(c: Candidate, max_file_size: int | None = None) -> bytes | Skip:
+    """The file's bytes, opened as `read_source` opens it: a FIFO or a symlink swapped in
+    for the file is refused (a `Skip`), never waited on or followed."""
+    return _read(c, max_file_size)
+
+
 def _read(c: Candidate, max_file_size: int | None) -> bytes | Skip:
     try:
         fd = os.open(c.abspath, _OPEN_FLAGS)

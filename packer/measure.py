@@ -365,7 +365,7 @@ def _index(candidates: Sequence[Candidate], done: Sequence[_Done | None]) -> dic
 
 def _stat_entry(c: Candidate, digest: str) -> tuple[bytes, str] | None:
     """The stat -> digest entry of a file just read, if its stat is settled."""
-    if not _settled(c, time.time_ns()):
+    if c.stamp is None or not _settled(c, time.time_ns()):
         return None
     return cachelib.stat_key(c.abspath, c.size, c.stamp), digest
 
@@ -624,8 +624,8 @@ class Costs:
         info = self._m.infos[i]
         if info.skeleton_tokens is not None:
             return info.skeleton_tokens
-        if not languages.is_code(info.language):
-            return None
+        if not languages.is_code(info.language) or info.size > 4 * symbols.MAX_BYTES:
+            return None  # far too large to parse: not worth reading and scanning to find out
         if i not in self._skel:
             def make() -> int | None:
                 skel = self.skeleton_text(i)

@@ -12,7 +12,9 @@ tests check the sum on generated content in every format.
 
 Content can never break the structure: XML wraps it in CDATA (splitting any "]]>"),
 Markdown and plain text use fences longer than any run the content holds, and JSON
-escapes strings.
+escapes strings. XML 1.0 cannot hold C0 controls other than tab, LF and CR at all (not
+even in CDATA or as references): XML shows them as their Unicode control pictures
+(NUL as U+2400 "␀", form feed as "␌"), and U+FFFE, U+FFFF and lone surrogates as U+FFFD.
 """
 
 from __future__ import annotations
@@ -48,6 +50,19 @@ def display_path(path: str) -> str:
         return path
     raw = path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), raw)
+
+
+_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_safe(text: str) -> str:
+    """`text` with the characters XML 1.0 forbids made visible, so the output still parses."""
+    return _XML_ILLEGAL.sub(_xml_picture, text) if _XML_ILLEGAL.search(text) else text
+
+
+def _xml_picture(m: re.Match[str]) -> str:
+    c = m.group()
+    return chr(0x2400 + ord(c)) if c < " " else "\ufffd"
 
 
 def _with_newline(text: str) -> str:
@@ -117,14 +132,14 @@ class XmlRenderer:
     name = "xml"
 
     def header(self, h: Header) -> str:
-        body = "\n".join(_xml_escape(line) for line in header_lines(h, _HOW))
+        body = "\n".join(_xml_escape(_xml_safe(line)) for line in header_lines(h, _HOW))
         return f"<pack>\n<header>\n{body}\n</header>\n"
 
     def tree_open(self) -> str:
         return "<tree>\n"
 
     def tree_line(self, line: str) -> str:
-        return _xml_escape(line) + "\n"
+        return _xml_escape(_xml_safe(line)) + "\n"
 
     def tree_separator(self) -> str:
         return SEPARATOR_NONE
@@ -136,15 +151,15 @@ class XmlRenderer:
         return ""
 
     def diff_block(self, ref: str, text: str) -> str:
-        body = _with_newline(text).replace("]]>", "]]]]><![CDATA[>")
+        body = _xml_safe(_with_newline(text)).replace("]]>", "]]]]><![CDATA[>")
         return f"<diff against={quoteattr(ref)}>\n<![CDATA[{body}]]>\n</diff>\n"
 
     def file_block(self, path: str, text: str, mode: Mode, language: str | None) -> str:
-        attrs = f"path={quoteattr(display_path(path))} mode={quoteattr(mode)}"
+        attrs = f"path={quoteattr(_xml_safe(display_path(path)))} mode={quoteattr(mode)}"
         if language:
             attrs += f" language={quoteattr(language)}"
         # CDATA keeps code readable; "]]>" inside content is split across two sections.
-        body = _with_newline(text).replace("]]>", "]]]]><![CDATA[>")
+        body = _xml_safe(_with_newline(text)).replace("]]>", "]]]]><![CDATA[>")
         return f"<file {attrs}>\n<![CDATA[{body}]]>\n</file>\n"
 
     def file_separator(self) -> str:

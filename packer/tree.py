@@ -1,9 +1,11 @@
 """The directory tree shown at the head of a pack, and its exact token cost.
 
 Every packable file appears once: as a line of its expanded directory, or folded into
-the one-line summary of a directory with nothing packed. A line's text depends only on
-its node and state, so the fitter asks for the exact cost change of packing a file
-(`delta`) before committing to it (`apply`). Lines are `tree`-style; each is its own
+the one-line summary of a directory with nothing packed. A directory holding more than
+`LIST_LIMIT` files of its own lists only its packed ones when expanded, then one line
+for the rest: packing one file of a 50,000-file directory must not cost 50,000 lines.
+A line's text depends only on its node and state, so the fitter asks for the exact cost
+change of packing a file (`delta`) before committing to it (`apply`). Lines are `tree`-style; each is its own
 render block, so the tree's cost is the sum of its lines' costs.
 """
 
@@ -14,6 +16,8 @@ from dataclasses import dataclass, field
 
 from packer.records import FileInfo, Mode
 from packer.render import display_path
+
+LIST_LIMIT = 256
 
 
 @dataclass(eq=False)
@@ -28,6 +32,10 @@ class DirNode:
     n_files: int = 0
     tokens: int = 0
     estimated: bool = False  # some file beneath has an estimated count
+    big: bool = False  # more than LIST_LIMIT files here: expanded, only packed ones are listed
+    hidden: int = 0  # a big directory's files not listed (not packed)
+    hidden_tokens: int = 0
+    hidden_estimated: bool = False
 
 
 def _about(n: int, estimated: bool) -> str:
@@ -49,8 +57,10 @@ class Tree:
         separator_cost: int = 0,
         file_cost: Callable[[int, Mode], int] | None = None,
         notes: dict[int, str] | None = None,
+        list_limit: int = LIST_LIMIT,
     ) -> None:
         self._infos = infos
+        self._list_limit = list_limit
         # A file's cost in a mode; skeleton costs may be computed lazily by the caller.
         self._file_cost = file_cost or (lambda i, mode: infos[i].cost(mode))
         self._notes = notes or {}  # a listed file's line says this instead (duplicates)
@@ -96,7 +106,13 @@ class Tree:
             node = stack.pop()
             node.dirs.sort(key=lambda d: d.name)
             node.files.sort(key=lambda i: self._infos[i].path)
-            n = len(node.dirs) + len(node.files)
+            node.big = len(node.files) > self._list_limit
+            if node.big:
+                node.hidden = len(node.files)
+                node.hidden_tokens = sum(self._infos[i].tokens for i in node.files)
+                node.hidden_estimated = any(self._infos[i].estimated for i in node.files)
+            # A big directory's last line is its summary of the files not listed.
+            n = len(node.dirs) + (1 if node.big else len(node.files))
             for k, child in enumerate(node.dirs):
                 last = k == n - 1
                 child.line_prefix = node.child_prefix + ("└── " if last else "├── ")
@@ -107,8 +123,15 @@ class Tree:
 
     def _file_prefix(self, i: int) -> str:
         node = self._dir_of[i]
-        last = node.files[-1] == i
+        last = node.files[-1] == i and not node.big
         return node.child_prefix + ("└── " if last else "├── ")
+
+    def _rest_line(self, d: DirNode, hidden: int, tokens: int, estimated: bool) -> str:
+        """A big directory's last line: what it holds besides the files listed."""
+        if not hidden:
+            return f"{d.child_prefix}└── [all {len(d.files):,} files here packed]"
+        return (f"{d.child_prefix}└── [{_plural(hidden, 'more file')} of {len(d.files):,} here, "
+                f"{_about(tokens, estimated)} tokens: not packed]")
 
     def file_line(self, i: int, mode: Mode) -> str:
         info = self._infos[i]
@@ -138,8 +161,12 @@ class Tree:
         if cached is None:
             cost = self._line_cost(self._expanded_line(d)) - self._line_cost(self._collapsed_line(d))
             cost += sum(self._line_cost(self._collapsed_line(s)) for s in d.dirs)
-            cost += sum(self._line_cost(self.file_line(i, "listed")) for i in d.files)
-            lines = len(d.dirs) + len(d.files)
+            if d.big:
+                cost += self._line_cost(self._rest_line(d, d.hidden, d.hidden_tokens, d.hidden_estimated))
+                lines = len(d.dirs) + 1
+            else:
+                cost += sum(self._line_cost(self.file_line(i, "listed")) for i in d.files)
+                lines = len(d.dirs) + len(d.files)
             cached = (cost + lines * self._sep, lines)
             self._expand_cost[id(d)] = cached
         return cached
@@ -156,12 +183,25 @@ class Tree:
     def delta(self, i: int, mode: Mode) -> int:
         """Exact change of the tree's tokens if file `i` took `mode`."""
         cost = sum(self._expansion(d)[0] for d in self._closed_chain(i))
+        return cost + self._own_delta(i, mode)[0]
+
+    def _own_delta(self, i: int, mode: Mode) -> tuple[int, int]:
+        """(tokens, lines) file i's own line changes by, its directory expanded."""
         old = self.mode.get(i, "listed")
-        if old != mode:
-            cost += self._line_cost(self.file_line(i, mode)) - self._line_cost(
-                self.file_line(i, old)
-            )
-        return cost
+        if old == mode:
+            return 0, 0
+        d = self._dir_of[i]
+        if not d.big:
+            return self._line_cost(self.file_line(i, mode)) - self._line_cost(self.file_line(i, old)), 0
+        info = self._infos[i]
+        if old == "listed":  # it appears, and leaves the summary
+            before = self._rest_line(d, d.hidden, d.hidden_tokens, d.hidden_estimated)
+            after = self._rest_line(d, d.hidden - 1, d.hidden_tokens - info.tokens, d.hidden_estimated)
+            return (self._line_cost(self.file_line(i, mode)) + self._sep
+                    + self._line_cost(after) - self._line_cost(before), 1)
+        if mode == "listed":  # pragma: no cover - the fitter never unpacks a file
+            raise ValueError("a packed file of a big directory cannot go back to listed")
+        return self._line_cost(self.file_line(i, mode)) - self._line_cost(self.file_line(i, old)), 0
 
     def apply(self, i: int, mode: Mode) -> None:
         for d in self._closed_chain(i):
@@ -169,15 +209,18 @@ class Tree:
             self.cost += tokens
             self.n_lines += lines
             self.expanded.add(id(d))
-        old = self.mode.get(i, "listed")
-        if old != mode:
-            self.cost += self._line_cost(self.file_line(i, mode)) - self._line_cost(
-                self.file_line(i, old)
-            )
+        tokens, lines = self._own_delta(i, mode)
+        self.cost += tokens
+        self.n_lines += lines
+        d = self._dir_of[i]
+        if d.big and self.mode.get(i, "listed") == "listed" and mode != "listed":
+            d.hidden -= 1
+            d.hidden_tokens -= self._infos[i].tokens
         self.mode[i] = mode
 
     def visible(self, i: int) -> bool:
-        return id(self._dir_of[i]) in self.expanded
+        d = self._dir_of[i]
+        return id(d) in self.expanded and (not d.big or self.mode.get(i, "listed") != "listed")
 
     def line_tokens(self, i: int) -> int:
         """Tokens of file `i`'s own line (0 when folded into a directory summary)."""
@@ -187,9 +230,12 @@ class Tree:
 
     def lines(self) -> Iterator[str]:
         """The visible lines, top to bottom."""
-        stack: list[DirNode | int] = [self.root]
+        stack: list[DirNode | int | str] = [self.root]
         while stack:
             item = stack.pop()
+            if isinstance(item, str):  # a big directory's summary of the rest
+                yield item
+                continue
             if isinstance(item, int):
                 yield self.file_line(item, self.mode.get(item, "listed"))
                 continue
@@ -197,7 +243,12 @@ class Tree:
                 yield self._collapsed_line(item)
                 continue
             yield self._expanded_line(item)
-            children: list[DirNode | int] = [*item.dirs, *item.files]
+            if item.big:
+                shown = [i for i in item.files if self.mode.get(i, "listed") != "listed"]
+                stack.append(self._rest_line(item, item.hidden, item.hidden_tokens, item.hidden_estimated))
+                children: list[DirNode | int | str] = [*item.dirs, *shown]
+            else:
+                children = [*item.dirs, *item.files]
             stack.extend(reversed(children))
 
     def names(self) -> list[str]:

@@ -17,10 +17,11 @@ def _infos(spec):
     return [FileInfo(p, "/x/" + p, 1, "d", "utf-8", "python", t, 1) for p, t in sorted(spec.items())]
 
 
-def _tree(infos, fmt="xml"):
+def _tree(infos, fmt="xml", list_limit=256):
     r = make_renderer(fmt)
     sep = COUNTER.count(r.tree_separator()) if r.tree_separator() else 0
-    return Tree(infos, line_cost=lambda line: COUNTER.count(r.tree_line(line)), separator_cost=sep), r
+    return Tree(infos, line_cost=lambda line: COUNTER.count(r.tree_line(line)), separator_cost=sep,
+                list_limit=list_limit), r
 
 
 def _actual_cost(tree, r):
@@ -53,12 +54,13 @@ paths = st.lists(
 ).filter(lambda ps: not any(p + "/" in q for p in ps for q in ps))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(paths=paths, sizes=st.lists(st.integers(1, 400), min_size=25, max_size=25),
-       budget=st.integers(60, 3000), fmt=st.sampled_from(["xml", "json"]))
-def test_delta_is_exact_and_fit_never_exceeds_budget(paths, sizes, budget, fmt):
+       budget=st.integers(60, 3000), fmt=st.sampled_from(["xml", "json"]),
+       list_limit=st.sampled_from([0, 1, 2, 256]))
+def test_delta_is_exact_and_fit_never_exceeds_budget(paths, sizes, budget, fmt, list_limit):
     infos = _infos(dict(zip(paths, sizes, strict=False)))
-    tree, r = _tree(infos, fmt)
+    tree, r = _tree(infos, fmt, list_limit)
     assert tree.cost == _actual_cost(tree, r)
     assume(50 + tree.cost <= budget)  # else the pipeline refuses the budget up front
     plan = fit(infos, default_order(infos), tree=tree, budget=budget, fixed_tokens=50,
@@ -73,6 +75,25 @@ def test_delta_is_exact_and_fit_never_exceeds_budget(paths, sizes, budget, fmt):
     for i, f in enumerate(infos):
         if i not in plan.packed:
             assert f.tokens + tree.delta(i, "full") + 2 > left
+
+
+def test_a_big_directory_lists_only_its_packed_files_and_sums_up_the_rest():
+    infos = _infos({**{f"many/f{k:05}.json": 12 for k in range(3000)}, "README.md": 40})
+    tree, r = _tree(infos)
+    collapsed = tree.cost
+    k = next(i for i, f in enumerate(infos) if f.path == "many/f01500.json")
+    need = tree.delta(k, "full")
+    assert need < 120  # not 3,000 lines
+    tree.apply(k, "full")
+    assert tree.cost == collapsed + need == _actual_cost(tree, r)
+    lines = list(tree.lines())
+    assert lines[1:] == ["├── many/", "│   ├── f01500.json [full 12]",
+                         "│   └── [2,999 more files of 3,000 here, 35,988 tokens: not packed]",
+                         "└── README.md [listed 40]"]
+    assert not tree.visible(k - 1) and tree.visible(k)
+    plan = fit(infos, default_order(infos), tree=_tree(infos)[0], budget=2000, fixed_tokens=0,
+               file_separator_tokens=0)
+    assert 50 < len(plan.packed) < 3000  # many packed within a small budget
 
 
 def test_no_budget_packs_everything():
