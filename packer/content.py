@@ -110,6 +110,22 @@ def read_source(
     )
 
 
+def read_again(c: Candidate, digest: str, *, keep: Collection[str] = (),
+               max_file_size: int | None = 1_000_000) -> SourceText | None:
+    """The text of a file `read_source` accepted before, if its bytes still have `digest`.
+
+    The same bytes get the same verdict, so only the decoding is done again.
+    """
+    data = _read(c, max_file_size)
+    if isinstance(data, Skip) or xxhash.xxh3_64_hexdigest(data) != digest:
+        return None
+    decoded = _decode(data, keep)
+    if isinstance(decoded, str):  # pragma: no cover - read_source accepted these bytes
+        return None
+    return SourceText(path=c.path, abspath=c.abspath, text=decoded[0], size=len(data), digest=digest,
+                      encoding=decoded[1])
+
+
 def skipped_by_name(path: str, keep: Collection[str]) -> str | None:
     """Why a file is left out by its name alone (lockfiles, `*.min.js`), if it is."""
     name = path.rpartition("/")[2]

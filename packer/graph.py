@@ -30,11 +30,13 @@ import posixpath
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-import scipy.sparse as sp
-import scipy.sparse.linalg as spla
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 from packer.records import FileSymbols, Import
 
@@ -294,6 +296,8 @@ def _build_graph(paths: Sequence[str], symbols: Sequence[FileSymbols | None]) ->
     rows, cols = ukey // nn, ukey % nn
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    import scipy.sparse as sp  # 0.2 s to import: only when a graph is built
+
     matrix = sp.csr_array((data.astype(np.float64), cols, indptr), shape=(n, n))
     return FileGraph(paths=tuple(paths), matrix=matrix, label=label, imports=any_import, table=t)
 
@@ -327,6 +331,9 @@ def pagerank(
     if v.sum() <= 0:
         v[:] = 1.0
     v /= v.sum()
+    import scipy.sparse as sp
+    import scipy.sparse.linalg as spla
+
     m = graph.matrix
     if reverse > 0:  # also walk from a file to the files that depend on it
         m = (m + reverse * m.T).tocsr()

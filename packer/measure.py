@@ -522,9 +522,9 @@ class Costs:
     def raw(self, i: int) -> SourceText:
         """File i's text as read, after checking it is the file that was measured."""
         info = self._m.infos[i]
-        got = content.read_source(self._m.candidates[i], keep=self._work.keep,
-                                  max_file_size=self._work.max_file_size)
-        if isinstance(got, Skip) or got.digest != info.digest:
+        got = content.read_again(self._m.candidates[i], info.digest, keep=self._work.keep,
+                                 max_file_size=self._work.max_file_size)
+        if got is None:
             raise ConcurrentChangeError(
                 f"{info.path} changed while packing; nothing was written, run packer again"
             )

@@ -190,16 +190,14 @@ def test_output_file_is_atomic_when_a_file_changes_midway(tmp_path, monkeypatch)
     out.write_text("previous pack\n")
     from packer import content
 
-    real = content.read_source
-    calls = {"n": 0}
+    real = content.read_again
 
-    def changing(c, **kw):
-        calls["n"] += 1
-        if calls["n"] > 2 and c.path == "b.py":  # after measuring: the file changed
+    def changing(c, digest, **kw):  # files are read again to be written: b.py changed since
+        if c.path == "b.py":
             Path(c.abspath).write_text("y = 3  # edited\n")
-        return real(c, **kw)
+        return real(c, digest, **kw)
 
-    monkeypatch.setattr(content, "read_source", changing)
+    monkeypatch.setattr(content, "read_again", changing)
     with pytest.raises(PackerError, match=r"b\.py changed while packing"):
         packer.pack(tmp_path / "r", output=out)
     assert out.read_text() == "previous pack\n"
