@@ -41,7 +41,7 @@ FILE_NAME = f"packer-cache-v{FORMAT}.sqlite3"
 DEFAULT_MAX_BYTES = 2 << 30  # beyond this, the oldest entries are dropped on close
 SETTLED_NS = 2_000_000_000
 _BATCH = 500  # SQLite's variable limit is 32,766 here, 999 on old builds
-_LIBRARIES = ("tiktoken", "tree-sitter", "detect-secrets", "google-re2", "datasketch")
+_LIBRARIES = ("tiktoken", "tree-sitter", "detect-secrets", "google-re2", "numpy", "scipy", "bm25s")
 
 
 def default_dir() -> Path:
