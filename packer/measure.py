@@ -511,6 +511,7 @@ class Costs:
         self._lines: dict[str, int] = {}
         self._lines_key = b""
         self._lines_loaded = 0
+        self._memo: dict[bytes, Any] = {}  # cached values read ahead (`preload`)
         self._redact = redact
         self.secrets: dict[int, list[Secret]] = {}  # files read here that hold secrets
         self.counted = 0  # files whose full block was counted here (not at measure time)
@@ -544,7 +545,24 @@ class Costs:
                 got = replace(got, text=text)
         return got
 
+    def preload(self, indices: Iterable[int]) -> None:
+        """Read these files' cached counts, skeletons and sketches in one query: the fitter
+        then asks for them one at a time without a database round trip each."""
+        if self._cache is None:
+            return
+        keys: list[bytes] = []
+        for i in indices:
+            info = self._m.infos[i]
+            keys.append(fp_key(info.digest, info.size, True, False))
+            if info.estimated:
+                keys.append(self._key(i, "full"))
+            if languages.is_code(info.language):
+                keys.append(self._key(i, "skeleton"))
+        self._memo.update(self._cache.get_many([k for k in keys if k not in self._memo]))
+
     def _cached(self, key: bytes, make: Callable[[], Any]) -> Any:
+        if key in self._memo:
+            return self._memo[key]
         if self._cache is None:
             return make()
         found = self._cache.get_many([key])

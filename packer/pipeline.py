@@ -209,6 +209,8 @@ def _sketch_contenders(measured: Measured, ranked: Sequence[rank.Ranked], focus:
         chosen.append(r.index)
         room -= measured.infos[r.index].tokens
 
+    costs.preload(chosen)
+
     def one(i: int) -> tuple[int, Fingerprint]:
         return i, costs.fingerprint(i)
 
@@ -289,6 +291,8 @@ def _fit(prep: Prepared, cfg: PackConfig, first: Sequence[Pass] = ()) -> _Fitted
             + (" and diff" if prep.diff else "")
             + f" ({need:,} tokens); use --budget {need + 1000:,} or more"
         )
+    if cfg.budget is not None:
+        costs.preload(_likely_counted(prep, costs, cfg.budget))
     plan = fit(
         infos,
         [r for r in prep.ranked if r.index not in prep.dup_of],
@@ -310,6 +314,22 @@ def _fit(prep: Prepared, cfg: PackConfig, first: Sequence[Pass] = ()) -> _Fitted
     if cfg.budget is not None and total > cfg.budget:  # pragma: no cover - guarded by reserve
         raise AssertionError(f"pack of {total} tokens exceeds budget {cfg.budget}")
     return _Fitted(cfg, tree, plan, header, total)
+
+
+def _likely_counted(prep: Prepared, costs: Costs, budget: int) -> list[int]:
+    """The files the fitter will most likely ask about: best ranked first, each small enough,
+    worth a few budgets (their cached counts are read in one query)."""
+    out: list[int] = []
+    room = 3 * budget
+    for r in prep.ranked:
+        i = r.index
+        if i in prep.dup_of or costs.floor(i) > budget:
+            continue
+        out.append(i)
+        room -= prep.infos[i].tokens
+        if room <= 0 or len(out) >= 8000:
+            break
+    return out
 
 
 def _single(prep: Prepared, cfg: PackConfig, output: Output, verify: bool,
