@@ -125,6 +125,7 @@ class Cache:
         self.misses = 0
         self._lock = threading.Lock()
         self._pending: dict[bytes, bytes] = {}
+        self._pending_bytes = 0
         self._db: sqlite3.Connection | None = None
         self._broken = False
 
@@ -179,8 +180,9 @@ class Cache:
             return
         with self._lock:
             for k, value in items:
-                self._pending[k] = marshal.dumps(value)
-        if len(self._pending) >= 20_000:
+                blob = self._pending[k] = marshal.dumps(value)
+                self._pending_bytes += len(blob)
+        if len(self._pending) >= 20_000 or self._pending_bytes >= 32 << 20:
             self.flush()
 
     def put(self, k: bytes, value: Any) -> None:
@@ -189,6 +191,7 @@ class Cache:
     def flush(self) -> None:
         with self._lock:
             pending, self._pending = self._pending, {}
+            self._pending_bytes = 0
             if not pending:  # nothing to write: not even a database to create
                 return
             db = self._connect()

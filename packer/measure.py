@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
@@ -88,6 +88,41 @@ class Measured:
     clean: frozenset[int] = frozenset()  # infos scanned for secrets while counted: none found
     read: int = 0  # files read (the others came whole from the cache)
     processes: int = 0  # worker processes used (0: this process only)
+    # Symbols and comment words a warm run left in the cache (keys by info index): ranking
+    # needs them only when its memo misses, so they are loaded then (`complete`).
+    deferred: dict[int, dict[str, bytes]] = field(default_factory=dict)
+
+    def complete(self, cache: cachelib.Cache | None, work: Work) -> None:
+        """Fill in the deferred symbols and comment words (parsing again what is gone)."""
+        if not self.deferred:
+            return
+        found = cache.get_many([k for ks in self.deferred.values() for k in ks.values()]) if cache else {}
+        for i, ks in sorted(self.deferred.items()):
+            info = self.infos[i]
+            text: str | None = None
+            for name, k in ks.items():
+                if k in found:
+                    value = found[k]
+                else:  # dropped from the cache since: made again
+                    if text is None:
+                        got = content.read_again(self.candidates[i], info.digest, keep=work.keep,
+                                                 max_file_size=work.max_file_size)
+                        if got is None:
+                            raise ConcurrentChangeError(
+                                f"{info.path} changed while packing; nothing was written, run packer again")
+                        text = got.text
+                        if work.count and work.redact:  # as `_one` made them: from the text as written
+                            text = secrets.redact(text, info.path)[0]
+                    value = symbols_to_tuple(symbols.extract(
+                        text.encode("utf-8", "surrogatepass"), info.language, path=info.path)) \
+                        if name == "symbols" else comment_words(text)
+                    if cache is not None:
+                        cache.put(k, value)
+                if name == "symbols":
+                    self.symbols[i] = symbols_from_tuple(info.path, value)
+                else:
+                    self.terms[i] = tuple(value)
+        self.deferred.clear()
 
 
 def workers() -> int:
@@ -282,9 +317,10 @@ def measure(
     done: list[_Done | None] = [None] * len(candidates)
     index_key = _index_key(work, candidates)
     index: dict[str, Any] = {}
+    deferred: dict[int, dict[str, bytes]] = {}
     hits = 0
     if cache is not None:
-        index = _from_index(cache.get(index_key) or {}, candidates, done)
+        index = _from_index(cache.get(index_key) or {}, candidates, done, work, deferred)
         hits = sum(d is not None for d in done)
         _from_cache(work, renderer, candidates, cache, done)
     todo = [i for i, d in enumerate(done) if d is None]
@@ -318,7 +354,7 @@ def measure(
         cache.put_many(stamps)
         if todo or len(index) != hits:  # something was measured or is gone: a new index
             cache.put(index_key, _index(candidates, done))
-    return _assemble(work, candidates, done, read=len(todo), processes=processes)
+    return _assemble(work, candidates, done, deferred, read=len(todo), processes=processes)
 
 
 # One entry per repository and `Work` maps each settled file's path and stat to its whole
@@ -339,16 +375,35 @@ def _settled(c: Candidate, now: int) -> bool:
 
 
 def _from_index(index: dict[str, Any], candidates: Sequence[Candidate],
-                done: list[_Done | None]) -> dict[str, Any]:
-    """Fill `done` from the index for files whose stat is what it recorded; the index."""
+                done: list[_Done | None], work: Work,
+                deferred: dict[int, dict[str, bytes]]) -> dict[str, Any]:
+    """Fill `done` from the index for files whose stat is what it recorded; the index.
+
+    The index leaves out symbols and comment words (most of a parsed file's size): their
+    keys go to `deferred` (by candidate), to be read only if ranking needs them.
+    """
     if not isinstance(index, dict):
         return {}
     now = time.time_ns()
+    later: dict[int, dict[str, bytes]] = {}
     for i, c in enumerate(candidates):
         e = index.get(c.path)
         if e is not None and e[0] == c.stamp and e[1] == c.size and _settled(c, now):
             out = e[2]
-            done[i] = (Skip(c.path, out[1]) if out[0] == "skip" else tuple(out[1:]), [])
+            if out[0] == "skip":
+                done[i] = (Skip(c.path, out[1]), [])
+                continue
+            got = tuple(out[1:])
+            done[i] = (got, [])
+            _, size, digest, _, _, lang, _ = got
+            big: dict[str, bytes] = {}
+            if work.symbols and languages.is_code(lang):
+                big["symbols"] = cachelib.key(digest, size, "symbols", lang)
+            if work.terms:
+                big["terms"] = cachelib.key(digest, size, "terms")
+            if big:
+                later[i] = big
+    deferred.update(later)
     return index
 
 
@@ -359,8 +414,15 @@ def _index(candidates: Sequence[Candidate], done: Sequence[_Done | None]) -> dic
         if d is None or not _settled(c, now):
             continue
         got = d[0]
-        out[c.path] = (c.stamp, c.size, ("skip", got.reason) if isinstance(got, Skip) else ("ok", *got))
+        if isinstance(got, Skip):
+            out[c.path] = (c.stamp, c.size, ("skip", got.reason))
+        else:
+            values = {k: v for k, v in got[6].items() if k not in _NOT_INDEXED}
+            out[c.path] = (c.stamp, c.size, ("ok", *got[:6], values))
     return out
+
+
+_NOT_INDEXED = frozenset({"symbols", "terms"})  # large: kept in their own entries
 
 
 def _stat_entry(c: Candidate, digest: str) -> tuple[bytes, str] | None:
@@ -453,8 +515,8 @@ def _executor(processes: int) -> Any:
     return _InProcess()
 
 
-def _assemble(work: Work, candidates: Sequence[Candidate], done: Sequence[_Done | None],
-              *, read: int, processes: int) -> Measured:
+def _assemble(work: Work, candidates: Sequence[Candidate], done: list[_Done | None],
+              deferred: dict[int, dict[str, bytes]], *, read: int, processes: int) -> Measured:
     infos: list[FileInfo] = []
     kept: list[Candidate] = []
     skipped: list[Skip] = []
@@ -462,8 +524,11 @@ def _assemble(work: Work, candidates: Sequence[Candidate], done: Sequence[_Done 
     syms: list[FileSymbols | None] = []
     terms: list[tuple[str, ...]] = []
     clean: set[int] = set()
-    for c, d in zip(candidates, done, strict=True):
+    later: dict[int, dict[str, bytes]] = {}
+    for k, c in enumerate(candidates):
+        d = done[k]
         assert d is not None
+        done[k] = None  # the records below replace it: one copy at a time
         out = d[0]
         if isinstance(out, Skip):
             skipped.append(out)
@@ -481,14 +546,16 @@ def _assemble(work: Work, candidates: Sequence[Candidate], done: Sequence[_Done 
         kept.append(c)
         if work.fingerprints:
             prints.append(Fingerprint(*values["fp"]))
+        if k in deferred:
+            later[len(infos) - 1] = deferred[k]
         if work.symbols:
             sym = values.get("symbols")
             syms.append(None if sym is None else symbols_from_tuple(path, sym))
         if work.terms:
-            terms.append(tuple(values["terms"]))
+            terms.append(tuple(values.get("terms", ())))
         if "secrets" in values and not values["secrets"]:
             clean.add(len(infos) - 1)
-    return Measured(infos, kept, skipped, prints, syms, terms, frozenset(clean), read, processes)
+    return Measured(infos, kept, skipped, prints, syms, terms, frozenset(clean), read, processes, later)
 
 
 class Costs:

@@ -165,7 +165,11 @@ def _work(cache: Cache | None, **kw: Any) -> Work:
 
 
 def _measure(root: Path, cache: Cache | None, **kw: Any) -> Measured:
-    return measure(discover.walk(root).files, work=_work(cache, **kw), cache=cache)
+    work = _work(cache, **kw)
+    m = measure(discover.walk(root).files, work=work, cache=cache)
+    # A warm measure leaves symbols and comment words in the cache until ranking asks.
+    m.complete(cache, work)
+    return m
 
 
 def _essence(m: Measured) -> tuple[Any, ...]:
@@ -718,3 +722,17 @@ def test_clear_removes_set_aside_copies(tmp_path: Path) -> None:
     assert [n for n in _cache_files(cd) if n.endswith(".damaged")]
     assert _cli("cache", "clear", "--cache-dir", str(cd)).exit_code == 0
     assert _cache_files(cd) == {}
+
+
+def test_deferred_symbols_are_made_again_when_the_cache_lost_them(tmp_path: Path) -> None:
+    root = _repo(tmp_path / "repo")
+    cd = tmp_path / "cache"
+    with Cache(cd) as cache:
+        _measure(root, cache, symbols=True, terms=True)
+    with Cache(cd) as cache:
+        work = _work(cache, symbols=True, terms=True)
+        warm = measure(discover.walk(root).files, work=work, cache=cache)
+        assert warm.read == 0 and warm.deferred  # left in the cache, not loaded
+    warm.complete(None, work)  # as if evicted: parsed again
+    assert not warm.deferred
+    assert _essence(warm) == _essence(_measure(root, None, symbols=True, terms=True))
