@@ -210,7 +210,13 @@ class _Skeleton:
         while stack:
             parent, depth, extra = stack.pop()
             self.members(parent, depth, extra, stack)
-        out = self.apply().decode("utf-8", "surrogatepass")
+        data = self.apply()
+        try:
+            out = data.decode("utf-8", "surrogatepass")
+        except UnicodeDecodeError:
+            # A lone surrogate in the text is invalid UTF-8 to tree-sitter, which may cut
+            # inside its three bytes: such a cut cannot decode back, so it is replaced.
+            out = data.decode("utf-8", "replace")
         out = _BLANK_RUN.sub(lambda m: "\r\n\r\n" if "\r" in m.group() else "\n\n", out)
         out = out.lstrip("\r\n")
         if out and not out.endswith("\n"):
