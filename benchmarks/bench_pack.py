@@ -1165,6 +1165,11 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if bad else 0
 
 
+def _not_run(v: Any, cname: str, row: Any, note: str) -> Measure:
+    """The row of a variant that could not run on a corpus, and why."""
+    return Measure(v.tool.name, cname, row.name, v.label, v.mode, status="not-run", note=note)
+
+
 def run_corpus(
     spec: str,
     rows: list[Row],
@@ -1179,19 +1184,7 @@ def run_corpus(
     cname, corpus = resolve_corpus(spec, args.corpora_dir)
     if not corpus.is_dir():
         log(f"corpus {spec!r}: {corpus} is not a directory (build it with make_corpora.sh)")
-        for v in variants:
-            for row in rows:
-                results.append(
-                    Measure(
-                        v.tool.name,
-                        cname,
-                        row.name,
-                        v.label,
-                        v.mode,
-                        status="not-run",
-                        note=f"corpus {corpus} missing",
-                    )
-                )
+        results.extend(_not_run(v, cname, row, f"corpus {corpus} missing") for v in variants for row in rows)
         return
     before = corpus_state(corpus)
     runs: dict[tuple[str, str], list[Measure]] = {}
@@ -1236,17 +1229,7 @@ def run_corpus(
     for v in variants:
         for row in rows:
             if not v.tool.available:
-                results.append(
-                    Measure(
-                        v.tool.name,
-                        cname,
-                        row.name,
-                        v.label,
-                        v.mode,
-                        status="not-run",
-                        note=v.tool.why_not[:200],
-                    )
-                )
+                results.append(_not_run(v, cname, row, v.tool.why_not[:200]))
             elif v.slug in failed_warmup:
                 w = failed_warmup[v.slug]
                 agg = aggregate([w])
