@@ -121,8 +121,6 @@ class Cache:
         # process that owns the cache does, so two of them never repair it at once.
         self.readonly = readonly
         self.warnings: list[str] = []
-        self.hits = 0
-        self.misses = 0
         self._lock = threading.Lock()
         self._pending: dict[bytes, bytes] = {}
         self._pending_bytes = 0
@@ -162,13 +160,11 @@ class Cache:
                 except sqlite3.OperationalError as e:  # locked past the timeout: not damage
                     self._disable(f"cache {self.path} not read ({e}); packing without it")
                 except sqlite3.DatabaseError as e:
-                    self._fail(f"cache {self.path} could not be read ({e}); it was set aside and rebuilt")
+                    self._fail("read", e)
                 if bad:
                     self.warnings.append(f"cache: {len(bad)} damaged entries dropped from {self.path}")
                     if not self.readonly:
                         self._delete(bad)
-        self.hits += len(found)
-        self.misses += len(keys) - len(found)
         return found
 
     def get(self, k: bytes) -> Any:
@@ -206,7 +202,7 @@ class Cache:
             except sqlite3.OperationalError as e:  # locked past the timeout, disk full, read-only
                 self.warnings.append(f"cache: {len(rows)} entries not written to {self.path} ({e})")
             except sqlite3.DatabaseError as e:
-                self._fail(f"cache {self.path} could not be written ({e}); it was set aside and rebuilt")
+                self._fail("written", e)
 
     def close(self) -> None:
         self.flush()
@@ -241,7 +237,7 @@ class Cache:
                     try:
                         entries = db.execute("SELECT count(*) FROM entries").fetchone()[0]
                     except sqlite3.DatabaseError as e:
-                        self._fail(f"cache {self.path} could not be read ({e}); it was set aside and rebuilt")
+                        self._fail("read", e)
         return CacheInfo(str(self.path), exists, entries, self._size(), self.max_bytes)
 
     def clear(self) -> int:
@@ -280,7 +276,7 @@ class Cache:
             if self.readonly:
                 self._disable(f"cache {self.path} unreadable ({e})")
                 return None
-            self._set_aside(e)
+            self._set_aside(f"cache {self.path} was damaged ({e}); it was set aside and rebuilt")
             try:
                 self._db = self._open()
             except (sqlite3.Error, OSError) as e2:
@@ -308,9 +304,9 @@ class Cache:
             raise
         return db
 
-    def _set_aside(self, error: Exception) -> None:
+    def _set_aside(self, warning: str) -> None:
         """Move an unreadable database out of the way (kept for a post-mortem, once)."""
-        self.warnings.append(f"cache {self.path} was damaged ({error}); it was set aside and rebuilt")
+        self.warnings.append(warning)
         if self._db is not None:
             with contextlib.suppress(sqlite3.Error):
                 self._db.close()
@@ -322,12 +318,14 @@ class Cache:
                 except OSError:
                     p.unlink(missing_ok=True)
 
-    def _fail(self, message: str) -> None:
+    def _fail(self, doing: str, error: Exception) -> None:
+        """The database failed while being `doing` ("read", "written"): a reader stops using
+        it; the owner sets it aside and starts a new one."""
+        message = f"cache {self.path} could not be {doing} ({error})"
         if self.readonly:
-            self._disable(message.split(";")[0])
+            self._disable(message)
             return
-        self._set_aside(Exception(message))
-        self.warnings[-1] = message
+        self._set_aside(f"{message}; it was set aside and rebuilt")
         try:
             self._db = self._open()
         except (sqlite3.Error, OSError) as e:

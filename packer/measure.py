@@ -442,23 +442,22 @@ def _from_cache(work: Work, renderer: Renderer | None, candidates: Sequence[Cand
     if not known:
         return
     digests = cache.get_many(list(known.values()))
-    have = {i: digests[k] for i, k in known.items() if k in digests}
-    reads = cache.get_many([read_key(work, d, candidates[i].size) for i, d in have.items()])
-    wanted: dict[int, dict[str, bytes]] = {}
-    for i, d in have.items():
+    rkeys = {i: read_key(work, digests[k], candidates[i].size) for i, k in known.items() if k in digests}
+    reads = cache.get_many(list(rkeys.values()))
+    wanted: dict[int, tuple[Any, str | None, dict[str, bytes]]] = {}  # verdict, language, keys
+    for i, rk in rkeys.items():
         c = candidates[i]
-        verdict = reads.get(read_key(work, d, c.size))
+        verdict = reads.get(rk)
         if verdict is None or verdict[0] != "text":
             continue
-        wanted[i] = _keys(work, renderer, c.path, d, c.size, languages.detect(c.path, verdict[3]))
-    values = cache.get_many([k for ks in wanted.values() for k in ks.values()])
-    for i, ks in wanted.items():
+        lang = languages.detect(c.path, verdict[3])
+        wanted[i] = (verdict, lang, _keys(work, renderer, c.path, digests[known[i]], c.size, lang))
+    values = cache.get_many([k for _, _, ks in wanted.values() for k in ks.values()])
+    for i, ((_, encoding, lines, _), lang, ks) in wanted.items():
         if all(k in values for k in ks.values()):
             c = candidates[i]
-            d = have[i]
-            _, encoding, lines, sniff = reads[read_key(work, d, c.size)]
             got = {name: values[k] for name, k in ks.items()}
-            done[i] = ((c.path, c.size, d, encoding, lines, languages.detect(c.path, sniff), got), [])
+            done[i] = ((c.path, c.size, digests[known[i]], encoding, lines, lang, got), [])
 
 
 def _batches(candidates: Sequence[Candidate], todo: Sequence[int]) -> list[list[int]]:
