@@ -53,6 +53,28 @@ _ASSIGN_OP = re.compile(r":=|=>|==|!=|=|:")
 _NAME_LIKE = re.compile(r"(?i)[a-z_]*(pass|passwd|password|pwd|secret|token|key|auth)[a-z0-9_]*")
 
 
+# Files that exist to hold credentials: skipped by default (reason "secrets file"), packed
+# redacted only with `keep=["secrets-file"]`. Templates meant to be committed are not.
+_SECRETS_FILE = re.compile(
+    r"(?i)(?:^|/)(?:"
+    r"\.env(?:\.(?!(?:example|sample|template|dist|defaults?)$)[^/]+)?"
+    r"|[^/]+\.(?:pem|key|p12|pfx|jks|keystore|ppk|kdbx)"
+    r"|id_(?:rsa|dsa|ecdsa|ed25519)(?:_sk)?|[^/]*\.ovpn"
+    r"|\.npmrc|\.pypirc|\.netrc|_netrc|\.git-credentials|\.pgpass|\.htpasswd|\.s3cfg|\.boto"
+    r"|\.aws/credentials|\.aws/config|\.docker/config\.json|\.kube/config|kubeconfig"
+    r"|credentials\.json|client_secrets?\.json|service[-_]account[^/]*\.json|[^/]*firebase-adminsdk[^/]*\.json"
+    r"|\.azure/[^/]+\.json|gcloud/[^/]*credentials[^/]*|terraform\.tfvars|[^/]+\.tfstate(?:\.backup)?"
+    r")$"
+)
+
+
+def is_secrets_file(path: str) -> bool:
+    """Whether `path` (root-relative, "/" separators) names a file made to hold credentials:
+    `.env` and `.env.*` (not `.env.example`/`.sample`/`.template`), keys and certificates'
+    private halves, SSH identities, package-manager and cloud credential files."""
+    return _SECRETS_FILE.search(path) is not None
+
+
 def _is_sequential(value: str) -> bool:
     from detect_secrets.filters.heuristic import is_sequential_string
 
