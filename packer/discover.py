@@ -42,6 +42,15 @@ Which files (applied in this order; every file left out is a `Skip` with its rea
    directories, outside root, dangling or looping are skipped too); FIFOs,
    sockets and devices are never opened; unreadable, vanished and larger than
    `max_file_size` files are skipped.
+7. Secrets: a file made to hold credentials (`secrets.is_secrets_file`: `.env`,
+   `*.pem`, SSH identities, cloud credential files, ...) is skipped ("secrets
+   file") unless `"secrets-file"` is in `keep`, checked by name after the include
+   and exclude patterns. A path that holds a secret itself
+   (`keys/AKIA....txt`) is skipped before any other rule ("secret in file
+   name"), whatever `keep` says; it is recorded masked (`[REDACTED:<kind>]`), once
+   per directory when the secret is in a directory's name, and reported in
+   `WalkResult.secrets` (line 0). No path, reason or warning the walk returns
+   holds a secret.
 
 Paths are relative to root with "/" separators, exactly as on disk (no Unicode
 normalisation; undecodable bytes are kept with `surrogateescape`). Files and
@@ -53,16 +62,20 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import shutil
 import stat
 import subprocess
-from collections.abc import Collection, Iterable, Sequence
+from bisect import bisect_right
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 from pathlib import Path
 
 from pathspec import GitIgnoreSpec
 from pathspec.patterns.gitignore import GitIgnorePatternError
 
+from packer import secrets
 from packer.errors import ConfigError, PackerError
 from packer.ignore import (
     Attributes,
@@ -74,7 +87,7 @@ from packer.ignore import (
     read_rules_file,
     text_lines,
 )
-from packer.records import Candidate, Skip, WalkResult
+from packer.records import Candidate, Secret, Skip, WalkResult
 
 VENDORED_DIRS = frozenset({"vendor", "third_party", "third-party", "node_modules", "bower_components"})
 
@@ -115,6 +128,7 @@ def walk(
                 git_root = None
     if paths is None:
         paths = _plain_list(root_abs, use_gitignore=use_gitignore, skips=skips)
+    paths, found = _without_secret_names(paths, skips)
     selector = _Selector(
         root_abs,
         include=include_spec,
@@ -125,12 +139,14 @@ def walk(
         max_file_size=max_file_size,
     )
     files = selector.select(paths, skips)
+    found += _mask_secrets(skips, warnings)
     skips.sort(key=lambda s: (_sort_key(s.path), s.reason))
     return WalkResult(
         files=tuple(sorted(files, key=lambda c: _sort_key(c.path))),
         skipped=tuple(skips),
         warnings=tuple(warnings),
         git_root=git_root,
+        secrets=tuple(sorted(found, key=lambda x: (_sort_key(x.path), x.kind))),
     )
 
 
@@ -157,6 +173,122 @@ def _sort_key(path: str) -> bytes:
 
 
 # ---------------------------------------------------------------------------
+# secrets in names: no path, reason or warning the walk returns holds one
+
+SECRETS_FILE = "secrets file"
+SECRET_NAME = "secret in file name"
+Span = tuple[int, int, str]
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def secret_spans(texts: Sequence[str]) -> dict[int, list[Span]]:
+    """The texts (paths, reasons) that hold a secret, by index, with its spans.
+
+    `secrets.scan` on each path of a large tree would cost seconds: the detectors' own
+    regexes run once over all the texts joined, and only the texts they match (and
+    those with "=" or ":", where the keyword detector looks) are scanned.
+    """
+    out: dict[int, list[Span]] = {}
+    for i in sorted(_suspects(texts)):
+        # An undecodable byte (a lone surrogate) is scanned as U+FFFD: same offsets.
+        spans = secrets.scan(_SURROGATE.sub("\ufffd", texts[i]))
+        if spans:
+            out[i] = spans
+    return out
+
+
+# Where the keyword check (an assignment) and the key-block check look.
+_HINTS = ("=", ":", "PRIVATE KEY")
+
+
+def _suspects(texts: Sequence[str]) -> set[int]:
+    """Indices of the texts a detector's regex may match (a superset of those it does)."""
+    joined = "\n".join(texts)
+    groups: list[tuple[Sequence[int], str]]
+    if joined.isascii():
+        groups = [(range(len(texts)), joined)]
+    else:
+        ascii_texts = [i for i, t in enumerate(texts) if t.isascii()]
+        other = [i for i, t in enumerate(texts) if not t.isascii()]
+        groups = [(ascii_texts, "\n".join(texts[i] for i in ascii_texts)),
+                  (other, "\n".join(texts[i] for i in other))]
+    fast, rest = secrets._fast_detector()  # RE2, exact on ASCII; Python's re for the rest
+    out: set[int] = set()
+    for k, (group, text) in enumerate(groups):
+        if not group:
+            continue
+        spans = [span for needle in _HINTS for span in _finds(text, needle)]
+        if k == 0:  # ASCII: RE2 on bytes (same offsets, no conversion per match)
+            spans += [m.span() for m in fast.finditer(text.encode("ascii"))] if fast is not None else []
+            spans += [m.span() for m in rest.finditer(text)] if rest is not None else []
+        else:
+            spans += [m.span() for m in secrets._any_detector().finditer(text)]
+        if spans:
+            starts = list(accumulate((len(texts[i]) + 1 for i in group[:-1]), initial=0))
+            for a, b in spans:  # a match may run over a newline into the next text
+                first = bisect_right(starts, a) - 1
+                out.update(group[first: bisect_right(starts, max(a, b - 1))])
+    return out
+
+
+def _finds(text: str, needle: str) -> Iterator[tuple[int, int]]:
+    i = text.find(needle)
+    while i >= 0:
+        yield i, i + len(needle)
+        i = text.find(needle, i + 1)
+
+
+def _masked(text: str, spans: Sequence[Span]) -> str:
+    return secrets.apply(text, spans)[0]
+
+
+def _without_secret_names(paths: list[str], skips: list[Skip]) -> tuple[list[str], list[Secret]]:
+    """`paths` less those that hold a secret: each becomes a masked skip and a finding, and
+    a directory whose name holds one is skipped whole, once."""
+    flagged = secret_spans(paths)
+    if not flagged:
+        return paths, []
+    found: list[Secret] = []
+    dirs: dict[str, tuple[str, int]] = {}  # directory -> (masked, files under it)
+    for i, spans in flagged.items():
+        path = paths[i]
+        cut = path.find("/", spans[0][1])  # the first secret ends in a directory's name
+        if cut < 0:
+            masked = _masked(path, spans)
+            skips.append(Skip(masked, SECRET_NAME))
+            found.extend(Secret(masked, 0, kind) for _, _, kind in spans)
+            continue
+        d = path[: cut + 1]
+        if d not in dirs:
+            inside = [s for s in spans if s[1] <= cut]
+            dirs[d] = (_masked(d, inside), 0)
+            found.extend(Secret(dirs[d][0], 0, kind) for _, _, kind in inside)
+        dirs[d] = (dirs[d][0], dirs[d][1] + 1)
+    skips.extend(Skip(masked, f"{SECRET_NAME} ({n} file{'' if n == 1 else 's'})")
+                 for masked, n in dirs.values())
+    return [p for i, p in enumerate(paths) if i not in flagged], found
+
+
+def _mask_secrets(skips: list[Skip], warnings: list[str]) -> list[Secret]:
+    """Mask what is left: a skipped directory's name (from the listing), a reason naming
+    another path (a symlink's target), a warning quoting git."""
+    n = len(skips)
+    texts = [s.path for s in skips] + [s.reason for s in skips] + warnings
+    found: list[Secret] = []
+    # Last to first, so a path's verdict replaces its masked reason.
+    for i, spans in sorted(secret_spans(texts).items(), reverse=True):
+        if i >= 2 * n:
+            warnings[i - 2 * n] = _masked(warnings[i - 2 * n], spans)
+        elif i >= n:
+            skips[i - n] = Skip(skips[i - n].path, _masked(skips[i - n].reason, spans))
+        else:
+            masked = _masked(skips[i].path, spans)
+            skips[i] = Skip(masked, SECRET_NAME)
+            found.extend(Secret(masked, 0, kind) for _, _, kind in spans)
+    return found
+
+
+# ---------------------------------------------------------------------------
 # git mode
 
 
@@ -168,8 +300,11 @@ def git_env() -> dict[str, str]:
 
 
 def run_git(root_abs: str, *args: str) -> subprocess.CompletedProcess[bytes]:
-    """Run git in `root_abs` and capture its output; raises only OSError (no git on PATH)."""
-    return subprocess.run(["git", "-C", root_abs, *args], capture_output=True, env=git_env(), check=False)
+    """Run git in `root_abs` and capture its output; raises only OSError (no git on PATH).
+
+    Never packer's stdin: `hash-object --stdin` would hash whatever a hook or CI feeds us."""
+    return subprocess.run(["git", "-C", root_abs, *args], capture_output=True, env=git_env(), check=False,
+                          stdin=subprocess.DEVNULL)
 
 
 def _git_work_tree(root_abs: str, warnings: list[str]) -> str | None:
@@ -331,6 +466,8 @@ class _Selector:
                 return Skip(rel, f"excluded by --exclude {self.exclude_patterns[check.index]}")
         if self.include is not None and not self.include.match_file(rel):
             return Skip(rel, "not matched by --include")
+        if "secrets-file" not in self.keep and secrets.is_secrets_file(rel):
+            return Skip(rel, SECRETS_FILE)
         if attrs.get("linguist-vendored") and "vendored" not in self.keep:
             return Skip(rel, "vendored (.gitattributes linguist-vendored)")
         if attrs.get("linguist-generated") and "generated" not in self.keep:
@@ -441,3 +578,42 @@ def _special_kind(mode: int) -> str:
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
         return "device"
     return "unknown type"
+
+
+def left_out_by_name(
+    root: str | Path,
+    paths: Iterable[str],
+    *,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    keep: Collection[str] = (),
+) -> dict[str, str]:
+    """Why the rules that go by name alone would leave each of `paths` out: vendored
+    directories, `.packerignore`, `exclude`/`include`, `.gitattributes`. For files that
+    are not on disk (a deleted file in a diff); those the rules keep are absent."""
+    selector = _ByName(
+        os.path.abspath(os.fspath(root)),
+        include=_spec("--include", include),
+        listed_by_git=True,
+        exclude=_spec("--exclude", exclude),
+        exclude_patterns=tuple(exclude),
+        keep=frozenset(keep),
+        max_file_size=None,
+    )
+    out: dict[str, str] = {}
+    for rel in paths:
+        parent, _, name = rel.rpartition("/")
+        state = selector._dir_state(parent)
+        attrs = attributes_for(state.attributes, rel, name) if state.attributes else {}
+        if state.vendored is not None and attrs.get("linguist-vendored") is not False:
+            out[rel] = f"vendored ({state.vendored})"
+            continue
+        verdict = selector._check(rel, name, state, attrs)
+        if isinstance(verdict, Skip):
+            out[rel] = verdict.reason
+    return out
+
+
+class _ByName(_Selector):
+    def _inspect(self, rel: str) -> Candidate | Skip | None:
+        return None  # the file is not there: only its name is judged

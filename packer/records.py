@@ -11,8 +11,9 @@ from typing import Literal
 
 Mode = Literal["full", "skeleton", "listed"]
 
-# Kinds of content skipped by default; each can be kept with `keep=`.
-KEEP_KINDS = ("binary", "undecodable", "generated", "vendored", "lockfile", "minified")
+# Kinds of content skipped by default; each can be kept with `keep=`. "secrets-file":
+# files made to hold credentials (`.env`, `*.pem`, ...), kept still redacted.
+KEEP_KINDS = ("binary", "undecodable", "generated", "vendored", "lockfile", "minified", "secrets-file")
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class WalkResult:
     skipped: tuple[Skip, ...]
     warnings: tuple[str, ...] = ()
     git_root: str | None = None  # the enclosing git work tree, if the walk used git
+    secrets: tuple[Secret, ...] = ()  # secrets in paths (line 0): those files are skipped, masked
 
 
 @dataclass(frozen=True)
@@ -233,26 +235,45 @@ class Chunk:
     tokens: int  # exact count of `text` (header and overlap included)
     symbol: str  # scope path, e.g. "class Parser > def parse"; "" at top level
     kind: str  # "function", "class", "method", "code", "text", "section", ...
-    text: str
+    text: str  # secrets redacted
+    redacted: int = 0  # secret spans (or parts of one) replaced in `text`
 
 
 # -- ranking, deduplication, task ---------------------------------------------------
 
 
 @dataclass(frozen=True)
+class DiffSection:
+    """One file's part of a diff (`diff --git ...` to the next), as git wrote it."""
+
+    path: str | None  # root-relative: the new path, the old one for a deletion; None if unknown
+    text: str
+
+
+@dataclass(frozen=True)
 class Task:
     """What the pack is for. Empty means a whole-repository pack (global ranking)."""
 
-    query: str = ""
+    query: str = ""  # redacted: a secret in it is `[REDACTED:<kind>]` and in `query_secrets`
     focus: tuple[str, ...] = ()  # root-relative "/" paths of files that must be in full
     diff_ref: str | None = None  # the REF of --diff, None without --diff
     staged: bool = False
-    diff_text: str = ""  # the unified diff, rendered in the pack
+    # The diff as git wrote it, unfiltered and unredacted: never rendered as is; the
+    # pipeline applies the file rules and redaction to each section (`task.gate_diff`).
+    diff_sections: tuple[DiffSection, ...] = ()
+    diff_cap: int = 2_000_000  # bytes of diff text at most; more is cut and the cut is marked
+    diff_cut: bool = False  # git's output went past `diff_cap` and was cut
     changed: tuple[str, ...] = ()  # root-relative paths the diff touches (untracked included)
+    query_secrets: tuple[Secret, ...] = ()  # found in the query (path "<query>")
+
+    @property
+    def raw_diff(self) -> str:
+        """The sections joined, unredacted: for tests and debugging, never for output."""
+        return "".join(s.text for s in self.diff_sections)
 
     @property
     def empty(self) -> bool:
-        return not (self.query or self.focus or self.changed or self.diff_text)
+        return not (self.query or self.focus or self.changed or self.diff_sections)
 
 
 @dataclass(frozen=True)

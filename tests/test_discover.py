@@ -97,7 +97,7 @@ TREE: dict[str, bool] = {
     "new\nline.txt": True,
     os.fsdecode(b"bad\xff.txt"): True,
     ".hidden/h.py": True,
-    ".env": True,
+    ".editorconfig": True,  # a hidden file (".env" is a secrets file, skipped by default)
 }
 NESTED_RULES = {
     "nested/.gitignore": "!*.log\n*.txt\n!important.txt\n/anch\n",

@@ -37,7 +37,7 @@ from packer.errors import BudgetError, ConfigError, EmptyPackError
 from packer.fit import Pass, default_passes, fit
 from packer.rank import default_order
 from packer.records import Chunk, FileInfo, Mode, WalkResult
-from packer.render import Header, check_block, display_path, make_renderer
+from packer.render import PLACEHOLDER, Header, check_block, display_path, make_renderer
 from packer.tokens import Counter
 from packer.tree import Tree
 
@@ -668,12 +668,12 @@ def test_json_markdown_and_plain_blocks_hold_the_text_exactly(path: str, text: s
     assert md[opening:] == body + fence.group(1) + "\n\n"
 
     plain = check_block(make_renderer("plain").file_block(path, text, mode, lang))
-    bar = re.match(r"(=+) FILE: ", plain)
+    bar = re.match(rf"(=+) FILE {PLACEHOLDER}: ", plain)
     assert bar is not None
     starts = re.findall(r"(?m)^=+", body)
     assert all(len(s) < len(bar.group(1)) for s in starts)
     first = plain.index("\n") + 1
-    assert plain[first:] == body + bar.group(1) + " END FILE\n\n"
+    assert plain[first:] == body + bar.group(1) + f" END FILE {PLACEHOLDER}\n\n"
 
 
 # -- chunker ---------------------------------------------------------------------------

@@ -96,8 +96,12 @@ def named(path: Any, name: str) -> bool:
 
 
 def files_of(fmt: str, text: str) -> dict[str, str]:
-    """The file blocks of an output by displayed path, parsed strictly (well-formedness)."""
+    """The file blocks of an output by displayed path, parsed strictly (well-formedness):
+    the real delimiters carry the pack's token, which the header names."""
     got: dict[str, str] = {}
+    named_token = re.search(r"this pack's token (\d{12})\b", text)
+    assert named_token is not None
+    token = named_token.group(1)
     if fmt == "xml":
         for f in ET.fromstring(text).iter("file"):
             got[f.get("path") or ""] = (f.text or "")[1:-1]  # CDATA sits between two newlines
@@ -110,7 +114,7 @@ def files_of(fmt: str, text: str) -> dict[str, str]:
         assert tree is not None
         pos = text.index(f"\n{tree.group(1)}\n\n## Files\n", tree.end() - 1)
         assert all(len(r) < len(tree.group(1)) for r in re.findall("`+", text[tree.end() : pos]))
-        heading = re.compile(r"^### (.*?)(?: \(skeleton\))?\n\n(`{3,})[^\n`]*\n", re.M)
+        heading = re.compile(rf"^### (.*?)(?: \(skeleton\))? \[{token}\]\n\n(`{{3,}})[^\n`]* {token}\n", re.M)
         while m := heading.search(text, pos):
             fence = m.group(2)
             end = text.index(f"\n{fence}\n", m.end() - 1)
@@ -119,10 +123,10 @@ def files_of(fmt: str, text: str) -> dict[str, str]:
             got[m.group(1)] = body
             pos = end + len(fence) + 2
     else:
-        opening = re.compile(r"^(={16,}) FILE: (.*?)(?: \(skeleton\))?\n", re.M)
+        opening = re.compile(rf"^(={{16,}}) FILE {token}: (.*?)(?: \(skeleton\))?\n", re.M)
         pos = 0
         while m := opening.search(text, pos):
-            end = text.index(f"\n{m.group(1)} END FILE\n", m.end() - 1)
+            end = text.index(f"\n{m.group(1)} END FILE {token}\n", m.end() - 1)
             got[m.group(2)] = text[m.end() : end + 1]
             pos = end + 1
     return got
