@@ -17,7 +17,7 @@ from typing import IO, Any
 
 import xxhash
 
-from packer import discover, history, languages, rank
+from packer import discover, history, languages, rank, secrets
 from packer import graph as graphs
 from packer.cache import Cache
 from packer.cache import key as cache_key
@@ -37,12 +37,13 @@ from packer.records import (
     PackResult,
     PackStats,
     Part,
+    Secret,
     Skip,
     Task,
     WalkResult,
 )
-from packer.render import Header, Renderer, display_path, make_renderer
-from packer.task import build_task
+from packer.render import Header, Renderer, display_path, make_renderer, pack_token
+from packer.task import build_task, gate_diff
 from packer.tokens import Counter
 from packer.tree import Tree
 
@@ -76,6 +77,7 @@ class Prepared:
     diff: str  # the rendered diff block, "" without one
     edges: list[tuple[int, int]]  # file reference pairs (empty without the graph)
     timings: dict[str, float] = field(default_factory=dict)
+    diff_secrets: tuple[Secret, ...] = ()  # found in the diff's sections
 
     @property
     def infos(self) -> list[FileInfo]:
@@ -116,7 +118,6 @@ def prepare(root: Path, cfg: PackConfig, task: Task, *, progress: Progress | Non
     clock.lap("walk")
     if progress:
         progress("walk", len(walked.files), len(walked.files))
-    renderer = make_renderer(cfg.format, names=[c.path for c in walked.files])
     exact = cfg.budget is None
     # The reference graph needs every code file parsed. An unbudgeted pack holds every
     # file anyway, and past `SYMBOLS_LIMIT` files a cold parse costs minutes in this
@@ -140,6 +141,10 @@ def prepare(root: Path, cfg: PackConfig, task: Task, *, progress: Progress | Non
             + (f" ({len(skipped):,} skipped: {reasons})" if skipped else "")
             + "; point packer at a directory with text files, or relax --exclude/--include/--keep"
         )
+    # The delimiters' token, from the content: measure counted with a placeholder token,
+    # which costs the same (see `packer.render`).
+    token = pack_token(((f.path, f.digest) for f in infos), cfg.format, cfg.encoding)
+    renderer = make_renderer(cfg.format, names=[c.path for c in walked.files], token=token)
     costs = Costs(measured, counter=counter, renderer=renderer, work=work,
                   redact=not cfg.allow_secrets, cache=cache)
     costs.load_lines(cache_key("tree-lines", 0, str(root), cfg.encoding, renderer.tree_line("\x00")))
@@ -180,9 +185,43 @@ def prepare(root: Path, cfg: PackConfig, task: Task, *, progress: Progress | Non
     dup_of = {index_of[d.path]: d.same_as for d in duplicates if index_of[d.path] not in focus}
     duplicates = [d for d in duplicates if index_of[d.path] in dup_of]
     clock.lap("dedup")
-    diff = renderer.diff_block(task.diff_ref or "HEAD", task.diff_text) if task.diff_text else ""
+    # The diff obeys the file rules: a file the pack leaves out shows no hunk, the rest is redacted.
+    diff: str = ""
+    diff_secrets: tuple[Secret, ...] = ()
+    if task.diff_sections:
+        left_out = _diff_rules(root, cfg, infos, skipped, [s.path for s in task.diff_sections if s.path])
+        text, diff_secrets = gate_diff(task, left_out.get, redact=not cfg.allow_secrets)
+        diff = renderer.diff_block(task.diff_ref or "HEAD", text)
     return Prepared(root, cfg, task, walked, measured, costs, renderer, skipped, ranked, focus,
-                    dup_of, duplicates, diff, edges, timings)
+                    dup_of, duplicates, diff, edges, timings, diff_secrets)
+
+
+def _diff_rules(root: Path, cfg: PackConfig, infos: Sequence[FileInfo], skipped: Sequence[Skip],
+                paths: Iterable[str]) -> dict[str, str]:
+    """Why the pack leaves each of the diff's files out (those it packs are absent)."""
+    packed = {f.path for f in infos}
+    why = {s.path: s.reason for s in skipped}
+    dirs = [(s.path, s.reason) for s in skipped if s.path.endswith("/")]
+    out: dict[str, str] = {}
+    gone: list[str] = []
+    for path in dict.fromkeys(paths):
+        if "secrets-file" not in cfg.keep and secrets.is_secrets_file(path):
+            out[path] = "secrets file"
+        elif secrets.scan(path):
+            out[path] = "secret in file name"
+        elif path in packed:
+            continue
+        elif path in why:
+            out[path] = why[path]
+        elif under := next((reason for d, reason in dirs if path.startswith(d)), None):
+            out[path] = under
+        elif os.path.lexists(root / path):
+            out[path] = "left out by the ignore rules"
+        else:
+            gone.append(path)  # deleted: judged by the rules that go by name
+    out.update(discover.left_out_by_name(root, gone, include=cfg.include, exclude=cfg.exclude,
+                                         keep=cfg.keep))
+    return out
 
 
 def _rank_key(infos: Sequence[FileInfo], task: Task, signals: GitSignals | None,
@@ -257,6 +296,8 @@ def run(
             cache.close()
     if cache is not None and cache.warnings:
         result = replace(result, warnings=(*result.warnings, *cache.warnings))
+    if cfg.warnings:
+        result = replace(result, warnings=(*cfg.warnings, *result.warnings))
     if manifest is not None:
         write_json(manifest, result.manifest())
     return result
@@ -389,8 +430,14 @@ def _result(prep: Prepared, cfg: PackConfig, total: int, decisions: tuple[Decisi
         ),
         output_path=out_path,
         parts=parts,
-        secrets=tuple(prep.costs.found(packed)),
+        secrets=_secrets(prep, packed),
     )
+
+
+def _secrets(prep: Prepared, packed: Sequence[int]) -> tuple[Secret, ...]:
+    found = (*prep.walked.secrets, *prep.costs.found(packed))
+    seen = set(found)  # a diff line of a packed file names the same secret as the file: once
+    return (*found, *(s for s in prep.diff_secrets if s not in seen), *prep.task.query_secrets)
 
 
 # -- --target auto ----------------------------------------------------------------------

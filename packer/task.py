@@ -1,8 +1,10 @@
 """Task inputs: the query, the focus paths and the diff, turned into a `Task`.
 
-- **query**: text, or `@file` to read it from a UTF-8 file (looked up relative to
-  the current directory, then to root); `@@text` stands for the literal `@text`.
+- **query** (and `--instructions` of `review`): text, or `@file` to read it from a
+  UTF-8 file (looked up relative to the current directory, then to root; a relative
+  name must resolve inside root); `@@text` stands for the literal `@text`.
   Surrounding whitespace is stripped; more than `MAX_QUERY_BYTES` is an error.
+  Secrets in it are redacted before anything (ranking, cache, request) sees it.
 - **focus**: files or directories relative to the current directory or to root, or
   absolute; each must exist inside root. Stored root-relative with "/"
   separators, a directory as "dir/" (the ranker expands it against the file list).
@@ -14,7 +16,10 @@
   Paths are relative to root, also when root is a subdirectory of the repository.
   `changed` lists every path the diff touches, bytewise sorted: a rename's new
   path, deleted files too (the ranker ignores files that no longer exist).
-  The text is capped at `max_diff_bytes` (UTF-8), cut at a line end and marked.
+  The diff is kept as git wrote it, one `DiffSection` per file; what a pack shows is
+  `gate_diff`'s text: the section of a file the pack leaves out (excluded, ignored,
+  skipped) replaced by one line saying so, every other one redacted. The text is
+  capped at `max_diff_bytes` (UTF-8), cut at a line end and marked.
 
 Errors the user can fix raise `ConfigError` with the fix in the message.
 """
@@ -22,16 +27,20 @@ Errors the user can fix raise `ConfigError` with the fix in the message.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import stat
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
+from packer import secrets
 from packer.discover import git_env, run_git
 from packer.errors import ConfigError
-from packer.records import Task
+from packer.records import DiffSection, Secret, Task
+from packer.render import display_path
 
 MAX_QUERY_BYTES = 100_000
 MAX_DIFF_BYTES = 2_000_000
@@ -39,14 +48,21 @@ MAX_DIFF_BYTES = 2_000_000
 _BINARY_SNIFF = 8000  # git's own heuristic: a NUL in the first 8000 bytes means binary
 
 
-def read_query(value: str | None, *, root: Path) -> str:
-    """The query text for `--query VALUE`: inline text, `@file`, or `@@text` for "@text"."""
+def read_text_arg(value: str | None, *, root: Path, option: str) -> tuple[str, list[Secret]]:
+    """The text of an option that takes text or `@file` (`@@text` for "@text"), redacted.
+
+    A relative `@file` is looked up relative to the current directory, then to root, and
+    must resolve (`..` and symlinks followed) inside root: a repository cannot point it
+    at a file elsewhere. An absolute path is the user's own choice and is read as given.
+    Secrets become `[REDACTED:<kind>]`; each is returned with the path "<query>" (for
+    `--query`) and its line in the text.
+    """
     if value is None:
-        return ""
+        return "", []
     if value.startswith("@@"):
         text = value[1:]
     elif value.startswith("@"):
-        text = _read_query_file(value[1:], root)
+        text = _read_text_file(value[1:], root, option)
     else:
         text = value
     data = text.strip().encode("utf-8", "surrogatepass")
@@ -54,10 +70,15 @@ def read_query(value: str | None, *, root: Path) -> str:
     size = len(data)
     if size > MAX_QUERY_BYTES:
         raise ConfigError(
-            f"the query is {size} bytes, more than the {MAX_QUERY_BYTES} byte limit; "
-            "shorten it, or pass the files it is about with --focus"
+            f"{option}: the text is {size} bytes, more than the {MAX_QUERY_BYTES} byte limit; "
+            "shorten it" + (", or pass the files it is about with --focus" if option == "--query" else "")
         )
-    return text
+    return secrets.redact(text, f"<{option.lstrip('-')}>")
+
+
+def read_query(value: str | None, *, root: Path) -> str:
+    """The query text for `--query VALUE` (see `read_text_arg`), secrets redacted."""
+    return read_text_arg(value, root=root, option="--query")[0]
 
 
 def build_task(
@@ -71,25 +92,28 @@ def build_task(
 ) -> Task:
     """The task for a pack of `root`; an empty `Task` when no input is given.
 
-    `query`: the raw `--query` value; `@file` and `@@` are handled here (`read_query`).
+    `query`: the raw `--query` value; `@file` and `@@` are handled here (`read_text_arg`).
     `focus`: `--focus` paths. `diff`: the REF of `--diff` ("HEAD" for a bare flag).
     `staged`: the index against `diff` or HEAD (`--staged`).
     `max_diff_bytes`: cap on the diff text; the rest is cut and the cut is marked.
     """
     root_abs = os.path.abspath(root)
-    text = read_query(query, root=Path(root_abs))
+    text, found = read_text_arg(query, root=Path(root_abs), option="--query")
     focus_paths = _normalise_focus(root_abs, focus)
     if diff is None and not staged:
-        return Task(query=text, focus=focus_paths)
+        return Task(query=text, focus=focus_paths, query_secrets=tuple(found))
     ref = diff if diff is not None else "HEAD"
-    diff_text, changed = _diff(root_abs, ref, staged=staged, max_bytes=max_diff_bytes)
+    sections, changed, cut = _diff(root_abs, ref, staged=staged, max_bytes=max_diff_bytes)
     return Task(
         query=text,
         focus=focus_paths,
         diff_ref=diff,
         staged=staged,
-        diff_text=diff_text,
+        diff_sections=sections,
+        diff_cap=max_diff_bytes,
+        diff_cut=cut,
         changed=changed,
+        query_secrets=tuple(found),
     )
 
 
@@ -97,30 +121,41 @@ def build_task(
 # query and focus
 
 
-def _read_query_file(name: str, root: Path) -> str:
+def _read_text_file(name: str, root: Path, option: str) -> str:
+    arg = f"{option} @{name}"
     if not name:
-        raise ConfigError("--query @ needs a file name after the @; write @@ for a query starting with @")
+        raise ConfigError(f"{option} @ needs a file name after the @; write @@ for text starting with @")
     candidates = [Path(name)] if os.path.isabs(name) else [Path.cwd() / name, root / name]
     path = next((p for p in candidates if p.is_file()), None)
     if path is None:
         where = " or ".join(str(p) for p in candidates)
         raise ConfigError(
-            f"--query @{name}: no such file ({where}); "
-            "pass an existing file, or write @@ for a query that starts with @"
+            f"{arg}: no such file ({where}); "
+            "pass an existing file, or write @@ for text that starts with @"
         )
-    try:
-        if path.stat().st_size > 16 * MAX_QUERY_BYTES:
+    real = os.path.realpath(path)
+    if not os.path.isabs(name):
+        # Compared resolved: a repository may ship `issue.md -> ~/.aws/credentials`.
+        home = os.path.realpath(root)
+        if os.path.commonpath([home, real]) != home:
             raise ConfigError(
-                f"--query @{name}: the file is larger than the {MAX_QUERY_BYTES} byte query limit; "
-                "shorten it, or pass the files it is about with --focus"
+                f"{arg}: {path} resolves to {real}, outside the repository {home}; "
+                "copy it into the repository or pass an absolute path"
             )
-        data = path.read_bytes()
+    try:
+        if os.stat(real).st_size > 16 * MAX_QUERY_BYTES:
+            raise ConfigError(
+                f"{arg}: the file is larger than the {MAX_QUERY_BYTES} byte limit; shorten it"
+                + (", or pass the files it is about with --focus" if option == "--query" else "")
+            )
+        with open(real, "rb") as f:  # the checked path, not one a symlink swap could redirect
+            data = f.read()
     except OSError as e:
-        raise ConfigError(f"--query @{name}: cannot read {path} ({e.strerror}); check its permissions") from e
+        raise ConfigError(f"{arg}: cannot read {path} ({e.strerror}); check its permissions") from e
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise ConfigError(f"--query @{name}: {path} is not UTF-8 text; save it as UTF-8") from e
+        raise ConfigError(f"{arg}: {path} is not UTF-8 text; save it as UTF-8") from e
 
 
 def _normalise_focus(root_abs: str, focus: Sequence[str]) -> tuple[str, ...]:
@@ -177,7 +212,10 @@ def _real_parent(path: str) -> str:
 # the diff
 
 
-def _diff(root_abs: str, ref: str, *, staged: bool, max_bytes: int) -> tuple[str, tuple[str, ...]]:
+def _diff(root_abs: str, ref: str, *, staged: bool,
+          max_bytes: int) -> tuple[tuple[DiffSection, ...], tuple[str, ...], bool]:
+    """The diff's sections (git's, then the untracked files'), the paths it touches, and
+    whether it was cut at `max_bytes`."""
     flag = "--staged" if staged and ref == "HEAD" else f"--diff {ref}"
     if ref.startswith("-") or not ref.strip():
         raise ConfigError(f"{flag}: not a git revision; pass a commit, branch or tag")
@@ -200,16 +238,129 @@ def _diff(root_abs: str, ref: str, *, staged: bool, max_bytes: int) -> tuple[str
         base = _git_ok(root_abs, flag, "hash-object", "-t", "tree", "--stdin").decode().strip()  # empty tree
     select = ["--cached"] if staged else []
     buf = _Capped(max_bytes)
-    changed = set(_stream_diff(root_abs, flag, [*select, base], buf))
+    entries = _stream_diff(root_abs, flag, [*select, base], buf)
+    sections = _split_sections(b"".join(buf.parts), entries)
+    changed = {paths[-1] for paths in entries}
     if not staged and not is_range:
         untracked = _untracked(root_abs, flag)
         changed.update(untracked)
         for path in untracked:
             if buf.full:
                 break
-            buf.add(_new_file_patch(root_abs, path, buf.room))
-    text = buf.text()
-    return text, tuple(sorted(changed, key=lambda p: p.encode("utf-8", "surrogateescape")))
+            kept = buf.add(_new_file_patch(root_abs, path, buf.room))
+            if kept:
+                sections.append(DiffSection(path, kept.decode("utf-8", "replace")))
+    ordered = tuple(sorted(changed, key=lambda p: p.encode("utf-8", "surrogateescape")))
+    return tuple(sections), ordered, buf.full
+
+
+# A section starts at git's header line; a conflicted path in the index has one line only.
+_SECTION_START = re.compile(rb"^(?:diff --git |\* Unmerged path )", re.M)
+
+
+def _split_sections(patch: bytes, entries: Sequence[tuple[str, ...]]) -> list[DiffSection]:
+    """git's patch cut at each file's header line, each part named by its raw entry.
+
+    Sections come in the order of the raw entries, so each header is matched against
+    the header the next entries would have (paths quoted as git quotes them) rather
+    than parsed: a type change has two sections for one entry, a conflicted path a line
+    of its own. A part that matches no entry keeps the path None (the gate omits it).
+    """
+    starts = [m.start() for m in _SECTION_START.finditer(patch)]
+    if patch and (not starts or starts[0] != 0):
+        starts.insert(0, 0)  # text before the first header: git writes none
+    expected = [_headers(paths) for paths in entries]
+    sections: list[DiffSection] = []
+    nxt = 0  # the first entry no section has matched yet
+    for start, end in zip(starts, [*starts[1:], len(patch)], strict=False):
+        chunk = patch[start:end]
+        header = chunk.split(b"\n", 1)[0]
+        match = next((k for k in range(nxt, len(entries)) if header in expected[k]), None)
+        if match is not None:
+            nxt = match + 1
+        elif nxt and header in expected[nxt - 1]:
+            match = nxt - 1  # the second half of a type change
+        path = entries[match][-1] if match is not None else None
+        sections.append(DiffSection(path, chunk.decode("utf-8", "replace")))
+    return sections
+
+
+def _headers(paths: tuple[str, ...]) -> tuple[bytes, bytes]:
+    """The first line of the section an entry (old path first, new path last) gets."""
+    old, new = paths[0], paths[-1]
+    return (
+        f"diff --git {_quote('a/' + old)} {_quote('b/' + new)}".encode("utf-8", "surrogateescape"),
+        f"* Unmerged path {_quote(new)}".encode("utf-8", "surrogateescape"),
+    )
+
+
+# ---------------------------------------------------------------------------
+# the gate: what of the diff may go out
+
+
+def gate_diff(task: Task, left_out: Callable[[str], str | None], *,
+              redact: bool = True) -> tuple[str, tuple[Secret, ...]]:
+    """The diff text a pack may show, and the secrets found in it.
+
+    `left_out(path)` says why the pack leaves a file out (None: it is packed). A section
+    of such a file becomes one line `[packer: diff of PATH omitted: REASON]`; every other
+    section is scanned, and its secrets replaced (`redact`) or only listed. The text is
+    capped at `task.diff_cap` bytes as `build_task` capped it, the cut marked.
+    """
+    buf = _Capped(task.diff_cap)
+    found: list[Secret] = []
+    for section in task.diff_sections:
+        reason = "no changed file matches its header" if section.path is None else left_out(section.path)
+        if reason is not None:
+            text = _omitted(section.path, reason)
+        else:
+            text, secs = _scanned(section.text, section.path or "", redact=redact)
+            found.extend(secs)
+        buf.add(text.encode("utf-8", "surrogateescape"))
+    buf.full = buf.full or task.diff_cut
+    return buf.text(), tuple(found)
+
+
+def _omitted(path: str | None, reason: str) -> str:
+    shown = display_path(secrets.redact(path)[0]) if path is not None else "a section"
+    return f"[packer: diff of {shown} omitted: {display_path(secrets.redact(reason)[0])}]\n"
+
+
+def _scanned(text: str, path: str, *, redact: bool) -> tuple[str, list[Secret]]:
+    """The section with its secrets redacted (or kept), each at its line in the file."""
+    spans = secrets.scan(text, path)
+    if not spans:
+        return text, []
+    out, found = secrets.apply(text, spans, path)
+    lines = _file_lines(text)
+    found = [replace(s, line=lines[s.line - 1], redacted=redact) for s in found]
+    return (out if redact else text), found
+
+
+_HUNK = re.compile(r"@@ -(\d+)(?:,\d+)? \+(\d+)(?:,\d+)? @@")
+
+
+def _file_lines(section: str) -> list[int]:
+    """For each line of a section, the line of the file it shows: the new file's for
+    added and context lines, the old file's for removed ones, 1 for the headers."""
+    out: list[int] = []
+    old = new = 1
+    in_hunk = False
+    for line in section.split("\n"):
+        m = _HUNK.match(line)
+        if m:
+            old, new, in_hunk = int(m[1]), int(m[2]), True
+            out.append(max(new, 1))
+        elif in_hunk and line[:1] == "-":
+            out.append(old)
+            old += 1
+        elif in_hunk and line[:1] in ("+", " "):
+            out.append(new)
+            new += 1
+            old += line[:1] == " "
+        else:
+            out.append(max(new - 1, 1) if in_hunk else 1)
+    return out
 
 
 def _git_ok(root_abs: str, flag: str, *args: str) -> bytes:
@@ -247,9 +398,10 @@ class _Capped:
     def room(self) -> int:
         return self.cap - self.size
 
-    def add(self, data: bytes) -> None:
+    def add(self, data: bytes) -> bytes:
+        """Append `data`, cut at the last line end that fits; what was kept."""
         if self.full:
-            return
+            return b""
         if len(data) > self.room:
             cut = data[: self.room]
             end = cut.rfind(b"\n")
@@ -257,6 +409,7 @@ class _Capped:
             self.full = True
         self.parts.append(data)
         self.size += len(data)
+        return data
 
     def text(self) -> str:
         text = b"".join(self.parts).decode("utf-8", "replace")
@@ -270,8 +423,9 @@ class _Capped:
         return text
 
 
-def _stream_diff(root_abs: str, flag: str, args: list[str], buf: _Capped) -> list[str]:
-    """One `git diff` for both the paths it touches and its patch, the patch read up to the cap.
+def _stream_diff(root_abs: str, flag: str, args: list[str], buf: _Capped) -> list[tuple[str, ...]]:
+    """One `git diff` for both its raw entries (each entry's paths, old first) and its
+    patch, the patch read up to the cap.
 
     `--patch-with-raw -z` writes the raw entries first (":modes hashes STATUS", then one
     path, two for a rename or copy, NUL-terminated), a NUL, then the patch. Past the cap
@@ -282,10 +436,12 @@ def _stream_diff(root_abs: str, flag: str, args: list[str], buf: _Capped) -> lis
         "--no-color", "--no-ext-diff", "--no-textconv", "--find-renames", "--relative",
         "--src-prefix=a/", "--dst-prefix=b/", *args, "--", ".",
     ]  # fmt: skip
+    entries: list[tuple[str, ...]] = []
     paths: list[str] = []
     with tempfile.TemporaryFile() as err:
         try:
-            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, env=git_env())
+            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err,
+                                    env=git_env())
         except OSError as e:
             raise ConfigError(f"{flag}: cannot run git ({e.strerror}); check that git is installed") from e
         assert proc.stdout is not None
@@ -303,8 +459,10 @@ def _stream_diff(root_abs: str, flag: str, args: list[str], buf: _Capped) -> lis
                 token, pos = pending[pos:end], end + 1
                 if need:
                     need -= 1
+                    paths.append(os.fsdecode(token))
                     if need == 0:  # the last path of an entry: a rename's or copy's new path
-                        paths.append(os.fsdecode(token))
+                        entries.append(tuple(paths))
+                        paths = []
                 elif token.startswith(b":"):
                     need = 2 if token.rsplit(b" ", 1)[-1][:1] in (b"R", b"C") else 1
                 else:
@@ -321,7 +479,7 @@ def _stream_diff(root_abs: str, flag: str, args: list[str], buf: _Capped) -> lis
         if returncode != 0 and not buf.full:
             err.seek(0)
             raise ConfigError(f"{flag}: {_git_message(err.read(), returncode)}")
-    return paths
+    return entries
 
 
 def _new_file_patch(root_abs: str, path: str, limit: int) -> bytes:
