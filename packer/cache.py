@@ -36,8 +36,11 @@ from typing import Any
 
 import xxhash
 
-FORMAT = 1  # the layout of the database and of its values
+FORMAT = 2  # the layout of the database and of its values
 FILE_NAME = f"packer-cache-v{FORMAT}.sqlite3"
+# Databases of earlier formats, deleted when this one is opened for writing: format 1 kept
+# symbols, comment words and skeletons made from unredacted text.
+_RETIRED = tuple(f"packer-cache-v{n}.sqlite3" for n in range(1, FORMAT))
 DEFAULT_MAX_BYTES = 2 << 30  # beyond this, the oldest entries are dropped on close
 SETTLED_NS = 2_000_000_000
 _BATCH = 500  # SQLite's variable limit is 32,766 here, 999 on old builds
@@ -292,6 +295,7 @@ class Cache:
             if self.readonly:
                 db.execute("SELECT 1 FROM entries LIMIT 1")  # fails on a file that is no database
                 return db
+            self._retire_old_formats()
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA mmap_size=268435456")  # pages read from the mapping: no read() each
@@ -303,6 +307,12 @@ class Cache:
             db.close()
             raise
         return db
+
+    def _retire_old_formats(self) -> None:
+        for name in _RETIRED:
+            for suffix in ("", "-wal", "-shm", ".damaged", "-wal.damaged", "-shm.damaged"):
+                with contextlib.suppress(OSError):
+                    (self.directory / (name + suffix)).unlink(missing_ok=True)
 
     def _set_aside(self, warning: str) -> None:
         """Move an unreadable database out of the way (kept for a post-mortem, once)."""

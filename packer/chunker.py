@@ -25,6 +25,12 @@ Guarantees, for every file:
   new chunk (after the header that leads into it: `class A:`, `namespace n {`) and its
   last chunk ends with it (and its closing `}`), so its parts do not mix with its
   neighbours.
+- **Redacted.** The file is scanned for secrets once (`packer.secrets.scan`); in `text`
+  every secret value is replaced by `[REDACTED:<kind>]` plus the newlines it held (a
+  secret cut by a chunk boundary is replaced on both sides), and `tokens` counts that
+  text. The byte offsets and lines stay the source file's. A secret in a heading or key
+  that names `symbol` is replaced there too, and one in `path` is masked; `redacted`
+  counts the spans replaced in `text` (overlap included).
 - **Deterministic**, thread-safe (one parser per thread), and iterative: a tree 10,000
   levels deep is split without recursion.
 
@@ -68,7 +74,7 @@ from typing import Protocol
 
 import xxhash
 
-from packer import blocks, content, discover, languages
+from packer import blocks, content, discover, languages, secrets
 from packer.errors import ConfigError, PackerError
 from packer.records import KEEP_KINDS, Candidate, Chunk, Skip, SourceText
 from packer.tokens import Counter, get_encoding
@@ -78,6 +84,10 @@ HEADER_SCOPE_CHARS = 120  # a longer scope is cut from the outside in the --cont
 # A piece's count is estimated from the whole file's tokens; one estimated within this
 # many tokens of the budget is counted exactly before it is split.
 ESTIMATE_SLACK = 16
+SECRETS_FILE = "secrets-file"  # the keep kind that lets credentials files be chunked (redacted)
+# An undecodable byte (a lone surrogate in a name, or escaped in a file's text) is scanned
+# for secrets as one U+FFFD: offsets are the same.
+_SURROGATES = {c: "\ufffd" for c in range(0xD800, 0xE000)}
 
 Progress = Callable[[str, int, int], None]
 PathArg = str | os.PathLike[str]
@@ -170,33 +180,46 @@ def chunk(
     include: Sequence[str] = (),
     exclude: Sequence[str] = (),
     gitignore: bool = True,
+    keep: Sequence[str] = (),
     progress: Progress | None = None,
 ) -> Iterator[Chunk]:
     """Chunk files and directories; yields every file's chunks in order, file by file.
 
     A directory is walked as `packer pack` walks it (`gitignore`, `include`, `exclude`,
-    vendored and generated files, lockfiles, binaries, files over 1 MB) and its files come
-    in the walker's order, named by the directory as given joined with their path inside
-    it. A file named directly is chunked whatever the ignore rules say, unless it is
-    binary. Skipped files are simply not chunked; so are UTF-16/32 files, whose bytes are
-    not UTF-8. Files are read and chunked on a few threads; the output does not depend on
-    how many. `progress(stage, done, total)` is called as files finish. Raises
-    `PackerError` for a missing path or a bad option, before anything is yielded.
+    vendored and generated files, lockfiles, binaries, files over 1 MB; `keep` names
+    kinds of `KEEP_KINDS` to chunk anyway) and its files come in the walker's order,
+    named by the directory as given joined with their path inside it. A file named
+    directly is chunked whatever the ignore rules say, unless it is binary. Wherever it
+    comes from, a file made to hold credentials (`.env`, `*.pem`, ...) is chunked only
+    with `keep=["secrets-file"]`, and a file whose path holds a secret never is. Skipped
+    files are simply not chunked; so are UTF-16/32 files, whose bytes are not UTF-8.
+    Secrets are redacted in every chunk's text. Files are read and chunked on a few
+    threads; the output does not depend on how many. `progress(stage, done, total)` is
+    called as files finish. Raises `PackerError` for a missing path or a bad option,
+    before anything is yielded.
     """
     _check_options(max_tokens, overlap)
+    _check_keep(keep)
     counter = Counter(encoding)  # an unknown encoding fails here, not at the first file
-    targets = _targets(paths, include=include, exclude=exclude, gitignore=gitignore)
+    targets = _targets(paths, include=include, exclude=exclude, gitignore=gitignore, keep=keep)
 
     def work(target: _Target) -> list[Chunk]:
-        got = _read(target)
+        got = _read(target, keep)
         if got is None:
             return []
         data, language = got
         return _Chunker(data, path=target.candidate.path, language=language,
                         max_tokens=max_tokens, counter=counter, context=context,
-                        overlap=overlap).run()
+                        overlap=overlap, masked=True).run()
 
     return _generate(targets, work, progress)
+
+
+def _check_keep(keep: Sequence[str]) -> None:
+    kinds = sorted({*KEEP_KINDS, SECRETS_FILE})
+    for kind in keep:
+        if kind not in kinds:
+            raise ConfigError(f"unknown keep kind {kind!r}; use one of {', '.join(kinds)}")
 
 
 def _check_options(max_tokens: int, overlap: int) -> None:
@@ -216,12 +239,28 @@ class _Target:
     explicit: bool  # named on the command line, not found by the walker
 
 
-# Kinds a file named directly is chunked despite (binary stays out: its text is noise).
-_EXPLICIT_KEEP = frozenset(KEEP_KINDS) - {"binary"}
+# Kinds a file named directly is chunked despite (binary stays out: its text is noise; a
+# secrets file only with an explicit `keep`).
+_EXPLICIT_KEEP = frozenset(KEEP_KINDS) - {"binary", SECRETS_FILE}
+
+
+def _secret_bearing(path: str, keep: Sequence[str]) -> bool:
+    """Whether a file is left out for what its path says: a credentials file (unless
+    kept), or a path that holds a secret itself."""
+    return (SECRETS_FILE not in keep and secrets.is_secrets_file(path)) or bool(_path_spans(path))
+
+
+def _path_spans(path: str) -> list[tuple[int, int, str]]:
+    return secrets.scan(path if path.isascii() else path.translate(_SURROGATES))
+
+
+def _mask_path(path: str) -> str:
+    spans = _path_spans(path)
+    return secrets.apply(path, spans)[0] if spans else path
 
 
 def _targets(paths: PathArg | Iterable[PathArg], *, include: Sequence[str],
-             exclude: Sequence[str], gitignore: bool) -> list[_Target]:
+             exclude: Sequence[str], gitignore: bool, keep: Sequence[str] = ()) -> list[_Target]:
     args = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     out: list[_Target] = []
     seen: set[str] = set()
@@ -231,9 +270,10 @@ def _targets(paths: PathArg | Iterable[PathArg], *, include: Sequence[str],
             raise PackerError(f"{given} does not exist; pass files or directories to chunk")
         display = given.replace(os.sep, "/")
         if os.path.isdir(given):
+            # The walk leaves out credentials files (unless kept) and secret-bearing names.
             walked = discover.walk(given, use_gitignore=gitignore, include=include,
-                                   exclude=exclude)
-            prefix = posixpath.normpath(display)
+                                   exclude=exclude, keep=keep)
+            prefix = _mask_path(posixpath.normpath(display))
             for c in walked.files:
                 if c.abspath in seen:
                     continue
@@ -242,18 +282,18 @@ def _targets(paths: PathArg | Iterable[PathArg], *, include: Sequence[str],
                 out.append(_Target(Candidate(name, c.abspath, c.size), explicit=False))
         else:
             abspath = os.path.abspath(given)
-            if abspath in seen:
+            name = posixpath.normpath(display)
+            if abspath in seen or _secret_bearing(name, keep):
                 continue
             seen.add(abspath)
-            name = posixpath.normpath(display)
             out.append(_Target(Candidate(name, abspath, os.path.getsize(given)), explicit=True))
     return out
 
 
-def _read(target: _Target) -> tuple[bytes, str | None] | None:
+def _read(target: _Target, keep: Sequence[str]) -> tuple[bytes, str | None] | None:
     """The file's exact bytes and language, or None if it is not chunked."""
     c = target.candidate
-    got = content.read_source(c, keep=_EXPLICIT_KEEP if target.explicit else (),
+    got = content.read_source(c, keep=_EXPLICIT_KEEP | set(keep) if target.explicit else keep,
                               max_file_size=None if target.explicit else 1_000_000)
     if isinstance(got, Skip) or got.encoding not in ("utf-8", "utf-8-sig"):
         return None
@@ -378,6 +418,30 @@ def _token_starts(data: bytes, bom: int, encoding: str) -> array[int]:
     return starts
 
 
+# -- secrets ----------------------------------------------------------------------------
+
+
+def _secret_spans(data: bytes, bom: int, path: str) -> list[tuple[int, int, str]]:
+    """The file's secrets as byte spans of `data` (sorted, not overlapping).
+
+    The text is scanned once. An undecodable byte is one U+FFFD there, so character
+    offsets map back to bytes one character at a time.
+    """
+    text = data[bom:].decode("utf-8", "surrogateescape")
+    found = secrets.scan(text.translate(_SURROGATES) if not text.isascii() else text, path)
+    if not found or text.isascii():
+        return [(a + bom, b + bom, kind) for a, b, kind in found]
+    out: list[tuple[int, int, str]] = []
+    char, nbytes = 0, bom  # a character offset in `text` and its byte offset in `data`
+    for a, b, kind in found:
+        nbytes += len(text[char:a].encode("utf-8", "surrogateescape"))
+        start = nbytes
+        nbytes += len(text[a:b].encode("utf-8", "surrogateescape"))
+        char = b
+        out.append((start, nbytes, kind))
+    return out
+
+
 # -- the chunker ------------------------------------------------------------------------
 
 
@@ -463,9 +527,10 @@ class _Chunker:
     """Chunks one file. Not shared between threads; `run` is called once."""
 
     def __init__(self, data: bytes, *, path: str, language: str | None, max_tokens: int,
-                 counter: Counter, context: bool, overlap: int) -> None:
+                 counter: Counter, context: bool, overlap: int, masked: bool = False) -> None:
         self.data = data
-        self.path = path
+        # A secret in the name is masked (`masked`: the caller checked the name already).
+        self.path = path if masked else _mask_path(path)
         self.language = language
         self.max_tokens = max_tokens
         self.counter = counter
@@ -473,6 +538,8 @@ class _Chunker:
         self.context = context
         self.overlap = overlap
         self.bom = len(_BOM) if data.startswith(_BOM) else 0
+        self.spans = _secret_spans(data, self.bom, path) if data else []
+        self._span_ends = [e for _, e, _ in self.spans]
         self.text_format = not languages.is_code(language)
         self.parsed = False
         self.scopes = _Scopes([])
@@ -489,7 +556,7 @@ class _Chunker:
         self._headers: dict[str, tuple[str, int]] = {}
         self._fits: dict[tuple[int, int], tuple[bool, int, str, str, str]] = {}
         self._def_types: dict[str, bool] = {}
-        safe_path = path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        safe_path = self.path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
         self._comment = _COMMENTS.get(language or "", ("", ""))
         self._path_text = safe_path.replace("\n", " ").replace("\r", " ")
 
@@ -504,6 +571,8 @@ class _Chunker:
                 raise self.too_small(tokens)
         root = self.structure()
         self.starts = _token_starts(self.data, self.bom, self.counter.name)
+        if self.spans:
+            self.starts = self.redacted_starts(self.starts)
         self.stack = [_Piece(0, len(self.data), (root,), _NODES, 0, 0)]
         self.split()
         while self.acc:
@@ -523,7 +592,7 @@ class _Chunker:
                 self.parsed = True
                 found = symbols.extract(self.data, language, path=self.path, tree=tree)
                 self.scopes = _Scopes([
-                    (d.start_byte, d.end_byte, " > ".join((*d.scope, d.label)), d.kind)
+                    (d.start_byte, d.end_byte, self.mask(" > ".join((*d.scope, d.label))), d.kind)
                     for d in found.definitions
                 ])
                 return tree.root_node
@@ -531,7 +600,7 @@ class _Chunker:
             language = None  # the grammar is missing or refused the file: paragraphs
         root = blocks.outline(self.data, language)
         self.scopes = _Scopes([
-            (b.start_byte, b.end_byte, " > ".join((*scope, b.label)), "section")
+            (b.start_byte, b.end_byte, self.mask(" > ".join((*scope, b.label))), "section")
             for b, scope in blocks.labelled(root)
         ])
         return root
@@ -737,6 +806,13 @@ class _Chunker:
                     self._fits.clear()
                     self.cut(p)
                     return
+                i = bisect.bisect_right(self._span_ends, a)
+                if i < len(self.spans) and self.spans[i][0] <= a:
+                    line = self.data.count(b"\n", 0, a) + 1
+                    raise ConfigError(
+                        f"--max-tokens {self.max_tokens} cannot hold the marker that replaces a "
+                        f"secret in {self.path} at line {line} "
+                        f"({self.text(a, self.next_char(a)).strip()}); raise --max-tokens")
                 raise self.too_small(self.header(self.symbol(a, c)[0])[1] if self.context else 0)
             c = lo
         self.emit(a, c)
@@ -746,7 +822,57 @@ class _Chunker:
     # -- measures ---------------------------------------------------------------------
 
     def text(self, a: int, b: int) -> str:
-        return self.data[max(a, self.bom) : b].decode("utf-8", "replace")
+        """The text of data[a:b] as emitted: decoded, its secrets (or their parts) redacted."""
+        a = max(a, self.bom)
+        data = self.data
+        spans = self.spans
+        i = bisect.bisect_right(self._span_ends, a) if spans else 0
+        if i == len(spans) or spans[i][0] >= b:
+            return data[a:b].decode("utf-8", "replace")
+        parts: list[str] = []
+        local: list[tuple[int, int, str]] = []  # the spans' parts, in the decoded text
+        size = 0
+        pos = a
+        while i < len(spans) and spans[i][0] < b:
+            s, e, kind = spans[i]
+            s, e = max(s, a), min(e, b)
+            before = data[pos:s].decode("utf-8", "replace")
+            secret = data[s:e].decode("utf-8", "replace")
+            parts += (before, secret)
+            size += len(before)
+            local.append((size, size + len(secret), kind))
+            size += len(secret)
+            pos = e
+            i += 1
+        parts.append(data[pos:b].decode("utf-8", "replace"))
+        return secrets.apply("".join(parts), local, self.path)[0]
+
+    def redacted_in(self, a: int, b: int) -> int:
+        """How many secret spans (or parts of one) data[a:b] holds."""
+        if not self.spans:
+            return 0
+        return bisect.bisect_left(self.spans, (b,)) - bisect.bisect_right(self._span_ends, a)
+
+    def mask(self, label: str) -> str:
+        """A scope label with the file's secret values in it redacted."""
+        for s, e, kind in self.spans:
+            value = self.data[s:e].decode("utf-8", "replace")
+            if value in label:
+                label = label.replace(value, secrets.apply(value, [(0, len(value), kind)])[0])
+        return label
+
+    def redacted_starts(self, starts: Sequence[int]) -> array[int]:
+        """Token starts with each secret's tokens swapped for its marker's, so that the
+        estimates count what is emitted: the marker's tokens all start where it does."""
+        out = array("q")
+        k = 0
+        for s, e, _ in self.spans:
+            j = bisect.bisect_left(starts, s, k)
+            out.extend(starts[k:j])
+            out.extend([s] * self.counter.count(self.text(s, e)))
+            k = max(j, bisect.bisect_left(starts, e, j))
+        out.extend(starts[k:])
+        return out
 
     def tokens(self, p: _Piece) -> int:
         """p's count, estimated: the whole file's tokens that start inside it."""
@@ -950,7 +1076,7 @@ class _Chunker:
         self.out.append(Chunk(
             path=self.path, language=self.language, start_byte=a, end_byte=b,
             start_line=start_line, end_line=end_line, tokens=tokens, symbol=symbol, kind=kind,
-            text=text,
+            text=text, redacted=self.redacted_in(self.overlap_start(a) if self.overlap else a, b),
         ))
         self._fits.clear()
         self._limits.clear()

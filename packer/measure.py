@@ -40,7 +40,7 @@ from packer.records import (
     Skip,
     SourceText,
 )
-from packer.render import Renderer, check_block, make_renderer
+from packer.render import Renderer, check_block, make_renderer, neutral
 from packer.skeleton import skeletonize
 from packer.tokens import Counter
 
@@ -110,9 +110,7 @@ class Measured:
                         if got is None:
                             raise ConcurrentChangeError(
                                 f"{info.path} changed while packing; nothing was written, run packer again")
-                        text = got.text
-                        if work.count and work.redact:  # as `_one` made them: from the text as written
-                            text = secrets.redact(text, info.path)[0]
+                        text = secrets.redact(got.text, info.path)[0]  # as `_one` made them
                     value = symbols_to_tuple(symbols.extract(
                         text.encode("utf-8", "surrogatepass"), info.language, path=info.path)) \
                         if name == "symbols" else comment_words(text)
@@ -133,8 +131,10 @@ def workers() -> int:
 
 
 def frame(renderer: Renderer | None, path: str, mode: Mode, language: str | None) -> str:
-    """A file's block around empty text: what a count depends on besides the text."""
-    return "" if renderer is None else renderer.file_block(path, "", mode, language)
+    """A file's block around empty text: what a count depends on besides the text. With
+    the placeholder token: a pack's token never changes a count (see `packer.render`), so
+    a changed file elsewhere (a new token) leaves every other count cached."""
+    return "" if renderer is None else neutral(renderer).file_block(path, "", mode, language)
 
 
 def count_key(work: Work, renderer: Renderer | None, path: str, digest: str, size: int,
@@ -160,13 +160,15 @@ def _keys(work: Work, renderer: Renderer | None, path: str, digest: str, size: i
           lang: str | None) -> dict[str, bytes]:
     """The cache keys of the values `work` needs for one file."""
     keys: dict[str, bytes] = {}
+    with_symbols = work.symbols and languages.is_code(lang)
     if work.count:
         keys["count"] = count_key(work, renderer, path, digest, size, "full", lang)
-        if work.redact:
-            keys["secrets"] = secrets_key(path, digest, size)
         if work.skeleton and languages.is_code(lang):
             keys["skeleton"] = count_key(work, renderer, path, digest, size, "skeleton", lang)
-    if work.symbols and languages.is_code(lang):
+    # Symbols and comment words are text kept at rest: made from the redacted text always.
+    if (work.count and work.redact) or with_symbols or work.terms:
+        keys["secrets"] = secrets_key(path, digest, size)
+    if with_symbols:
         keys["symbols"] = cachelib.key(digest, size, "symbols", lang)
     if work.terms:
         keys["terms"] = cachelib.key(digest, size, "terms")
@@ -206,8 +208,9 @@ def _worker_tools(work: Work) -> _Tools:
 
 
 def _sniff(text: str) -> str:
-    """What language detection needs of a file's start: its `#!` line, if any."""
-    return text[: text.find("\n") % 257] if text.startswith("#!") else ""
+    """What language detection needs of a file's start: its `#!` line, if any (redacted:
+    it is kept in the cache)."""
+    return secrets.redact(text[: text.find("\n") % 257])[0] if text.startswith("#!") else ""
 
 
 def _lines(text: str) -> int:
@@ -233,10 +236,14 @@ def _one(work: Work, tools: _Tools, c: Candidate) -> _Done:
         values[name] = value
         new.append((keys[name], value))
 
+    redacted = text
     if "secrets" in keys:
         if "secrets" not in values:
             put("secrets", tuple(secrets.scan(text, c.path)))
-        text = secrets.apply(text, values["secrets"], c.path)[0]
+        if values["secrets"]:
+            redacted = secrets.apply(text, values["secrets"], c.path)[0]
+    if work.count and work.redact:  # counted as written
+        text = redacted
     if "count" in keys and "count" not in values:
         put("count", tools.counter.count(_block(tools.renderer, c.path, text, "full", lang)))
     if "skeleton" in keys and "skeleton" not in values:
@@ -245,9 +252,9 @@ def _one(work: Work, tools: _Tools, c: Candidate) -> _Done:
             _block(tools.renderer, c.path, skel, "skeleton", lang)))
     if "symbols" in keys and "symbols" not in values:
         put("symbols", symbols_to_tuple(
-            symbols.extract(text.encode("utf-8", "surrogatepass"), lang, path=c.path)))
+            symbols.extract(redacted.encode("utf-8", "surrogatepass"), lang, path=c.path)))
     if "terms" in keys and "terms" not in values:
-        put("terms", comment_words(text))
+        put("terms", comment_words(redacted))
     if "fp" in keys and "fp" not in values:
         put("fp", astuple_fp(fingerprint(text, sketch=work.sketches)))
     return (c.path, got.size, got.digest, got.encoding, lines, lang, values), new
@@ -699,7 +706,9 @@ class Costs:
     def skeleton_text(self, i: int) -> str | None:
         """File i's skeleton as written (from redacted text unless secrets are allowed)."""
         info = self._m.infos[i]
-        k = cachelib.key(info.digest, info.size, "skeleton-text", info.language, self._redact)
+        if not self._redact:  # text with secrets in it is never kept at rest
+            return skeletonize(self.source(i).text, info.language)
+        k = cachelib.key(info.digest, info.size, "skeleton-text", info.language)
         got: str | None = self._cached(k, lambda: skeletonize(self.source(i).text, info.language))
         return got
 

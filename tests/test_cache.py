@@ -736,3 +736,22 @@ def test_deferred_symbols_are_made_again_when_the_cache_lost_them(tmp_path: Path
     warm.complete(None, work)  # as if evicted: parsed again
     assert not warm.deferred
     assert _essence(warm) == _essence(_measure(root, None, symbols=True, terms=True))
+
+
+def test_opening_the_cache_deletes_databases_of_earlier_formats(tmp_path):
+    """Format 1 kept symbols and skeletons made from unredacted text: none of it may stay."""
+    assert cachelib.FORMAT >= 2
+    old = [tmp_path / f"packer-cache-v1.sqlite3{s}" for s in ("", "-wal", "-shm", ".damaged")]
+    for p in old:
+        p.write_bytes(b"AKIA" + b"Q" * 16)
+    unrelated = tmp_path / "notes.txt"
+    unrelated.write_text("kept", encoding="utf-8")
+    reader = cachelib.Cache(tmp_path, readonly=True)
+    reader.get_many([b"k"])  # a worker's read-only view deletes nothing
+    reader.close()
+    assert all(p.exists() for p in old)
+    c = cachelib.Cache(tmp_path)
+    c.put(b"k", 1)
+    c.close()
+    assert not any(p.exists() for p in old)
+    assert unrelated.exists() and (tmp_path / cachelib.FILE_NAME).exists()

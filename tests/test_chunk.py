@@ -29,7 +29,7 @@ FIXTURES = Path(__file__).parent / "fixtures" / "chunk"
 COUNTER = Counter()
 BOM = b"\xef\xbb\xbf"
 KEYS = ["path", "language", "start_byte", "end_byte", "start_line", "end_line", "tokens",
-        "symbol", "kind", "text"]
+        "symbol", "kind", "text", "redacted"]
 # Definition nodes whose own text must stay in one chunk when it fits the budget.
 DEFINITION_TYPES = frozenset({
     "function_definition", "class_definition", "decorated_definition", "function_declaration",
