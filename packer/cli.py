@@ -28,20 +28,27 @@ def _errors(verbose: bool) -> Iterator[None]:
     try:
         yield
     except PackerError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {_masked(str(exc))}", err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         click.echo("error: interrupted; nothing was written", err=True)
         sys.exit(130)
     except Exception as exc:  # an internal bug: say so, with the traceback on request
         if verbose:
-            traceback.print_exc()
+            click.echo(_masked(traceback.format_exc()), err=True, nl=False)
         click.echo(
-            f"error: internal error: {type(exc).__name__}: {exc} (run with --verbose for the "
-            "traceback and report it)",
+            f"error: internal error: {type(exc).__name__}: {_masked(str(exc))} (run with --verbose "
+            "for the traceback and report it)",
             err=True,
         )
         sys.exit(2)
+
+
+def _masked(text: str) -> str:
+    """No message shows an API key or a bearer token (an endpoint may echo them back)."""
+    from packer.submit import mask_keys
+
+    return mask_keys(text)
 
 
 class _Progress:
@@ -354,19 +361,23 @@ def languages_command() -> None:
               help="In directories, leave out files matching GLOB (gitignore syntax). Repeatable.")
 @click.option("--no-gitignore", "no_gitignore", is_flag=True,
               help="Ignore .gitignore, .git/info/exclude and global excludes.")
+@click.option("--keep", "keep", multiple=True, type=click.Choice(sorted({*KEEP_KINDS, "secrets-file"})),
+              metavar="KIND", help="Chunk files of a kind skipped by default (secrets-file: "
+              ".env, keys, credential files, redacted). Repeatable.")
 @click.option("-o", "--output", metavar="FILE", default="-",
               help="Write the JSON lines to FILE (atomically); '-' for stdout (default).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress or summary on stderr.")
 @click.option("-v", "--verbose", is_flag=True, help="Tracebacks for internal errors.")
 def chunk(paths: tuple[str, ...], max_tokens: int, context: bool, overlap: int, encoding: str,
-          include: tuple[str, ...], exclude: tuple[str, ...], no_gitignore: bool, output: str,
-          quiet: bool, verbose: bool) -> None:
+          include: tuple[str, ...], exclude: tuple[str, ...], no_gitignore: bool, keep: tuple[str, ...],
+          output: str, quiet: bool, verbose: bool) -> None:
     """Split files into chunks of at most --max-tokens tokens, for retrieval.
 
     Writes one JSON object per line and per chunk, with the keys path, language,
-    start_byte, end_byte, start_line, end_line, tokens, symbol, kind and text. Code is
-    split along its syntax tree and a function or class that fits stays whole; a file's
-    byte ranges join back to its exact bytes. Directories are walked as `pack` walks them.
+    start_byte, end_byte, start_line, end_line, tokens, symbol, kind, text and redacted.
+    Code is split along its syntax tree and a function or class that fits stays whole; a
+    file's byte ranges join back to its exact bytes. Secrets in the text are redacted.
+    Directories are walked as `pack` walks them.
     """
     import json
 
@@ -376,10 +387,11 @@ def chunk(paths: tuple[str, ...], max_tokens: int, context: bool, overlap: int, 
     def lines() -> Iterator[str]:
         for c in run_chunk(paths, max_tokens=max_tokens, encoding=encoding, context=context,
                            overlap=overlap, include=include, exclude=exclude,
-                           gitignore=not no_gitignore, progress=progress):
+                           gitignore=not no_gitignore, keep=keep, progress=progress):
             record = {"path": c.path, "language": c.language, "start_byte": c.start_byte,
                       "end_byte": c.end_byte, "start_line": c.start_line, "end_line": c.end_line,
-                      "tokens": c.tokens, "symbol": c.symbol, "kind": c.kind, "text": c.text}
+                      "tokens": c.tokens, "symbol": c.symbol, "kind": c.kind, "text": c.text,
+                      "redacted": c.redacted}
             stats[c.path] = stats.get(c.path, 0) + 1
             line = json.dumps(record, ensure_ascii=False)
             try:
@@ -409,6 +421,7 @@ def chunk(paths: tuple[str, ...], max_tokens: int, context: bool, overlap: int, 
 
 
 SEVERITY_CHOICES = ("low", "medium", "high", "critical", "never")
+DEFAULT_YES_CAP = 1.00  # USD: what --yes may spend when no cap was chosen
 
 
 @main.command("review")
@@ -423,52 +436,105 @@ SEVERITY_CHOICES = ("low", "medium", "high", "critical", "never")
 @click.option("-t", "--target", type=click.Choice(["auto", "codex", "api"]), default="auto",
               show_default=True, help="Pack size: codex 200K, api the 1M window less the answer; "
                                       "auto the smaller that holds the task, else map-reduce.")
+@click.option("-b", "--budget", metavar="TOKENS",
+              help="Pack to this many tokens (200k, 50000) instead of --target (default: the "
+                   "config's budget, if any).")
 @click.option("--model", default="gpt-5.5", show_default=True, help="gpt-5.5, gpt-5.5-pro, or one "
               "declared in config.")
 @click.option("--max-output-tokens", type=click.IntRange(min=1), default=16_000, show_default=True)
 @click.option("--api", type=click.Choice(["responses", "chat"]), default="responses", show_default=True)
-@click.option("--base-url", metavar="URL", help="An OpenAI-compatible endpoint (or OPENAI_BASE_URL).")
+@click.option("--base-url", metavar="URL", help="An OpenAI-compatible endpoint (or OPENAI_BASE_URL, "
+              "or base_url in the user config); plain http only to loopback.")
+@click.option("--allow-insecure", is_flag=True, help="Allow a plain-http --base-url on another host.")
+@click.option("--api-key-env", metavar="NAME", help="The environment variable holding the key "
+              "(default OPENAI_API_KEY, or api_key_env in the user config).")
 @click.option("-o", "--output", metavar="FILE", help="Write the review (or, with --dry-run, the "
               "request bodies) to FILE.")
 @click.option("--dry-run", is_flag=True, help="Write the exact request body JSON; send nothing.")
-@click.option("-y", "--yes", is_flag=True, help="Send without asking.")
-@click.option("--max-cost", type=float, metavar="USD", help="Refuse if the estimate is above USD.")
+@click.option("-y", "--yes", is_flag=True, help="Send without asking (capped at $1.00 unless "
+              "--max-cost or the user config's max_cost says otherwise).")
+@click.option("--max-cost", type=click.FloatRange(min=0), metavar="USD",
+              help="Refuse if the estimate is above USD (default: max_cost in the user config). "
+                   "Required for a map-reduce review.")
 @click.option("--allow-secrets", is_flag=True, help="Send even if secrets are left unredacted.")
 @click.option("--fail-on", type=click.Choice(SEVERITY_CHOICES), default="never", show_default=True,
               help="Exit 1 when a finding of this severity or worse is reported (for hooks).")
 @click.option("--strict", is_flag=True, help="With no key or no network, fail instead of warning.")
-@click.option("--config", type=click.Path(dir_okay=False))
+@click.option("--config", type=click.Path(dir_okay=False), help="Project config file (default: "
+              ".packer.toml or pyproject.toml [tool.packer]); it may tighten, never loosen, safety.")
 @click.option("-q", "--quiet", is_flag=True)
 @click.option("-v", "--verbose", is_flag=True)
 def review_cmd(path: str, query: str | None, focus: tuple[str, ...], diff: str | None, staged: bool,
-               instructions: str | None, target: str, model: str, max_output_tokens: int, api: str,
-               base_url: str | None, output: str | None, dry_run: bool, yes: bool,
+               instructions: str | None, target: str, budget: str | None, model: str,
+               max_output_tokens: int, api: str, base_url: str | None, allow_insecure: bool,
+               api_key_env: str | None, output: str | None, dry_run: bool, yes: bool,
                max_cost: float | None, allow_secrets: bool, fail_on: str, strict: bool,
                config: str | None, quiet: bool, verbose: bool) -> None:
     """Pack PATH for the task and send a review request through the openai SDK.
 
-    Shows the requests, exact input tokens and the cost estimate first, and asks on a
-    terminal unless --yes. The answer streams to the terminal and to -o.
+    Shows the requests, exact input tokens, the endpoint and the cost estimate first, and
+    asks on a terminal unless --yes (which caps the spend at $1.00 unless --max-cost or
+    the user config sets a cap). A map-reduce review needs an explicit --max-cost.
+    With --staged or --diff and no changes, nothing is sent. The answer streams to the
+    terminal and to -o.
     """
-    from packer.errors import ApiError
-    from packer.submit import SEVERITIES, plan_review, send_review, write_dry_run
+    from packer.config import load_user_config
+    from packer.errors import ApiError, CostError, NothingToReview
+    from packer.submit import (
+        SEVERITIES,
+        check_endpoint,
+        map_reduce_cap_error,
+        plan_review,
+        resolve_api_key,
+        resolve_endpoint,
+        send_review,
+        write_dry_run,
+    )
 
     progress = _Progress(not quiet)
     with _errors(verbose):
+        cap = max_cost if max_cost is not None else load_user_config().max_cost
+        default_cap = cap is None and yes and not dry_run
+        key = endpoint = shown = ""
+        if not dry_run:  # checked before packing: nothing is walked for a review that cannot go
+            endpoint = resolve_endpoint(base_url)
+            shown = check_endpoint(endpoint, allow_insecure=allow_insecure)
+            try:
+                key = resolve_api_key(None, env=api_key_env)
+            except ApiError as exc:
+                if strict:
+                    raise
+                click.echo(f"warning: review skipped: {exc}", err=True)
+                return
         try:
             plan = plan_review(path, query=query, focus=focus, diff=diff, staged=staged,
-                               instructions=instructions, target=target, model=model,
+                               instructions=instructions, target=target, budget=budget, model=model,
                                max_output_tokens=max_output_tokens, api=api,
-                               allow_secrets=allow_secrets, max_cost=max_cost, config=config,
+                               allow_secrets=allow_secrets,
+                               max_cost=DEFAULT_YES_CAP if default_cap else cap, config=config,
                                progress=progress)
+        except NothingToReview as exc:
+            click.echo(f"review: {exc}", err=True)
+            return
+        except CostError as exc:
+            if default_cap:
+                raise CostError(f"{exc} (--yes caps a review at ${DEFAULT_YES_CAP:.2f} unless "
+                                "--max-cost is given)") from exc
+            raise
         finally:
             progress.close()
+        for w in plan.pack.warnings:
+            if not quiet:
+                click.echo(f"warning: {w}", err=True)
         _secrets_summary(plan.secrets)
         if dry_run:
             write_dry_run(plan, output if output else sys.stdout)
             return
-        click.echo(f"review: {plan.request_count} request(s) to {plan.model.name} ({plan.api} API), "
-                   f"{plan.input_tokens:,} input tokens, estimate up to ${plan.cost_estimate:,.2f}"
+        if plan.merge and cap is None:  # the default cap of --yes does not count
+            raise map_reduce_cap_error(plan)
+        click.echo(f"review: {plan.request_count} request(s) to {plan.model.name} ({plan.api} API) at "
+                   f"{shown}, {plan.input_tokens:,} input tokens, estimate up to "
+                   f"${plan.cost_estimate:,.2f}"
                    + (" (map-reduce: one per part, then a merge)" if plan.merge else ""), err=True)
         if not yes:
             if not sys.stdin.isatty():
@@ -477,11 +543,10 @@ def review_cmd(path: str, query: str | None, focus: tuple[str, ...], diff: str |
                 click.echo("not sent", err=True)
                 return
         try:
-            result = send_review(plan, base_url=base_url, output=output,
-                                 on_text=lambda t: click.echo(t, nl=False))
+            result = send_review(plan, api_key=key, base_url=endpoint, allow_insecure=allow_insecure,
+                                 output=output, on_text=lambda t: click.echo(t, nl=False))
         except ApiError as exc:
-            offline = "no API key" in str(exc) or "cannot reach" in str(exc)
-            if offline and not strict:
+            if "cannot reach" in str(exc) and not strict:
                 click.echo(f"warning: review skipped: {exc}", err=True)
                 return
             raise

@@ -3,6 +3,13 @@
 The library does the merge, so an agent calling `packer.pack` gets exactly what the
 CLI gets. Config lives in `[tool.packer]` of the root's `pyproject.toml` or in
 `.packer.toml` (the latter wins); unknown keys are errors naming the file and key.
+
+Trust: a repository's config (its own files, or the file given with `--config`, which a
+hook's arguments in the repository can name too) may tighten safety, never loosen it:
+no `allow_secrets` (the caller passes `--allow-secrets`), no `keep = ["secrets-file"]`,
+no model price below the built-in table, `jobs` clamped to the machine's cores, no cost
+cap or endpoint. Those
+belong to the user's own config file (`user_config_path`), read by `packer review`.
 """
 
 from __future__ import annotations
@@ -75,6 +82,7 @@ class PackConfig:
     cache_dir: str | None = None  # None: PACKER_CACHE_DIR, else the user cache directory
     jobs: int | None = None  # worker processes; None: one per core when the work is large, 1: none
     config_files: tuple[str, ...] = field(default=())
+    warnings: tuple[str, ...] = ()  # config values that were adjusted (a clamped jobs)
 
 
 _SUFFIX = {"": 1, "k": 1_000, "m": 1_000_000}
@@ -136,7 +144,6 @@ _KEYS: dict[str, tuple[type, ...]] = {
     "parts": (int,),
     "split": (bool,),
     "weights": (dict,),
-    "allow_secrets": (bool,),
     "history": (bool,),
     "cache": (bool,),
     "jobs": (int,),
@@ -144,6 +151,16 @@ _KEYS: dict[str, tuple[type, ...]] = {
     "targets": (dict,),
 }
 _TARGET_KEYS = {"window": int, "headroom": int, "reserve": int, "encoding": str, "model": str}
+# Keys that would loosen safety or spend the user's money: never from a repository's config.
+_NOT_IN_REPO = {
+    "allow_secrets": "pass --allow-secrets on the command line (allow_secrets=True in the library) "
+                     "instead: a repository's config cannot turn redaction off",
+    "max_cost": "set it with --max-cost, or as max_cost under [review] in your user config",
+    "base_url": "set it with --base-url or OPENAI_BASE_URL, or under [review] in your user config",
+    "api_key_env": "set it with --api-key-env, or under [review] in your user config",
+    "review": "[review] settings belong in your user config",
+}
+_PRICES = ("input_price", "output_price")
 
 
 def load_config_files(root: Path, config_file: Path | None = None) -> tuple[dict[str, Any], list[str]]:
@@ -176,9 +193,84 @@ def load_config_files(root: Path, config_file: Path | None = None) -> tuple[dict
     return merged, used
 
 
+@dataclass(frozen=True)
+class UserConfig:
+    """The user's own settings: trusted, unlike a repository's config.
+
+    ```toml
+    [review]
+    max_cost = 5.0                 # USD; the cap when --max-cost is not given
+    base_url = "https://..."       # an OpenAI-compatible endpoint
+    api_key_env = "MY_OPENAI_KEY"  # the variable holding the key
+    [models.my-model]              # models, any price (the repository's floor does not apply)
+    window = 128000
+    max_output = 8000
+    input_price = 0.5
+    output_price = 1.5
+    ```
+    """
+
+    path: str | None = None  # the file read; None when there is none
+    max_cost: float | None = None
+    base_url: str | None = None
+    api_key_env: str | None = None
+    models: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+_USER_REVIEW_KEYS: dict[str, tuple[type, ...]] = {
+    "max_cost": (int, float), "base_url": (str,), "api_key_env": (str,)}
+
+
+def user_config_path() -> Path:
+    """`$PACKER_CONFIG`, else `$XDG_CONFIG_HOME/packer/config.toml`, else `~/.config/packer/config.toml`."""
+    named = os.environ.get("PACKER_CONFIG")
+    if named:
+        return Path(named).expanduser()
+    xdg = os.environ.get("XDG_CONFIG_HOME")
+    base = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".config"
+    return base / "packer" / "config.toml"
+
+
+def load_user_config() -> UserConfig:
+    """The user's config file (`user_config_path`), or an empty one when there is none."""
+    path = user_config_path()
+    if not path.is_file():
+        if os.environ.get("PACKER_CONFIG"):
+            raise ConfigError(f"PACKER_CONFIG names {path}, which is not a file; fix or unset it")
+        return UserConfig()
+    try:
+        with path.open("rb") as f:
+            data = tomllib.load(f)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read user config {path}: {exc}; fix the TOML syntax") from exc
+    unknown = sorted(set(data) - {"review", "models"})
+    if unknown:
+        raise ConfigError(f"{path}: unknown key {unknown[0]!r}; known keys: models, review")
+    review = data.get("review", {})
+    models = data.get("models", {})
+    if not isinstance(review, dict) or not isinstance(models, dict):
+        raise ConfigError(f"{path}: [review] and [models] must be tables")
+    for key, value in review.items():
+        kinds = _USER_REVIEW_KEYS.get(key)
+        if kinds is None:
+            raise ConfigError(f"{path}: unknown key review.{key}; known keys: {', '.join(_USER_REVIEW_KEYS)}")
+        if not isinstance(value, kinds) or isinstance(value, bool):
+            raise ConfigError(f"{path}: review.{key} must be {' or '.join(k.__name__ for k in kinds)}, "
+                              f"not {value!r}")
+    if review.get("max_cost", 0) < 0:
+        raise ConfigError(f"{path}: review.max_cost must be 0 or more")
+    cost = review.get("max_cost")
+    return UserConfig(path=str(path), max_cost=float(cost) if cost is not None else None,
+                      base_url=review.get("base_url"), api_key_env=review.get("api_key_env"),
+                      models=models)
+
+
 def _check_keys(section: Mapping[str, Any], path: Path) -> None:
     where = f"{path}" + (" [tool.packer]" if path.name == "pyproject.toml" else "")
     for key, value in section.items():
+        if key in _NOT_IN_REPO:
+            raise ConfigError(f"{where}: {key!r} cannot be set in a repository's config; "
+                              f"{_NOT_IN_REPO[key]} ({user_config_path()})")
         kinds = _KEYS.get(key)
         if kinds is None:
             raise ConfigError(
@@ -187,6 +279,12 @@ def _check_keys(section: Mapping[str, Any], path: Path) -> None:
         if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
             names = " or ".join(k.__name__ for k in kinds)
             raise ConfigError(f"{where}: key {key!r} must be {names}, not {value!r}")
+    keep = section.get("keep", ())
+    if isinstance(keep, list) and "secrets-file" in keep:
+        raise ConfigError(f"{where}: keep 'secrets-file' cannot be set in a repository's config; pass "
+                          "--keep secrets-file on the command line: a repository cannot ship its "
+                          "credential files into a pack")
+    _check_prices(section.get("models", {}), where)
     for name, spec in section.get("targets", {}).items():
         if not isinstance(spec, dict):
             raise ConfigError(f"{where}: targets.{name} must be a table")
@@ -201,6 +299,27 @@ def _check_keys(section: Mapping[str, Any], path: Path) -> None:
                 raise ConfigError(
                     f"{where}: targets.{name}.{key} must be {kind.__name__}, not {value!r}"
                 )
+
+
+def _check_prices(models: Mapping[str, Any], where: str) -> None:
+    """A repository may raise a known model's prices or declare new models, never lower a price:
+    a price of 0 would let any review pass the cost cap."""
+    from packer.models import MODELS
+
+    for name, spec in models.items():
+        if not isinstance(spec, dict):
+            raise ConfigError(f"{where}: models.{name} must be a table")
+        base = MODELS.get(name)
+        for key in _PRICES:
+            value = spec.get(key)
+            if base is None or not isinstance(value, (int, float)) or isinstance(value, bool):
+                continue
+            floor = float(getattr(base, key))
+            if value < floor:
+                raise ConfigError(
+                    f"{where}: models.{name}.{key} = {value} is below the built-in price ${floor:g} "
+                    f"per 1M tokens; a repository's config may raise prices, not lower them "
+                    f"(remove the key, or set your own prices in {user_config_path()})")
 
 
 def resolve(
@@ -262,6 +381,12 @@ def resolve(
         raise ConfigError(
             f"unknown keep kind {sorted(bad)[0]!r}; use any of: {', '.join(KEEP_KINDS)}"
         )
+    jobs, notes = _jobs(values.get("jobs")), []
+    cores = os.cpu_count() or 1
+    if explicit.get("jobs") is None and jobs is not None and jobs > cores:
+        notes.append(f"jobs = {jobs} in {', '.join(used)} is more than this machine's {cores} "
+                     f"core(s): using {cores}")
+        jobs = cores
     parts = _parts(values)
     if parts is not None and budget is None:
         raise ConfigError("a split pack needs a budget per part; drop budget 'none' or --parts/--split")
@@ -284,8 +409,9 @@ def resolve(
         history=bool(values.get("history", True)),
         cache=bool(values.get("cache", True)),
         cache_dir=_cache_dir(values.get("cache_dir")),
-        jobs=_jobs(values.get("jobs")),
+        jobs=jobs,
         config_files=tuple(used),
+        warnings=tuple(notes),
     )
 
 

@@ -41,3 +41,9 @@ class ApiError(PackerError):
     """The model API refused or could not be reached (the message names the fix)."""
 
     exit_code = 3
+
+
+class NothingToReview(PackerError):
+    """`review --staged` / `--diff` found no changes: nothing is sent, and that is no failure."""
+
+    exit_code = 0

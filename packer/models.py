@@ -3,7 +3,9 @@
 Prices are USD per million tokens, as published; a request's cost estimate is its
 exact input tokens at the input price plus `max_output_tokens` at the output price
 (an upper bound: the answer may be shorter). More models can be declared in config
-(`[tool.packer.models.NAME]` with the same fields).
+(`[tool.packer.models.NAME]` with the same fields). A repository's config may raise a
+price, never lower one below this table (`packer.config` checks); the user's own config
+(`[models.NAME]`) may set any price, and a repository cannot go below that either.
 """
 
 from __future__ import annotations
@@ -58,3 +60,19 @@ def get_model(name: str, declared: Mapping[str, Mapping[str, Any]] | None = None
             raise ConfigError(f"models.{name}: set {', '.join(missing)}")
         return Model(name=name, **spec)
     return Model(**{**base.__dict__, **spec})
+
+
+def merge_declared(user: Mapping[str, Mapping[str, Any]],
+                   repo: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Models declared by the user, then by the repository; a repository's price below the
+    user's own is ignored (a repository can only make the estimate larger)."""
+    merged = {name: dict(spec) for name, spec in user.items()}
+    for name, spec in repo.items():
+        mine = merged.setdefault(name, {})
+        for key, value in spec.items():
+            floor = mine.get(key)
+            if key in ("input_price", "output_price") and isinstance(floor, (int, float)) \
+                    and isinstance(value, (int, float)) and value < floor:
+                continue
+            mine[key] = value
+    return merged

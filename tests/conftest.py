@@ -13,7 +13,9 @@ def _isolated_git(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     # The cache goes to $HOME/.cache/packer: a fresh one for every test.
-    for var in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "PACKER_CACHE_DIR", "XDG_CACHE_HOME"):
+    # The user config (packer.config.user_config_path) goes to $HOME/.config/packer: none.
+    for var in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "PACKER_CACHE_DIR", "XDG_CACHE_HOME",
+                "PACKER_CONFIG", "XDG_CONFIG_HOME", "OPENAI_BASE_URL"):
         monkeypatch.delenv(var, raising=False)
 
 

@@ -1,8 +1,9 @@
 """A local OpenAI-compatible HTTP server for tests: real HTTP, real SDK on the other side.
 
 `FakeOpenAI().script` is a list of what to do with the next requests: "ok" (stream an
-answer), an HTTP status (429, 500, 401, 404), "context" (a 400 context-length error) or
-"cut" (start streaming, then drop the connection). When the script is empty every
+answer), an HTTP status (429, 500, 401, 404), "context" (a 400 context-length error),
+"cut" (start streaming, then drop the connection), "echo" (a 400 whose message quotes
+the Authorization header and the key). When the script is empty every
 request gets "ok". Every request is recorded with its path, headers and JSON body.
 """
 
@@ -65,6 +66,12 @@ class _Handler(BaseHTTPRequestHandler):
         action = self.fake.next_action()
         if isinstance(action, int):
             self._json(action, _error(action), {"retry-after-ms": "5"})
+            return
+        if action == "echo":  # a careless server that quotes the credentials back in its error
+            auth = self.headers.get("authorization", "")
+            self._json(400, {"error": {"message": f"malformed request; you sent {auth} (key "
+                                                  f"{auth.split()[-1]})", "type": "invalid_request_error",
+                                       "code": "bad", "param": None}})
             return
         if action == "context":
             self._json(400, {"error": {"message": "This model's maximum context length is 1000000 tokens",

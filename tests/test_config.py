@@ -1,3 +1,6 @@
+import os
+from pathlib import Path
+
 import pytest
 
 from packer.config import TARGETS, parse_budget, parse_size, resolve
@@ -79,3 +82,87 @@ def test_bad_config_names_file_and_key(tmp_path, text, match):
 def test_bad_options(tmp_path, explicit, match):
     with pytest.raises(ConfigError, match=match):
         resolve(tmp_path, explicit=explicit)
+
+
+# A repository's config may tighten safety, never loosen it.
+
+
+@pytest.mark.parametrize(
+    ("file", "text", "match"),
+    [(".packer.toml", "allow_secrets = true\n",
+      r"\.packer\.toml: 'allow_secrets' cannot be set in a repository's config; pass --allow-secrets"),
+     ("pyproject.toml", "[tool.packer]\nallow_secrets = false\n",
+      r"pyproject\.toml \[tool\.packer\]: 'allow_secrets' cannot be set"),
+     (".packer.toml", '[models."gpt-5.5"]\ninput_price = 0\n',
+      r"\.packer\.toml: models\.gpt-5\.5\.input_price = 0 is below the built-in price \$5 per 1M"),
+     (".packer.toml", '[models."gpt-5.5-pro"]\noutput_price = 179.99\n',
+      r"models\.gpt-5\.5-pro\.output_price = 179\.99 is below the built-in price \$180"),
+     (".packer.toml", "max_cost = 1000\n", "'max_cost' cannot be set.*user config"),
+     (".packer.toml", 'base_url = "http://evil.example/v1"\n', "'base_url' cannot be set"),
+     (".packer.toml", "[review]\nmax_cost = 1000\n", "'review' cannot be set")],
+)
+def test_repo_config_cannot_loosen_safety(tmp_path, file, text, match):
+    (tmp_path / file).write_text(text)
+    with pytest.raises(ConfigError, match=match):
+        resolve(tmp_path, explicit={})
+
+
+def test_repo_config_may_raise_prices_and_declare_models(tmp_path):
+    from packer.config import load_config_files
+    from packer.models import get_model
+
+    (tmp_path / ".packer.toml").write_text(
+        '[models."gpt-5.5"]\ninput_price = 6.5\n[models.local]\nwindow = 8000\nmax_output = 100\n'
+        "input_price = 0\noutput_price = 0\n")
+    declared = load_config_files(tmp_path)[0]["models"]
+    assert get_model("gpt-5.5", declared).input_price == 6.5
+    assert get_model("local", declared).input_price == 0
+    # The explicit argument is the caller's choice.
+    assert resolve(tmp_path, explicit={"allow_secrets": True}).allow_secrets is True
+
+
+def test_user_prices_are_a_floor_for_the_repository():
+    from packer.models import merge_declared
+
+    user = {"local": {"window": 8000, "max_output": 100, "input_price": 2.0, "output_price": 2.0}}
+    merged = merge_declared(user, {"local": {"input_price": 0.0, "output_price": 3.0, "window": 4000}})
+    assert merged["local"] == {"window": 4000, "max_output": 100, "input_price": 2.0, "output_price": 3.0}
+
+
+def test_jobs_from_a_repository_are_capped_at_the_cores(tmp_path):
+    import packer
+
+    cores = os.cpu_count() or 1
+    (tmp_path / ".packer.toml").write_text("jobs = 512\n")
+    cfg = resolve(tmp_path, explicit={})
+    assert cfg.jobs == cores
+    assert cfg.warnings == (f"jobs = 512 in {tmp_path / '.packer.toml'} is more than this machine's "
+                            f"{cores} core(s): using {cores}",)
+    assert resolve(tmp_path, explicit={"jobs": 3}).jobs == 3  # the caller's own choice stands
+    (tmp_path / "a.py").write_text("x = 1\n")
+    result = packer.pack(tmp_path, output=None, cache=False)
+    assert cfg.warnings[0] in result.warnings
+
+
+def test_user_config_file(tmp_path, monkeypatch):
+    from packer.config import load_user_config, user_config_path
+
+    assert user_config_path() == Path.home() / ".config" / "packer" / "config.toml"
+    assert load_user_config().max_cost is None  # no file: nothing set
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    assert user_config_path() == tmp_path / "xdg" / "packer" / "config.toml"
+    user_config_path().parent.mkdir(parents=True)
+    user_config_path().write_text('[review]\nmax_cost = 2\nbase_url = "https://gw.example/v1"\n'
+                                  'api_key_env = "GW_KEY"\n[models."gpt-5.5"]\ninput_price = 1.0\n')
+    cfg = load_user_config()
+    assert (cfg.max_cost, cfg.base_url, cfg.api_key_env) == (2.0, "https://gw.example/v1", "GW_KEY")
+    assert cfg.models == {"gpt-5.5": {"input_price": 1.0}}
+    named = tmp_path / "mine.toml"
+    monkeypatch.setenv("PACKER_CONFIG", str(named))
+    with pytest.raises(ConfigError, match=r"PACKER_CONFIG names .*mine\.toml, which is not a file"):
+        load_user_config()
+    for text, match in [("budget = 5\n", "unknown key 'budget'"), ("[review]\ncap = 1\n", "review.cap"),
+                        ('[review]\nmax_cost = "lots"\n', "review.max_cost must be")]:
+        named.write_text(text)
+        with pytest.raises(ConfigError, match=match):
+            load_user_config()

@@ -16,7 +16,15 @@ from fake_openai import FakeOpenAI
 
 PROJECT = Path(__file__).resolve().parents[1]
 PRE_COMMIT = shutil.which("pre-commit") or str(Path(sys.executable).with_name("pre-commit"))
-pytestmark = pytest.mark.skipif(not Path(PRE_COMMIT).exists(), reason="pre-commit is not installed")
+needs_pre_commit = pytest.mark.skipif(not Path(PRE_COMMIT).exists(), reason="pre-commit is not installed")
+
+
+def test_review_hook_output_is_shown_when_it_passes():
+    """pre-commit hides a passing hook's output unless `verbose`: "review skipped" would vanish."""
+    yaml = pytest.importorskip("yaml")
+    hooks = {h["id"]: h for h in yaml.safe_load((PROJECT / ".pre-commit-hooks.yaml").read_text())}
+    assert hooks["packer-review"]["verbose"] is True
+    assert hooks["packer-review"]["entry"].split()[:4] == ["packer", "review", "--staged", "--yes"]
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +37,7 @@ def _run(args, cwd, env):
                           timeout=900)
 
 
+@needs_pre_commit
 def test_hooks_through_pre_commit(tmp_path, pre_commit_home):
     repo = tmp_path / "proj"
     write(repo, {"app.py": "def handler(req):\n    return eval(req.body)\n", "README.md": "# proj\n"})
@@ -51,7 +60,14 @@ def test_hooks_through_pre_commit(tmp_path, pre_commit_home):
         git(repo, "add", "packer-context.xml")
         second = _run(["try-repo", str(PROJECT), "--verbose"], repo, env)
         assert second.returncode == 0, second.stdout + second.stderr
-        # Without a key the review hook warns and passes.
-        offline = _run(["try-repo", str(PROJECT), "packer-review", "--verbose"], repo,
+        # Without a key the review hook warns and passes, and the warning shows without --verbose.
+        offline = _run(["try-repo", str(PROJECT), "packer-review"], repo,
                        {k: v for k, v in env.items() if k != "OPENAI_API_KEY"})
         assert offline.returncode == 0 and "review skipped: no API key" in offline.stdout + offline.stderr
+        # Nothing staged: nothing is sent, and the hook says so.
+        git(repo, "commit", "-qm", "change")
+        sent = len(srv.requests)
+        idle = _run(["try-repo", str(PROJECT), "packer-review"], repo, env)
+        assert idle.returncode == 0, idle.stdout + idle.stderr
+        assert "nothing to review: no staged changes" in idle.stdout + idle.stderr
+        assert len(srv.requests) == sent
