@@ -303,6 +303,9 @@ _NOT_VALUE_WORDS = frozenset({
     "params", "option", "options", "input", "form", "widget", "button", "link", "route", "view",
     "template", "module", "reset", "changed", "change", "confirm", "confirmation", "check",
     "rotation", "backend", "backends", "handler", "manager", "source", "generator",
+    # how something is shown, not what it holds (`TOKEN_COLOR = '\x1b[04m'`)
+    "color", "colour", "style", "theme", "font", "width", "height", "position", "offset",
+    "separator", "delimiter", "prompt", "display", "status", "state", "callback", "func",
 })
 # A code file: an unquoted identifier there is a reference (`password = user_password`).
 _CODE_EXT = frozenset({
