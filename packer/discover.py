@@ -437,21 +437,25 @@ class _Selector:
         files: list[Candidate] = []
         vendored: dict[str, int] = {}
         for rel in paths:
-            parent, _, name = rel.rpartition("/")
-            state = self._dir_state(parent)
-            attrs = attributes_for(state.attributes, rel, name) if state.attributes else {}
-            if state.vendored is not None and attrs.get("linguist-vendored") is not False:
-                vendored[state.vendored] = vendored.get(state.vendored, 0) + 1
-                continue
-            result = self._check(rel, name, state, attrs)
-            if result is None:
-                continue
-            if isinstance(result, Skip):
+            result = self.judge(rel)
+            if isinstance(result, str):
+                vendored[result] = vendored.get(result, 0) + 1
+            elif isinstance(result, Skip):
                 skips.append(result)
-            else:
+            elif result is not None:
                 files.append(result)
         skips.extend(Skip(d, f"vendored ({n} file{'' if n == 1 else 's'})") for d, n in vendored.items())
         return files
+
+    def judge(self, rel: str) -> Candidate | Skip | str | None:
+        """A file to read, a skip, None (not a regular file), or the vendored directory
+        `rel` is under (counted there, not listed)."""
+        parent, _, name = rel.rpartition("/")
+        state = self._dir_state(parent)
+        attrs = attributes_for(state.attributes, rel, name) if state.attributes else {}
+        if state.vendored is not None and attrs.get("linguist-vendored") is not False:
+            return state.vendored
+        return self._check(rel, name, state, attrs)
 
     def _check(
         self, rel: str, name: str, state: _DirState, attrs: dict[str, AttrValue]
@@ -602,14 +606,10 @@ def left_out_by_name(
     )
     out: dict[str, str] = {}
     for rel in paths:
-        parent, _, name = rel.rpartition("/")
-        state = selector._dir_state(parent)
-        attrs = attributes_for(state.attributes, rel, name) if state.attributes else {}
-        if state.vendored is not None and attrs.get("linguist-vendored") is not False:
-            out[rel] = f"vendored ({state.vendored})"
-            continue
-        verdict = selector._check(rel, name, state, attrs)
-        if isinstance(verdict, Skip):
+        verdict = selector.judge(rel)
+        if isinstance(verdict, str):
+            out[rel] = f"vendored ({verdict})"
+        elif isinstance(verdict, Skip):
             out[rel] = verdict.reason
     return out
 

@@ -265,45 +265,17 @@ def test_review_dry_run_and_sent_bodies_are_clean(planted, tmp_path, monkeypatch
     assert "[REDACTED:" in dry.read_text(encoding="utf-8")
     with FakeOpenAI(answer="No findings.") as srv:
         monkeypatch.setenv("OPENAI_API_KEY", "sk-test-" + "x" * 20)
-        got = CliRunner().invoke(
-            main,
-            [
-                "review",
-                str(root),
-                "--staged",
-                "--query",
-                query,
-                "--yes",
-                "--base-url",
-                srv.base_url,
-                "--max-cost",
-                "50",
-            ],
-        )
-        assert got.exit_code == 0, got.output
-        assert len(srv.requests) == 1
-        assert _leaks(json.dumps(srv.requests[0]["body"]), "sent body") == []
-        got = CliRunner().invoke(
-            main,
-            [
-                "review",
-                str(root),
-                "--diff",
-                "HEAD",
-                "--query",
-                f"@{outside}",
-                "--instructions",
-                f"@{outside}",
-                "--yes",
-                "--base-url",
-                srv.base_url,
-                "--max-cost",
-                "50",
-            ],
-        )
-        assert got.exit_code == 0, got.output
-        assert len(srv.requests) == 2
-        assert _leaks(json.dumps(srv.requests[1]["body"]), "sent body (@file)") == []
+        sends = {
+            "sent body": ["--staged", "--query", query],
+            "sent body (@file)": ["--diff", "HEAD", "--query", f"@{outside}",
+                                  "--instructions", f"@{outside}"],
+        }
+        for k, (what, args) in enumerate(sends.items(), 1):
+            send = ["review", str(root), *args, "--yes", "--base-url", srv.base_url, "--max-cost", "50"]
+            got = CliRunner().invoke(main, send)
+            assert got.exit_code == 0, got.output
+            assert len(srv.requests) == k
+            assert _leaks(json.dumps(srv.requests[-1]["body"]), what) == []
 
 
 def test_nothing_staged_sends_nothing(tmp_path, monkeypatch):

@@ -345,3 +345,23 @@ def test_every_line_a_detector_finds_is_a_candidate_line(line, code):
     if list(_scan_line(line + "\n", code)):
         assert _ANY.search(line + "\n")
         assert list(_candidate_lines(line + "\n")) == [(0, len(line) + 1)]
+
+
+_DETECTOR_BITS = st.sampled_from([
+    "AKIA", "ASIA", "A3TX", "0123456789ABCDEF", "abcdef0123456789", "ghp_", "glpat-", "glagent-",
+    "xoxb-", "sk_live_", "rk_live_", "sq0csp-", "SG.", "eyJ", "hf_", "AIza", "dapi", "sk-proj-",
+    "sk-ant-api03-", "T3BlbkFJ", "pypi-AgEIcHlwaS5vcmc", "AccountKey=", "https://", "://", "@", ":",
+    "=", '"', "'", " ", "\t", "\x0b", "\x1c", "\n", "-us1", "AC", "SK", "cloudant", "ibm", "cos",
+    "softlayer", "_authToken=", "//", "hooks.slack.com/services/T", "/B", "aws", "key", "pwd",
+    "12345678:", "MNO", ".", "-", "_", "a", "Z", "9", "x" * 8, "Q" * 20, "7" * 10,
+])
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_DETECTOR_BITS, max_size=40).map("".join))
+def test_fast_detector_gate_passes_every_line_a_detector_matches(line):
+    """RE2 decides which ASCII lines reach the detectors: it may let more through, never fewer."""
+    from packer.secrets import _any_detector, _may_detect
+
+    if _any_detector().search(line):
+        assert _may_detect(line)
