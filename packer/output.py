@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,12 +14,18 @@ from typing import IO
 
 @contextlib.contextmanager
 def atomic_text(path: str | os.PathLike[str]) -> Iterator[IO[str]]:
-    """Write to a temp file beside `path`, rename over it only on success.
+    """Write to a temp file beside `path`, rename over it only on success; a device,
+    FIFO or socket at `path` is written through instead (issue 13 owns the rest of the
+    output rules).
 
     On any exception (Ctrl-C included) the temp file is removed and `path` is left as
     it was. Newlines are written untranslated so the bytes are what was counted.
     """
     target = Path(path)
+    if _is_stream(target):  # /dev/null, a FIFO, /dev/stdout: written through, never replaced
+        with open(target, "w", encoding="utf-8", newline="") as stream:
+            yield stream
+        return
     directory = target.parent if str(target.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
     try:
@@ -31,6 +38,16 @@ def atomic_text(path: str | os.PathLike[str]) -> Iterator[IO[str]]:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def _is_stream(path: Path) -> bool:
+    """Whether `path` is something other than a regular file or a new path: a device, a
+    FIFO or a socket, which a rename would replace (as root, /dev/null itself)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
 
 
 def write_json(path: str | os.PathLike[str], data: object) -> None:

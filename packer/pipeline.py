@@ -733,7 +733,10 @@ def _write(blocks: Iterable[str], output: Output) -> str | None:
 
 
 def _verify(prep: Prepared, path: str, total: int) -> None:
-    """Re-count a written pack: the stated total must be the file's real count."""
+    """Re-count a written pack: the stated total must be the file's real count (a stream
+    written through, such as a FIFO or a device, cannot be read back)."""
+    if not os.path.isfile(path):
+        return
     with open(path, encoding="utf-8", newline="") as f:
         actual = prep.costs.count(f.read())
     if actual != total:  # pragma: no cover - a renderer bug, never user error
