@@ -299,11 +299,17 @@ def git_env() -> dict[str, str]:
     return env
 
 
+def git_command(root_abs: str, *args: str) -> list[str]:
+    """git in `root_abs`, with nothing the repository configures run as a program: its
+    `core.fsmonitor` would execute a command of the repository's choosing."""
+    return ["git", "-C", root_abs, "-c", "core.fsmonitor=false", *args]
+
+
 def run_git(root_abs: str, *args: str) -> subprocess.CompletedProcess[bytes]:
     """Run git in `root_abs` and capture its output; raises only OSError (no git on PATH).
 
     Never packer's stdin: `hash-object --stdin` would hash whatever a hook or CI feeds us."""
-    return subprocess.run(["git", "-C", root_abs, *args], capture_output=True, env=git_env(), check=False,
+    return subprocess.run(git_command(root_abs, *args), capture_output=True, env=git_env(), check=False,
                           stdin=subprocess.DEVNULL)
 
 

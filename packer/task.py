@@ -37,7 +37,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from packer import secrets
-from packer.discover import git_env, run_git
+from packer.discover import git_command, git_env, run_git
 from packer.errors import ConfigError
 from packer.records import DiffSection, Secret, Task
 from packer.render import display_path
@@ -432,7 +432,7 @@ def _stream_diff(root_abs: str, flag: str, args: list[str], buf: _Capped) -> lis
     git is stopped, not waited for.
     """
     cmd = [
-        "git", "-C", root_abs, "-c", "core.quotePath=false", "diff", "--patch-with-raw", "-z",
+        *git_command(root_abs, "-c", "core.quotePath=false"), "diff", "--patch-with-raw", "-z",
         "--no-color", "--no-ext-diff", "--no-textconv", "--find-renames", "--relative",
         "--src-prefix=a/", "--dst-prefix=b/", *args, "--", ".",
     ]  # fmt: skip

@@ -413,3 +413,29 @@ def test_query_and_instructions_are_redacted(repo, monkeypatch):
     with pytest.raises(ConfigError, match=r"--instructions @\.\./x\.md: .*outside the repository"):
         write(repo.parent, {"x.md": "x\n"})
         read_text_arg("@../x.md", root=repo, option="--instructions")
+
+
+def test_a_repositorys_fsmonitor_command_is_never_run(tmp_path):
+    """`core.fsmonitor` names a program git would execute on index reads: a repository
+    must not get packer to run it (walk, history, --diff, --staged, review)."""
+    marker = tmp_path / "ran"
+    hook = tmp_path / "fsmonitor.sh"
+    hook.write_text(f"#!/bin/sh\ntouch {marker}\nexit 1\n", encoding="utf-8")
+    hook.chmod(0o755)
+    root = tmp_path / "repo"
+    write(root, {"a.py": "x = 1\n", "b.py": "y = 2\n"})
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "init")
+    write(root, {"a.py": "x = 3\n"})
+    git(root, "add", "a.py")
+    write(root, {"b.py": "y = 4\n"})
+    git(root, "config", "core.fsmonitor", str(hook))  # after the fixture's own git calls
+    code = "from packer.cli import main; main()"
+    for args in (["pack", str(root)], ["pack", str(root), "--diff"], ["pack", str(root), "--staged"],
+                 ["review", str(root), "--staged", "--dry-run", "-o", str(tmp_path / "req.json")]):
+        proc = subprocess.run([sys.executable, "-c", code, *args, "--no-cache"] if args[0] == "pack"
+                              else [sys.executable, "-c", code, *args], input=b"stdin data\n",
+                              capture_output=True, check=False)
+        assert proc.returncode == 0, (args, proc.stderr.decode())
+        assert not marker.exists(), args
