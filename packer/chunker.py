@@ -85,9 +85,6 @@ HEADER_SCOPE_CHARS = 120  # a longer scope is cut from the outside in the --cont
 # many tokens of the budget is counted exactly before it is split.
 ESTIMATE_SLACK = 16
 SECRETS_FILE = "secrets-file"  # the keep kind that lets credentials files be chunked (redacted)
-# An undecodable byte (a lone surrogate in a name, or escaped in a file's text) is scanned
-# for secrets as one U+FFFD: offsets are the same.
-_SURROGATES = {c: "\ufffd" for c in range(0xD800, 0xE000)}
 
 Progress = Callable[[str, int, int], None]
 PathArg = str | os.PathLike[str]
@@ -216,7 +213,7 @@ def chunk(
 
 
 def _check_keep(keep: Sequence[str]) -> None:
-    kinds = sorted({*KEEP_KINDS, SECRETS_FILE})
+    kinds = sorted(KEEP_KINDS)
     for kind in keep:
         if kind not in kinds:
             raise ConfigError(f"unknown keep kind {kind!r}; use one of {', '.join(kinds)}")
@@ -251,7 +248,7 @@ def _secret_bearing(path: str, keep: Sequence[str]) -> bool:
 
 
 def _path_spans(path: str) -> list[tuple[int, int, str]]:
-    return secrets.scan(path if path.isascii() else path.translate(_SURROGATES))
+    return secrets.scan(path)
 
 
 def _mask_path(path: str) -> str:
@@ -424,11 +421,11 @@ def _token_starts(data: bytes, bom: int, encoding: str) -> array[int]:
 def _secret_spans(data: bytes, bom: int, path: str) -> list[tuple[int, int, str]]:
     """The file's secrets as byte spans of `data` (sorted, not overlapping).
 
-    The text is scanned once. An undecodable byte is one U+FFFD there, so character
-    offsets map back to bytes one character at a time.
+    The text is scanned once. An undecodable byte is one character there (a lone
+    surrogate), so character offsets map back to bytes one character at a time.
     """
     text = data[bom:].decode("utf-8", "surrogateescape")
-    found = secrets.scan(text.translate(_SURROGATES) if not text.isascii() else text, path)
+    found = secrets.scan(text, path)
     if not found or text.isascii():
         return [(a + bom, b + bom, kind) for a, b, kind in found]
     out: list[tuple[int, int, str]] = []

@@ -62,7 +62,6 @@ from __future__ import annotations
 
 import errno
 import os
-import re
 import shutil
 import stat
 import subprocess
@@ -178,7 +177,6 @@ def _sort_key(path: str) -> bytes:
 SECRETS_FILE = "secrets file"
 SECRET_NAME = "secret in file name"
 Span = tuple[int, int, str]
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def secret_spans(texts: Sequence[str]) -> dict[int, list[Span]]:
@@ -190,8 +188,7 @@ def secret_spans(texts: Sequence[str]) -> dict[int, list[Span]]:
     """
     out: dict[int, list[Span]] = {}
     for i in sorted(_suspects(texts)):
-        # An undecodable byte (a lone surrogate) is scanned as U+FFFD: same offsets.
-        spans = secrets.scan(_SURROGATE.sub("\ufffd", texts[i]))
+        spans = secrets.scan(texts[i])
         if spans:
             out[i] = spans
     return out

@@ -93,9 +93,16 @@ def is_secrets_file(path: str) -> bool:
 # Public API
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def scan(text: str, path: str = "") -> list[Span]:
     """Secret spans in `text`: (start, end, kind), sorted and not overlapping. A span holds
     a newline only when it is a PEM key body."""
+    if not text.isascii() and _LONE_SURROGATE.search(text):
+        # An undecodable byte (a name or text read with surrogateescape) is looked at as
+        # one U+FFFD: RE2 cannot take it, and every offset stays the same.
+        text = _LONE_SURROGATE.sub("\ufffd", text)
     spans: list[Span] = []
     if "PRIVATE KEY" in text:
         spans.extend(_private_key_bodies(text))

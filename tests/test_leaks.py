@@ -6,7 +6,7 @@ an `@file` query (through a symlink) and a file name; then every way packer lets
 out is searched for the secret and for its last 12 characters (a partial redaction
 that leaves a key's tail is a leak too): each output format, the manifest, `packer
 chunk`, the review dry-run body, the body a local OpenAI-compatible server receives,
-and the bytes of the cache database.
+and the bytes of the cache database. (Nothing staged sends nothing: tests/test_review.py.)
 """
 
 from __future__ import annotations
@@ -276,17 +276,3 @@ def test_review_dry_run_and_sent_bodies_are_clean(planted, tmp_path, monkeypatch
             assert got.exit_code == 0, got.output
             assert len(srv.requests) == k
             assert _leaks(json.dumps(srv.requests[-1]["body"]), what) == []
-
-
-def test_nothing_staged_sends_nothing(tmp_path, monkeypatch):
-    root = tmp_path / "fresh"
-    write(root, {"a.py": "def f():\n    return 1\n"})
-    git(root, "init", "-q")
-    git(root, "add", "-A")
-    git(root, "commit", "-qm", "init")
-    with FakeOpenAI() as srv:
-        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-" + "x" * 20)
-        got = CliRunner().invoke(main, ["review", str(root), "--staged", "--yes", "--base-url", srv.base_url])
-        assert got.exit_code == 0, got.output
-        assert "nothing to review" in got.output.lower()
-        assert srv.requests == []

@@ -365,3 +365,11 @@ def test_fast_detector_gate_passes_every_line_a_detector_matches(line):
 
     if _any_detector().search(line):
         assert _may_detect(line)
+
+
+def test_undecodable_bytes_are_scanned_with_their_offsets_kept():
+    """A name or text read with surrogateescape: RE2 cannot take a lone surrogate."""
+    key = "AKIA" + "QWERTYUIOPASDFGH"
+    text = f"keys/\udcff{key}.txt"
+    assert scan(text) == [(6, 6 + len(key), "AWS Access Key")]
+    assert redact(text)[0] == "keys/\udcff[REDACTED:AWS Access Key].txt"
