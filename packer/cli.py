@@ -361,7 +361,7 @@ def languages_command() -> None:
               help="In directories, leave out files matching GLOB (gitignore syntax). Repeatable.")
 @click.option("--no-gitignore", "no_gitignore", is_flag=True,
               help="Ignore .gitignore, .git/info/exclude and global excludes.")
-@click.option("--keep", "keep", multiple=True, type=click.Choice(sorted({*KEEP_KINDS, "secrets-file"})),
+@click.option("--keep", "keep", multiple=True, type=click.Choice(KEEP_KINDS),
               metavar="KIND", help="Chunk files of a kind skipped by default (secrets-file: "
               ".env, keys, credential files, redacted). Repeatable.")
 @click.option("-o", "--output", metavar="FILE", default="-",
