@@ -74,7 +74,7 @@ from typing import Protocol
 
 import xxhash
 
-from packer import blocks, content, discover, languages, secrets
+from packer import blocks, content, discover, languages, output, secrets
 from packer.errors import ConfigError, PackerError
 from packer.records import KEEP_KINDS, Candidate, Chunk, Skip, SourceText
 from packer.tokens import Counter, get_encoding
@@ -179,6 +179,7 @@ def chunk(
     gitignore: bool = True,
     keep: Sequence[str] = (),
     progress: Progress | None = None,
+    also_written: Sequence[PathArg] = (),
 ) -> Iterator[Chunk]:
     """Chunk files and directories; yields every file's chunks in order, file by file.
 
@@ -192,13 +193,15 @@ def chunk(
     files are simply not chunked; so are UTF-16/32 files, whose bytes are not UTF-8.
     Secrets are redacted in every chunk's text. Files are read and chunked on a few
     threads; the output does not depend on how many. `progress(stage, done, total)` is
-    called as files finish. Raises `PackerError` for a missing path or a bad option,
-    before anything is yielded.
+    called as files finish. Packs, manifests and the files in `also_written` (where the
+    caller writes the chunks) are never chunked. Raises `PackerError` for a missing path
+    or a bad option, before anything is yielded.
     """
     _check_options(max_tokens, overlap)
     _check_keep(keep)
     counter = Counter(encoding)  # an unknown encoding fails here, not at the first file
-    targets = _targets(paths, include=include, exclude=exclude, gitignore=gitignore, keep=keep)
+    targets = _targets(paths, include=include, exclude=exclude, gitignore=gitignore, keep=keep,
+                       written=output.canonical_paths(also_written))
 
     def work(target: _Target) -> list[Chunk]:
         got = _read(target, keep)
@@ -257,7 +260,8 @@ def _mask_path(path: str) -> str:
 
 
 def _targets(paths: PathArg | Iterable[PathArg], *, include: Sequence[str],
-             exclude: Sequence[str], gitignore: bool, keep: Sequence[str] = ()) -> list[_Target]:
+             exclude: Sequence[str], gitignore: bool, keep: Sequence[str] = (),
+             written: frozenset[str] = frozenset()) -> list[_Target]:
     args = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     out: list[_Target] = []
     seen: set[str] = set()
@@ -269,7 +273,7 @@ def _targets(paths: PathArg | Iterable[PathArg], *, include: Sequence[str],
         if os.path.isdir(given):
             # The walk leaves out credentials files (unless kept) and secret-bearing names.
             walked = discover.walk(given, use_gitignore=gitignore, include=include,
-                                   exclude=exclude, keep=keep)
+                                   exclude=exclude, keep=keep, outputs=written)
             prefix = _mask_path(posixpath.normpath(display))
             for c in walked.files:
                 if c.abspath in seen:
@@ -280,7 +284,7 @@ def _targets(paths: PathArg | Iterable[PathArg], *, include: Sequence[str],
         else:
             abspath = os.path.abspath(given)
             name = posixpath.normpath(display)
-            if abspath in seen or _secret_bearing(name, keep):
+            if abspath in seen or _secret_bearing(name, keep) or output.canonical_paths([given]) <= written:
                 continue
             seen.add(abspath)
             out.append(_Target(Candidate(name, abspath, os.path.getsize(given)), explicit=True))

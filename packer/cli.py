@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import sys
@@ -33,6 +34,8 @@ def _errors(verbose: bool) -> Iterator[None]:
     except KeyboardInterrupt:
         click.echo("error: interrupted; nothing was written", err=True)
         sys.exit(130)
+    except BrokenPipeError:  # `packer pack | head`: the reader is gone, which is no error
+        _end_quietly_on_closed_pipe()
     except Exception as exc:  # an internal bug: say so, with the traceback on request
         if verbose:
             click.echo(_masked(traceback.format_exc()), err=True, nl=False)
@@ -42,6 +45,21 @@ def _errors(verbose: bool) -> Iterator[None]:
             err=True,
         )
         sys.exit(2)
+
+
+def _end_quietly_on_closed_pipe() -> None:
+    """End as `cat` does when its reader goes: by SIGPIPE, with nothing on stderr."""
+    import os
+    import signal
+
+    # Python would flush stdout again at exit and fail on the closed pipe: point it elsewhere.
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGPIPE)
+    sys.exit(0)  # pragma: no cover - no SIGPIPE (Windows)
 
 
 def _masked(text: str) -> str:
@@ -268,21 +286,24 @@ def stats(path: str, top: int, depth: int, include: tuple[str, ...], exclude: tu
             )
         finally:
             progress.close()
-    click.echo(
-        f"{result.total_tokens:,} tokens in {result.files:,} files ({result.encoding}); "
-        f"{len(result.skipped):,} skipped"
-    )
-    click.echo("\nby directory:")
-    for d in result.directories[:top]:
-        share = 100 * d.tokens / result.total_tokens if result.total_tokens else 0.0
-        click.echo(f"{d.tokens:>14,}  {share:5.1f}%  {d.files:>7,} files  {d.path}")
-    click.echo("\nby file:")
-    for f in result.largest[:top]:
-        click.echo(f"{f.tokens:>14,}  {f.path}")
-    if result.skipped_by_reason:
-        click.echo("\nskipped:")
-        for reason, n in result.skipped_by_reason:
-            click.echo(f"{n:>14,}  {reason}")
+    with _errors(verbose):  # a closed pipe (`packer stats | head`) ends quietly
+        click.echo(
+            f"{result.total_tokens:,} tokens in {result.files:,} files ({result.encoding}); "
+            f"{len(result.skipped):,} skipped"
+        )
+        click.echo("\nby directory:")
+        for d in result.directories[:top]:
+            share = 100 * d.tokens / result.total_tokens if result.total_tokens else 0.0
+            click.echo(f"{d.tokens:>14,}  {share:5.1f}%  {d.files:>7,} files  {d.path}")
+        click.echo("\nby file:")
+        for f in result.largest[:top]:
+            click.echo(f"{f.tokens:>14,}  {f.path}")
+        if result.skipped_by_reason:
+            click.echo("\nskipped:")
+            for reason, n in result.skipped_by_reason:
+                click.echo(f"{n:>14,}  {reason}")
+    for w in result.warnings:
+        click.echo(f"warning: {w}", err=True)
 
 
 @main.group("cache")
@@ -382,12 +403,13 @@ def chunk(paths: tuple[str, ...], max_tokens: int, context: bool, overlap: int, 
     import json
 
     from packer.chunker import chunk as run_chunk
-    from packer.output import atomic_text
+    from packer.output import atomic_text, check
 
     def lines() -> Iterator[str]:
         for c in run_chunk(paths, max_tokens=max_tokens, encoding=encoding, context=context,
                            overlap=overlap, include=include, exclude=exclude,
-                           gitignore=not no_gitignore, keep=keep, progress=progress):
+                           gitignore=not no_gitignore, keep=keep, progress=progress,
+                           also_written=[] if output == "-" else [output]):
             record = {"path": c.path, "language": c.language, "start_byte": c.start_byte,
                       "end_byte": c.end_byte, "start_line": c.start_line, "end_line": c.end_line,
                       "tokens": c.tokens, "symbol": c.symbol, "kind": c.kind, "text": c.text,
@@ -404,6 +426,8 @@ def chunk(paths: tuple[str, ...], max_tokens: int, context: bool, overlap: int, 
     progress = _Progress(not quiet)
     with _errors(verbose):
         try:
+            if output != "-":
+                check(output)  # before any work
             if output == "-":
                 stdout = sys.stdout.buffer  # UTF-8 whatever the locale says
                 for line in lines():
@@ -512,7 +536,7 @@ def review_cmd(path: str, query: str | None, focus: tuple[str, ...], diff: str |
                                max_output_tokens=max_output_tokens, api=api,
                                allow_secrets=allow_secrets,
                                max_cost=DEFAULT_YES_CAP if default_cap else cap, config=config,
-                               progress=progress)
+                               progress=progress, output=output)
         except NothingToReview as exc:
             click.echo(f"review: {exc}", err=True)
             return
@@ -580,24 +604,25 @@ def context_cmd(output: str, path: str, budget: str | None, target: str | None, 
     import io
     import os
 
-    from packer.output import atomic_text
+    from packer.output import atomic_text, check, ensure_new_placeholder
     from packer.pipeline import pack as run_pack
 
     with _errors(verbose):
         root = os.path.abspath(path)
-        rel = os.path.relpath(os.path.abspath(output), root).replace(os.sep, "/")
-        try:
+        if check(output):
+            raise PackerError(f"{output} is not a regular file; the context file is committed: name a "
+                              "file in the repository")
+        # Present while packing, as on every later run: the header counts it as skipped.
+        created = ensure_new_placeholder(output)
+        old: str | None = None
+        if not created:
             with open(output, encoding="utf-8", newline="") as f:
-                old: str | None = f.read()
-        except FileNotFoundError:
-            old = None
-            # Present while packing, as on every later run: the header counts it as skipped.
-            open(output, "w").close()
+                old = f.read()
         buf = io.StringIO()
         try:
             run_pack(root, budget=budget, target=target, format=fmt, skeleton=skeleton,
-                     include=_tuple_or_none(include), exclude=[*exclude, "/" + rel], history=False,
-                     config=config, output=buf)
+                     include=_tuple_or_none(include), exclude=_tuple_or_none(exclude), history=False,
+                     config=config, output=buf, also_written=[output])
         except BaseException:
             if old is None:
                 os.unlink(output)

@@ -20,6 +20,7 @@ from fnmatch import fnmatchcase
 
 import xxhash
 
+from packer import output
 from packer.records import Candidate, Skip, SourceText
 
 LOCKFILE_NAMES = frozenset(
@@ -96,6 +97,8 @@ def read_source(
     if isinstance(decoded, str):
         return Skip(c.path, decoded)
     text, encoding = decoded
+    if output.looks_like_output(text[: output.HEAD_CHARS]):  # an earlier pack or manifest
+        return Skip(c.path, output.PACKER_OUTPUT)
     if "generated" not in keep and has_generated_marker(text):
         return Skip(c.path, "generated (marker)")
     if "minified" not in keep and looks_minified(text):

@@ -51,6 +51,10 @@ Which files (applied in this order; every file left out is a `Skip` with its rea
    per directory when the secret is in a directory's name, and reported in
    `WalkResult.secrets` (line 0). No path, reason or warning the walk returns
    holds a secret.
+8. packer's own outputs: the files this run writes (`outputs`) and the writer's
+   temp files (`.NAME.packer-PID-XXXXXXXX.tmp`) are skipped ("packer output"),
+   checked before any other rule but the vendored directories. (A pack or manifest
+   from an earlier run is recognised by its first bytes when it is read.)
 
 Paths are relative to root with "/" separators, exactly as on disk (no Unicode
 normalisation; undecodable bytes are kept with `surrogateescape`). Files and
@@ -74,7 +78,7 @@ from pathlib import Path
 from pathspec import GitIgnoreSpec
 from pathspec.patterns.gitignore import GitIgnorePatternError
 
-from packer import secrets
+from packer import output, secrets
 from packer.errors import ConfigError, PackerError
 from packer.ignore import (
     Attributes,
@@ -102,6 +106,7 @@ def walk(
     exclude: Sequence[str] = (),
     keep: Collection[str] = (),
     max_file_size: int | None = 1_000_000,
+    outputs: Collection[str] = (),
 ) -> WalkResult:
     """List the files under `root` that may be packed, and why the others are not.
 
@@ -109,6 +114,8 @@ def walk(
     `include` / `exclude`: gitignore-syntax patterns relative to root.
     `keep`: kinds from `KEEP_KINDS` to pack anyway (here "vendored" and "generated").
     `max_file_size`: larger files (in bytes) are skipped; None for no limit.
+    `outputs`: what this run writes (absolute paths, see `output.canonical_paths`); they,
+    and the writer's temp files anywhere, are skipped as "packer output".
     Raises `PackerError` only if `root` is missing or not a directory, and
     `ConfigError` for a malformed include/exclude pattern.
     """
@@ -136,6 +143,7 @@ def walk(
         exclude_patterns=tuple(exclude),
         keep=frozenset(keep),
         max_file_size=max_file_size,
+        outputs=outputs,
     )
     files = selector.select(paths, skips)
     found += _mask_secrets(skips, warnings)
@@ -422,9 +430,13 @@ class _Selector:
         exclude_patterns: tuple[str, ...],
         keep: frozenset[str],
         max_file_size: int | None,
+        outputs: Collection[str] = (),
     ) -> None:
         self.root_abs = root_abs
         self.root_real = os.path.realpath(root_abs)
+        inside = os.path.join(self.root_real, "")
+        self.outputs = frozenset(os.path.relpath(o, self.root_real).replace(os.sep, "/")
+                                 for o in outputs if o.startswith(inside))
         self.root_prefix = os.path.join(root_abs, "")
         self.uid = os.geteuid() if hasattr(os, "geteuid") else None
         self.gids = {os.getegid(), *os.getgroups()} if hasattr(os, "getegid") else set()
@@ -463,6 +475,8 @@ class _Selector:
     def _check(
         self, rel: str, name: str, state: _DirState, attrs: dict[str, AttrValue]
     ) -> Candidate | Skip | None:
+        if rel in self.outputs or output.is_temp_name(name):
+            return Skip(rel, output.PACKER_OUTPUT)
         if state.packer_ignored or (
             state.packer_rules and is_ignored(state.packer_rules, rel, name, is_dir=False)
         ):

@@ -19,6 +19,7 @@ import xxhash
 
 from packer import discover, history, languages, rank, secrets
 from packer import graph as graphs
+from packer import output as outputs
 from packer.cache import Cache
 from packer.cache import key as cache_key
 from packer.config import PackConfig, resolve
@@ -103,7 +104,7 @@ def focus_indices(infos: Sequence[FileInfo], task: Task) -> set[int]:
 
 
 def prepare(root: Path, cfg: PackConfig, task: Task, *, progress: Progress | None = None,
-            cache: Cache | None = None) -> Prepared:
+            cache: Cache | None = None, written: frozenset[str] = frozenset()) -> Prepared:
     """Walk, measure, rank and deduplicate.
 
     An unbudgeted pack counts every file exactly while reading it (it packs them all).
@@ -114,7 +115,8 @@ def prepare(root: Path, cfg: PackConfig, task: Task, *, progress: Progress | Non
     clock = _Clock(timings)
     counter = Counter(cfg.encoding)
     walked = discover.walk(root, use_gitignore=cfg.use_gitignore, include=cfg.include,
-                           exclude=cfg.exclude, keep=cfg.keep, max_file_size=cfg.max_file_size)
+                           exclude=cfg.exclude, keep=cfg.keep, max_file_size=cfg.max_file_size,
+                           outputs=written)
     clock.lap("walk")
     if progress:
         progress("walk", len(walked.files), len(walked.files))
@@ -272,17 +274,19 @@ def run(
     manifest: str | os.PathLike[str] | None,
     progress: Progress | None = None,
     verify: bool | None = None,
+    also_written: Sequence[str | os.PathLike[str]] = (),
 ) -> PackResult:
     task = task or Task()
     if cfg.parts is not None and output is not None and not isinstance(output, (str, os.PathLike)):
         raise ConfigError("a split pack is written to several files: give an output path "
                           "(NAME.xml becomes NAME-1.xml, NAME-2.xml, ...)")
+    written = _check_outputs(cfg, output, manifest, also_written)
     cache = Cache(cfg.cache_dir) if cfg.cache else None
     # A large repository's records are millions of objects and none forms a cycle:
     # collections would walk them all, again and again (a third of a warm run's time).
     try:
         with graphs.gc_paused():
-            prep = prepare(root, cfg, task, progress=progress, cache=cache)
+            prep = prepare(root, cfg, task, progress=progress, cache=cache, written=written)
             verify = cfg.budget is not None if verify is None else verify
             if cfg.auto:
                 result = _auto(prep, output, verify)
@@ -301,6 +305,27 @@ def run(
     if manifest is not None:
         write_json(manifest, result.manifest())
     return result
+
+
+def _check_outputs(cfg: PackConfig, output: Output, manifest: str | os.PathLike[str] | None,
+                   also: Sequence[str | os.PathLike[str]]) -> frozenset[str]:
+    """Refuse a bad output path before any work; the paths this run writes."""
+    paths: list[str | os.PathLike[str]] = [*also]
+    to_file: str | os.PathLike[str] | None = None
+    if isinstance(output, (str, os.PathLike)):
+        to_file = None if outputs.check(output) else output
+        paths.append(output)
+        if cfg.parts is not None or cfg.auto:  # parts of this split, or of an earlier one
+            paths += [p for _, p in outputs.existing_parts(output)]
+    if manifest is not None:
+        # Both to one stream (/dev/null) is fine; both to one file loses the pack.
+        if not outputs.check(manifest) and to_file is not None and (
+                outputs.same_file(to_file, manifest)
+                or ((cfg.parts is not None or cfg.auto) and outputs.is_part_path(to_file, manifest))):
+            raise ConfigError(f"-o and --manifest both name {os.fspath(manifest)}; the manifest "
+                              "would replace the pack: give it another name")
+        paths.append(manifest)
+    return outputs.canonical_paths(paths)
 
 
 # -- one pack ------------------------------------------------------------------------
@@ -551,6 +576,8 @@ def _split(prep: Prepared, cfg: PackConfig, output: Output, verify: bool,
     lines, map_block = _map(prep, part_of, map_room)
     written: list[Part] = []
     out_paths = _part_paths(output, len(groups))
+    if out_paths:  # before anything is written: a part never replaces another program's file
+        outputs.check_parts(out_paths)
     for k, g in enumerate(groups):
         body = (map_block + frame + (costs.block(prep.diff) if k == 0 else 0)
                 + sum(cost(i) for i in g) - (sep if g else 0))
@@ -583,11 +610,11 @@ def _split(prep: Prepared, cfg: PackConfig, output: Output, verify: bool,
     result = _result(prep, cfg, sum(p.total_tokens for p in written),
                      tuple(decisions) + tuple(_copies(prep, None)), list(part_of),
                      written[0].path if written else None, tuple(written))
-    if out_paths:
-        stale = _part_paths(output, len(groups) + 1)[-1]
-        if os.path.exists(stale):
-            result = replace(result, warnings=(*result.warnings, f"{stale} is left from an earlier "
-                             f"run; this pack has {len(groups)} parts"))
+    if out_paths:  # parts of an earlier, longer split would read as part of this one
+        _, kept = outputs.remove_stale_parts(os.fspath(output), len(groups))  # type: ignore[arg-type]
+        result = replace(result, warnings=(*result.warnings, *(
+            f"{p} is not a packer part; it was left as it is, beside this pack's {len(groups)} parts"
+            for p in kept)))
     return result
 
 
@@ -645,9 +672,7 @@ def _map(prep: Prepared, part_of: dict[int, int], room: int) -> tuple[list[str],
 def _part_paths(output: Output, n: int) -> list[str]:
     if not isinstance(output, (str, os.PathLike)):
         return []
-    base = os.fspath(output)
-    stem, ext = os.path.splitext(base)
-    return [f"{stem}-{k}{ext}" for k in range(1, n + 1)]
+    return outputs.part_paths(output, n)
 
 
 # -- rendering ----------------------------------------------------------------------------
@@ -735,7 +760,7 @@ def _write(blocks: Iterable[str], output: Output) -> str | None:
 def _verify(prep: Prepared, path: str, total: int) -> None:
     """Re-count a written pack: the stated total must be the file's real count (a stream
     written through, such as a FIFO or a device, cannot be read back)."""
-    if not os.path.isfile(path):
+    if outputs.check(path):  # written through: /dev/stdout may be a file another wrote to first
         return
     with open(path, encoding="utf-8", newline="") as f:
         actual = prep.costs.count(f.read())
@@ -790,6 +815,7 @@ def pack(
     output: Output = None,
     manifest: str | os.PathLike[str] | None = None,
     progress: Progress | None = None,
+    also_written: Sequence[str | os.PathLike[str]] = (),
 ) -> PackResult:
     """Pack the repository at `root` under an exact token budget.
 
@@ -820,10 +846,12 @@ def pack(
     neither reads nor writes it. `jobs` sets the worker processes (1: none); the output
     is the same whatever it is.
 
-    `output` is a path (written atomically), a text stream (written block by block),
-    or None (nothing written; the result still says what would be). `manifest` is a
-    path for the JSON manifest. Raises PackerError subclasses for
-    problems the caller can fix; never prints or exits.
+    `output` is a path (written atomically, see `packer.output`), a text stream (written
+    block by block), or None (nothing written; the result still says what would be).
+    `manifest` is a path for the JSON manifest. Neither is packed, nor are the files in
+    `also_written` (what the caller writes from this pack, such as a review's answer), nor
+    any earlier pack or manifest. Raises PackerError subclasses for problems the caller
+    can fix, a bad output path among them, before any work; never prints or exits.
     """
     path = Path(root)
     if not path.exists():
@@ -854,4 +882,5 @@ def pack(
     cfg = resolve(path, explicit=explicit, config_file=Path(config) if config else None)
     task = build_task(path, query=query, focus=focus,
                       diff="HEAD" if staged and diff is None else diff, staged=staged)
-    return run(path, cfg, task=task, output=output, manifest=manifest, progress=progress)
+    return run(path, cfg, task=task, output=output, manifest=manifest, progress=progress,
+               also_written=also_written)

@@ -20,6 +20,7 @@ masked (`mask_keys`) so that no key reaches a message.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import os
@@ -139,6 +140,7 @@ def plan_review(
     max_cost: float | None = None,
     config: str | os.PathLike[str] | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    output: str | os.PathLike[str] | None = None,
 ) -> ReviewPlan:
     """Pack for the task and build the exact requests, without sending anything.
 
@@ -148,14 +150,19 @@ def plan_review(
     Raises NothingToReview when `staged` / `diff` find no changes (checked before
     packing), SecretsError when secrets were allowed into the pack and `allow_secrets`
     is not set, CostError above `max_cost` (USD; None: the user config's `max_cost`).
+    `output`, where the answer or the dry run will go, is checked before packing (a bad
+    path is a PackerError) and never packed.
     """
     from packer.config import load_config_files, load_user_config
+    from packer.output import check
     from packer.pipeline import pack
 
     if api not in APIS:
         raise ConfigError(f"unknown api {api!r}; use one of: {', '.join(APIS)}")
     if target not in ("auto", "codex", "api"):
         raise ConfigError(f"unknown review target {target!r}; use auto, codex or api")
+    if output is not None:
+        check(output)
     user = load_user_config()
     file_values = load_config_files(Path(root), Path(config) if config else None)[0]
     m = get_model(model, merge_declared(user.models, file_values.get("models", {})))
@@ -176,7 +183,8 @@ def plan_review(
         result = pack(root, target=pack_target, budget=budget,
                       reserve=room if pack_target not in ("codex", None) else None, query=query,
                       focus=focus, diff=diff, staged=staged, output=out, config=config,
-                      progress=progress, allow_secrets=allow_secrets or None)
+                      progress=progress, allow_secrets=allow_secrets or None,
+                      also_written=[output] if output is not None else [])
         paths = [p.path for p in result.parts] if result.parts else [str(out)]
         texts = [Path(p).read_text(encoding="utf-8") for p in paths if p]
     unredacted = [s for s in result.secrets if not s.redacted]
@@ -378,41 +386,42 @@ def _send(plan: ReviewPlan, key: str, endpoint: str, output: str | os.PathLike[s
         import openai
     except ImportError as exc:  # pragma: no cover - a declared dependency
         raise ApiError("the openai package is missing; pip install openai") from exc
+    from packer.output import atomic_text
+
     client = openai.OpenAI(api_key=key, base_url=endpoint, max_retries=max_retries, timeout=timeout)
-    sink: IO[str] | None = open(output, "w", encoding="utf-8") if output is not None else None  # noqa: SIM115
+    # Written like a pack (never through a symlink), and kept when a request fails mid-way.
+    writer = atomic_text(output, keep_partial=True) if output is not None else contextlib.nullcontext()
     usage: dict[str, int] = {}
     answers: list[str] = []
     sent = 0
     received = [0]
+    with writer as sink:
 
-    def emit(text: str) -> None:
-        received[0] += len(text)
-        if on_text:
-            on_text(text)
-        if sink:
-            sink.write(text)
-            sink.flush()
+        def emit(text: str) -> None:
+            received[0] += len(text)
+            if on_text:
+                on_text(text)
+            if sink is not None:
+                sink.write(text)
+                sink.flush()
 
-    try:
-        requests = list(plan.requests)
-        for req in requests:
-            if len(requests) > 1:
-                emit(f"\n## {req.label}\n\n")
-            answers.append(_stream(client, plan.api, req.body, emit, usage, openai))
-            sent += 1
-        if plan.merge:
-            emit("\n## merged review\n\n")
-            findings = "\n\n".join(f"### {r.label}\n{a}" for r, a in zip(requests, answers, strict=True))
-            body = _body(plan.api, plan.model.name, MERGE_INSTRUCTIONS, findings, "Merge these findings.\n",
-                         plan.max_output_tokens)
-            answers.append(_stream(client, plan.api, body, emit, usage, openai))
-            sent += 1
-    except ApiError as exc:
-        kept = f"; what arrived ({received[0]:,} characters) is in {output}" if output else ""
-        raise ApiError(f"{exc} (request {sent + 1} of {plan.request_count}){kept}") from exc
-    finally:
-        if sink:
-            sink.close()
+        try:
+            requests = list(plan.requests)
+            for req in requests:
+                if len(requests) > 1:
+                    emit(f"\n## {req.label}\n\n")
+                answers.append(_stream(client, plan.api, req.body, emit, usage, openai))
+                sent += 1
+            if plan.merge:
+                emit("\n## merged review\n\n")
+                findings = "\n\n".join(f"### {r.label}\n{a}" for r, a in zip(requests, answers, strict=True))
+                body = _body(plan.api, plan.model.name, MERGE_INSTRUCTIONS, findings,
+                             "Merge these findings.\n", plan.max_output_tokens)
+                answers.append(_stream(client, plan.api, body, emit, usage, openai))
+                sent += 1
+        except ApiError as exc:
+            kept = f"; what arrived ({received[0]:,} characters) is in {output}" if output else ""
+            raise ApiError(f"{exc} (request {sent + 1} of {plan.request_count}){kept}") from exc
     return ReviewResult(plan, answers[-1] if answers else "", sent, usage,
                         os.fspath(output) if output is not None else None)
 
@@ -529,6 +538,6 @@ def review(
     plan = plan_review(root, query=query, focus=focus, diff=diff, staged=staged,
                        instructions=instructions, target=target, budget=budget, model=model,
                        max_output_tokens=max_output_tokens, api=api, allow_secrets=allow_secrets,
-                       max_cost=max_cost, config=config)
+                       max_cost=max_cost, config=config, output=output)
     return send_review(plan, api_key=key, base_url=endpoint, allow_insecure=allow_insecure,
                        output=output, on_text=on_text)
