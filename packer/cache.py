@@ -8,22 +8,55 @@ grammar or a new vocabulary simply misses. Entries are shared by every repositor
 
 One SQLite file in WAL mode holds them: many packer processes can read and write at
 once (SQLite locks; a writer that waits too long skips its write, it never fails a pack).
-Each value carries an xxh3 checksum; a value that fails it is a miss and is deleted, and
-a file SQLite cannot read is set aside and rebuilt. A cache problem costs time, never a
+A file SQLite cannot read is set aside and rebuilt. A cache problem costs time, never a
 wrong result: the caller is told (`Cache.warnings`) and goes on without it.
 
 Entries also map a file's stat (path, size, mtime, ctime, inode) to its digest, as git's
 index does, so a warm run need not read unchanged files at all. A stat is only recorded
 when the file's mtime and ctime are older than `SETTLED_NS`: a file written again within
 the clock's granularity could otherwise keep its stat with new bytes.
+
+Trust. What the cache holds decides what a pack says: a secret scan stored as "nothing
+found" lets a file through unredacted, a skeleton is written as stored, a stat entry
+names the bytes a file is taken to have. So only the user may write it:
+
+- Who can change it. The directory is resolved once (a symlinked cache directory the
+  user set up is followed) and the database is opened by that real path. Every directory
+  above it must be the user's or root's and writable by no one else unless sticky (/tmp);
+  the cache directory must be the user's and writable by neither group nor others; the
+  database, its -wal, -shm and -journal files and the key must be regular files (never
+  symlinks) of the user's that group and others cannot write. Anything else is refused
+  with a warning that names the fix, and the pack runs without a cache (the same output,
+  slower). What packer creates is private whatever the umask: directories 0700, the
+  database and key 0600 (SQLite gives the -wal and -shm files the database's mode). An
+  own file that others can read but not write is made 0600: older packers created them
+  0644 under the usual umask, and no one else could have written them.
+- What a value may stand for. Each value is stored with a MAC: keyed BLAKE2b over its
+  key and bytes, under a random 32-byte secret kept in the directory (`KEY_NAME`, 0600).
+  A value that fails it is a miss and is deleted, like a damaged one. So an entry copied
+  under another key (file A's empty secret scan under file B's key; a stat entry, or the
+  stat index, pointing at another file's outcome), edited by hand, or written by anything
+  that lacks the secret is never used, and never reaches `marshal.loads` (which is not
+  safe on crafted bytes). A database copied without its key (another user's, another
+  machine's) is all misses. xxh3 keys are fine: a forged key is only a miss.
+
+Not covered: whoever can read the key and write the database (the user, root) and
+whatever a cache directory copied whole, key included, came from: a CI cache restored
+from a shared bucket is as trusted as the bucket. Replaying an older value of the same
+key needs the same write access. On Windows the owner and mode checks are skipped
+(no POSIX modes or uids); the MAC and the refusal of symlinks stay.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import hashlib
+import hmac
 import marshal
 import os
 import sqlite3
+import stat
 import sys
 import threading
 import time
@@ -36,11 +69,15 @@ from typing import Any
 
 import xxhash
 
-FORMAT = 2  # the layout of the database and of its values
+FORMAT = 3  # the layout of the database and of its values
 FILE_NAME = f"packer-cache-v{FORMAT}.sqlite3"
+KEY_NAME = "packer-cache.key"  # the MAC secret: a new one makes every entry a miss
 # Databases of earlier formats, deleted when this one is opened for writing: format 1 kept
-# symbols, comment words and skeletons made from unredacted text.
+# symbols, comment words and skeletons made from unredacted text; format 2 checked
+# values with xxh3 only, which anyone can recompute.
 _RETIRED = tuple(f"packer-cache-v{n}.sqlite3" for n in range(1, FORMAT))
+_KEY_BYTES = 32
+_MAC_BYTES = 16
 DEFAULT_MAX_BYTES = 2 << 30  # beyond this, the oldest entries are dropped on close
 SETTLED_NS = 2_000_000_000
 _BATCH = 500  # SQLite's variable limit is 32,766 here, 999 on old builds
@@ -129,6 +166,8 @@ class Cache:
         self._pending_bytes = 0
         self._db: sqlite3.Connection | None = None
         self._broken = False
+        self._real = self.path  # the database by its resolved path, once checked (`_trust`)
+        self._secret = b""  # the MAC key, once loaded (`_trust`)
 
     # -- reading and writing ---------------------------------------------------------
 
@@ -152,10 +191,10 @@ class Cache:
                     for i in range(0, len(todo), _BATCH):
                         part = todo[i:i + _BATCH]
                         rows = db.execute(
-                            f"SELECT key, value, sum FROM entries WHERE key IN ({','.join('?' * len(part))})",
+                            f"SELECT key, value, mac FROM entries WHERE key IN ({','.join('?' * len(part))})",
                             part).fetchall()
-                        for k, blob, total in rows:
-                            value = _decode(blob, total)
+                        for k, blob, mac in rows:
+                            value = self._decode(k, blob, mac)
                             if value is _CORRUPT:
                                 bad.append(k)
                             else:
@@ -165,7 +204,9 @@ class Cache:
                 except sqlite3.DatabaseError as e:
                     self._fail("read", e)
                 if bad:
-                    self.warnings.append(f"cache: {len(bad)} damaged entries dropped from {self.path}")
+                    self.warnings.append(f"cache: {len(bad)} entries failed their check (damaged, or "
+                                         f"not written under this cache's key) and were dropped "
+                                         f"from {self.path}")
                     if not self.readonly:
                         self._delete(bad)
         return found
@@ -197,10 +238,10 @@ class Cache:
             if db is None:
                 return
             now = int(time.time())
-            rows = [(k, blob, _sum(blob), now) for k, blob in pending.items()]
+            rows = [(k, blob, self._mac(k, blob), now) for k, blob in pending.items()]
             try:
                 with _transaction(db):
-                    db.executemany("INSERT OR REPLACE INTO entries (key, value, sum, at) "
+                    db.executemany("INSERT OR REPLACE INTO entries (key, value, mac, at) "
                                    "VALUES (?, ?, ?, ?)", rows)
             except sqlite3.OperationalError as e:  # locked past the timeout, disk full, read-only
                 self.warnings.append(f"cache: {len(rows)} entries not written to {self.path} ({e})")
@@ -244,13 +285,15 @@ class Cache:
         return CacheInfo(str(self.path), exists, entries, self._size(), self.max_bytes)
 
     def clear(self) -> int:
-        """Delete the cache's files, damaged copies set aside included; the bytes freed."""
+        """Delete the cache's files, damaged copies set aside and the key included; the
+        bytes freed. Refused files too: deleting them is the fix the warnings name."""
         with self._lock:
             if self._db is not None:
                 self._db.close()
                 self._db = None
-            files = [*self._files(), *(p.with_name(p.name + ".damaged") for p in self._files())]
-            freed = sum(p.stat().st_size for p in files if p.exists())
+            files = [*self._files(), *(p.with_name(p.name + ".damaged") for p in self._files()),
+                     self.directory / KEY_NAME]
+            freed = _lsize(files)
             for p in files:
                 p.unlink(missing_ok=True)
             self._pending.clear()
@@ -262,17 +305,18 @@ class Cache:
         return [self.path.with_name(self.path.name + s) for s in ("", "-wal", "-shm", "-journal")]
 
     def _size(self) -> int:
-        return sum(p.stat().st_size for p in self._files() if p.exists())
+        return _lsize(self._files())
 
     def _connect(self) -> sqlite3.Connection | None:
         if self._db is not None or self._broken:
             return self._db
         try:
-            if self.readonly and not self.path.exists():
+            if (self.readonly and not self.path.exists()) or not self._trust():
                 self._broken = True  # nothing to read yet
                 return None
-            self.directory.mkdir(parents=True, exist_ok=True)
             self._db = self._open()
+        except _Refused as e:
+            self._disable(str(e))
         except sqlite3.OperationalError as e:  # locked past the timeout, read-only: not damage
             self._disable(f"cache {self.path} unusable ({e}); packing without it")
         except sqlite3.DatabaseError as e:
@@ -288,9 +332,47 @@ class Cache:
             self._disable(f"cache directory {self.directory} unusable ({e.strerror}); packing without it")
         return self._db
 
+    def _trust(self) -> bool:
+        """Check that only the user can change the cache (making what is missing, privately)
+        and load its key; raise `_Refused` if not. False: a reader found no key yet."""
+        real = Path(os.path.realpath(self.directory))  # a link the user set up is followed
+        if not self.readonly:
+            _make_dirs(real)
+        _check_directory(real)
+        for p in _siblings(real / FILE_NAME):
+            _check_file(p, tighten=not self.readonly)
+        secret = self._load_key(real / KEY_NAME)
+        if secret is None:
+            return False
+        self._real, self._secret = real / FILE_NAME, secret
+        return True
+
+    def _load_key(self, path: Path) -> bytes | None:
+        """The MAC key at `path`, made if missing (a reader makes nothing: None)."""
+        _check_file(path, tighten=not self.readonly)
+        try:
+            secret = _read_key(path)
+        except FileNotFoundError:
+            if self.readonly:
+                return None
+            _make_key(path)
+            secret = _read_key(path)
+        if len(secret) == _KEY_BYTES:
+            return secret
+        if self.readonly:
+            raise _Refused(f"cache key {path} is damaged", _CLEAR)
+        # Cut short (a crash before it reached the disk): nothing under it can be checked.
+        self.warnings.append(f"cache key {path} was damaged and was replaced: the entries "
+                             "written under it will be dropped as they are met")
+        path.unlink()
+        _make_key(path)
+        return _read_key(path)
+
     def _open(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-        db.text_factory = bytes  # a value damaged into TEXT is then a checksum miss, not an error
+        if not self.readonly:
+            _create_private(self._real)  # else SQLite makes it with the umask's mode
+        db = sqlite3.connect(self._real, timeout=30, isolation_level=None, check_same_thread=False)
+        db.text_factory = bytes  # a value damaged into TEXT is then a MAC miss, not an error
         try:
             if self.readonly:
                 db.execute("SELECT 1 FROM entries LIMIT 1")  # fails on a file that is no database
@@ -300,7 +382,7 @@ class Cache:
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA mmap_size=268435456")  # pages read from the mapping: no read() each
             db.execute("CREATE TABLE IF NOT EXISTS entries (key BLOB PRIMARY KEY, value BLOB NOT NULL, "
-                       "sum INTEGER NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID")
+                       "mac BLOB NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID")
             db.execute("CREATE INDEX IF NOT EXISTS entries_at ON entries (at)")
             db.execute(f"PRAGMA user_version={FORMAT}")
         except sqlite3.Error:
@@ -346,6 +428,23 @@ class Cache:
         self._broken = True
         self._db = None
 
+    def _mac(self, k: bytes, blob: bytes) -> bytes:
+        """What binds `blob` to `k` under this cache's key (the key's length first: no two
+        (key, value) pairs give the same bytes)."""
+        return hashlib.blake2b(len(k).to_bytes(4, "little") + k + blob, key=self._secret,
+                               digest_size=_MAC_BYTES).digest()
+
+    def _decode(self, k: bytes, blob: object, mac: object) -> Any:
+        """The value stored as `blob`, or `_CORRUPT` unless its MAC says this cache wrote it
+        under `k` (checked first: `marshal` must never see bytes anyone else made)."""
+        if not isinstance(blob, bytes) or not isinstance(mac, bytes) \
+                or not hmac.compare_digest(mac, self._mac(k, blob)):
+            return _CORRUPT
+        try:
+            return marshal.loads(blob)
+        except (EOFError, ValueError, TypeError):
+            return _CORRUPT
+
     def _delete(self, keys: list[bytes]) -> None:
         db = self._db
         if db is None:
@@ -385,14 +484,138 @@ def _transaction(db: sqlite3.Connection) -> Iterator[None]:
     db.execute("COMMIT")
 
 
-def _sum(blob: bytes) -> int:
-    return xxhash.xxh3_64_intdigest(blob) - (1 << 63)  # SQLite integers are signed 64-bit
+# -- trust: who can change the cache's files -----------------------------------------------
+
+_POSIX = os.name != "nt"  # Windows has no POSIX owners or modes to check
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_BINARY = getattr(os, "O_BINARY", 0)  # Windows would translate newlines otherwise
+_CLEAR = "`packer cache clear` deletes it"
+_ELSEWHERE = "or use another directory (--cache-dir, PACKER_CACHE_DIR)"
 
 
-def _decode(blob: object, total: object) -> Any:
-    if not isinstance(blob, bytes) or total != _sum(blob):
-        return _CORRUPT
+class _Refused(Exception):
+    """Someone other than the user could change the cache: it is not used."""
+
+    def __init__(self, what: str, fix: str) -> None:
+        super().__init__(f"{what}: packing without the cache; {fix}")
+
+
+def _siblings(db: Path) -> list[Path]:
+    return [db.with_name(db.name + s) for s in ("", "-wal", "-shm", "-journal")]
+
+
+def _lsize(files: Iterable[Path]) -> int:
+    total = 0
+    for p in files:
+        with contextlib.suppress(OSError):
+            total += os.lstat(p).st_size
+    return total
+
+
+def _make_dirs(directory: Path) -> None:
+    """Make `directory` (absolute) and its missing parents, 0700 whatever the umask."""
+    missing: list[Path] = []
+    p = directory
+    while not os.path.lexists(p) and p != p.parent:
+        missing.append(p)
+        p = p.parent
+    for d in reversed(missing):
+        try:
+            os.mkdir(d, 0o700)
+        except FileExistsError:
+            continue  # made meanwhile (another packer): checked like any other
+        if _POSIX and stat.S_IMODE(os.lstat(d).st_mode) != 0o700:
+            os.chmod(d, 0o700)  # a umask that took the owner's own bits
+
+
+def _loose(st: os.stat_result, *, root_too: bool = False) -> str | None:
+    """Why someone else could write what has this lstat, or None. `root_too`: root may own
+    it; a sticky directory (/tmp) may be writable by all, as only an entry's owner can
+    rename or delete it."""
+    uid = os.getuid()
+    if st.st_uid != uid and not (root_too and st.st_uid == 0):
+        return f"is owned by uid {st.st_uid}, not by you (uid {uid})"
+    if st.st_mode & 0o022 and not (root_too and st.st_mode & stat.S_ISVTX):
+        who = " and ".join(w for bit, w in ((0o020, "group"), (0o002, "others")) if st.st_mode & bit)
+        return f"is writable by {who} (mode {stat.S_IMODE(st.st_mode):04o})"
+    return None
+
+
+def _check_directory(real: Path) -> None:
+    """Raise `_Refused` unless only the user can change the cache directory `real` (a
+    resolved path) and only the user or root any directory above it."""
+    st = os.lstat(real)
+    if not stat.S_ISDIR(st.st_mode):
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(real))
+    if not _POSIX:
+        return
+    problem = _loose(st)
+    if problem:
+        raise _Refused(f"cache directory {real} {problem}",
+                       f"make it yours alone (chmod 700 {real}) {_ELSEWHERE}")
+    for parent in real.parents:
+        # Whoever can write a directory above could rename the cache away and put theirs
+        # in its place.
+        problem = _loose(os.lstat(parent), root_too=True)
+        if problem:
+            raise _Refused(f"{parent}, above the cache directory {real}, {problem}",
+                           _ELSEWHERE.removeprefix("or "))
+
+
+def _check_file(path: Path, *, tighten: bool) -> None:
+    """Raise `_Refused` unless `path` is absent or a regular file of the user's that no one
+    else can write; one others can read is made 0600 (`tighten`)."""
     try:
-        return marshal.loads(blob)
-    except (EOFError, ValueError, TypeError):
-        return _CORRUPT
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return
+    if not stat.S_ISREG(st.st_mode):
+        kind = "a symlink" if stat.S_ISLNK(st.st_mode) else "not a regular file"
+        raise _Refused(f"cache file {path} is {kind}", _CLEAR)
+    if not _POSIX:
+        return
+    problem = _loose(st)
+    if problem:
+        raise _Refused(f"cache file {path} {problem}", _CLEAR)
+    if tighten and st.st_mode & 0o077:
+        os.chmod(path, 0o600)
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Create `path` holding `data`, 0600 whatever the umask; FileExistsError if it is there."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _BINARY, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        if _POSIX:
+            os.fchmod(f.fileno(), 0o600)
+        if data:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+
+
+def _create_private(path: Path) -> None:
+    with contextlib.suppress(FileExistsError):  # checked by `_check_file`, or just made by another packer
+        _write_private(path, b"")
+
+
+def _read_key(path: Path) -> bytes:
+    fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _BINARY)
+    with os.fdopen(fd, "rb") as f:
+        return f.read(_KEY_BYTES + 1)
+
+
+def _make_key(path: Path) -> None:
+    """Put a new random key at `path` unless one appears first: packers racing to make it
+    all end up reading the one that won."""
+    tmp = path.with_name(f"{path.name}.{os.getpid()}-{os.urandom(4).hex()}.tmp")
+    try:
+        _write_private(tmp, os.urandom(_KEY_BYTES))
+        try:
+            os.link(tmp, path)  # whole or absent, never replaced
+        except FileExistsError:
+            pass
+        except OSError:  # a file system without hard links: renamed (Windows never replaces)
+            with contextlib.suppress(FileExistsError):
+                os.rename(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

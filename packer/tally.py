@@ -34,6 +34,7 @@ class StatsResult:
     largest: tuple[Entry, ...]  # files, largest first
     skipped: tuple[Any, ...]
     skipped_by_reason: tuple[tuple[str, int], ...]
+    warnings: tuple[str, ...] = ()  # e.g. a cache that was refused or damaged
 
 
 def stats(
@@ -99,4 +100,5 @@ def stats(
         ),
         skipped=tuple(skipped),
         skipped_by_reason=tuple(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
+        warnings=tuple(store.warnings) if store is not None else (),
     )

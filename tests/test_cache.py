@@ -131,7 +131,7 @@ def _integrity(db: Path) -> str:
 
 
 def _flip_values(db: Path, spare: Collection[bytes] = ()) -> int:
-    """Damage every stored value but `spare`, keeping its old checksum (bit rot SQLite cannot see)."""
+    """Damage every stored value but `spare`, keeping its old MAC (bit rot SQLite cannot see)."""
     con = sqlite3.connect(db)
     try:
         rows = [(k, v) for k, v in con.execute("SELECT key, value FROM entries") if k not in spare]
@@ -351,7 +351,7 @@ def test_damaged_values_are_dropped_and_recomputed(tmp_path: Path) -> None:
 
     text, result = _pack(root, budget="none", cache_dir=cd)
     assert text == ref and not _cache_warnings(result)
-    with Cache(cd) as cache:  # every value left passes its checksum
+    with Cache(cd) as cache:  # every value left passes its MAC
         keys = _all_keys(_db(cd))
         assert len(cache.get_many(keys)) == len(keys) > 0
         assert cache.warnings == []
@@ -362,7 +362,7 @@ def test_a_damaged_value_is_a_miss_and_is_deleted(tmp_path: Path) -> None:
         cache.put_many([(b"a" * 24, ("text", 1)), (b"b" * 24, 2), (b"c" * 24, "three")])
     con = sqlite3.connect(_db(tmp_path))
     (blob,) = con.execute("SELECT value FROM entries WHERE key = ?", (b"b" * 24,)).fetchone()
-    with con:  # still valid marshal data, but not what was summed
+    with con:  # still valid marshal data, but not what the MAC was made of
         con.execute("UPDATE entries SET value = ? WHERE key = ?", (blob[:-1] + b"\x07", b"b" * 24))
     con.close()
     with Cache(tmp_path) as cache:
@@ -739,9 +739,11 @@ def test_deferred_symbols_are_made_again_when_the_cache_lost_them(tmp_path: Path
 
 
 def test_opening_the_cache_deletes_databases_of_earlier_formats(tmp_path):
-    """Format 1 kept symbols and skeletons made from unredacted text: none of it may stay."""
-    assert cachelib.FORMAT >= 2
-    old = [tmp_path / f"packer-cache-v1.sqlite3{s}" for s in ("", "-wal", "-shm", ".damaged")]
+    """Format 1 kept symbols and skeletons made from unredacted text, format 2 values anyone
+    could re-checksum: none of it may stay."""
+    assert cachelib.FORMAT >= 3
+    old = [tmp_path / f"packer-cache-v{n}.sqlite3{s}" for n in (1, 2)
+           for s in ("", "-wal", "-shm", ".damaged")]
     for p in old:
         p.write_bytes(b"AKIA" + b"Q" * 16)
     unrelated = tmp_path / "notes.txt"
