@@ -298,16 +298,25 @@ def _mask_secrets(skips: list[Skip], warnings: list[str]) -> list[Secret]:
 
 
 def git_env() -> dict[str, str]:
-    """The environment for running git on `root`: no hook's location variables, no index writes."""
+    """The environment for running git on `root`: no hook's location variables, no index
+    writes where git allows it, no fetch."""
     env = {k: v for k, v in os.environ.items() if k not in _GIT_LOCATION_VARS}
     env["GIT_OPTIONAL_LOCKS"] = "0"  # read-only: never refresh the user's index behind their back
+    # A partial clone fetches missing objects on demand, over a transport the repository
+    # configures (`core.sshCommand`, `remote.*.uploadpack`): no protocol is allowed, which
+    # overrides any `protocol.*.allow` (and git 2.44+ does not even try).
+    env["GIT_ALLOW_PROTOCOL"] = ""
+    env["GIT_NO_LAZY_FETCH"] = "1"
     return env
 
 
 def git_command(root_abs: str, *args: str) -> list[str]:
     """git in `root_abs`, with nothing the repository configures run as a program: its
-    `core.fsmonitor` would execute a command of the repository's choosing."""
-    return ["git", "-C", root_abs, "-c", "core.fsmonitor=false", *args]
+    `core.fsmonitor`, or a hook (`git diff` writes the refreshed index, which runs
+    `post-index-change`). Diffs also take `--no-ext-diff --no-textconv`, and a diff of
+    the work tree turns off the repository's filter drivers (`task._filters_off`)."""
+    return ["git", "--no-pager", "-C", root_abs, "-c", "core.fsmonitor=false",
+            "-c", "core.hooksPath=/dev/null", *args]
 
 
 def run_git(root_abs: str, *args: str) -> subprocess.CompletedProcess[bytes]:

@@ -50,22 +50,15 @@ def git_signals(root: Path, *, max_commits: int = 1000, focus: Sequence[str] = (
     """
     if max_commits <= 0 or shutil.which("git") is None:
         return None
+    log = ["log", f"--max-count={max_commits}", "--no-merges", "--no-color", "--relative", "-z",
+           "--no-show-signature",  # `log.showSignature` would run `gpg.program`
+           "--no-ext-diff", "--no-textconv", "--name-status", "--format=%x01"]
     try:
-        proc = run_git(
-            os.path.abspath(root),
-            "log",
-            f"--max-count={max_commits}",
-            "--no-merges",
-            "--no-show-signature",
-            "--no-color",
-            "--name-status",
-            "--find-renames",
-            "--relative",
-            "-z",
-            "--format=%x01",
-            "--",
-            ".",
-        )
+        proc = run_git(os.path.abspath(root), *log, "--find-renames", "--", ".")
+        if proc.returncode != 0:
+            # A partial clone lacks old blobs, which finding renames would fetch (packer
+            # fetches nothing): without renames there is history still.
+            proc = run_git(os.path.abspath(root), *log, "--no-renames", "--", ".")
     except OSError:
         return None
     if proc.returncode != 0:

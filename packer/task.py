@@ -238,7 +238,8 @@ def _diff(root_abs: str, ref: str, *, staged: bool,
         base = _git_ok(root_abs, flag, "hash-object", "-t", "tree", "--stdin").decode().strip()  # empty tree
     select = ["--cached"] if staged else []
     buf = _Capped(max_bytes)
-    entries = _stream_diff(root_abs, flag, [*select, base], buf)
+    filters_off = _filters_off(root_abs, flag) if not staged and not is_range else []  # the work tree's
+    entries = _stream_diff(root_abs, flag, [*select, base], buf, filters_off)
     sections = _split_sections(b"".join(buf.parts), entries)
     changed = {paths[-1] for paths in entries}
     if not staged and not is_range:
@@ -379,6 +380,45 @@ def _git_message(stderr: bytes, returncode: int) -> str:
     return f"git says: {detail}; check the revision (git log --oneline) and that root is in the repository"
 
 
+# Whose filter drivers run: the user's config and command-line options, not the repository's.
+_TRUSTED_SCOPES = (b"system", b"global", b"command")
+
+
+def _filters_off(root_abs: str, flag: str) -> list[str]:
+    """`-c` options that turn off the filter drivers the repository's own config sets
+    (.git/config, the files it includes, config.worktree).
+
+    `git diff` runs a driver's clean or process command on work-tree files, and a
+    repository's config is not the user's to trust. The user's own drivers (git-lfs's,
+    in the global config) still run: without them a stat-dirty LFS file would show as
+    changed. Before git 2.26 (no `--show-scope`) every driver is turned off.
+    """
+    try:
+        proc = run_git(root_abs, "config", "--show-scope", "-z", "--get-regexp", r"^filter\.")
+        if proc.returncode in (0, 1):  # 1: none set
+            tokens = proc.stdout.split(b"\0")
+            records = list(zip(tokens[0::2], tokens[1::2], strict=False))
+        else:
+            proc = run_git(root_abs, "config", "-z", "--get-regexp", r"^filter\.")
+            records = [(b"", token) for token in proc.stdout.split(b"\0") if token]
+    except OSError as e:
+        raise ConfigError(f"{flag}: cannot run git ({e.strerror}); check that git is installed") from e
+    if proc.returncode not in (0, 1):
+        raise ConfigError(f"{flag}: {_git_message(proc.stderr, proc.returncode)}")
+    names: set[str] = set()
+    for scope, record in records:
+        key = os.fsdecode(record.split(b"\n", 1)[0])  # filter.<driver>.<variable>
+        name = key[len("filter.") :].rpartition(".")[0]
+        if scope not in _TRUSTED_SCOPES and name:
+            names.add(name)
+    return [
+        option
+        for name in sorted(names)
+        for variable in ("clean=", "smudge=", "process=", "required=false")
+        for option in ("-c", f"filter.{name}.{variable}")
+    ]
+
+
 def _untracked(root_abs: str, flag: str) -> list[str]:
     out = _git_ok(root_abs, flag, "ls-files", "-z", "--others", "--exclude-standard", "--", ".")
     paths = {os.fsdecode(raw) for raw in out.split(b"\0") if raw and not raw.endswith(b"/")}
@@ -423,7 +463,8 @@ class _Capped:
         return text
 
 
-def _stream_diff(root_abs: str, flag: str, args: list[str], buf: _Capped) -> list[tuple[str, ...]]:
+def _stream_diff(root_abs: str, flag: str, args: list[str], buf: _Capped,
+                 config: Sequence[str] = ()) -> list[tuple[str, ...]]:
     """One `git diff` for both its raw entries (each entry's paths, old first) and its
     patch, the patch read up to the cap.
 
@@ -432,7 +473,7 @@ def _stream_diff(root_abs: str, flag: str, args: list[str], buf: _Capped) -> lis
     git is stopped, not waited for.
     """
     cmd = [
-        *git_command(root_abs, "-c", "core.quotePath=false"), "diff", "--patch-with-raw", "-z",
+        *git_command(root_abs, "-c", "core.quotePath=false", *config), "diff", "--patch-with-raw", "-z",
         "--no-color", "--no-ext-diff", "--no-textconv", "--find-renames", "--relative",
         "--src-prefix=a/", "--dst-prefix=b/", *args, "--", ".",
     ]  # fmt: skip

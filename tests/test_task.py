@@ -247,15 +247,18 @@ def test_repository_without_commits_diffs_against_the_empty_tree(tmp_path):
 
 def test_git_never_reads_packers_stdin(tmp_path):
     """A hook or CI may feed packer data on stdin; `git hash-object --stdin` (the empty tree
-    of a repository without commits) must not hash it."""
+    of a repository without commits) must not hash it, for --staged or --diff."""
     git(tmp_path, "init", "-q")
-    write(tmp_path, {"staged.py": "s = 1\n"})
+    write(tmp_path, {"staged.py": "s = 1\n", "loose.py": "l = 1\n"})
     git(tmp_path, "add", "staged.py")
     code = "from packer.cli import main; main()"
-    proc = subprocess.run([sys.executable, "-c", code, "pack", str(tmp_path), "--staged", "--no-cache"],
-                          input=b"data on stdin\n" * 100, capture_output=True, check=False)
-    assert proc.returncode == 0, proc.stderr.decode()
-    assert b"+s = 1" in proc.stdout
+    cases = (("--staged", [b"+s = 1"], [b"+l = 1"]), ("--diff", [b"+s = 1", b"+l = 1"], []))
+    for flag, shown, not_shown in cases:
+        proc = subprocess.run([sys.executable, "-c", code, "pack", str(tmp_path), flag, "--no-cache"],
+                              input=b"data on stdin\n" * 100, capture_output=True, check=False)
+        assert proc.returncode == 0, (flag, proc.stderr.decode())
+        assert all(s in proc.stdout for s in shown) and not any(s in proc.stdout for s in not_shown), flag
+        assert b"data on stdin" not in proc.stdout
 
 
 def test_not_a_repository_is_an_error(tmp_path):
