@@ -20,8 +20,14 @@ Which files (applied in this order; every file left out is a `Skip` with its rea
      wins; `!` negates; `dir/` matches directories only; a pattern without an inner
      `/` matches a name at any depth, one with a `/` is anchored to its file's
      directory; an excluded directory is pruned, so nothing under it can be
-     re-included. On a tree where nothing ignored is tracked this gives the same
-     set as git, so removing `.git` does not change the result.
+     re-included. Below them all, as in git, come the user's global excludes:
+     the file `core.excludesFile` names in the system, global or command-line git
+     config (`~` expanded; a relative path and the file's rules are relative to
+     root, as git takes them relative to the work tree's top), else
+     `$XDG_CONFIG_HOME/git/ignore`, else `~/.config/git/ignore` (the default is
+     also what applies when git is not on PATH). On a tree where nothing ignored
+     is tracked this gives the same set as git, so removing `.git` does not change
+     the result (only `.git/info/exclude` is gone with it).
    - `.git` is never entered. Hidden files are included, as git includes them.
    With `use_gitignore=False` no ignore file is read and git is not consulted:
    every file on disk is listed (still skipping `.git`).
@@ -380,9 +386,37 @@ def _git_list(root_abs: str, skips: list[Skip], warnings: list[str]) -> list[str
 # plain mode
 
 
+def _global_excludes_file(root_abs: str) -> str | None:
+    """The user's global excludes file as git finds it outside any repository, or None.
+
+    `--git-dir` names a directory that cannot be a repository, so git reads only the
+    system, global and command-line config: a plain walk may lie inside a `.git` or an
+    enclosing work tree, whose own config is not the user's."""
+    nowhere = os.path.join(root_abs, ".git", "packer-no-repository")
+    try:
+        proc = run_git(root_abs, f"--git-dir={nowhere}", "config", "-z", "--path", "--get",
+                       "core.excludesFile")
+    except OSError:  # no git on PATH
+        proc = None
+    if proc is not None and proc.returncode == 0:
+        value = os.fsdecode(proc.stdout.split(b"\0", 1)[0])
+        return os.path.join(root_abs, value) if value else None  # "": set to nothing
+    # Unset (or a config git cannot read): git's default, from xdg_config_home().
+    config_home = os.environ.get("XDG_CONFIG_HOME")
+    if config_home:
+        return os.path.join(config_home, "git", "ignore")
+    home = os.environ.get("HOME")
+    return None if home is None else os.path.join(home, ".config", "git", "ignore")
+
+
 def _plain_list(root_abs: str, *, use_gitignore: bool, skips: list[Skip]) -> list[str]:
     paths: list[str] = []
     stack: list[tuple[str, tuple[Rules, ...]]] = [("", ())]
+    excludes = _global_excludes_file(root_abs) if use_gitignore else None
+    # git follows a symlinked excludes file (dotfiles often are), unlike a .gitignore.
+    global_rules = None if excludes is None else Rules.read(excludes, "", follow_symlinks=True)
+    if global_rules is not None:
+        stack = [("", (global_rules,))]  # the lowest priority: every .gitignore overrides it
     while stack:
         prefix, rules = stack.pop()
         try:

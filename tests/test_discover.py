@@ -184,8 +184,9 @@ def test_plain_walker_gives_gits_set_without_dot_git(repo, tmp_path):
     shutil.copytree(repo, copy, symlinks=True, ignore=shutil.ignore_patterns(".git"))
     result = walk(copy)
     assert result.git_root is None
-    # Only the rules that live in .git or the user's config differ, and the tracked-but-ignored file.
-    expected = expected_in_git() - {"tracked.log"} | {"info_excluded.txt", "global_excluded.txt"}
+    # Only the rules that live in .git differ, and the tracked-but-ignored file; the user's
+    # core.excludesFile applies without .git too.
+    expected = expected_in_git() - {"tracked.log"} | {"info_excluded.txt"}
     assert paths(result) == expected
 
 

@@ -314,9 +314,6 @@ def test_walker_without_ignore_rules_accounts_for_every_file(repo: Repo, max_siz
 def test_walker_follows_gitignore_like_git(repo: Repo, max_size: int | None) -> None:
     """Plain mode and git mode list exactly what `git ls-files` does; ignored files never
     become candidates; two walks agree."""
-    # Known gap (see test_glob_wildcards_match_bytes_as_in_git): a plain walk matches "?"
-    # and "[...]" against characters, git against bytes; keep such trees out of this one.
-    assume(repo.git != "none" or not _byte_sensitive(repo))
     with tree_on_disk(repo) as root:
         if repo.git == "none":
             plain = walk(root, max_file_size=max_size)
@@ -336,14 +333,6 @@ def test_walker_follows_gitignore_like_git(repo: Repo, max_size: int | None) -> 
         assert not ignored & {c.path for c in result.files}
 
 
-def _byte_sensitive(repo: Repo) -> bool:
-    wildcards = any("?" in rules or "[" in rules for rules in repo.ignores.values())
-    return wildcards and any(not name.isascii() for name in _names(repo.files))
-
-
-@pytest.mark.xfail(strict=True, reason="packer/ignore.py translates git's wildmatch '?' and "
-                   "'[...]' to regexes over characters; git matches bytes, so 'é' (2 bytes) is "
-                   "not matched by '?' in git but is in a plain walk")
 def test_glob_wildcards_match_bytes_as_in_git(tmp_path: Path) -> None:
     root = tmp_path / "r"
     for d in ("é", "ab"):
