@@ -313,7 +313,7 @@ def _original_bytes(src: SourceText) -> bytes | None:
     except UnicodeEncodeError:
         pass
     # Read as the reader reads: a FIFO swapped in since is refused, never waited on.
-    got = content.read_bytes(Candidate(src.path, src.abspath, src.size))
+    got = content.read_bytes(Candidate(src.path, src.abspath, src.size), max_file_size=src.size)
     if isinstance(got, Skip):
         return None
     return got if xxhash.xxh3_64_hexdigest(got) == src.digest else None

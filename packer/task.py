@@ -539,7 +539,12 @@ def _new_file_patch(root_abs: str, path: str, limit: int) -> bytes:
             newlines, last = data.count(b"\n"), data[-1:]
         elif stat.S_ISREG(st.st_mode):
             mode = "100755" if st.st_mode & 0o111 else "100644"
-            with open(full, "rb") as f:
+            # A FIFO or a symlink swapped in since the lstat is refused, never waited on.
+            fd = os.open(full, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0))
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                os.close(fd)
+                return b""
+            with os.fdopen(fd, "rb") as f:
                 data = f.read(max(0, limit) + 1)
                 newlines, last = data.count(b"\n"), data[-1:]
                 if len(data) > limit and b"\0" not in data[:_BINARY_SNIFF]:

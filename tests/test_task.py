@@ -442,3 +442,24 @@ def test_a_repositorys_fsmonitor_command_is_never_run(tmp_path):
                               capture_output=True, check=False)
         assert proc.returncode == 0, (args, proc.stderr.decode())
         assert not marker.exists(), args
+
+
+def test_an_untracked_file_swapped_for_a_fifo_is_not_waited_on(tmp_path, monkeypatch):
+    """Between git listing an untracked file and packer reading it, a FIFO takes its place:
+    the read is refused at once, never blocked on a writer that does not come."""
+    import stat as stat_mod
+    import threading
+
+    from packer import task as task_mod
+
+    write(tmp_path, {"real.py": "x = 1\n"})
+    os.mkfifo(tmp_path / "c.py")
+    regular = os.lstat(tmp_path / "real.py")
+    real_lstat = os.lstat
+    monkeypatch.setattr(task_mod.os, "lstat", lambda p: regular if str(p).endswith("c.py") else real_lstat(p))
+    got: list[bytes] = []
+    patch = task_mod._new_file_patch
+    reader = threading.Thread(target=lambda: got.append(patch(str(tmp_path), "c.py", 1000)), daemon=True)
+    reader.start()
+    reader.join(timeout=10)
+    assert got == [b""] and stat_mod.S_ISFIFO(real_lstat(tmp_path / "c.py").st_mode)
