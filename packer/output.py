@@ -121,6 +121,26 @@ def check(path: PathArg) -> bool:
     return False
 
 
+def check_no_link_below(path: PathArg, root: PathArg) -> None:
+    """Refuse an output inside `root` (the repository being packed) whose directories pass
+    through a symlink inside it: the repository's `out -> /etc/cron.d` would otherwise
+    take `-o out/pack.xml` wherever it points. (Links above the repository, such as a
+    symlinked home directory, are the user's own and are followed.)"""
+    top = os.path.realpath(os.fspath(root))
+    parts = os.path.dirname(os.path.abspath(os.fspath(path))).split(os.sep)
+    for k in range(1, len(parts) + 1):  # the lexical prefix that is the repository
+        if os.path.realpath(os.sep.join(parts[:k]) or os.sep) != top:
+            continue
+        current = os.sep.join(parts[:k]) or os.sep
+        for part in parts[k:]:
+            current = os.path.join(current, part)
+            if os.path.islink(current):
+                raise PackerError(f"cannot write {os.fspath(path)}: {current} is a symbolic link inside "
+                                  "the repository; packer does not write through links (a repository "
+                                  "could point one anywhere): name the real directory")
+        return
+
+
 def _is_stream_mode(mode: int) -> bool:
     return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
 

@@ -280,7 +280,7 @@ def run(
     if cfg.parts is not None and output is not None and not isinstance(output, (str, os.PathLike)):
         raise ConfigError("a split pack is written to several files: give an output path "
                           "(NAME.xml becomes NAME-1.xml, NAME-2.xml, ...)")
-    written = _check_outputs(cfg, output, manifest, also_written)
+    written = _check_outputs(root, cfg, output, manifest, also_written)
     cache = Cache(cfg.cache_dir) if cfg.cache else None
     # A large repository's records are millions of objects and none forms a cycle:
     # collections would walk them all, again and again (a third of a warm run's time).
@@ -307,9 +307,12 @@ def run(
     return result
 
 
-def _check_outputs(cfg: PackConfig, output: Output, manifest: str | os.PathLike[str] | None,
+def _check_outputs(root: Path, cfg: PackConfig, output: Output, manifest: str | os.PathLike[str] | None,
                    also: Sequence[str | os.PathLike[str]]) -> frozenset[str]:
     """Refuse a bad output path before any work; the paths this run writes."""
+    for p in (output, manifest, *also):
+        if isinstance(p, (str, os.PathLike)):
+            outputs.check_no_link_below(p, root)
     paths: list[str | os.PathLike[str]] = [*also]
     to_file: str | os.PathLike[str] | None = None
     if isinstance(output, (str, os.PathLike)):

@@ -418,3 +418,20 @@ def test_cli_errors_name_the_path_in_process(repo, tmp_path):
     res = CliRunner().invoke(main, ["pack", str(repo), "-o", str(tmp_path / "nope" / "x.xml")])
     assert res.exit_code == 1 and "nope does not exist" in res.output
 
+
+
+def test_a_directory_symlink_inside_the_repository_does_not_redirect_writes(repo, tmp_path):
+    """The repository's `out -> elsewhere`: `-o out/pack.xml` would land wherever it points."""
+    elsewhere = tmp_path / "elsewhere"  # say, /etc/cron.d
+    elsewhere.mkdir()
+    (repo / "out").symlink_to(elsewhere)
+    for args in (["pack", ".", "-o", "out/pack.xml"], ["pack", ".", "--manifest", "out/m.json"],
+                 ["review", ".", "--dry-run", "-o", "out/review.json"]):
+        run = _cli(*args, cwd=repo)
+        err = run.stderr.decode()
+        assert run.returncode == 1 and "is a symbolic link inside the repository" in err, (args, err)
+    assert list(elsewhere.iterdir()) == []
+    # links above the repository are the user's own (a symlinked home): followed
+    (tmp_path / "alias").symlink_to(tmp_path)
+    packer.pack(tmp_path / "alias" / "repo", output=tmp_path / "alias" / "repo" / "pack.xml", cache=False)
+    assert (repo / "pack.xml").read_text().startswith("<pack>")
