@@ -444,7 +444,7 @@ def _parts(values: Mapping[str, Any]) -> int | None:
 
 def _weights(spec: object, used: Sequence[str]) -> tuple[tuple[str, float], ...]:
     """`[tool.packer.weights]`: ranking weights, checked by RankWeights itself."""
-    from packer.rank import RankWeights
+    from packer.records import RankWeights
 
     where = ", ".join(used) or "weights"
     if not isinstance(spec, Mapping):

@@ -25,9 +25,7 @@ from typing import Any
 
 from packer import cache as cachelib
 from packer import content, languages, secrets, symbols
-from packer.dedup import Fingerprint, fingerprint
 from packer.errors import ConcurrentChangeError
-from packer.rank import comment_words
 from packer.records import (
     Candidate,
     Definition,
@@ -42,6 +40,8 @@ from packer.records import (
 )
 from packer.render import Renderer, check_block, make_renderer, neutral
 from packer.skeleton import skeletonize
+from packer.sketch import Fingerprint, fingerprint
+from packer.symbols import comment_words
 from packer.tokens import Counter
 
 Progress = Callable[[str, int, int], None]

@@ -23,7 +23,7 @@ from packer import output as outputs
 from packer.cache import Cache
 from packer.cache import key as cache_key
 from packer.config import PackConfig, resolve
-from packer.dedup import Fingerprint, find_duplicates
+from packer.dedup import find_duplicates
 from packer.errors import BudgetError, ConfigError, EmptyPackError, PackerError
 from packer.fit import Pass, Plan, default_passes, fit
 from packer.measure import Costs, Measured, Progress, Work, measure, workers
@@ -38,12 +38,14 @@ from packer.records import (
     PackResult,
     PackStats,
     Part,
+    RankWeights,
     Secret,
     Skip,
     Task,
     WalkResult,
 )
 from packer.render import Header, Renderer, display_path, make_renderer, pack_token
+from packer.sketch import Fingerprint
 from packer.task import build_task, gate_diff
 from packer.tokens import Counter
 from packer.tree import Tree
@@ -165,7 +167,7 @@ def prepare(root: Path, cfg: PackConfig, task: Task, *, progress: Progress | Non
         syms = measured.symbols if with_symbols else [None] * len(infos)
         graph = graphs.build_graph([f.path for f in infos], syms) if with_symbols else None
         ranked = rank.rank(infos, symbols=syms, task=task, signals=signals, graph=graph,
-                           weights=rank.RankWeights(**dict(cfg.weights)),
+                           weights=RankWeights(**dict(cfg.weights)),
                            terms=measured.terms or None)
         # Focus and changed files lead the output whatever their score.
         ranked = sorted(ranked, key=lambda r: r.index not in focus)

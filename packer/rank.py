@@ -29,13 +29,12 @@ from __future__ import annotations
 import math
 import posixpath
 import re
-import sys
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from packer.errors import ConfigError
-from packer.records import FileInfo, FileSymbols, GitSignals, Task
+from packer.records import FileInfo, FileSymbols, GitSignals, RankWeights, Task
+from packer.symbols import WORD as _WORD
 
 if TYPE_CHECKING:
     import numpy as np
@@ -124,61 +123,8 @@ def default_order(infos: Sequence[FileInfo]) -> list[Ranked]:
     return ranked
 
 
-@dataclass(frozen=True)
-class RankWeights:
-    """How much each signal counts. Each signal is scaled to [0, 1]; the score is their
-    weighted mean over the signals that apply, plus `focus` for focus and changed files.
-
-    Defaults, and why: text relevance (`bm25`) and closeness in the code graph
-    (`pagerank`) carry a query; an identifier the query names (`symbols`) is the most
-    precise evidence but is often absent; files that changed together with the focus files
-    (`cochange`) are the best git evidence, recency and churn are weak hints; the kind of
-    file (`prior`) only breaks near-ties when there is a task, and leads when there is none
-    (`global_prior`: README, manifests and entry points, then the most depended-on code).
-    Measured on the recall of commits' files (RANKING.md) over eight repositories: pagerank
-    0.15 or 0.5 both did worse than 0.3; symbols and prior were flat around these. Once
-    documents hold comment words as well as identifiers, bm25 0.7 beat 0.35 and 0.5 (mean
-    Recall@10% over rich, caddy, ripgrep and zod 0.816 vs 0.778 and 0.799); 1.0 was flat.
-    """
-
-    pagerank: float = 0.30
-    bm25: float = 0.70
-    symbols: float = 0.25
-    cochange: float = 0.30
-    recency: float = 0.05
-    churn: float = 0.05
-    prior: float = 0.10
-    global_prior: float = 0.70
-    tests: float = 0.8  # the test file named after one of the best files gets this share of its score
-    focus: float = 1.0  # added for focus and changed files: >= 1 puts them before all others
-
-    def __post_init__(self) -> None:
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value) \
-                    or value < 0:
-                raise ConfigError(f"rank weight {f.name} = {value!r}: use a number >= 0")
-
-    @classmethod
-    def from_config(cls, mapping: Mapping[str, object], *, source: str = "rank weights") -> RankWeights:
-        """Weights from a config table (`[tool.packer.weights]`); missing keys keep their default."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(mapping) - known)
-        if unknown:
-            raise ConfigError(
-                f"{source}: unknown key {unknown[0]!r}; known keys: {', '.join(sorted(known))}"
-            )
-        values: dict[str, float] = {}
-        for key, value in mapping.items():
-            if not isinstance(value, (int, float)) or isinstance(value, bool):
-                raise ConfigError(f"{source}: {key} = {value!r}: use a number >= 0")
-            values[key] = float(value)
-        return cls(**values)
-
-
 # -- text ----------------------------------------------------------------------------
 
-_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 _PATHLIKE = re.compile(r"[\w.-]*[\w-](?:/[\w.-]+)+|[\w-]+\.[A-Za-z]{1,5}\b")
 # Words of requests and commit messages that say nothing about which file is meant.
@@ -257,28 +203,6 @@ def split_identifiers(names: Sequence[str]) -> list[list[str]]:
 
 
 _PATH_SEP = re.compile(r"[/.\-\s]+")
-
-
-# Comments and docstrings, in any language: a line from "//" or "#", a /* block */, a
-# Python docstring. Loose on purpose (a "#include" line or a URL's "//" adds a few
-# words); what matters is the prose a commit message or an issue is written in.
-_COMMENTS = re.compile(r'(?://|#)[^\n]*|/\*.*?\*/|""".*?"""', re.S)
-COMMENT_WORDS = 4000  # per file, so one huge comment block cannot dominate memory
-
-
-def comment_words(text: str) -> tuple[str, ...]:
-    """The words of a file's comments and docstrings, for BM25 (`rank(terms=...)`).
-
-    Identifiers say what code is; comments say what it is for, in the words people use
-    in issues and commit messages. Adding them to the documents raised Recall@10% by
-    7-10 points on three of four repositories (RANKING.md).
-    """
-    out: list[str] = []
-    for m in _COMMENTS.finditer(text):
-        out.extend(map(sys.intern, _WORD.findall(m.group())))
-        if len(out) >= COMMENT_WORDS:
-            break
-    return tuple(out[:COMMENT_WORDS])
 
 
 def path_terms(path: str, cache: dict[str, list[str]] | None = None) -> list[str]:
@@ -364,7 +288,7 @@ def rank(
     symbols: Sequence[FileSymbols | None],
     task: Task = Task(),  # noqa: B008 - frozen, empty
     signals: GitSignals | None = None,
-    weights: RankWeights = RankWeights(),
+    weights: RankWeights = RankWeights(),  # noqa: B008 - frozen
     terms: Sequence[Sequence[str]] | None = None,
     graph: FileGraph | None = None,
 ) -> list[Ranked]:

@@ -6,8 +6,12 @@ build the input of any stage by hand.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from typing import Literal
+
+from packer.errors import ConfigError
 
 Mode = Literal["full", "skeleton", "listed"]
 
@@ -291,3 +295,55 @@ class Duplicate:
     path: str
     same_as: str  # the canonical copy that is packed
     similarity: float  # 1.0 for exact (or whitespace-normalised) copies
+
+
+@dataclass(frozen=True)
+class RankWeights:
+    """How much each signal counts. Each signal is scaled to [0, 1]; the score is their
+    weighted mean over the signals that apply, plus `focus` for focus and changed files.
+
+    Defaults, and why: text relevance (`bm25`) and closeness in the code graph
+    (`pagerank`) carry a query; an identifier the query names (`symbols`) is the most
+    precise evidence but is often absent; files that changed together with the focus files
+    (`cochange`) are the best git evidence, recency and churn are weak hints; the kind of
+    file (`prior`) only breaks near-ties when there is a task, and leads when there is none
+    (`global_prior`: README, manifests and entry points, then the most depended-on code).
+    Measured on the recall of commits' files (RANKING.md) over eight repositories: pagerank
+    0.15 or 0.5 both did worse than 0.3; symbols and prior were flat around these. Once
+    documents hold comment words as well as identifiers, bm25 0.7 beat 0.35 and 0.5 (mean
+    Recall@10% over rich, caddy, ripgrep and zod 0.816 vs 0.778 and 0.799); 1.0 was flat.
+    """
+
+    pagerank: float = 0.30
+    bm25: float = 0.70
+    symbols: float = 0.25
+    cochange: float = 0.30
+    recency: float = 0.05
+    churn: float = 0.05
+    prior: float = 0.10
+    global_prior: float = 0.70
+    tests: float = 0.8  # the test file named after one of the best files gets this share of its score
+    focus: float = 1.0  # added for focus and changed files: >= 1 puts them before all others
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value) \
+                    or value < 0:
+                raise ConfigError(f"rank weight {f.name} = {value!r}: use a number >= 0")
+
+    @classmethod
+    def from_config(cls, mapping: Mapping[str, object], *, source: str = "rank weights") -> RankWeights:
+        """Weights from a config table (`[tool.packer.weights]`); missing keys keep their default."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(mapping) - known)
+        if unknown:
+            raise ConfigError(
+                f"{source}: unknown key {unknown[0]!r}; known keys: {', '.join(sorted(known))}"
+            )
+        values: dict[str, float] = {}
+        for key, value in mapping.items():
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                raise ConfigError(f"{source}: {key} = {value!r}: use a number >= 0")
+            values[key] = float(value)
+        return cls(**values)

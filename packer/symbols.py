@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import sys
 import textwrap
 import time
 from dataclasses import dataclass
@@ -518,3 +519,28 @@ def _unquote(text: str) -> str:
     if len(text) >= 2 and text[0] == "<" and text[-1] == ">":
         return text[1:-1]
     return text
+
+
+# -- words, for text relevance ------------------------------------------------------
+
+WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # an identifier-like word, as rank splits text
+# Comments and docstrings, in any language: a line from "//" or "#", a /* block */, a
+# Python docstring. Loose on purpose (a "#include" line or a URL's "//" adds a few
+# words); what matters is the prose a commit message or an issue is written in.
+_COMMENTS = re.compile(r'(?://|#)[^\n]*|/\*.*?\*/|""".*?"""', re.S)
+COMMENT_WORDS = 4000  # per file, so one huge comment block cannot dominate memory
+
+
+def comment_words(text: str) -> tuple[str, ...]:
+    """The words of a file's comments and docstrings, for BM25 (`rank.rank(terms=...)`).
+
+    Identifiers say what code is; comments say what it is for, in the words people use
+    in issues and commit messages. Adding them to the documents raised Recall@10% by
+    7-10 points on three of four repositories (RANKING.md).
+    """
+    out: list[str] = []
+    for m in _COMMENTS.finditer(text):
+        out.extend(map(sys.intern, WORD.findall(m.group())))
+        if len(out) >= COMMENT_WORDS:
+            break
+    return tuple(out[:COMMENT_WORDS])

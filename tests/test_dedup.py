@@ -10,9 +10,10 @@ import xxhash
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from packer import dedup
-from packer.dedup import Fingerprint, find_duplicates, fingerprint
+from packer import dedup, sketch
+from packer.dedup import find_duplicates
 from packer.records import Duplicate
+from packer.sketch import Fingerprint, fingerprint
 
 
 def module(name: str, n: int = 50) -> str:
@@ -50,8 +51,8 @@ def estimate(x: str, y: str) -> float:
 
 def jaccard(x: str, y: str) -> float:
     """The true Jaccard similarity of the two texts' shingle sets (all words)."""
-    a = set(dedup.shingles(x.encode().split()).tolist())
-    b = set(dedup.shingles(y.encode().split()).tolist())
+    a = set(sketch.shingles(x.encode().split()).tolist())
+    b = set(sketch.shingles(y.encode().split()).tolist())
     return len(a & b) / len(a | b)
 
 
@@ -66,7 +67,7 @@ def test_fingerprint_fields():
     assert fp.exact == xxhash.xxh3_64_hexdigest(A.encode())
     assert fp.normalized == xxhash.xxh3_64_hexdigest(" ".join(A.split()).encode())
     assert fp.size == len(" ".join(A.split()).encode())
-    assert fp.minhash is not None and len(fp.minhash) == 4 * dedup.NUM_PERM
+    assert fp.minhash is not None and len(fp.minhash) == 4 * sketch.NUM_PERM
     small = fingerprint("x = 1\n" * 10)  # 30 words: exact matching only
     assert small.minhash is None
     assert fingerprint("").size == 0
@@ -91,19 +92,19 @@ def test_normalisation_ignores_line_endings_trailing_space_blank_lines_and_inden
 def test_sketch_is_datasketch_minhash_bit_for_bit():
     from datasketch import MinHash
 
-    m = MinHash(num_perm=dedup.NUM_PERM, seed=dedup.SEED, hashfunc=int, scheme="affine32")
-    a, b = dedup._permutations()
+    m = MinHash(num_perm=sketch.NUM_PERM, seed=sketch.SEED, hashfunc=int, scheme="affine32")
+    a, b = sketch._permutations()
     assert (m.permutations[0] == a[:, 0]).all() and (m.permutations[1] == b[:, 0]).all()
-    m.update_batch(dedup.shingles(dedup.sketch_words(A.encode())))
+    m.update_batch(sketch.shingles(sketch.sketch_words(A.encode())))
     assert fingerprint(A).minhash == m.hashvalues.astype("<u4").tobytes()
     big = module("big", 3000)  # more shingles than one numpy chunk
     m.clear()
-    m.update_batch(dedup.shingles(dedup.sketch_words(big.encode())))
+    m.update_batch(sketch.shingles(sketch.sketch_words(big.encode())))
     assert fingerprint(big).minhash == m.hashvalues.astype("<u4").tobytes()
 
 
 def test_fingerprint_is_the_same_in_another_process():
-    code = ("import sys; from packer.dedup import fingerprint; "
+    code = ("import sys; from packer.sketch import fingerprint; "
             "sys.stdout.write(repr(fingerprint(sys.stdin.read())))")
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
     out = subprocess.run([sys.executable, "-c", code], input=A, env=env, capture_output=True, text=True,
@@ -160,12 +161,12 @@ def test_a_shared_licence_header_does_not_make_files_copies():
 
 def test_sketch_words_skip_leading_comments_only():
     header = b"/* a */\n// b\n# c\n#!x\n"
-    assert dedup.sketch_words(header + b"#include <y.h>\nint z;") == [b"#include", b"<y.h>", b"int", b"z;"]
-    assert dedup.sketch_words(b"int z; /* a */") == [b"int", b"z;", b"/*", b"a", b"*/"]
-    assert dedup.sketch_words(b"/* never closed\nint z;") == [b"/*", b"never", b"closed", b"int", b"z;"]
+    assert sketch.sketch_words(header + b"#include <y.h>\nint z;") == [b"#include", b"<y.h>", b"int", b"z;"]
+    assert sketch.sketch_words(b"int z; /* a */") == [b"int", b"z;", b"/*", b"a", b"*/"]
+    assert sketch.sketch_words(b"/* never closed\nint z;") == [b"/*", b"never", b"closed", b"int", b"z;"]
     data = b"<!-- a -->\n-- b\n;c\n%d\n(* e *){- f -}x y"
-    assert dedup.sketch_words(data) == dedup.sketch_words(data, data.split()) == [b"x", b"y"]
-    assert dedup.sketch_words(b"/*a*/x y", [b"/*a*/x", b"y"]) == [b"x", b"y"]
+    assert sketch.sketch_words(data) == sketch.sketch_words(data, data.split()) == [b"x", b"y"]
+    assert sketch.sketch_words(b"/*a*/x y", [b"/*a*/x", b"y"]) == [b"x", b"y"]
 
 
 def test_tiny_and_empty_files_are_never_folded():
@@ -284,17 +285,17 @@ def test_near_pairs_are_datasketch_lsh_candidates_verified():
     from packer import dedup
 
     rng = np.random.default_rng(7)
-    base = rng.integers(0, 2**32, size=(40, dedup.NUM_PERM), dtype=np.uint32)
+    base = rng.integers(0, 2**32, size=(40, sketch.NUM_PERM), dtype=np.uint32)
     rows = [base[i % 40].copy() for i in range(200)]
     for k, row in enumerate(rows):  # copies with 0..30 values changed: near, borderline, far
-        changed = rng.choice(dedup.NUM_PERM, size=int(rng.integers(0, 31)), replace=False)
+        changed = rng.choice(sketch.NUM_PERM, size=int(rng.integers(0, 31)), replace=False)
         row[changed] = rng.integers(0, 2**32, size=len(changed), dtype=np.uint32)
         rows[k] = row
     got = sorted(dedup._near_pairs(rows))
 
     matrix = np.stack(rows)
-    lsh = MinHashLSH(num_perm=dedup.NUM_PERM, params=dedup.LSH_BANDS)
-    lean = [LeanMinHash(seed=dedup.SEED, hashvalues=r, scheme="affine32") for r in matrix]
+    lsh = MinHashLSH(num_perm=sketch.NUM_PERM, params=dedup.LSH_BANDS)
+    lean = [LeanMinHash(seed=sketch.SEED, hashvalues=r, scheme="affine32") for r in matrix]
     for i, m in enumerate(lean):
         lsh.insert(i, m, check_duplication=False)
     want = sorted((i, j) for i, m in enumerate(lean) for j in lsh.query(m)

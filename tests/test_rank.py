@@ -281,7 +281,7 @@ def test_identifier_and_path_terms():
 
 
 def test_comment_words_let_a_query_in_plain_words_find_the_file():
-    from packer.rank import comment_words
+    from packer.symbols import comment_words
 
     files = {
         "pkg/a.py": '"""Retry with exponential backoff when the upstream times out."""\n'
