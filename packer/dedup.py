@@ -29,12 +29,9 @@ little more than the "duplicate of PATH" note costs), and only files with at lea
 `MIN_SKETCH_WORDS` (64) words after the leading comments get a sketch (below that one
 changed word moves the Jaccard past the threshold, so only exact matching is meaningful).
 
-The MinHash values are bit-for-bit those of datasketch's
-`MinHash(num_perm=NUM_PERM, seed=SEED, scheme="affine32")` updated with the shingle
-hashes (a test checks it), but are computed here with one vectorised numpy pass per
-file: datasketch's `update_batch` hashes each value in a Python loop and ran at about
-15 MB/s on MEDIUM, this whole function at 30-45 MB/s per core. datasketch itself is
-not imported (it costs 0.4 s): tests use it as the reference.
+The fingerprints and their MinHash (datasketch's, computed with numpy) are made in
+`packer.sketch`; LSH banding here is datasketch's `MinHashLSH` in numpy (a test checks
+the pairs are the same).
 """
 
 from __future__ import annotations
