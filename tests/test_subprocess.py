@@ -16,9 +16,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import git, write
 
 from packer.history import git_signals
-from tests.conftest import git, write
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 
