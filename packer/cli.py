@@ -604,7 +604,7 @@ def context_cmd(output: str, path: str, budget: str | None, target: str | None, 
     import io
     import os
 
-    from packer.output import atomic_text, check, ensure_new_placeholder
+    from packer.output import check, ensure_new_placeholder, write_text
     from packer.pipeline import pack as run_pack
 
     with _errors(verbose):
@@ -630,8 +630,7 @@ def context_cmd(output: str, path: str, budget: str | None, target: str | None, 
         new = buf.getvalue()
         if old == new:
             return
-        with atomic_text(output) as f:
-            f.write(new)
+        write_text(output, new)
         click.echo(f"{output} was {'created' if old is None else 'out of date'} and has been "
                    "regenerated; stage it and commit again", err=True)
         sys.exit(1)

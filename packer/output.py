@@ -346,25 +346,29 @@ def part_paths(base: PathArg, n: int) -> list[str]:
     return [f"{stem}-{k}{ext}" for k in range(1, n + 1)]
 
 
+def _part_number(base_name: str, name: str) -> int | None:
+    """K if `name` is part K of `base_name` (NAME.ext -> NAME-K.ext), else None."""
+    stem, ext = os.path.splitext(base_name)
+    m = re.fullmatch(re.escape(stem) + r"-([1-9]\d*)" + re.escape(ext), name)
+    return int(m.group(1)) if m else None
+
+
 def existing_parts(base: PathArg) -> list[tuple[int, str]]:
     """(K, path) of the NAME-K.ext files now beside `base` (any K), sorted by K."""
-    stem, ext = os.path.splitext(os.fspath(base))
-    directory, prefix = os.path.split(stem)
-    pattern = re.compile(re.escape(prefix) + r"-([1-9]\d*)" + re.escape(ext) + r"\Z")
+    directory, base_name = os.path.split(os.fspath(base))
     try:
         names = os.listdir(directory or ".")
     except OSError:
         return []
-    found = sorted((int(m.group(1)), n) for n in names if (m := pattern.match(n)))
+    found = sorted((k, n) for n in names if (k := _part_number(base_name, n)) is not None)
     return [(k, os.path.join(directory, n)) for k, n in found]
 
 
 def is_part_path(base: PathArg, path: PathArg) -> bool:
     """Whether `path` is one of the part names of `base` (NAME-K.ext)."""
-    stem, ext = os.path.splitext(_canonical(base))
-    rest = _canonical(path)
-    return (rest.startswith(stem + "-") and rest.endswith(ext)
-            and re.fullmatch(r"[1-9]\d*", rest[len(stem) + 1: len(rest) - len(ext)]) is not None)
+    base_dir, base_name = os.path.split(_canonical(base))
+    path_dir, name = os.path.split(_canonical(path))
+    return base_dir == path_dir and _part_number(base_name, name) is not None
 
 
 def check_parts(paths: Sequence[PathArg]) -> None:
@@ -377,10 +381,9 @@ def check_parts(paths: Sequence[PathArg]) -> None:
                               "or choose another -o name for the parts")
 
 
-def remove_stale_parts(base: PathArg, n: int) -> tuple[list[str], list[str]]:
+def remove_stale_parts(base: PathArg, n: int) -> list[str]:
     """After writing n parts: remove higher-numbered parts an earlier split left; returns
-    (removed, kept because packer did not write them)."""
-    removed: list[str] = []
+    those kept because packer did not write them."""
     kept: list[str] = []
     for k, p in existing_parts(base):
         if k <= n:
@@ -388,10 +391,9 @@ def remove_stale_parts(base: PathArg, n: int) -> tuple[list[str], list[str]]:
         if is_packer_part(p):
             with contextlib.suppress(OSError):
                 os.unlink(p)
-                removed.append(p)
         else:
             kept.append(p)
-    return removed, kept
+    return kept
 
 
 def ensure_new_placeholder(path: PathArg) -> bool:

@@ -616,7 +616,7 @@ def _split(prep: Prepared, cfg: PackConfig, output: Output, verify: bool,
                      tuple(decisions) + tuple(_copies(prep, None)), list(part_of),
                      written[0].path if written else None, tuple(written))
     if out_paths:  # parts of an earlier, longer split would read as part of this one
-        _, kept = outputs.remove_stale_parts(os.fspath(output), len(groups))  # type: ignore[arg-type]
+        kept = outputs.remove_stale_parts(os.fspath(output), len(groups))  # type: ignore[arg-type]
         result = replace(result, warnings=(*result.warnings, *(
             f"{p} is not a packer part; it was left as it is, beside this pack's {len(groups)} parts"
             for p in kept)))

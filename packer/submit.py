@@ -496,10 +496,9 @@ def _short(exc: Exception) -> str:
 def write_dry_run(plan: ReviewPlan, output: str | os.PathLike[str] | IO[str]) -> None:
     data = json.dumps(plan.dry_run(), ensure_ascii=False, indent=2) + "\n"
     if isinstance(output, (str, os.PathLike)):
-        from packer.output import atomic_text
+        from packer.output import write_text
 
-        with atomic_text(output) as f:
-            f.write(data)
+        write_text(output, data)
     else:
         output.write(data)
 
