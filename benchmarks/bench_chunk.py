@@ -80,18 +80,24 @@ def main() -> int:
                 split_examples.append(f"{path}:{d.start_line} {d.label}")
 
     share = 100.0 * whole / fitting if fitting else 100.0
-    print(f"corpus: {corpus} ({len(sizes):,} files chunked, {total_bytes / 1e6:.1f} MB); "
-          f"python {platform.python_version()}, {os.cpu_count()} CPUs, packer "
-          f"{packer.__version__}\n")
-    print("| max tokens | files | MB | chunks | seconds | MB/s | definitions that fit | "
-          "kept whole | whole % |")
+    print(
+        f"corpus: {corpus} ({len(sizes):,} files chunked, {total_bytes / 1e6:.1f} MB); "
+        f"python {platform.python_version()}, {os.cpu_count()} CPUs, packer "
+        f"{packer.__version__}\n"
+    )
+    print(
+        "| max tokens | files | MB | chunks | seconds | MB/s | definitions that fit | kept whole | whole % |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    print(f"| {args.max_tokens} | {len(sizes):,} | {total_bytes / 1e6:.1f} | {len(chunks):,} | "
-          f"{seconds:.2f} | {total_bytes / 1e6 / seconds:.2f} | {fitting:,} | {whole:,} | "
-          f"{share:.2f} |")
-    print(f"\nruns: {', '.join(f'{t:.2f}s' for t in times)}; definitions over the budget: "
-          f"{too_big:,}; chunk kinds: "
-          + ", ".join(f"{k} {n:,}" for k, n in kinds.most_common()))
+    print(
+        f"| {args.max_tokens} | {len(sizes):,} | {total_bytes / 1e6:.1f} | {len(chunks):,} | "
+        f"{seconds:.2f} | {total_bytes / 1e6 / seconds:.2f} | {fitting:,} | {whole:,} | "
+        f"{share:.2f} |"
+    )
+    print(
+        f"\nruns: {', '.join(f'{t:.2f}s' for t in times)}; definitions over the budget: "
+        f"{too_big:,}; chunk kinds: " + ", ".join(f"{k} {n:,}" for k, n in kinds.most_common())
+    )
     if split_examples:
         print("split although they fit (first few): " + "; ".join(split_examples))
     return 0

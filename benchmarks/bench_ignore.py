@@ -48,17 +48,35 @@ def deep_path(depth: int) -> str:
 
 
 def rule(i: int) -> str:
-    shapes = [f"src/mod{i}/file{i}.py", f"name{i}.tmp", f"*.ext{i}", f"build{i}/", f"/out{i}/*.o",
-              f"**/cache{i}/**", f"log{i}-?.txt", f"[Tt]emp{i}*", f"!keep{i}.py", f"docs/**/draft{i}.md"]
+    shapes = [
+        f"src/mod{i}/file{i}.py",
+        f"name{i}.tmp",
+        f"*.ext{i}",
+        f"build{i}/",
+        f"/out{i}/*.o",
+        f"**/cache{i}/**",
+        f"log{i}-?.txt",
+        f"[Tt]emp{i}*",
+        f"!keep{i}.py",
+        f"docs/**/draft{i}.md",
+    ]
     return shapes[i % 10]
 
 
 def tree_files(n: int) -> list[str]:
     """n files; with N rules, those whose number is a rule's (same shape) match it."""
-    shapes = [lambda j: f"src/mod{j}/file{j}.py", lambda j: f"pkg{j % 9}/name{j}.tmp",
-              lambda j: f"x/y/z{j}.ext{j}", lambda j: f"build{j}/a.c", lambda j: f"out{j}/m.o",
-              lambda j: f"a/b/cache{j}/c/d.h", lambda j: f"logs/log{j}-1.txt", lambda j: f"t/Temp{j}.bak",
-              lambda j: f"k/keep{j}.py", lambda j: f"docs/x/y/draft{j}.md"]
+    shapes = [
+        lambda j: f"src/mod{j}/file{j}.py",
+        lambda j: f"pkg{j % 9}/name{j}.tmp",
+        lambda j: f"x/y/z{j}.ext{j}",
+        lambda j: f"build{j}/a.c",
+        lambda j: f"out{j}/m.o",
+        lambda j: f"a/b/cache{j}/c/d.h",
+        lambda j: f"logs/log{j}-1.txt",
+        lambda j: f"t/Temp{j}.bak",
+        lambda j: f"k/keep{j}.py",
+        lambda j: f"docs/x/y/draft{j}.md",
+    ]
     # Every 7th file takes a number past the rules: a file no rule matches.
     return [shapes[j % 10](j * 37 % 100_000 if j % 7 else 10**6 + j) for j in range(n)]
 
@@ -120,12 +138,23 @@ def build(work: Path, rule_counts: list[int]) -> list[tuple[str, str, str]]:
     write(work / "warm", {"f.py": "x = 1\n"})
     for d in DEPTHS:
         cases.append((f"glob in .gitignore, 1 path {d} dirs deep (is_ignored)", "glob-ignore", str(d)))
-    cases.append((f"glob in .gitattributes, 1 path {DEPTHS[-1]} dirs deep (attributes_for)",
-                  "glob-attributes", str(DEPTHS[-1])))
+    cases.append(
+        (
+            f"glob in .gitattributes, 1 path {DEPTHS[-1]} dirs deep (attributes_for)",
+            "glob-attributes",
+            str(DEPTHS[-1]),
+        )
+    )
     deep = work / "deep"
     write(deep, {deep_path(d): "x\n" for d in DEPTHS})
-    write(deep, {".gitignore": GLOB + "\n", ".packerignore": GLOB + "\n",
-                 ".gitattributes": GLOB + " linguist-generated\n"})
+    write(
+        deep,
+        {
+            ".gitignore": GLOB + "\n",
+            ".packerignore": GLOB + "\n",
+            ".gitattributes": GLOB + " linguist-generated\n",
+        },
+    )
     cases.append(("glob in all three files: walk of the 3 deep files", "walk", "deep"))
     files = {f: "x\n" for f in tree_files(300)}
     rule_files = [(n, ".gitignore") for n in rule_counts] + [(max(rule_counts), ".packerignore")]
@@ -134,30 +163,47 @@ def build(work: Path, rule_counts: list[int]) -> list[tuple[str, str, str]]:
         write(pair / "without", files)
         write(pair / "with", files)
         (pair / "with" / rule_file).write_text("".join(rule(i) + "\n" for i in range(n)))
-        cases.append((f"{n:,} rules in {rule_file}, 300 files: walk minus walk without", "walk-pair",
-                      pair.name))
+        cases.append(
+            (f"{n:,} rules in {rule_file}, 300 files: walk minus walk without", "walk-pair", pair.name)
+        )
     small = work / "small"
-    many = {f"d{k // 50}/e{k % 50}/f{j}.{('py', 'log', 'tmp', 'txt', 'c')[j % 5]}": "x\n"
-            for k in range(2000) for j in range(5)}
+    many = {
+        f"d{k // 50}/e{k % 50}/f{j}.{('py', 'log', 'tmp', 'txt', 'c')[j % 5]}": "x\n"
+        for k in range(2000)
+        for j in range(5)
+    }
     write(small / "without", many)
     write(small / "with", many)
     rules = "*.log\n!f1.log\n/*.tmp\nout{}/\n"  # each file different: nothing shared
     write(small / "with", {f"d{k // 50}/e{k % 50}/.gitignore": rules.format(k) for k in range(2000)})
-    cases.append(("2,000 four-line .gitignore files, 10,000 files: walk minus walk without",
-                  "walk-pair", small.name))
+    cases.append(
+        ("2,000 four-line .gitignore files, 10,000 files: walk minus walk without", "walk-pair", small.name)
+    )
     return cases
 
 
 def run(src: Path, case: str, arg: str, work: Path, timeout: float) -> dict[str, object]:
     home = work / "home"  # no user config: only the rules built here apply
     home.mkdir(exist_ok=True)
-    env = {**os.environ, "PYTHONPATH": str(src), "HOME": str(home), "GIT_CONFIG_NOSYSTEM": "1",
-           "GIT_CONFIG_GLOBAL": str(home / ".gitconfig")}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(src),
+        "HOME": str(home),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_CONFIG_GLOBAL": str(home / ".gitconfig"),
+    }
     env.pop("XDG_CONFIG_HOME", None)
     cmd = [sys.executable, __file__, "--child", case, arg, str(work)]
     try:
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout,
-                              stdin=subprocess.DEVNULL, check=False)
+        proc = subprocess.run(
+            cmd,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
     except subprocess.TimeoutExpired:
         return {"timeout": timeout}
     if proc.returncode != 0:

@@ -73,8 +73,7 @@ def git(*args: str, cwd: Path | None = None, git_dir: Path | None = None) -> str
     argv = ["git", "-c", "core.quotePath=false"]
     if git_dir is not None:
         argv += ["--git-dir", str(git_dir)]
-    p = subprocess.run([*argv, *args], cwd=cwd, capture_output=True, text=True,
-                       errors="surrogateescape")
+    p = subprocess.run([*argv, *args], cwd=cwd, capture_output=True, text=True, errors="surrogateescape")
     if p.returncode != 0:
         raise RuntimeError(f"git {' '.join(args)} failed: {p.stderr.strip()[-400:]}")
     return p.stdout
@@ -107,8 +106,16 @@ def eligible_commits(git_dir: Path, rev: str, max_files: int) -> tuple[list[Comm
     GitHub squashes a security fix: one parent, no description). Changes to non-source
     files (docs, config) are allowed and are not targets.
     """
-    out = git("log", "--first-parent", "--no-merges", "-M", "--name-status",
-              "--format=%x01%H %P", rev, git_dir=git_dir)
+    out = git(
+        "log",
+        "--first-parent",
+        "--no-merges",
+        "-M",
+        "--name-status",
+        "--format=%x01%H %P",
+        rev,
+        git_dir=git_dir,
+    )
     why: dict[str, int] = {}
     picked: list[tuple[str, str, tuple[str, ...], int]] = []
     for chunk in out.split("\x01")[1:]:
@@ -132,13 +139,15 @@ def eligible_commits(git_dir: Path, rev: str, max_files: int) -> tuple[list[Comm
             else:
                 other += 1
         if bad:
-            why["adds, deletes or renames a source file"] = why.get(
-                "adds, deletes or renames a source file", 0) + 1
+            why["adds, deletes or renames a source file"] = (
+                why.get("adds, deletes or renames a source file", 0) + 1
+            )
         elif not modified:
             why["modifies no source file"] = why.get("modifies no source file", 0) + 1
         elif len(modified) > max_files:
-            why[f"modifies more than {max_files} source files"] = why.get(
-                f"modifies more than {max_files} source files", 0) + 1
+            why[f"modifies more than {max_files} source files"] = (
+                why.get(f"modifies more than {max_files} source files", 0) + 1
+            )
         else:
             picked.append((sha, parents[0], tuple(sorted(modified)), other))
     commits: list[Commit] = []
@@ -146,8 +155,9 @@ def eligible_commits(git_dir: Path, rev: str, max_files: int) -> tuple[list[Comm
         raw = git("show", "-s", "--format=%B", sha, git_dir=git_dir)
         message = TRAILER.sub("", raw).strip()
         if len(message) < MIN_MESSAGE:
-            why[f"message under {MIN_MESSAGE} characters"] = why.get(
-                f"message under {MIN_MESSAGE} characters", 0) + 1
+            why[f"message under {MIN_MESSAGE} characters"] = (
+                why.get(f"message under {MIN_MESSAGE} characters", 0) + 1
+            )
             continue
         if MERGE_SUBJECT.match(message):  # squashed "Merge commit from fork" and the like
             why["message is a merge subject"] = why.get("message is a merge subject", 0) + 1
@@ -167,8 +177,11 @@ def scratch_clone(source: Path, scratch: Path | None) -> Iterator[Path]:
     tmp = Path(tempfile.mkdtemp(prefix="bench_rank-", dir=base))
     try:
         wt = tmp / "repo"
-        subprocess.run(["git", "clone", "--quiet", "--no-checkout", str(source), str(wt)],
-                       check=True, capture_output=True)
+        subprocess.run(
+            ["git", "clone", "--quiet", "--no-checkout", str(source), str(wt)],
+            check=True,
+            capture_output=True,
+        )
         yield wt
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -242,8 +255,10 @@ def refit(call: FitCall, order: Sequence[int], reason: str) -> dict[str, str]:
     template = args["ranked"][0] if args.get("ranked") else None
     n = len(order)
     if template is not None and dataclasses.is_dataclass(template):
-        ranked = [dataclasses.replace(template, index=i, score=(n - k) / n, reason=reason)  # type: ignore[type-var]
-                  for k, i in enumerate(order)]
+        ranked = [
+            dataclasses.replace(template, index=i, score=(n - k) / n, reason=reason)  # type: ignore[type-var]
+            for k, i in enumerate(order)
+        ]
     else:
         ranked = [_Ranked(i, (n - k) / n, reason) for k, i in enumerate(order)]
     args["ranked"] = ranked
@@ -372,8 +387,9 @@ def score(modes: dict[str, str], targets: Sequence[str], mode: str = "full") -> 
     return len(hits) / len(targets), hits
 
 
-def evaluate(wt: Path, c: Commit, budgets: Sequence[Budget], seed: int,
-             has_query: bool) -> CommitResult | None:
+def evaluate(
+    wt: Path, c: Commit, budgets: Sequence[Budget], seed: int, has_query: bool
+) -> CommitResult | None:
     """None when no modified file is packable at the parent (not an eligible commit)."""
     checkout(wt, c.parent)
     full = packer.pack(wt, budget="none", output=None)
@@ -381,8 +397,7 @@ def evaluate(wt: Path, c: Commit, budgets: Sequence[Budget], seed: int,
     targets = [p for p in c.modified if p in packable]
     if not targets:
         return None
-    res = CommitResult(c.sha, c.parent, c.subject, targets,
-                       [p for p in c.modified if p not in packable])
+    res = CommitResult(c.sha, c.parent, c.subject, targets, [p for p in c.modified if p not in packable])
     res.repo_tokens = full.total_tokens
     paths_sorted = sorted(packable)
     bm25_cache: dict[tuple[tuple[str, ...], bool], list[int]] = {}
@@ -410,11 +425,15 @@ def evaluate(wt: Path, c: Commit, budgets: Sequence[Budget], seed: int,
             # The refit of packer's own order must give packer's own pack.
             own = [r.index for r in call.arguments["ranked"]]
             again = refit(call, own, "self-check")
-            checks.append("ok" if again == {d.path: d.mode for d in base.files
-                                            if d.mode != "listed"} else f"mismatch at {b.label}")
+            checks.append(
+                "ok"
+                if again == {d.path: d.mode for d in base.files if d.mode != "listed"}
+                else f"mismatch at {b.label}"
+            )
 
             def fitted(order: Sequence[int], reason: str, call: FitCall = call) -> dict[str, str]:
                 return refit(call, order, reason)
+
             fitters.add("exact")
         else:
             # Approximation: what packer's own pack at this budget spent on everything but
@@ -424,9 +443,15 @@ def evaluate(wt: Path, c: Commit, budgets: Sequence[Budget], seed: int,
             room = budget - (base.total_tokens - body)
             by_path = dict(packable)
 
-            def fitted(order: Sequence[int], reason: str, paths: list[str] = paths,
-                       room: int = room, by_path: dict[str, int] = by_path) -> dict[str, str]:
+            def fitted(
+                order: Sequence[int],
+                reason: str,
+                paths: list[str] = paths,
+                room: int = room,
+                by_path: dict[str, int] = by_path,
+            ) -> dict[str, str]:
                 return approx_fit(by_path, [paths[i] for i in order], room)
+
             fitters.add("approximate")
 
         for method, with_path in (("bm25", False), ("bm25-path", True)):
@@ -451,8 +476,11 @@ def evaluate(wt: Path, c: Commit, budgets: Sequence[Budget], seed: int,
             res.seconds[b.label] = round(time.perf_counter() - t0, 3)
             put("packer", b.label, modes_of(got))
     res.fitter = "+".join(sorted(fitters))
-    res.self_check = "ok" if checks and all(x == "ok" for x in checks) else "; ".join(
-        x for x in checks if x != "ok") or "n/a"
+    res.self_check = (
+        "ok"
+        if checks and all(x == "ok" for x in checks)
+        else "; ".join(x for x in checks if x != "ok") or "n/a"
+    )
     return res
 
 
@@ -479,8 +507,17 @@ def repo_name(source: Path) -> str:
     return name[:-4] if name.endswith(".git") else name
 
 
-def render(name: str, head: str, budgets: Sequence[Budget], results: Sequence[CommitResult],
-           has_query: bool, eligible: int, why: dict[str, int], failed: int, version: str) -> str:
+def render(
+    name: str,
+    head: str,
+    budgets: Sequence[Budget],
+    results: Sequence[CommitResult],
+    has_query: bool,
+    eligible: int,
+    why: dict[str, int],
+    failed: int,
+    version: str,
+) -> str:
     ok = [r for r in results if not r.error]
     lines = [f"### {name} @ {head[:8]}", "", f"packer {version}.", ""]
     if not ok:
@@ -501,24 +538,34 @@ def render(name: str, head: str, budgets: Sequence[Budget], results: Sequence[Co
         + f"{statistics.fmean(len(r.targets) for r in ok):.2f}."
     )
     lines.append("")
-    head_row = ("| method | " + " | ".join(f"Recall@{b.label}" for b in budgets)
-                + " | as skeleton @" + " / ".join(b.label for b in budgets) + " |")
+    head_row = (
+        "| method | "
+        + " | ".join(f"Recall@{b.label}" for b in budgets)
+        + " | as skeleton @"
+        + " / ".join(b.label for b in budgets)
+        + " |"
+    )
     lines += [head_row, "|---|" + "---:|" * (len(budgets) + 1)]
     for m in METHODS:
         if m == "packer" and not has_query:
-            lines.append(f"| {LABELS[m]} | " + " | ".join("n/a" for _ in budgets)
-                         + " | packer has no --query yet |")
+            lines.append(
+                f"| {LABELS[m]} | " + " | ".join("n/a" for _ in budgets) + " | packer has no --query yet |"
+            )
             continue
         cells = [f"{statistics.fmean(r.recall[m][b.label] for r in ok):.3f}" for b in budgets]
         skel = " / ".join(f"{statistics.fmean(r.skeleton[m][b.label] for r in ok):.2f}" for b in budgets)
         lines.append(f"| {LABELS[m]} | " + " | ".join(cells) + f" | {skel} |")
     fit = sorted({r.fitter for r in ok})
     checks = [r.self_check for r in ok if r.self_check not in ("ok", "n/a")]
-    lines += ["", f"Fitter for the baselines: {', '.join(fit)}; self-check "
-              + ("ok on every commit" if not checks else f"failed on {len(checks)} commits")
-              + ". Not eligible: "
-              + ", ".join(f"{n:,} {k}" for k, n in sorted(why.items(), key=lambda kv: -kv[1]))
-              + ".", ""]
+    lines += [
+        "",
+        f"Fitter for the baselines: {', '.join(fit)}; self-check "
+        + ("ok on every commit" if not checks else f"failed on {len(checks)} commits")
+        + ". Not eligible: "
+        + ", ".join(f"{n:,} {k}" for k, n in sorted(why.items(), key=lambda kv: -kv[1]))
+        + ".",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -532,14 +579,22 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     )
     ap.add_argument("repo", type=Path, help="a git repository: bare git dir or work tree")
     ap.add_argument("--commits", type=int, default=30, help="commits to evaluate (default 30)")
-    ap.add_argument("--max-files", type=int, default=6,
-                    help="most modified source files a commit may have (default 6)")
-    ap.add_argument("--budgets", default="5%,10%,200k",
-                    help="comma list: N%% of the repository's tokens, or a count like 200k")
+    ap.add_argument(
+        "--max-files", type=int, default=6, help="most modified source files a commit may have (default 6)"
+    )
+    ap.add_argument(
+        "--budgets",
+        default="5%,10%,200k",
+        help="comma list: N%% of the repository's tokens, or a count like 200k",
+    )
     ap.add_argument("--seed", type=int, default=0, help="first seed of the random baseline")
     ap.add_argument("--rev", default="HEAD", help="history to take commits from (default HEAD)")
-    ap.add_argument("--scratch", type=Path, default=None,
-                    help="folder for the temporary clone (default: the system temp folder)")
+    ap.add_argument(
+        "--scratch",
+        type=Path,
+        default=None,
+        help="folder for the temporary clone (default: the system temp folder)",
+    )
     ap.add_argument("--name", default=None, help="repository name in the table")
     ap.add_argument("--json", type=Path, default=None, help="write per-commit details here")
     args = ap.parse_args(argv)
@@ -588,20 +643,31 @@ def main(argv: Sequence[str] | None = None) -> int:
                     res = evaluate(wt, c, args.budgets, args.seed, has_query)
                 except Exception as e:  # one bad commit never stops the run
                     failed += 1
-                    res = CommitResult(c.sha, c.parent, c.subject, list(c.modified), [],
-                                       error=f"{type(e).__name__}: {e}"[:500])
+                    res = CommitResult(
+                        c.sha,
+                        c.parent,
+                        c.subject,
+                        list(c.modified),
+                        [],
+                        error=f"{type(e).__name__}: {e}"[:500],
+                    )
                     log(f"{c.sha[:8]} failed: {res.error}")
                 if res is None:
-                    why["no modified file packable at the parent"] = why.get(
-                        "no modified file packable at the parent", 0) + 1
+                    why["no modified file packable at the parent"] = (
+                        why.get("no modified file packable at the parent", 0) + 1
+                    )
                     continue
                 results.append(res)
                 if not res.error:
                     summary = " ".join(
                         f"{m}={'/'.join(f'{v:.2f}' for v in res.recall[m].values())}"
-                        for m in METHODS if m in res.recall)
-                    log(f"[{len(results)}] {c.sha[:8]} {len(res.targets)} file(s) "
-                        f"{time.perf_counter() - t0:.1f}s {summary}")
+                        for m in METHODS
+                        if m in res.recall
+                    )
+                    log(
+                        f"[{len(results)}] {c.sha[:8]} {len(res.targets)} file(s) "
+                        f"{time.perf_counter() - t0:.1f}s {summary}"
+                    )
     except KeyboardInterrupt:
         interrupted = True
         log("interrupted: scratch clone removed; partial results follow")
@@ -611,19 +677,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(report)
     log(f"done in {time.perf_counter() - started:.0f}s")
     if args.json:
-        args.json.write_text(json.dumps({
-            "repository": name,
-            "head": head,
-            "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-            "command": shlex.join(["python", "benchmarks/bench_rank.py", *(sys.argv[1:]
-                                                                           if argv is None else argv)]),
-            "packer": version,
-            "has_query": has_query,
-            "budgets": [dataclasses.asdict(b) for b in args.budgets],
-            "not_eligible": why,
-            "eligible": eligible,
-            "commits": [dataclasses.asdict(r) for r in results],
-        }, indent=1) + "\n")
+        args.json.write_text(
+            json.dumps(
+                {
+                    "repository": name,
+                    "head": head,
+                    "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+                    "command": shlex.join(
+                        ["python", "benchmarks/bench_rank.py", *(sys.argv[1:] if argv is None else argv)]
+                    ),
+                    "packer": version,
+                    "has_query": has_query,
+                    "budgets": [dataclasses.asdict(b) for b in args.budgets],
+                    "not_eligible": why,
+                    "eligible": eligible,
+                    "commits": [dataclasses.asdict(r) for r in results],
+                },
+                indent=1,
+            )
+            + "\n"
+        )
     if interrupted:
         return 130
     return 0

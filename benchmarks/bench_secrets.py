@@ -78,8 +78,8 @@ def _value_only(source: str, a: int, b: int) -> bool:
     one quoted literal (a key such as b'_5#y2L"F4Q8z]/' may hold quotes and brackets)."""
     if not _CODE.search(source, a, b):
         return True
-    quote = source[a - 1: a]
-    return quote in ("'", '"', "`") and source[b: b + 1] == quote and "\n" not in source[a:b]
+    quote = source[a - 1 : a]
+    return quote in ("'", '"', "`") and source[b : b + 1] == quote and "\n" not in source[a:b]
 
 
 def measure_packer(root: Path) -> dict[str, object]:
@@ -132,8 +132,9 @@ def sample(root: Path, findings: list[tuple[str, int, str]], n: int, show: bool)
 def measure_repomix(root: Path, repomix: str) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [repomix, "--style", "plain", "-o", str(Path(tmp) / "out.txt"), "--no-color"]
-        proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True, stdin=subprocess.DEVNULL,
-                              timeout=1800)
+        proc = subprocess.run(
+            cmd, cwd=root, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=1800
+        )
     text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", proc.stdout)
     section = text.split("Security Check:", 1)[-1].split("Pack Summary", 1)[0]
     suspicious = re.findall(r"^\s*\d+\.\s+(\S.*)$", section, re.M)
@@ -156,9 +157,11 @@ def main() -> None:
         if args.repomix:
             got["repomix"] = measure_repomix(root, args.repomix)
         report[str(root)] = got
-        print(f"## {root}\npacked {got['files_packed']} files in {got['seconds']} s; "
-              f"{got['redactions']} redactions in {got['files_changed']} files; by kind {got['by_kind']}; "
-              f"corrupt: {len(got['corrupt'])}")  # type: ignore[arg-type]
+        print(
+            f"## {root}\npacked {got['files_packed']} files in {got['seconds']} s; "
+            f"{got['redactions']} redactions in {got['files_changed']} files; by kind {got['by_kind']}; "
+            f"corrupt: {len(got['corrupt'])}"
+        )  # type: ignore[arg-type]
         for c in got["corrupt"][:20]:  # type: ignore[index]
             print("  CORRUPT", c)
         if args.repomix:

@@ -32,8 +32,19 @@ STAGES = ("walk", "measure", "rank", "dedup", "fit", "render", "verify")
 def run(corpus: Path, budget: str, extra: list[str], packer: str) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
         out, manifest = Path(tmp) / "pack.xml", Path(tmp) / "pack.json"
-        cmd = [packer, "pack", str(corpus), "-b", budget, "-o", str(out), "--manifest", str(manifest),
-               "-v", *extra]
+        cmd = [
+            packer,
+            "pack",
+            str(corpus),
+            "-b",
+            budget,
+            "-o",
+            str(out),
+            "--manifest",
+            str(manifest),
+            "-v",
+            *extra,
+        ]
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True)
@@ -78,15 +89,20 @@ def main() -> None:
     ap.add_argument("--packer", default=str(Path(sys.executable).with_name("packer")))
     args = ap.parse_args()
     extra = ["--query", args.query] if args.query else []
-    print("| command | stages (s): " + " / ".join(STAGES) + " | wall s | CPU s | peak RSS MiB | "
-          "fill | full / skeleton / files | counted at fit | re-count = total |")
+    print(
+        "| command | stages (s): " + " / ".join(STAGES) + " | wall s | CPU s | peak RSS MiB | "
+        "fill | full / skeleton / files | counted at fit | re-count = total |"
+    )
     print("|---|---|---:|---:|---:|---:|---|---:|---|")
     for budget in args.budget or ["1m"]:
         r = run(args.corpus, budget, extra, args.packer)
         stages = " / ".join(f"{r[s]:.2f}" for s in STAGES)
-        print(f"| `{r['command']}` | {stages} | {r['wall']:.1f} | {r['cpu']:.1f} | {r['rss_mib']:.0f} | "
-              f"{r['fill']:.4%} | {r['full']:,} / {r['skeleton']:,} / {r['files']:,} | {r['counted']:,} | "
-              f"{'yes' if r['recount'] == r['total'] else 'NO'} ({r['total']:,}) |", flush=True)
+        print(
+            f"| `{r['command']}` | {stages} | {r['wall']:.1f} | {r['cpu']:.1f} | {r['rss_mib']:.0f} | "
+            f"{r['fill']:.4%} | {r['full']:,} / {r['skeleton']:,} / {r['files']:,} | {r['counted']:,} | "
+            f"{'yes' if r['recount'] == r['total'] else 'NO'} ({r['total']:,}) |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

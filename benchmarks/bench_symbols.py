@@ -28,8 +28,9 @@ from packer import languages, symbols
 
 def corpus_files(root: Path) -> list[str]:
     try:
-        out = subprocess.run(["git", "-C", str(root), "ls-files", "-z"], check=True,
-                             capture_output=True).stdout.decode("utf-8", "surrogateescape")
+        out = subprocess.run(
+            ["git", "-C", str(root), "ls-files", "-z"], check=True, capture_output=True
+        ).stdout.decode("utf-8", "surrogateescape")
         return sorted(p for p in out.split("\0") if p)
     except (OSError, subprocess.CalledProcessError):
         return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
@@ -93,11 +94,15 @@ def main() -> int:
     print(f"files: {len(files):,} ({', '.join(f'{k} {v:,}' for k, v in by_lang.most_common())}), {mb:.1f} MB")
     # MB/s per core is over CPU seconds: other processes sharing the core do not count
     if parse_s is not None and parse_cpu is not None:
-        print(f"parse only:       {parse_s:7.2f} s wall {parse_cpu:7.2f} s CPU  "
-              f"{mb / parse_cpu:6.2f} MB/s per core")
+        print(
+            f"parse only:       {parse_s:7.2f} s wall {parse_cpu:7.2f} s CPU  "
+            f"{mb / parse_cpu:6.2f} MB/s per core"
+        )
     print(f"parse + symbols:  {seconds:7.2f} s wall {cpu:7.2f} s CPU  {mb / cpu:6.2f} MB/s per core")
-    print(f"symbols: {defs:,} definitions, {refs:,} references, {imps:,} imports; "
-          f"{errors:,} files with syntax errors")
+    print(
+        f"symbols: {defs:,} definitions, {refs:,} references, {imps:,} imports; "
+        f"{errors:,} files with syntax errors"
+    )
     if fallbacks:
         print("fallbacks: " + ", ".join(f"{k}: {v}" for k, v in fallbacks.most_common()))
     print("slowest:")

@@ -37,8 +37,10 @@ def compare(src: str) -> tuple[int, set[str], set[str]]:
 def main() -> None:
     for src in sys.argv[1:]:
         n, only_git, only_packer = compare(src)
-        print(f"{src}: git lists {n:,}; only git {len(only_git):,} {sorted(only_git)[:3]}; "
-              f"only packer {len(only_packer):,} {sorted(only_packer)[:3]}")
+        print(
+            f"{src}: git lists {n:,}; only git {len(only_git):,} {sorted(only_git)[:3]}; "
+            f"only packer {len(only_packer):,} {sorted(only_packer)[:3]}"
+        )
 
 
 if __name__ == "__main__":

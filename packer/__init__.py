@@ -8,6 +8,8 @@ tree-sitter and openai load only when a function that needs them runs.
 
 from __future__ import annotations
 
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
@@ -19,25 +21,43 @@ if TYPE_CHECKING:
     from packer.chunker import chunk
     from packer.config import PackConfig, Target
     from packer.pipeline import pack
-    from packer.submit import ReviewPlan, ReviewResult, plan_review, review, send_review
-    from packer.tally import StatsResult, stats
+    from packer.review import ReviewPlan, ReviewResult, plan_review, review, send_review
+    from packer.stats import StatsResult, stats
 
-__all__ = ["Chunk", "Decision", "PackConfig", "PackResult", "PackerError", "Part", "ReviewPlan",
-           "ReviewResult", "Secret", "Skip", "StatsResult", "Target", "__version__", "chunk", "pack",
-           "plan_review", "review", "send_review", "stats"]
+__all__ = [
+    "Chunk",
+    "Decision",
+    "PackConfig",
+    "PackResult",
+    "PackerError",
+    "Part",
+    "ReviewPlan",
+    "ReviewResult",
+    "Secret",
+    "Skip",
+    "StatsResult",
+    "Target",
+    "__version__",
+    "chunk",
+    "pack",
+    "plan_review",
+    "review",
+    "send_review",
+    "stats",
+]
 
 _LAZY = {
     "pack": "packer.pipeline",
     "chunk": "packer.chunker",
-    "stats": "packer.tally",
-    "StatsResult": "packer.tally",
+    "stats": "packer.stats",
+    "StatsResult": "packer.stats",
     "PackConfig": "packer.config",
     "Target": "packer.config",
-    "review": "packer.submit",
-    "plan_review": "packer.submit",
-    "send_review": "packer.submit",
-    "ReviewPlan": "packer.submit",
-    "ReviewResult": "packer.submit",
+    "review": "packer.review",
+    "plan_review": "packer.review",
+    "send_review": "packer.review",
+    "ReviewPlan": "packer.review",
+    "ReviewResult": "packer.review",
 }
 
 
@@ -49,3 +69,21 @@ def __getattr__(name: str) -> Any:
     import importlib
 
     return getattr(importlib.import_module(module), name)
+
+
+class _Package(types.ModuleType):
+    """`packer.review` and `packer.stats` name both a function and the module holding it.
+
+    Importing a submodule binds it on its package (`packer.review = <module>`), which would
+    hide the function for good. The package keeps the function: a module bound under a
+    public function's name is not stored, so `__getattr__` answers. Inside packer, import
+    from the module (`from packer.review import plan_review`), never `import packer.review as`.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _LAZY and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

@@ -180,8 +180,7 @@ def _markdown(data: bytes) -> list[Block]:
             level = len(heading.group(1))
             close(level)
             text = (heading.group(2) or b"").decode("utf-8", "replace").strip()
-            section = Block(s, e, "section", [Block(s, e, "heading")],
-                            label=f"{'#' * level} {text}".rstrip())
+            section = Block(s, e, "section", [Block(s, e, "heading")], label=f"{'#' * level} {text}".rstrip())
             add(section)
             stack.append((level, section))
         elif _is_blank(data, s, e):
@@ -323,7 +322,8 @@ def _toml(data: bytes) -> list[Block]:
             in_table = True
             boundary = True
             label = (table.group(1) + table.group(2) + table.group(1).replace(b"[", b"]")).decode(
-                "utf-8", "replace")
+                "utf-8", "replace"
+            )
         elif not in_table and line[:1] not in (b" ", b"\t"):
             key = _TOML_KEY.match(line)
             if key:

@@ -152,8 +152,13 @@ class CacheInfo:
 class Cache:
     """The cache in `directory`. Thread-safe; cheap to open; `close` writes what is pending."""
 
-    def __init__(self, directory: str | os.PathLike[str] | None = None, *,
-                 max_bytes: int = DEFAULT_MAX_BYTES, readonly: bool = False) -> None:
+    def __init__(
+        self,
+        directory: str | os.PathLike[str] | None = None,
+        *,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        readonly: bool = False,
+    ) -> None:
         self.directory = Path(directory) if directory is not None else default_dir()
         self.path = self.directory / FILE_NAME
         self.max_bytes = max_bytes
@@ -189,10 +194,11 @@ class Cache:
                 bad: list[bytes] = []
                 try:
                     for i in range(0, len(todo), _BATCH):
-                        part = todo[i:i + _BATCH]
+                        part = todo[i : i + _BATCH]
                         rows = db.execute(
                             f"SELECT key, value, mac FROM entries WHERE key IN ({','.join('?' * len(part))})",
-                            part).fetchall()
+                            part,
+                        ).fetchall()
                         for k, blob, mac in rows:
                             value = self._decode(k, blob, mac)
                             if value is _CORRUPT:
@@ -204,9 +210,11 @@ class Cache:
                 except sqlite3.DatabaseError as e:
                     self._fail("read", e)
                 if bad:
-                    self.warnings.append(f"cache: {len(bad)} entries failed their check (damaged, or "
-                                         f"not written under this cache's key) and were dropped "
-                                         f"from {self.path}")
+                    self.warnings.append(
+                        f"cache: {len(bad)} entries failed their check (damaged, or "
+                        f"not written under this cache's key) and were dropped "
+                        f"from {self.path}"
+                    )
                     if not self.readonly:
                         self._delete(bad)
         return found
@@ -241,8 +249,9 @@ class Cache:
             rows = [(k, blob, self._mac(k, blob), now) for k, blob in pending.items()]
             try:
                 with _transaction(db):
-                    db.executemany("INSERT OR REPLACE INTO entries (key, value, mac, at) "
-                                   "VALUES (?, ?, ?, ?)", rows)
+                    db.executemany(
+                        "INSERT OR REPLACE INTO entries (key, value, mac, at) VALUES (?, ?, ?, ?)", rows
+                    )
             except sqlite3.OperationalError as e:  # locked past the timeout, disk full, read-only
                 self.warnings.append(f"cache: {len(rows)} entries not written to {self.path} ({e})")
             except sqlite3.DatabaseError as e:
@@ -291,8 +300,11 @@ class Cache:
             if self._db is not None:
                 self._db.close()
                 self._db = None
-            files = [*self._files(), *(p.with_name(p.name + ".damaged") for p in self._files()),
-                     self.directory / KEY_NAME]
+            files = [
+                *self._files(),
+                *(p.with_name(p.name + ".damaged") for p in self._files()),
+                self.directory / KEY_NAME,
+            ]
             freed = _lsize(files)
             for p in files:
                 p.unlink(missing_ok=True)
@@ -362,8 +374,10 @@ class Cache:
         if self.readonly:
             raise _Refused(f"cache key {path} is damaged", _CLEAR)
         # Cut short (a crash before it reached the disk): nothing under it can be checked.
-        self.warnings.append(f"cache key {path} was damaged and was replaced: the entries "
-                             "written under it will be dropped as they are met")
+        self.warnings.append(
+            f"cache key {path} was damaged and was replaced: the entries "
+            "written under it will be dropped as they are met"
+        )
         path.unlink()
         _make_key(path)
         return _read_key(path)
@@ -381,8 +395,10 @@ class Cache:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA mmap_size=268435456")  # pages read from the mapping: no read() each
-            db.execute("CREATE TABLE IF NOT EXISTS entries (key BLOB PRIMARY KEY, value BLOB NOT NULL, "
-                       "mac BLOB NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS entries (key BLOB PRIMARY KEY, value BLOB NOT NULL, "
+                "mac BLOB NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID"
+            )
             db.execute("CREATE INDEX IF NOT EXISTS entries_at ON entries (at)")
             db.execute(f"PRAGMA user_version={FORMAT}")
         except sqlite3.Error:
@@ -431,14 +447,18 @@ class Cache:
     def _mac(self, k: bytes, blob: bytes) -> bytes:
         """What binds `blob` to `k` under this cache's key (the key's length first: no two
         (key, value) pairs give the same bytes)."""
-        return hashlib.blake2b(len(k).to_bytes(4, "little") + k + blob, key=self._secret,
-                               digest_size=_MAC_BYTES).digest()
+        return hashlib.blake2b(
+            len(k).to_bytes(4, "little") + k + blob, key=self._secret, digest_size=_MAC_BYTES
+        ).digest()
 
     def _decode(self, k: bytes, blob: object, mac: object) -> Any:
         """The value stored as `blob`, or `_CORRUPT` unless its MAC says this cache wrote it
         under `k` (checked first: `marshal` must never see bytes anyone else made)."""
-        if not isinstance(blob, bytes) or not isinstance(mac, bytes) \
-                or not hmac.compare_digest(mac, self._mac(k, blob)):
+        if (
+            not isinstance(blob, bytes)
+            or not isinstance(mac, bytes)
+            or not hmac.compare_digest(mac, self._mac(k, blob))
+        ):
             return _CORRUPT
         try:
             return marshal.loads(blob)
@@ -463,8 +483,9 @@ class Cache:
         count = db.execute("SELECT count(*) FROM entries").fetchone()[0]
         drop = int(count * (1 - 0.75 * self.max_bytes / size)) + 1
         with _transaction(db):
-            db.execute("DELETE FROM entries WHERE key IN "
-                       "(SELECT key FROM entries ORDER BY at LIMIT ?)", (drop,))
+            db.execute(
+                "DELETE FROM entries WHERE key IN (SELECT key FROM entries ORDER BY at LIMIT ?)", (drop,)
+            )
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         db.execute("VACUUM")
 
@@ -551,15 +572,17 @@ def _check_directory(real: Path) -> None:
         return
     problem = _loose(st)
     if problem:
-        raise _Refused(f"cache directory {real} {problem}",
-                       f"make it yours alone (chmod 700 {real}) {_ELSEWHERE}")
+        raise _Refused(
+            f"cache directory {real} {problem}", f"make it yours alone (chmod 700 {real}) {_ELSEWHERE}"
+        )
     for parent in real.parents:
         # Whoever can write a directory above could rename the cache away and put theirs
         # in its place.
         problem = _loose(os.lstat(parent), root_too=True)
         if problem:
-            raise _Refused(f"{parent}, above the cache directory {real}, {problem}",
-                           _ELSEWHERE.removeprefix("or "))
+            raise _Refused(
+                f"{parent}, above the cache directory {real}, {problem}", _ELSEWHERE.removeprefix("or ")
+            )
 
 
 def _check_file(path: Path, *, tighten: bool) -> None:

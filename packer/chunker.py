@@ -96,11 +96,28 @@ _HASH = ("# ", "")
 _SLASH = ("// ", "")
 _COMMENTS: dict[str, tuple[str, str]] = {
     **dict.fromkeys(
-        ("python", "ruby", "bash", "yaml", "toml", "perl", "r", "make", "dockerfile", "cmake",
-         "kconfig"), _HASH),
+        ("python", "ruby", "bash", "yaml", "toml", "perl", "r", "make", "dockerfile", "cmake", "kconfig"),
+        _HASH,
+    ),
     **dict.fromkeys(
-        ("javascript", "typescript", "tsx", "go", "rust", "java", "c", "cpp", "csharp", "php",
-         "kotlin", "swift", "scala", "scss"), _SLASH),
+        (
+            "javascript",
+            "typescript",
+            "tsx",
+            "go",
+            "rust",
+            "java",
+            "c",
+            "cpp",
+            "csharp",
+            "php",
+            "kotlin",
+            "swift",
+            "scala",
+            "scss",
+        ),
+        _SLASH,
+    ),
     "css": ("/* ", " */"),
     "sql": ("-- ", ""),
     "lua": ("-- ", ""),
@@ -126,8 +143,7 @@ _BODY_TYPE = re.compile(
     r"section|statements|suite"
 )
 # Siblings that belong to the node after them: doc comments, decorators, attributes.
-_ATTACHED_TYPES = frozenset({"decorator", "attribute_item", "attribute", "annotation",
-                             "marker_annotation"})
+_ATTACHED_TYPES = frozenset({"decorator", "attribute_item", "attribute", "annotation", "marker_annotation"})
 _BLANK_LINE = re.compile(rb"\n[ \t\r\f\v]*\n")
 _LEAD_IN = re.compile(rb"[ \t]*(?:#|//|/\*|\*|--|@)[^\n]*\n|[ \t\r]*\n")
 _DATA_FORMATS = frozenset({"json", "yaml", "toml"})
@@ -163,8 +179,17 @@ def chunk_file(
     fit even one character after its `--context` header.
     """
     _check_options(max_tokens, overlap)
-    return iter(_Chunker(data, path=path, language=language, max_tokens=max_tokens,
-                         counter=Counter(encoding), context=context, overlap=overlap).run())
+    return iter(
+        _Chunker(
+            data,
+            path=path,
+            language=language,
+            max_tokens=max_tokens,
+            counter=Counter(encoding),
+            context=context,
+            overlap=overlap,
+        ).run()
+    )
 
 
 def chunk(
@@ -200,17 +225,30 @@ def chunk(
     _check_options(max_tokens, overlap)
     _check_keep(keep)
     counter = Counter(encoding)  # an unknown encoding fails here, not at the first file
-    targets = _targets(paths, include=include, exclude=exclude, gitignore=gitignore, keep=keep,
-                       written=output.canonical_paths(also_written))
+    targets = _targets(
+        paths,
+        include=include,
+        exclude=exclude,
+        gitignore=gitignore,
+        keep=keep,
+        written=output.canonical_paths(also_written),
+    )
 
     def work(target: _Target) -> list[Chunk]:
         got = _read(target, keep)
         if got is None:
             return []
         data, language = got
-        return _Chunker(data, path=target.candidate.path, language=language,
-                        max_tokens=max_tokens, counter=counter, context=context,
-                        overlap=overlap, masked=True).run()
+        return _Chunker(
+            data,
+            path=target.candidate.path,
+            language=language,
+            max_tokens=max_tokens,
+            counter=counter,
+            context=context,
+            overlap=overlap,
+            masked=True,
+        ).run()
 
     return _generate(targets, work, progress)
 
@@ -224,8 +262,10 @@ def _check_keep(keep: Sequence[str]) -> None:
 
 def _check_options(max_tokens: int, overlap: int) -> None:
     if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1:
-        raise ConfigError(f"--max-tokens must be a positive number of tokens, not {max_tokens!r}; "
-                          f"the default is {DEFAULT_MAX_TOKENS}")
+        raise ConfigError(
+            f"--max-tokens must be a positive number of tokens, not {max_tokens!r}; "
+            f"the default is {DEFAULT_MAX_TOKENS}"
+        )
     if isinstance(overlap, bool) or not isinstance(overlap, int) or overlap < 0:
         raise ConfigError(f"--overlap is a number of lines, 0 or more, not {overlap!r}")
 
@@ -259,9 +299,15 @@ def _mask_path(path: str) -> str:
     return secrets.apply(path, spans)[0] if spans else path
 
 
-def _targets(paths: PathArg | Iterable[PathArg], *, include: Sequence[str],
-             exclude: Sequence[str], gitignore: bool, keep: Sequence[str] = (),
-             written: frozenset[str] = frozenset()) -> list[_Target]:
+def _targets(
+    paths: PathArg | Iterable[PathArg],
+    *,
+    include: Sequence[str],
+    exclude: Sequence[str],
+    gitignore: bool,
+    keep: Sequence[str] = (),
+    written: frozenset[str] = frozenset(),
+) -> list[_Target]:
     args = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     out: list[_Target] = []
     seen: set[str] = set()
@@ -272,8 +318,9 @@ def _targets(paths: PathArg | Iterable[PathArg], *, include: Sequence[str],
         display = given.replace(os.sep, "/")
         if os.path.isdir(given):
             # The walk leaves out credentials files (unless kept) and secret-bearing names.
-            walked = discover.walk(given, use_gitignore=gitignore, include=include,
-                                   exclude=exclude, keep=keep, outputs=written)
+            walked = discover.walk(
+                given, use_gitignore=gitignore, include=include, exclude=exclude, keep=keep, outputs=written
+            )
             prefix = _mask_path(posixpath.normpath(display))
             for c in walked.files:
                 if c.abspath in seen:
@@ -294,8 +341,11 @@ def _targets(paths: PathArg | Iterable[PathArg], *, include: Sequence[str],
 def _read(target: _Target, keep: Sequence[str]) -> tuple[bytes, str | None] | None:
     """The file's exact bytes and language, or None if it is not chunked."""
     c = target.candidate
-    got = content.read_source(c, keep=_EXPLICIT_KEEP | set(keep) if target.explicit else keep,
-                              max_file_size=None if target.explicit else 1_000_000)
+    got = content.read_source(
+        c,
+        keep=_EXPLICIT_KEEP | set(keep) if target.explicit else keep,
+        max_file_size=None if target.explicit else 1_000_000,
+    )
     if isinstance(got, Skip) or got.encoding not in ("utf-8", "utf-8-sig"):
         return None
     data = _original_bytes(got)
@@ -319,8 +369,9 @@ def _original_bytes(src: SourceText) -> bytes | None:
     return got if xxhash.xxh3_64_hexdigest(got) == src.digest else None
 
 
-def _generate(targets: list[_Target], work: Callable[[_Target], list[Chunk]],
-              progress: Progress | None) -> Iterator[Chunk]:
+def _generate(
+    targets: list[_Target], work: Callable[[_Target], list[Chunk]], progress: Progress | None
+) -> Iterator[Chunk]:
     total = len(targets)
     workers = max(1, min(8, os.cpu_count() or 1))
     ahead = workers * 4  # files in flight: bounds memory, keeps the output order
@@ -467,11 +518,11 @@ _NODES, _LINES, _TOKENS = 0, 1, 2  # how a piece splits next
 class _Piece:
     """A contiguous byte range, the nodes it holds, and how it splits if too big."""
 
-    __slots__ = ("anchor", "depth", "end", "exact", "force", "level", "nodes", "start",
-                 "statement", "tokens")
+    __slots__ = ("anchor", "depth", "end", "exact", "force", "level", "nodes", "start", "statement", "tokens")
 
-    def __init__(self, start: int, end: int, nodes: tuple[_Node, ...], level: int, depth: int,
-                 anchor: int) -> None:
+    def __init__(
+        self, start: int, end: int, nodes: tuple[_Node, ...], level: int, depth: int, anchor: int
+    ) -> None:
         self.start = start
         self.end = end
         self.nodes = nodes
@@ -527,8 +578,18 @@ class _Scopes:
 class _Chunker:
     """Chunks one file. Not shared between threads; `run` is called once."""
 
-    def __init__(self, data: bytes, *, path: str, language: str | None, max_tokens: int,
-                 counter: Counter, context: bool, overlap: int, masked: bool = False) -> None:
+    def __init__(
+        self,
+        data: bytes,
+        *,
+        path: str,
+        language: str | None,
+        max_tokens: int,
+        counter: Counter,
+        context: bool,
+        overlap: int,
+        masked: bool = False,
+    ) -> None:
         self.data = data
         # A secret in the name is masked (`masked`: the caller checked the name already).
         self.path = path if masked else _mask_path(path)
@@ -592,18 +653,22 @@ class _Chunker:
             if tree is not None:
                 self.parsed = True
                 found = symbols.extract(self.data, language, path=self.path, tree=tree)
-                self.scopes = _Scopes([
-                    (d.start_byte, d.end_byte, self.mask(" > ".join((*d.scope, d.label))), d.kind)
-                    for d in found.definitions
-                ])
+                self.scopes = _Scopes(
+                    [
+                        (d.start_byte, d.end_byte, self.mask(" > ".join((*d.scope, d.label))), d.kind)
+                        for d in found.definitions
+                    ]
+                )
                 return tree.root_node
             self.text_format = True
             language = None  # the grammar is missing or refused the file: paragraphs
         root = blocks.outline(self.data, language)
-        self.scopes = _Scopes([
-            (b.start_byte, b.end_byte, self.mask(" > ".join((*scope, b.label))), "section")
-            for b, scope in blocks.labelled(root)
-        ])
+        self.scopes = _Scopes(
+            [
+                (b.start_byte, b.end_byte, self.mask(" > ".join((*scope, b.label))), "section")
+                for b, scope in blocks.labelled(root)
+            ]
+        )
         return root
 
     def check(self) -> None:
@@ -742,8 +807,7 @@ class _Chunker:
         out.extend([n] for n in pending)
         return [tuple(g) for g in out]
 
-    def partition(self, p: _Piece, groups: list[tuple[_Node, ...]], depth: int,
-                  anchor: int) -> list[_Piece]:
+    def partition(self, p: _Piece, groups: list[tuple[_Node, ...]], depth: int, anchor: int) -> list[_Piece]:
         """Pieces that tile p exactly, one per group; a gap goes to the piece before it up
         to its last newline, the rest (indentation) to the piece after it."""
         data = self.data
@@ -813,7 +877,8 @@ class _Chunker:
                     raise ConfigError(
                         f"--max-tokens {self.max_tokens} cannot hold the marker that replaces a "
                         f"secret in {self.path} at line {line} "
-                        f"({self.text(a, self.next_char(a)).strip()}); raise --max-tokens")
+                        f"({self.text(a, self.next_char(a)).strip()}); raise --max-tokens"
+                    )
                 raise self.too_small(self.header(self.symbol(a, c)[0])[1] if self.context else 0)
             c = lo
         self.emit(a, c)
@@ -976,9 +1041,12 @@ class _Chunker:
             return ConfigError(
                 f"--max-tokens {self.max_tokens} leaves no room for text after the --context "
                 f"header of {self.path} ({header_tokens} tokens); raise --max-tokens or drop "
-                "--context")
-        return ConfigError(f"--max-tokens {self.max_tokens} cannot hold even one character of "
-                           f"{self.path}; raise --max-tokens")
+                "--context"
+            )
+        return ConfigError(
+            f"--max-tokens {self.max_tokens} cannot hold even one character of "
+            f"{self.path}; raise --max-tokens"
+        )
 
     # -- structure --------------------------------------------------------------------
 
@@ -1007,8 +1075,11 @@ class _Chunker:
     @staticmethod
     def closing(p: _Piece) -> bool:
         """Whether p only closes what came before it: `}`, `end`, `;`, a trailing comment."""
-        return p.level == _NODES and bool(p.nodes) and all(
-            not n.is_named or "comment" in n.type for n in p.nodes)
+        return (
+            p.level == _NODES
+            and bool(p.nodes)
+            and all(not n.is_named or "comment" in n.type for n in p.nodes)
+        )
 
     def symbol(self, a: int, b: int) -> tuple[str, str]:
         """The chunk's scope path and kind."""
@@ -1025,8 +1096,11 @@ class _Chunker:
             return self.scopes.paths[i], self.scopes.kinds[i]
         if not self.text_format:
             return "", "code"
-        if (self.language in _DATA_FORMATS or languages.is_code(self.language)
-                or _BLANK_LINE.search(data, s, e)):
+        if (
+            self.language in _DATA_FORMATS
+            or languages.is_code(self.language)
+            or _BLANK_LINE.search(data, s, e)
+        ):
             return "", "text"  # several paragraphs, data, or code that was not parsed
         return "", "paragraph"
 
@@ -1074,11 +1148,21 @@ class _Chunker:
         start_line = self.newlines + 1
         end_line = start_line + data.count(b"\n", a, b - 1)
         self.newlines_at = a
-        self.out.append(Chunk(
-            path=self.path, language=self.language, start_byte=a, end_byte=b,
-            start_line=start_line, end_line=end_line, tokens=tokens, symbol=symbol, kind=kind,
-            text=text, redacted=self.redacted_in(self.overlap_start(a) if self.overlap else a, b),
-        ))
+        self.out.append(
+            Chunk(
+                path=self.path,
+                language=self.language,
+                start_byte=a,
+                end_byte=b,
+                start_line=start_line,
+                end_line=end_line,
+                tokens=tokens,
+                symbol=symbol,
+                kind=kind,
+                text=text,
+                redacted=self.redacted_in(self.overlap_start(a) if self.overlap else a, b),
+            )
+        )
         self._fits.clear()
         self._limits.clear()
         self._overlaps.clear()

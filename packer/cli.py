@@ -64,7 +64,7 @@ def _end_quietly_on_closed_pipe() -> None:
 
 def _masked(text: str) -> str:
     """No message shows an API key or a bearer token (an endpoint may echo them back)."""
-    from packer.submit import mask_keys
+    from packer.review import mask_keys
 
     return mask_keys(text)
 
@@ -92,29 +92,66 @@ def _common(f: F) -> F:
     """Options shared by `pack` and `stats`: which files are considered."""
     for opt in reversed(
         [
-            click.option("--include", multiple=True, metavar="GLOB",
-                         help="Only pack files matching GLOB (gitignore syntax). Repeatable."),
-            click.option("--exclude", multiple=True, metavar="GLOB",
-                         help="Leave out files matching GLOB (gitignore syntax). Repeatable."),
-            click.option("--no-gitignore", "no_gitignore", is_flag=True, default=None,
-                         help="Ignore .gitignore, .git/info/exclude and global excludes."),
-            click.option("--max-file-size", metavar="SIZE",
-                         help="Skip files larger than SIZE (default 1mb; 'none' for no limit)."),
-            click.option("--keep", multiple=True, type=click.Choice(KEEP_KINDS),
-                         help="Keep a kind of file skipped by default. Repeatable."),
-            click.option("--encoding", type=click.Choice(ENCODINGS),
-                         help="Token encoding (default: the target's, o200k_base)."),
-            click.option("--config", type=click.Path(dir_okay=False),
-                         help="Config file (default: .packer.toml or pyproject.toml [tool.packer])."),
-            click.option("--cache-dir", metavar="DIR", type=click.Path(file_okay=False),
-                         help="Cache directory (default: $PACKER_CACHE_DIR, else ~/.cache/packer)."),
-            click.option("--no-cache", "no_cache", is_flag=True, default=None,
-                         help="Neither read nor write the cache."),
-            click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N",
-                         help="Worker processes (default: one per core for large repositories; 1: none)."),
+            click.option(
+                "--include",
+                multiple=True,
+                metavar="GLOB",
+                help="Only pack files matching GLOB (gitignore syntax). Repeatable.",
+            ),
+            click.option(
+                "--exclude",
+                multiple=True,
+                metavar="GLOB",
+                help="Leave out files matching GLOB (gitignore syntax). Repeatable.",
+            ),
+            click.option(
+                "--no-gitignore",
+                "no_gitignore",
+                is_flag=True,
+                default=None,
+                help="Ignore .gitignore, .git/info/exclude and global excludes.",
+            ),
+            click.option(
+                "--max-file-size",
+                metavar="SIZE",
+                help="Skip files larger than SIZE (default 1mb; 'none' for no limit).",
+            ),
+            click.option(
+                "--keep",
+                multiple=True,
+                type=click.Choice(KEEP_KINDS),
+                help="Keep a kind of file skipped by default. Repeatable.",
+            ),
+            click.option(
+                "--encoding",
+                type=click.Choice(ENCODINGS),
+                help="Token encoding (default: the target's, o200k_base).",
+            ),
+            click.option(
+                "--config",
+                type=click.Path(dir_okay=False),
+                help="Config file (default: .packer.toml or pyproject.toml [tool.packer]).",
+            ),
+            click.option(
+                "--cache-dir",
+                metavar="DIR",
+                type=click.Path(file_okay=False),
+                help="Cache directory (default: $PACKER_CACHE_DIR, else ~/.cache/packer).",
+            ),
+            click.option(
+                "--no-cache", "no_cache", is_flag=True, default=None, help="Neither read nor write the cache."
+            ),
+            click.option(
+                "-j",
+                "--jobs",
+                type=click.IntRange(min=1),
+                metavar="N",
+                help="Worker processes (default: one per core for large repositories; 1: none).",
+            ),
             click.option("-q", "--quiet", is_flag=True, help="No progress or summary on stderr."),
-            click.option("-v", "--verbose", is_flag=True,
-                         help="More detail on stderr; tracebacks for internal errors."),
+            click.option(
+                "-v", "--verbose", is_flag=True, help="More detail on stderr; tracebacks for internal errors."
+            ),
         ]
     ):
         f = opt(f)
@@ -133,43 +170,102 @@ def main() -> None:
 
 @main.command()
 @click.argument("path", default=".", type=click.Path(file_okay=True))
-@click.option("-b", "--budget", metavar="TOKENS",
-              help="Token budget for the whole output: 200k, 1m, 350000, or none.")
-@click.option("-t", "--target", metavar="NAME",
-              help=f"Model window to pack for: {', '.join(TARGETS)} (default codex: 200K of "
-                   "Codex's 400K window), one from config, or auto (codex if everything "
-                   "relevant fits, else api, else split into api-sized parts).")
-@click.option("--reserve", type=int, metavar="TOKENS",
-              help="Tokens kept free for instructions and the answer (api default 32000).")
+@click.option(
+    "-b", "--budget", metavar="TOKENS", help="Token budget for the whole output: 200k, 1m, 350000, or none."
+)
+@click.option(
+    "-t",
+    "--target",
+    metavar="NAME",
+    help=f"Model window to pack for: {', '.join(TARGETS)} (default codex: 200K of "
+    "Codex's 400K window), one from config, or auto (codex if everything "
+    "relevant fits, else api, else split into api-sized parts).",
+)
+@click.option(
+    "--reserve",
+    type=int,
+    metavar="TOKENS",
+    help="Tokens kept free for instructions and the answer (api default 32000).",
+)
 @click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), help="Output format (default xml).")
-@click.option("-o", "--output", metavar="FILE", default="-",
-              help="Write the pack to FILE (atomically); '-' for stdout (default).")
+@click.option(
+    "-o",
+    "--output",
+    metavar="FILE",
+    default="-",
+    help="Write the pack to FILE (atomically); '-' for stdout (default).",
+)
 @click.option("--manifest", metavar="FILE", help="Write the JSON manifest to FILE.")
-@click.option("--skeleton", is_flag=True, default=None,
-              help="Pack each code file as its skeleton: signatures, docs, declarations.")
-@click.option("--query", metavar="TEXT",
-              help="The task (an issue, a review request); @FILE reads it from a file.")
-@click.option("--focus", multiple=True, metavar="PATH",
-              help="A file or directory that must be packed in full. Repeatable.")
-@click.option("--diff", "diff", is_flag=False, flag_value="HEAD", default=None, metavar="[REF]",
-              help="Pack the changes against REF (default HEAD, untracked files included) "
-                   "and the changed files in full.")
+@click.option(
+    "--skeleton",
+    is_flag=True,
+    default=None,
+    help="Pack each code file as its skeleton: signatures, docs, declarations.",
+)
+@click.option(
+    "--query", metavar="TEXT", help="The task (an issue, a review request); @FILE reads it from a file."
+)
+@click.option(
+    "--focus",
+    multiple=True,
+    metavar="PATH",
+    help="A file or directory that must be packed in full. Repeatable.",
+)
+@click.option(
+    "--diff",
+    "diff",
+    is_flag=False,
+    flag_value="HEAD",
+    default=None,
+    metavar="[REF]",
+    help="Pack the changes against REF (default HEAD, untracked files included) "
+    "and the changed files in full.",
+)
 @click.option("--staged", is_flag=True, help="Pack the staged changes (the index against HEAD).")
-@click.option("--parts", type=click.IntRange(min=1), metavar="N",
-              help="Cover the repository (or, with a task, what is relevant) in N packs, each "
-                   "within the budget: -o NAME.xml writes NAME-1.xml ... NAME-N.xml.")
-@click.option("--split", is_flag=True, default=None,
-              help="Like --parts, with as many parts as needed.")
-@click.option("--allow-secrets", is_flag=True, default=None,
-              help="Write secrets found in packed files as they are (default: [REDACTED:kind]).")
+@click.option(
+    "--parts",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Cover the repository (or, with a task, what is relevant) in N packs, each "
+    "within the budget: -o NAME.xml writes NAME-1.xml ... NAME-N.xml.",
+)
+@click.option("--split", is_flag=True, default=None, help="Like --parts, with as many parts as needed.")
+@click.option(
+    "--allow-secrets",
+    is_flag=True,
+    default=None,
+    help="Write secrets found in packed files as they are (default: [REDACTED:kind]).",
+)
 @_common
-def pack(path: str, budget: str | None, target: str | None, reserve: int | None, fmt: str | None,
-         output: str, manifest: str | None, skeleton: bool | None, query: str | None,
-         focus: tuple[str, ...], diff: str | None, staged: bool, parts: int | None,
-         split: bool | None, allow_secrets: bool | None, include: tuple[str, ...],
-         exclude: tuple[str, ...], no_gitignore: bool | None, max_file_size: str | None,
-         keep: tuple[str, ...], encoding: str | None, cache_dir: str | None, no_cache: bool | None,
-         jobs: int | None, config: str | None, quiet: bool, verbose: bool) -> None:
+def pack(
+    path: str,
+    budget: str | None,
+    target: str | None,
+    reserve: int | None,
+    fmt: str | None,
+    output: str,
+    manifest: str | None,
+    skeleton: bool | None,
+    query: str | None,
+    focus: tuple[str, ...],
+    diff: str | None,
+    staged: bool,
+    parts: int | None,
+    split: bool | None,
+    allow_secrets: bool | None,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    no_gitignore: bool | None,
+    max_file_size: str | None,
+    keep: tuple[str, ...],
+    encoding: str | None,
+    cache_dir: str | None,
+    no_cache: bool | None,
+    jobs: int | None,
+    config: str | None,
+    quiet: bool,
+    verbose: bool,
+) -> None:
     """Pack the repository at PATH (default: the current directory) into one file.
 
     The whole output (header, tree, files) fits the budget exactly in o200k_base tokens.
@@ -225,15 +321,19 @@ def pack(path: str, budget: str | None, target: str | None, reserve: int | None,
         )
         _secrets_summary(result.secrets)
         for part in result.parts:
-            click.echo(f"  part {part.index}: {part.total_tokens:,} tokens, {part.files_full:,} "
-                       f"full, {part.files_skeleton:,} skeletons -> {part.path or '(not written)'}",
-                       err=True)
+            click.echo(
+                f"  part {part.index}: {part.total_tokens:,} tokens, {part.files_full:,} "
+                f"full, {part.files_skeleton:,} skeletons -> {part.path or '(not written)'}",
+                err=True,
+            )
         if verbose:
             stages = ", ".join(f"{k} {v:.2f}s" for k, v in result.stats.seconds.items())
             click.echo(f"time: {stages}", err=True)
             if result.stats.counted_at_fit:
-                click.echo(f"estimated first; counted exactly when fitting: "
-                           f"{result.stats.counted_at_fit:,} files", err=True)
+                click.echo(
+                    f"estimated first; counted exactly when fitting: {result.stats.counted_at_fit:,} files",
+                    err=True,
+                )
 
 
 def _secrets_summary(found: Any) -> None:
@@ -251,20 +351,33 @@ def _secrets_summary(found: Any) -> None:
 
 @main.command()
 @click.argument("path", default=".", type=click.Path(file_okay=True))
-@click.option("-n", "--top", type=int, default=20, show_default=True,
-              help="How many files and directories to list.")
-@click.option("--depth", type=int, default=2, show_default=True,
-              help="Directory depth to aggregate at.")
+@click.option(
+    "-n", "--top", type=int, default=20, show_default=True, help="How many files and directories to list."
+)
+@click.option("--depth", type=int, default=2, show_default=True, help="Directory depth to aggregate at.")
 @_common
-def stats(path: str, top: int, depth: int, include: tuple[str, ...], exclude: tuple[str, ...],
-          no_gitignore: bool | None, max_file_size: str | None, keep: tuple[str, ...],
-          encoding: str | None, cache_dir: str | None, no_cache: bool | None, jobs: int | None,
-          config: str | None, quiet: bool, verbose: bool) -> None:
+def stats(
+    path: str,
+    top: int,
+    depth: int,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    no_gitignore: bool | None,
+    max_file_size: str | None,
+    keep: tuple[str, ...],
+    encoding: str | None,
+    cache_dir: str | None,
+    no_cache: bool | None,
+    jobs: int | None,
+    config: str | None,
+    quiet: bool,
+    verbose: bool,
+) -> None:
     """Show where the tokens are: by directory and by file, largest first.
 
     Use it to decide what to --exclude before packing.
     """
-    from packer.tally import stats as run_stats
+    from packer.stats import stats as run_stats
 
     progress = _Progress(not quiet)
     with _errors(verbose):
@@ -311,8 +424,12 @@ def cache_group() -> None:
     """Inspect or empty the cache of token counts, secret scans and parses."""
 
 
-_CACHE_DIR = click.option("--cache-dir", metavar="DIR", type=click.Path(file_okay=False),
-                          help="Cache directory (default: $PACKER_CACHE_DIR, else ~/.cache/packer).")
+_CACHE_DIR = click.option(
+    "--cache-dir",
+    metavar="DIR",
+    type=click.Path(file_okay=False),
+    help="Cache directory (default: $PACKER_CACHE_DIR, else ~/.cache/packer).",
+)
 
 
 @cache_group.command("info")
@@ -331,8 +448,10 @@ def cache_info(cache_dir: str | None, as_json: bool) -> None:
         return
     click.echo(f"path:    {info.path}" + ("" if info.exists else " (not created yet)"))
     click.echo(f"entries: {info.entries:,}")
-    click.echo(f"size:    {info.bytes / 2**20:,.1f} MiB (oldest entries dropped past "
-               f"{info.max_bytes / 2**30:,.0f} GiB)")
+    click.echo(
+        f"size:    {info.bytes / 2**20:,.1f} MiB (oldest entries dropped past "
+        f"{info.max_bytes / 2**30:,.0f} GiB)"
+    )
     for w in c.warnings:
         click.echo(f"warning: {w}", err=True)
 
@@ -357,8 +476,9 @@ def languages_command() -> None:
     """
     from packer.languages import languages_table
 
-    rows = [(r.name, r.kind, r.grammar, " ".join((*r.extensions, *r.filenames)) or "-")
-            for r in languages_table()]
+    rows = [
+        (r.name, r.kind, r.grammar, " ".join((*r.extensions, *r.filenames)) or "-") for r in languages_table()
+    ]
     header = ("language", "kind", "grammar", "extensions and file names")
     widths = [max(len(row[i]) for row in (header, *rows)) for i in range(3)]
     for row in (header, *rows):
@@ -368,30 +488,82 @@ def languages_command() -> None:
 
 @main.command("chunk")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
-@click.option("--max-tokens", type=int, default=512, show_default=True, metavar="TOKENS",
-              help="Most tokens in one chunk, header and overlap included.")
-@click.option("--context", is_flag=True,
-              help="Open each chunk with a comment line naming its path and scope.")
-@click.option("--overlap", type=int, default=0, show_default=True, metavar="LINES",
-              help="Repeat up to LINES lines before each chunk at its start.")
-@click.option("--encoding", type=click.Choice(ENCODINGS), default="o200k_base", show_default=True,
-              help="Token encoding.")
-@click.option("--include", multiple=True, metavar="GLOB",
-              help="In directories, only chunk files matching GLOB (gitignore syntax). Repeatable.")
-@click.option("--exclude", multiple=True, metavar="GLOB",
-              help="In directories, leave out files matching GLOB (gitignore syntax). Repeatable.")
-@click.option("--no-gitignore", "no_gitignore", is_flag=True,
-              help="Ignore .gitignore, .git/info/exclude and global excludes.")
-@click.option("--keep", "keep", multiple=True, type=click.Choice(KEEP_KINDS),
-              metavar="KIND", help="Chunk files of a kind skipped by default (secrets-file: "
-              ".env, keys, credential files, redacted). Repeatable.")
-@click.option("-o", "--output", metavar="FILE", default="-",
-              help="Write the JSON lines to FILE (atomically); '-' for stdout (default).")
+@click.option(
+    "--max-tokens",
+    type=int,
+    default=512,
+    show_default=True,
+    metavar="TOKENS",
+    help="Most tokens in one chunk, header and overlap included.",
+)
+@click.option(
+    "--context", is_flag=True, help="Open each chunk with a comment line naming its path and scope."
+)
+@click.option(
+    "--overlap",
+    type=int,
+    default=0,
+    show_default=True,
+    metavar="LINES",
+    help="Repeat up to LINES lines before each chunk at its start.",
+)
+@click.option(
+    "--encoding",
+    type=click.Choice(ENCODINGS),
+    default="o200k_base",
+    show_default=True,
+    help="Token encoding.",
+)
+@click.option(
+    "--include",
+    multiple=True,
+    metavar="GLOB",
+    help="In directories, only chunk files matching GLOB (gitignore syntax). Repeatable.",
+)
+@click.option(
+    "--exclude",
+    multiple=True,
+    metavar="GLOB",
+    help="In directories, leave out files matching GLOB (gitignore syntax). Repeatable.",
+)
+@click.option(
+    "--no-gitignore",
+    "no_gitignore",
+    is_flag=True,
+    help="Ignore .gitignore, .git/info/exclude and global excludes.",
+)
+@click.option(
+    "--keep",
+    "keep",
+    multiple=True,
+    type=click.Choice(KEEP_KINDS),
+    metavar="KIND",
+    help="Chunk files of a kind skipped by default (secrets-file: "
+    ".env, keys, credential files, redacted). Repeatable.",
+)
+@click.option(
+    "-o",
+    "--output",
+    metavar="FILE",
+    default="-",
+    help="Write the JSON lines to FILE (atomically); '-' for stdout (default).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress or summary on stderr.")
 @click.option("-v", "--verbose", is_flag=True, help="Tracebacks for internal errors.")
-def chunk(paths: tuple[str, ...], max_tokens: int, context: bool, overlap: int, encoding: str,
-          include: tuple[str, ...], exclude: tuple[str, ...], no_gitignore: bool, keep: tuple[str, ...],
-          output: str, quiet: bool, verbose: bool) -> None:
+def chunk(
+    paths: tuple[str, ...],
+    max_tokens: int,
+    context: bool,
+    overlap: int,
+    encoding: str,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    no_gitignore: bool,
+    keep: tuple[str, ...],
+    output: str,
+    quiet: bool,
+    verbose: bool,
+) -> None:
     """Split files into chunks of at most --max-tokens tokens, for retrieval.
 
     Writes one JSON object per line and per chunk, with the keys path, language,
@@ -406,14 +578,32 @@ def chunk(paths: tuple[str, ...], max_tokens: int, context: bool, overlap: int, 
     from packer.output import atomic_text, check
 
     def lines() -> Iterator[str]:
-        for c in run_chunk(paths, max_tokens=max_tokens, encoding=encoding, context=context,
-                           overlap=overlap, include=include, exclude=exclude,
-                           gitignore=not no_gitignore, keep=keep, progress=progress,
-                           also_written=[] if output == "-" else [output]):
-            record = {"path": c.path, "language": c.language, "start_byte": c.start_byte,
-                      "end_byte": c.end_byte, "start_line": c.start_line, "end_line": c.end_line,
-                      "tokens": c.tokens, "symbol": c.symbol, "kind": c.kind, "text": c.text,
-                      "redacted": c.redacted}
+        for c in run_chunk(
+            paths,
+            max_tokens=max_tokens,
+            encoding=encoding,
+            context=context,
+            overlap=overlap,
+            include=include,
+            exclude=exclude,
+            gitignore=not no_gitignore,
+            keep=keep,
+            progress=progress,
+            also_written=[] if output == "-" else [output],
+        ):
+            record = {
+                "path": c.path,
+                "language": c.language,
+                "start_byte": c.start_byte,
+                "end_byte": c.end_byte,
+                "start_line": c.start_line,
+                "end_line": c.end_line,
+                "tokens": c.tokens,
+                "symbol": c.symbol,
+                "kind": c.kind,
+                "text": c.text,
+                "redacted": c.redacted,
+            }
             stats[c.path] = stats.get(c.path, 0) + 1
             line = json.dumps(record, ensure_ascii=False)
             try:
@@ -440,8 +630,11 @@ def chunk(paths: tuple[str, ...], max_tokens: int, context: bool, overlap: int, 
         finally:
             progress.close()
     if not quiet:
-        click.echo(f"chunked {len(stats):,} files into {sum(stats.values()):,} chunks of at most "
-                   f"{max_tokens:,} tokens ({encoding})", err=True)
+        click.echo(
+            f"chunked {len(stats):,} files into {sum(stats.values()):,} chunks of at most "
+            f"{max_tokens:,} tokens ({encoding})",
+            err=True,
+        )
 
 
 SEVERITY_CHOICES = ("low", "medium", "high", "critical", "never")
@@ -452,48 +645,119 @@ DEFAULT_YES_CAP = 1.00  # USD: what --yes may spend when no cap was chosen
 @click.argument("path", default=".", type=click.Path(file_okay=True))
 @click.option("--query", metavar="TEXT", help="What to review for; @FILE reads it from a file.")
 @click.option("--focus", multiple=True, metavar="PATH", help="A file or directory to review. Repeatable.")
-@click.option("--diff", "diff", is_flag=False, flag_value="HEAD", default=None, metavar="[REF]",
-              help="Review the changes against REF (default HEAD).")
+@click.option(
+    "--diff",
+    "diff",
+    is_flag=False,
+    flag_value="HEAD",
+    default=None,
+    metavar="[REF]",
+    help="Review the changes against REF (default HEAD).",
+)
 @click.option("--staged", is_flag=True, help="Review the staged changes (what a pre-commit hook sees).")
-@click.option("--instructions", metavar="TEXT", help="The review prompt (default: correctness, "
-              "security, risky changes, with path:line); @FILE reads it from a file.")
-@click.option("-t", "--target", type=click.Choice(["auto", "codex", "api"]), default="auto",
-              show_default=True, help="Pack size: codex 200K, api the 1M window less the answer; "
-                                      "auto the smaller that holds the task, else map-reduce.")
-@click.option("-b", "--budget", metavar="TOKENS",
-              help="Pack to this many tokens (200k, 50000) instead of --target (default: the "
-                   "config's budget, if any).")
-@click.option("--model", default="gpt-5.5", show_default=True, help="gpt-5.5, gpt-5.5-pro, or one "
-              "declared in config.")
+@click.option(
+    "--instructions",
+    metavar="TEXT",
+    help="The review prompt (default: correctness, "
+    "security, risky changes, with path:line); @FILE reads it from a file.",
+)
+@click.option(
+    "-t",
+    "--target",
+    type=click.Choice(["auto", "codex", "api"]),
+    default="auto",
+    show_default=True,
+    help="Pack size: codex 200K, api the 1M window less the answer; "
+    "auto the smaller that holds the task, else map-reduce.",
+)
+@click.option(
+    "-b",
+    "--budget",
+    metavar="TOKENS",
+    help="Pack to this many tokens (200k, 50000) instead of --target (default: the config's budget, if any).",
+)
+@click.option(
+    "--model", default="gpt-5.5", show_default=True, help="gpt-5.5, gpt-5.5-pro, or one declared in config."
+)
 @click.option("--max-output-tokens", type=click.IntRange(min=1), default=16_000, show_default=True)
 @click.option("--api", type=click.Choice(["responses", "chat"]), default="responses", show_default=True)
-@click.option("--base-url", metavar="URL", help="An OpenAI-compatible endpoint (or OPENAI_BASE_URL, "
-              "or base_url in the user config); plain http only to loopback.")
+@click.option(
+    "--base-url",
+    metavar="URL",
+    help="An OpenAI-compatible endpoint (or OPENAI_BASE_URL, "
+    "or base_url in the user config); plain http only to loopback.",
+)
 @click.option("--allow-insecure", is_flag=True, help="Allow a plain-http --base-url on another host.")
-@click.option("--api-key-env", metavar="NAME", help="The environment variable holding the key "
-              "(default OPENAI_API_KEY, or api_key_env in the user config).")
-@click.option("-o", "--output", metavar="FILE", help="Write the review (or, with --dry-run, the "
-              "request bodies) to FILE.")
+@click.option(
+    "--api-key-env",
+    metavar="NAME",
+    help="The environment variable holding the key "
+    "(default OPENAI_API_KEY, or api_key_env in the user config).",
+)
+@click.option(
+    "-o",
+    "--output",
+    metavar="FILE",
+    help="Write the review (or, with --dry-run, the request bodies) to FILE.",
+)
 @click.option("--dry-run", is_flag=True, help="Write the exact request body JSON; send nothing.")
-@click.option("-y", "--yes", is_flag=True, help="Send without asking (capped at $1.00 unless "
-              "--max-cost or the user config's max_cost says otherwise).")
-@click.option("--max-cost", type=click.FloatRange(min=0), metavar="USD",
-              help="Refuse if the estimate is above USD (default: max_cost in the user config). "
-                   "Required for a map-reduce review.")
+@click.option(
+    "-y",
+    "--yes",
+    is_flag=True,
+    help="Send without asking (capped at $1.00 unless "
+    "--max-cost or the user config's max_cost says otherwise).",
+)
+@click.option(
+    "--max-cost",
+    type=click.FloatRange(min=0),
+    metavar="USD",
+    help="Refuse if the estimate is above USD (default: max_cost in the user config). "
+    "Required for a map-reduce review.",
+)
 @click.option("--allow-secrets", is_flag=True, help="Send even if secrets are left unredacted.")
-@click.option("--fail-on", type=click.Choice(SEVERITY_CHOICES), default="never", show_default=True,
-              help="Exit 1 when a finding of this severity or worse is reported (for hooks).")
+@click.option(
+    "--fail-on",
+    type=click.Choice(SEVERITY_CHOICES),
+    default="never",
+    show_default=True,
+    help="Exit 1 when a finding of this severity or worse is reported (for hooks).",
+)
 @click.option("--strict", is_flag=True, help="With no key or no network, fail instead of warning.")
-@click.option("--config", type=click.Path(dir_okay=False), help="Project config file (default: "
-              ".packer.toml or pyproject.toml [tool.packer]); it may tighten, never loosen, safety.")
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False),
+    help="Project config file (default: "
+    ".packer.toml or pyproject.toml [tool.packer]); it may tighten, never loosen, safety.",
+)
 @click.option("-q", "--quiet", is_flag=True)
 @click.option("-v", "--verbose", is_flag=True)
-def review_cmd(path: str, query: str | None, focus: tuple[str, ...], diff: str | None, staged: bool,
-               instructions: str | None, target: str, budget: str | None, model: str,
-               max_output_tokens: int, api: str, base_url: str | None, allow_insecure: bool,
-               api_key_env: str | None, output: str | None, dry_run: bool, yes: bool,
-               max_cost: float | None, allow_secrets: bool, fail_on: str, strict: bool,
-               config: str | None, quiet: bool, verbose: bool) -> None:
+def review_cmd(
+    path: str,
+    query: str | None,
+    focus: tuple[str, ...],
+    diff: str | None,
+    staged: bool,
+    instructions: str | None,
+    target: str,
+    budget: str | None,
+    model: str,
+    max_output_tokens: int,
+    api: str,
+    base_url: str | None,
+    allow_insecure: bool,
+    api_key_env: str | None,
+    output: str | None,
+    dry_run: bool,
+    yes: bool,
+    max_cost: float | None,
+    allow_secrets: bool,
+    fail_on: str,
+    strict: bool,
+    config: str | None,
+    quiet: bool,
+    verbose: bool,
+) -> None:
     """Pack PATH for the task and send a review request through the openai SDK.
 
     Shows the requests, exact input tokens, the endpoint and the cost estimate first, and
@@ -504,7 +768,7 @@ def review_cmd(path: str, query: str | None, focus: tuple[str, ...], diff: str |
     """
     from packer.config import load_user_config
     from packer.errors import ApiError, CostError, NothingToReview
-    from packer.submit import (
+    from packer.review import (
         SEVERITIES,
         check_endpoint,
         map_reduce_cap_error,
@@ -531,19 +795,32 @@ def review_cmd(path: str, query: str | None, focus: tuple[str, ...], diff: str |
                 click.echo(f"warning: review skipped: {exc}", err=True)
                 return
         try:
-            plan = plan_review(path, query=query, focus=focus, diff=diff, staged=staged,
-                               instructions=instructions, target=target, budget=budget, model=model,
-                               max_output_tokens=max_output_tokens, api=api,
-                               allow_secrets=allow_secrets,
-                               max_cost=DEFAULT_YES_CAP if default_cap else cap, config=config,
-                               progress=progress, output=output)
+            plan = plan_review(
+                path,
+                query=query,
+                focus=focus,
+                diff=diff,
+                staged=staged,
+                instructions=instructions,
+                target=target,
+                budget=budget,
+                model=model,
+                max_output_tokens=max_output_tokens,
+                api=api,
+                allow_secrets=allow_secrets,
+                max_cost=DEFAULT_YES_CAP if default_cap else cap,
+                config=config,
+                progress=progress,
+                output=output,
+            )
         except NothingToReview as exc:
             click.echo(f"review: {exc}", err=True)
             return
         except CostError as exc:
             if default_cap:
-                raise CostError(f"{exc} (--yes caps a review at ${DEFAULT_YES_CAP:.2f} unless "
-                                "--max-cost is given)") from exc
+                raise CostError(
+                    f"{exc} (--yes caps a review at ${DEFAULT_YES_CAP:.2f} unless --max-cost is given)"
+                ) from exc
             raise
         finally:
             progress.close()
@@ -556,10 +833,13 @@ def review_cmd(path: str, query: str | None, focus: tuple[str, ...], diff: str |
             return
         if plan.merge and cap is None:  # the default cap of --yes does not count
             raise map_reduce_cap_error(plan)
-        click.echo(f"review: {plan.request_count} request(s) to {plan.model.name} ({plan.api} API) at "
-                   f"{shown}, {plan.input_tokens:,} input tokens, estimate up to "
-                   f"${plan.cost_estimate:,.2f}"
-                   + (" (map-reduce: one per part, then a merge)" if plan.merge else ""), err=True)
+        click.echo(
+            f"review: {plan.request_count} request(s) to {plan.model.name} ({plan.api} API) at "
+            f"{shown}, {plan.input_tokens:,} input tokens, estimate up to "
+            f"${plan.cost_estimate:,.2f}"
+            + (" (map-reduce: one per part, then a merge)" if plan.merge else ""),
+            err=True,
+        )
         if not yes:
             if not sys.stdin.isatty():
                 raise PackerError("not a terminal, so cannot ask: pass --yes to send (or --dry-run)")
@@ -567,8 +847,14 @@ def review_cmd(path: str, query: str | None, focus: tuple[str, ...], diff: str |
                 click.echo("not sent", err=True)
                 return
         try:
-            result = send_review(plan, api_key=key, base_url=endpoint, allow_insecure=allow_insecure,
-                                 output=output, on_text=lambda t: click.echo(t, nl=False))
+            result = send_review(
+                plan,
+                api_key=key,
+                base_url=endpoint,
+                allow_insecure=allow_insecure,
+                output=output,
+                on_text=lambda t: click.echo(t, nl=False),
+            )
         except ApiError as exc:
             if "cannot reach" in str(exc) and not strict:
                 click.echo(f"warning: review skipped: {exc}", err=True)
@@ -592,9 +878,18 @@ def review_cmd(path: str, query: str | None, focus: tuple[str, ...], diff: str |
 @click.option("--exclude", multiple=True, metavar="GLOB")
 @click.option("--config", type=click.Path(dir_okay=False))
 @click.option("-v", "--verbose", is_flag=True)
-def context_cmd(output: str, path: str, budget: str | None, target: str | None, fmt: str | None,
-                skeleton: bool | None, include: tuple[str, ...], exclude: tuple[str, ...],
-                config: str | None, verbose: bool) -> None:
+def context_cmd(
+    output: str,
+    path: str,
+    budget: str | None,
+    target: str | None,
+    fmt: str | None,
+    skeleton: bool | None,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    config: str | None,
+    verbose: bool,
+) -> None:
     """Regenerate the committed context file OUTPUT (default packer-context.xml); exit 1 if it
     changed (a pre-commit hook).
 
@@ -610,8 +905,10 @@ def context_cmd(output: str, path: str, budget: str | None, target: str | None, 
     with _errors(verbose):
         root = os.path.abspath(path)
         if check(output):
-            raise PackerError(f"{output} is not a regular file; the context file is committed: name a "
-                              "file in the repository")
+            raise PackerError(
+                f"{output} is not a regular file; the context file is committed: name a "
+                "file in the repository"
+            )
         # Present while packing, as on every later run: the header counts it as skipped.
         created = ensure_new_placeholder(output)
         old: str | None = None
@@ -620,9 +917,19 @@ def context_cmd(output: str, path: str, budget: str | None, target: str | None, 
                 old = f.read()
         buf = io.StringIO()
         try:
-            run_pack(root, budget=budget, target=target, format=fmt, skeleton=skeleton,
-                     include=_tuple_or_none(include), exclude=_tuple_or_none(exclude), history=False,
-                     config=config, output=buf, also_written=[output])
+            run_pack(
+                root,
+                budget=budget,
+                target=target,
+                format=fmt,
+                skeleton=skeleton,
+                include=_tuple_or_none(include),
+                exclude=_tuple_or_none(exclude),
+                history=False,
+                config=config,
+                output=buf,
+                also_written=[output],
+            )
         except BaseException:
             if old is None:
                 os.unlink(output)
@@ -631,6 +938,9 @@ def context_cmd(output: str, path: str, budget: str | None, target: str | None, 
         if old == new:
             return
         write_text(output, new)
-        click.echo(f"{output} was {'created' if old is None else 'out of date'} and has been "
-                   "regenerated; stage it and commit again", err=True)
+        click.echo(
+            f"{output} was {'created' if old is None else 'out of date'} and has been "
+            "regenerated; stage it and commit again",
+            err=True,
+        )
         sys.exit(1)

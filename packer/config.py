@@ -86,8 +86,18 @@ class PackConfig:
 
 
 _SUFFIX = {"": 1, "k": 1_000, "m": 1_000_000}
-_SIZE_SUFFIX = {"": 1, "b": 1, "k": 1_000, "kb": 1_000, "m": 1_000_000, "mb": 1_000_000,
-                "kib": 1024, "mib": 1024 * 1024, "g": 10**9, "gb": 10**9}
+_SIZE_SUFFIX = {
+    "": 1,
+    "b": 1,
+    "k": 1_000,
+    "kb": 1_000,
+    "m": 1_000_000,
+    "mb": 1_000_000,
+    "kib": 1024,
+    "mib": 1024 * 1024,
+    "g": 10**9,
+    "gb": 10**9,
+}
 
 
 def parse_budget(value: object) -> int | None:
@@ -104,9 +114,7 @@ def parse_budget(value: object) -> int | None:
             return None
         m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([km]?)", text)
         if not m:
-            raise ConfigError(
-                f"invalid budget {value!r}: use a token count like 200k, 1m or 350000, or none"
-            )
+            raise ConfigError(f"invalid budget {value!r}: use a token count like 200k, 1m or 350000, or none")
         n = int(float(m.group(1)) * _SUFFIX[m.group(2)])
     if n <= 0:
         raise ConfigError(f"invalid budget {value!r}: it must be positive (or none)")
@@ -147,14 +155,14 @@ _KEYS: dict[str, tuple[type, ...]] = {
     "history": (bool,),
     "cache": (bool,),
     "jobs": (int,),
-    "models": (dict,),  # [tool.packer.models.NAME]: models for `packer review` (packer.models)
+    "models": (dict,),  # [tool.packer.models.NAME]: models for `packer review` (packer.prices)
     "targets": (dict,),
 }
 _TARGET_KEYS = {"window": int, "headroom": int, "reserve": int, "encoding": str, "model": str}
 # Keys that would loosen safety or spend the user's money: never from a repository's config.
 _NOT_IN_REPO = {
     "allow_secrets": "pass --allow-secrets on the command line (allow_secrets=True in the library) "
-                     "instead: a repository's config cannot turn redaction off",
+    "instead: a repository's config cannot turn redaction off",
     "max_cost": "set it with --max-cost, or as max_cost under [review] in your user config",
     "base_url": "set it with --base-url or OPENAI_BASE_URL, or under [review] in your user config",
     "api_key_env": "set it with --api-key-env, or under [review] in your user config",
@@ -218,7 +226,10 @@ class UserConfig:
 
 
 _USER_REVIEW_KEYS: dict[str, tuple[type, ...]] = {
-    "max_cost": (int, float), "base_url": (str,), "api_key_env": (str,)}
+    "max_cost": (int, float),
+    "base_url": (str,),
+    "api_key_env": (str,),
+}
 
 
 def user_config_path() -> Path:
@@ -255,35 +266,42 @@ def load_user_config() -> UserConfig:
         if kinds is None:
             raise ConfigError(f"{path}: unknown key review.{key}; known keys: {', '.join(_USER_REVIEW_KEYS)}")
         if not isinstance(value, kinds) or isinstance(value, bool):
-            raise ConfigError(f"{path}: review.{key} must be {' or '.join(k.__name__ for k in kinds)}, "
-                              f"not {value!r}")
+            raise ConfigError(
+                f"{path}: review.{key} must be {' or '.join(k.__name__ for k in kinds)}, not {value!r}"
+            )
     if review.get("max_cost", 0) < 0:
         raise ConfigError(f"{path}: review.max_cost must be 0 or more")
     cost = review.get("max_cost")
-    return UserConfig(path=str(path), max_cost=float(cost) if cost is not None else None,
-                      base_url=review.get("base_url"), api_key_env=review.get("api_key_env"),
-                      models=models)
+    return UserConfig(
+        path=str(path),
+        max_cost=float(cost) if cost is not None else None,
+        base_url=review.get("base_url"),
+        api_key_env=review.get("api_key_env"),
+        models=models,
+    )
 
 
 def _check_keys(section: Mapping[str, Any], path: Path) -> None:
     where = f"{path}" + (" [tool.packer]" if path.name == "pyproject.toml" else "")
     for key, value in section.items():
         if key in _NOT_IN_REPO:
-            raise ConfigError(f"{where}: {key!r} cannot be set in a repository's config; "
-                              f"{_NOT_IN_REPO[key]} ({user_config_path()})")
+            raise ConfigError(
+                f"{where}: {key!r} cannot be set in a repository's config; "
+                f"{_NOT_IN_REPO[key]} ({user_config_path()})"
+            )
         kinds = _KEYS.get(key)
         if kinds is None:
-            raise ConfigError(
-                f"{where}: unknown key {key!r}; known keys: {', '.join(sorted(_KEYS))}"
-            )
+            raise ConfigError(f"{where}: unknown key {key!r}; known keys: {', '.join(sorted(_KEYS))}")
         if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
             names = " or ".join(k.__name__ for k in kinds)
             raise ConfigError(f"{where}: key {key!r} must be {names}, not {value!r}")
     keep = section.get("keep", ())
     if isinstance(keep, list) and "secrets-file" in keep:
-        raise ConfigError(f"{where}: keep 'secrets-file' cannot be set in a repository's config; pass "
-                          "--keep secrets-file on the command line: a repository cannot ship its "
-                          "credential files into a pack")
+        raise ConfigError(
+            f"{where}: keep 'secrets-file' cannot be set in a repository's config; pass "
+            "--keep secrets-file on the command line: a repository cannot ship its "
+            "credential files into a pack"
+        )
     _check_prices(section.get("models", {}), where)
     for name, spec in section.get("targets", {}).items():
         if not isinstance(spec, dict):
@@ -292,19 +310,16 @@ def _check_keys(section: Mapping[str, Any], path: Path) -> None:
             kind = _TARGET_KEYS.get(key)
             if kind is None:
                 raise ConfigError(
-                    f"{where}: unknown key targets.{name}.{key}; "
-                    f"known keys: {', '.join(_TARGET_KEYS)}"
+                    f"{where}: unknown key targets.{name}.{key}; known keys: {', '.join(_TARGET_KEYS)}"
                 )
             if not isinstance(value, kind) or isinstance(value, bool):
-                raise ConfigError(
-                    f"{where}: targets.{name}.{key} must be {kind.__name__}, not {value!r}"
-                )
+                raise ConfigError(f"{where}: targets.{name}.{key} must be {kind.__name__}, not {value!r}")
 
 
 def _check_prices(models: Mapping[str, Any], where: str) -> None:
     """A repository may raise a known model's prices or declare new models, never lower a price:
     a price of 0 would let any review pass the cost cap."""
-    from packer.models import MODELS
+    from packer.prices import MODELS
 
     for name, spec in models.items():
         if not isinstance(spec, dict):
@@ -319,7 +334,8 @@ def _check_prices(models: Mapping[str, Any], where: str) -> None:
                 raise ConfigError(
                     f"{where}: models.{name}.{key} = {value} is below the built-in price ${floor:g} "
                     f"per 1M tokens; a repository's config may raise prices, not lower them "
-                    f"(remove the key, or set your own prices in {user_config_path()})")
+                    f"(remove the key, or set your own prices in {user_config_path()})"
+                )
 
 
 def resolve(
@@ -343,12 +359,13 @@ def resolve(
     auto = tname == "auto"
     if auto:
         if "budget" in values:
-            raise ConfigError("--target auto chooses the budget itself; drop --budget (or the "
-                              "config's budget), or name a target")
+            raise ConfigError(
+                "--target auto chooses the budget itself; drop --budget (or the "
+                "config's budget), or name a target"
+            )
         tname = "codex"
     if tname not in targets:
-        raise ConfigError(
-            f"unknown target {tname!r}; use one of: {', '.join(sorted([*targets, 'auto']))}")
+        raise ConfigError(f"unknown target {tname!r}; use one of: {', '.join(sorted([*targets, 'auto']))}")
     target = targets[tname]
     if "reserve" in values:
         if values["reserve"] < 0:
@@ -378,14 +395,13 @@ def resolve(
     keep = frozenset(_str_list(values.get("keep", ()), "keep"))
     bad = keep - set(KEEP_KINDS)
     if bad:
-        raise ConfigError(
-            f"unknown keep kind {sorted(bad)[0]!r}; use any of: {', '.join(KEEP_KINDS)}"
-        )
+        raise ConfigError(f"unknown keep kind {sorted(bad)[0]!r}; use any of: {', '.join(KEEP_KINDS)}")
     jobs, notes = _jobs(values.get("jobs")), []
     cores = os.cpu_count() or 1
     if explicit.get("jobs") is None and jobs is not None and jobs > cores:
-        notes.append(f"jobs = {jobs} in {', '.join(used)} is more than this machine's {cores} "
-                     f"core(s): using {cores}")
+        notes.append(
+            f"jobs = {jobs} in {', '.join(used)} is more than this machine's {cores} core(s): using {cores}"
+        )
         jobs = cores
     parts = _parts(values)
     if parts is not None and budget is None:

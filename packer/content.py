@@ -71,8 +71,15 @@ MARKER_HEAD_LINES = 30
 _GO_MARKER = re.compile(r"^// Code generated .* DO NOT EDIT\.$", re.M)
 GO_MARKER_HEAD_CHARS = 8192
 GO_MARKER_HEAD_LINES = 100
-_BLOCK_COMMENTS = {"/*": "*/", '"""': '"""', "'''": "'''", "<!--": "-->", "{-": "-}", "(*": "*)",
-                   "--[[": "]]"}
+_BLOCK_COMMENTS = {
+    "/*": "*/",
+    '"""': '"""',
+    "'''": "'''",
+    "<!--": "-->",
+    "{-": "-}",
+    "(*": "*)",
+    "--[[": "]]",
+}
 _OPENERS = tuple(_BLOCK_COMMENTS)
 # "#" also covers C preprocessor lines (include guards) and shebangs.
 _LINE_COMMENTS = ("#", "//", "--", ";", "%", "*")
@@ -138,8 +145,9 @@ def read_source(
     )
 
 
-def read_again(c: Candidate, digest: str, *, keep: Collection[str] = (),
-               max_file_size: int | None = 1_000_000) -> SourceText | None:
+def read_again(
+    c: Candidate, digest: str, *, keep: Collection[str] = (), max_file_size: int | None = 1_000_000
+) -> SourceText | None:
     """The text of a file `read_source` accepted before, if its bytes still have `digest`.
 
     The same bytes get the same verdict, so only the decoding is done again.
@@ -150,8 +158,9 @@ def read_again(c: Candidate, digest: str, *, keep: Collection[str] = (),
     decoded = _decode(data, keep)
     if isinstance(decoded, str):  # pragma: no cover - read_source accepted these bytes
         return None
-    return SourceText(path=c.path, abspath=c.abspath, text=decoded[0], size=len(data), digest=digest,
-                      encoding=decoded[1])
+    return SourceText(
+        path=c.path, abspath=c.abspath, text=decoded[0], size=len(data), digest=digest, encoding=decoded[1]
+    )
 
 
 def skipped_by_name(path: str, keep: Collection[str]) -> str | None:
@@ -314,8 +323,10 @@ def has_generated_marker(text: str) -> bool:
     return (
         head.startswith("//")  # a Go file's licence comment
         and text.find("// Code generated ", 0, GO_MARKER_HEAD_CHARS) >= 0
-        and any(_GO_MARKER.search(comment)
-                for comment in _header_comments(text[:GO_MARKER_HEAD_CHARS], GO_MARKER_HEAD_LINES))
+        and any(
+            _GO_MARKER.search(comment)
+            for comment in _header_comments(text[:GO_MARKER_HEAD_CHARS], GO_MARKER_HEAD_LINES)
+        )
     )
 
 

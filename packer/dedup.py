@@ -146,7 +146,7 @@ def _near_pairs(sketches: Sequence[U32Array]) -> list[tuple[int, int]]:
     bands, rows = LSH_BANDS
     candidates: set[tuple[int, int]] = set()
     for b in range(bands):
-        part = np.ascontiguousarray(matrix[:, b * rows:(b + 1) * rows])
+        part = np.ascontiguousarray(matrix[:, b * rows : (b + 1) * rows])
         band = part.view(np.dtype((np.void, 4 * rows))).ravel()  # a band's values as one key
         order = np.argsort(band, kind="stable")
         sorted_band = band[order]
@@ -170,8 +170,10 @@ def _near_pairs(sketches: Sequence[U32Array]) -> list[tuple[int, int]]:
 def _assign(members: list[int], paths: Sequence[str], prints: Sequence[Fingerprint]) -> list[Duplicate]:
     """Fold a linked group, best first, onto canonical copies checked directly."""
     sketches = np.stack(
-        [_values(prints[i]) if prints[i].minhash is not None else np.zeros(NUM_PERM, np.uint32)
-         for i in members]
+        [
+            _values(prints[i]) if prints[i].minhash is not None else np.zeros(NUM_PERM, np.uint32)
+            for i in members
+        ]
     )
     has = np.array([prints[i].minhash is not None for i in members])
     out: list[Duplicate] = []

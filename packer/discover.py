@@ -221,8 +221,10 @@ def _suspects(texts: Sequence[str]) -> set[int]:
     else:
         ascii_texts = [i for i, t in enumerate(texts) if t.isascii()]
         other = [i for i, t in enumerate(texts) if not t.isascii()]
-        groups = [(ascii_texts, "\n".join(texts[i] for i in ascii_texts)),
-                  (other, "\n".join(texts[i] for i in other))]
+        groups = [
+            (ascii_texts, "\n".join(texts[i] for i in ascii_texts)),
+            (other, "\n".join(texts[i] for i in other)),
+        ]
     fast, rest = secrets._fast_detector()  # RE2, exact on ASCII; Python's re for the rest
     out: set[int] = set()
     for k, (group, text) in enumerate(groups):
@@ -238,7 +240,7 @@ def _suspects(texts: Sequence[str]) -> set[int]:
             starts = list(accumulate((len(texts[i]) + 1 for i in group[:-1]), initial=0))
             for a, b in spans:  # a match may run over a newline into the next text
                 first = bisect_right(starts, a) - 1
-                out.update(group[first: bisect_right(starts, max(a, b - 1))])
+                out.update(group[first : bisect_right(starts, max(a, b - 1))])
     return out
 
 
@@ -275,8 +277,9 @@ def _without_secret_names(paths: list[str], skips: list[Skip]) -> tuple[list[str
             dirs[d] = (_masked(d, inside), 0)
             found.extend(Secret(dirs[d][0], 0, kind) for _, _, kind in inside)
         dirs[d] = (dirs[d][0], dirs[d][1] + 1)
-    skips.extend(Skip(masked, f"{SECRET_NAME} ({n} file{'' if n == 1 else 's'})")
-                 for masked, n in dirs.values())
+    skips.extend(
+        Skip(masked, f"{SECRET_NAME} ({n} file{'' if n == 1 else 's'})") for masked, n in dirs.values()
+    )
     return [p for i, p in enumerate(paths) if i not in flagged], found
 
 
@@ -321,16 +324,30 @@ def git_command(root_abs: str, *args: str) -> list[str]:
     `core.fsmonitor`, or a hook (`git diff` writes the refreshed index, which runs
     `post-index-change`). Diffs also take `--no-ext-diff --no-textconv`, and a diff of
     the work tree turns off the repository's filter drivers (`task._filters_off`)."""
-    return ["git", "--no-pager", "-C", root_abs, "-c", "core.fsmonitor=false",
-            "-c", "core.hooksPath=/dev/null", *args]
+    return [
+        "git",
+        "--no-pager",
+        "-C",
+        root_abs,
+        "-c",
+        "core.fsmonitor=false",
+        "-c",
+        "core.hooksPath=/dev/null",
+        *args,
+    ]
 
 
 def run_git(root_abs: str, *args: str) -> subprocess.CompletedProcess[bytes]:
     """Run git in `root_abs` and capture its output; raises only OSError (no git on PATH).
 
     Never packer's stdin: `hash-object --stdin` would hash whatever a hook or CI feeds us."""
-    return subprocess.run(git_command(root_abs, *args), capture_output=True, env=git_env(), check=False,
-                          stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        git_command(root_abs, *args),
+        capture_output=True,
+        env=git_env(),
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def _git_work_tree(root_abs: str, warnings: list[str]) -> str | None:
@@ -394,8 +411,9 @@ def _global_excludes_file(root_abs: str) -> str | None:
     enclosing work tree, whose own config is not the user's."""
     nowhere = os.path.join(root_abs, ".git", "packer-no-repository")
     try:
-        proc = run_git(root_abs, f"--git-dir={nowhere}", "config", "-z", "--path", "--get",
-                       "core.excludesFile")
+        proc = run_git(
+            root_abs, f"--git-dir={nowhere}", "config", "-z", "--path", "--get", "core.excludesFile"
+        )
     except OSError:  # no git on PATH
         proc = None
     if proc is not None and proc.returncode == 0:
@@ -478,8 +496,9 @@ class _Selector:
         self.root_abs = root_abs
         self.root_real = os.path.realpath(root_abs)
         inside = os.path.join(self.root_real, "")
-        self.outputs = frozenset(os.path.relpath(o, self.root_real).replace(os.sep, "/")
-                                 for o in outputs if o.startswith(inside))
+        self.outputs = frozenset(
+            os.path.relpath(o, self.root_real).replace(os.sep, "/") for o in outputs if o.startswith(inside)
+        )
         self.root_prefix = os.path.join(root_abs, "")
         self.uid = os.geteuid() if hasattr(os, "geteuid") else None
         self.gids = {os.getegid(), *os.getgroups()} if hasattr(os, "getegid") else set()
@@ -558,8 +577,9 @@ class _Selector:
             return Skip(rel, f"too large ({st.st_size} bytes > {self.max_file_size})")
         if not self._may_read(st):
             return Skip(rel, f"unreadable: {os.strerror(errno.EACCES)}")
-        return Candidate(path=rel, abspath=abspath, size=st.st_size,
-                         stamp=(st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
+        return Candidate(
+            path=rel, abspath=abspath, size=st.st_size, stamp=(st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+        )
 
     def _may_read(self, st: os.stat_result) -> bool:
         """The permission bits' verdict, without a syscall per file (ACLs are left to the reader)."""

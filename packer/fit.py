@@ -37,8 +37,11 @@ class Pass:
 def default_passes(focus: Collection[int], *, skeleton_share: float = 0.15) -> list[Pass]:
     first = [Pass(("full", "skeleton"), only=focus)] if focus else []
     # The skeleton pass makes skeletons on demand, so it stops once files keep missing.
-    return [*first, Pass(("full",), share=1.0 - skeleton_share),
-            Pass(("skeleton", "full"), give_up_after=500)]
+    return [
+        *first,
+        Pass(("full",), share=1.0 - skeleton_share),
+        Pass(("skeleton", "full"), give_up_after=500),
+    ]
 
 
 @dataclass(frozen=True)
@@ -67,8 +70,9 @@ def fit(
     floor does not fit is passed over without asking `cost`, so a budgeted pack counts
     exactly only the files that could go in.
     """
-    cost_of: Cost = cost or (lambda i, mode: infos[i].cost(mode) if mode == "full"
-                             else infos[i].skeleton_tokens)
+    cost_of: Cost = cost or (
+        lambda i, mode: infos[i].cost(mode) if mode == "full" else infos[i].skeleton_tokens
+    )
     used = fixed_tokens + tree.cost
     modes: dict[int, Mode] = {}
     why_not: dict[int, str] = {}
@@ -83,10 +87,16 @@ def fit(
                 break  # nothing more can fit in this pass
             sep = file_separator_tokens if modes else 0
             for mode in p.modes:
-                if floor is not None and mode == "full" and limit is not None \
-                        and floor(i) + sep > limit - used:
-                    why_not[i] = (f"over budget: full needs about {infos[i].tokens:,} tokens, "
-                                  f"{max(limit - used, 0):,} left")
+                if (
+                    floor is not None
+                    and mode == "full"
+                    and limit is not None
+                    and floor(i) + sep > limit - used
+                ):
+                    why_not[i] = (
+                        f"over budget: full needs about {infos[i].tokens:,} tokens, "
+                        f"{max(limit - used, 0):,} left"
+                    )
                     continue
                 block = cost_of(i, mode)
                 if block is None:

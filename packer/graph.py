@@ -86,7 +86,7 @@ class NameTable:
 
     def defined_in(self, k: int) -> tuple[int, ...]:
         """The files defining name `k` (an index into `names`)."""
-        return tuple(int(f) for f in self.def_file[self.def_ptr[k]:self.def_ptr[k + 1]])
+        return tuple(int(f) for f in self.def_file[self.def_ptr[k] : self.def_ptr[k + 1]])
 
     @property
     def definers(self) -> IntArray:
@@ -149,8 +149,12 @@ def name_table(n: int, symbols: Sequence[FileSymbols | None]) -> NameTable:
     rkey = np.repeat(files, ref_len) * v + ids[n_def:]  # unique per file already
     return NameTable(
         names=names,
-        def_file=dfile, def_name=dname, def_ptr=def_ptr,
-        ref_file=rkey // v, ref_name=rkey % v, ref_count=np.asarray(counts, dtype=np.int64),
+        def_file=dfile,
+        def_name=dname,
+        def_ptr=def_ptr,
+        ref_file=rkey // v,
+        ref_name=rkey % v,
+        ref_count=np.asarray(counts, dtype=np.int64),
         files_with_symbols=with_symbols,
     )
 
@@ -176,8 +180,13 @@ class FileGraph:
     def _edge(self, src: int, k: int) -> Edge:
         m = self.matrix
         lab = int(self.label[k])
-        return Edge(src, int(m.indices[k]), float(m.data[k]),
-                    self.table.names[lab] if lab >= 0 else "", bool(self.imports[k]))
+        return Edge(
+            src,
+            int(m.indices[k]),
+            float(m.data[k]),
+            self.table.names[lab] if lab >= 0 else "",
+            bool(self.imports[k]),
+        )
 
     def out_edges(self, i: int) -> list[Edge]:
         """What file i depends on, by target index."""
@@ -200,9 +209,7 @@ def identifier_weight(name: str, definers: int, files: int, total_files: int) ->
     """
     mul = 1.0
     core = name.strip("_")
-    if len(name) >= DISTINCTIVE_LEN and (
-        "_" in core or (not core.islower() and not core.isupper())
-    ):
+    if len(name) >= DISTINCTIVE_LEN and ("_" in core or (not core.islower() and not core.isupper())):
         mul *= DISTINCTIVE_MUL
     if name.startswith("_"):
         mul *= PRIVATE_MUL
@@ -355,8 +362,14 @@ _JS_EXTS = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts", ".d.ts
 _JS_LANGS = frozenset({"javascript", "typescript", "tsx"})
 _JVM_EXTS = {"java": (".java", ".kt", ".scala"), "kotlin": (".kt", ".java"), "scala": (".scala", ".java")}
 _CODE_EXTS = {
-    "python": (".py", ".pyi"), "c": (".h", ".c"), "cpp": (".h", ".hpp", ".hh", ".hxx", ".cpp", ".cc"),
-    "ruby": (".rb",), "php": (".php",), "bash": (".sh", ".bash"), "rust": (".rs",), "go": (".go",),
+    "python": (".py", ".pyi"),
+    "c": (".h", ".c"),
+    "cpp": (".h", ".hpp", ".hh", ".hxx", ".cpp", ".cc"),
+    "ruby": (".rb",),
+    "php": (".php",),
+    "bash": (".sh", ".bash"),
+    "rust": (".rs",),
+    "go": (".go",),
 }
 
 
@@ -418,8 +431,7 @@ class _Resolver:
         if found is None:
             found = self.ending(suffix)
             if python:  # what precedes the module must be a sys.path root, not a package
-                found = [i for i in found
-                         if self.paths[i][: -len(suffix)] + "__init__.py" not in self.index]
+                found = [i for i in found if self.paths[i][: -len(suffix)] + "__init__.py" not in self.index]
             self.memo[suffix, python] = found
         if len(found) <= 1:
             return found
@@ -436,15 +448,21 @@ class _Resolver:
     def package(self, dir_suffix: str, importer: str, exts: tuple[str, ...]) -> list[int]:
         """All files of a directory (a Go package, a Java wildcard import)."""
         tail = "/" + dir_suffix
-        ds = sorted(d for d in self.dirs_by_name.get(dir_suffix.rpartition("/")[2], ())
-                    if d == dir_suffix or d.endswith(tail))
+        ds = sorted(
+            d
+            for d in self.dirs_by_name.get(dir_suffix.rpartition("/")[2], ())
+            if d == dir_suffix or d.endswith(tail)
+        )
         if not ds:
             return []
         if len(ds) > 1:
             me = importer.split("/")
             ds = [max(ds, key=lambda d: (_shared(d.split("/"), me), -len(d)))]
-        return [i for i in self.dirs[ds[0]] if self.paths[i].endswith(exts)
-                and not self.paths[i].endswith("_test.go")]
+        return [
+            i
+            for i in self.dirs[ds[0]]
+            if self.paths[i].endswith(exts) and not self.paths[i].endswith("_test.go")
+        ]
 
     # -- per language -------------------------------------------------------------------
 
@@ -458,8 +476,11 @@ class _Resolver:
         if language in _JS_LANGS:
             return self.javascript(mod, here)
         if language in ("c", "cpp"):
-            return (self.exact(posixpath.join(here, mod)) or self.suffix(mod, importer)
-                    or self.unique_basename(posixpath.basename(mod)))
+            return (
+                self.exact(posixpath.join(here, mod))
+                or self.suffix(mod, importer)
+                or self.unique_basename(posixpath.basename(mod))
+            )
         if language == "go":
             return self.go(mod, importer)
         if language in _JVM_EXTS:
@@ -480,20 +501,28 @@ class _Resolver:
             for _ in range(level - 1):
                 base = posixpath.dirname(base)
             target = posixpath.join(base, rest) if rest else base
-            rel = [i for n in names for i in self.exact(
-                posixpath.join(target, n) + ".py", posixpath.join(target, n, "__init__.py"))]
+            rel = [
+                i
+                for n in names
+                for i in self.exact(
+                    posixpath.join(target, n) + ".py", posixpath.join(target, n, "__init__.py")
+                )
+            ]
             if not rest:
                 return rel or self.exact(posixpath.join(base, "__init__.py"))
             return self.exact(target + ".py", posixpath.join(target, "__init__.py")) + rel
-        found = (self.suffix(rest + ".py", importer, python=True)
-                 or self.suffix(rest + ".pyi", importer, python=True)
-                 or self.suffix(rest + "/__init__.py", importer, python=True))
+        found = (
+            self.suffix(rest + ".py", importer, python=True)
+            or self.suffix(rest + ".pyi", importer, python=True)
+            or self.suffix(rest + "/__init__.py", importer, python=True)
+        )
         subs: list[int] = []
         all_modules = bool(names)
         for n in names:  # `from a import b` where b is a module
             sub = rest + "/" + n
-            hit = (self.suffix(sub + ".py", importer, python=True)
-                   or self.suffix(sub + "/__init__.py", importer, python=True))
+            hit = self.suffix(sub + ".py", importer, python=True) or self.suffix(
+                sub + "/__init__.py", importer, python=True
+            )
             all_modules = all_modules and bool(hit)
             subs += hit
         return subs if all_modules else found + subs  # b defined in a: a itself is imported
@@ -506,9 +535,7 @@ class _Resolver:
         for ext in (".js", ".jsx", ".mjs", ".cjs"):  # TypeScript imports "./x.js" for x.ts
             if target.endswith(ext):
                 stem = target[: -len(ext)]
-        return self.exact(
-            target, *(stem + e for e in _JS_EXTS), *(target + "/index" + e for e in _JS_EXTS)
-        )
+        return self.exact(target, *(stem + e for e in _JS_EXTS), *(target + "/index" + e for e in _JS_EXTS))
 
     def go(self, mod: str, importer: str) -> list[int]:
         parts = mod.split("/")
@@ -549,12 +576,16 @@ class _Resolver:
         if not segs:
             return []
         stem = posixpath.splitext(importer)[0]
-        module_dir = (posixpath.dirname(importer)
-                      if posixpath.basename(stem) in ("mod", "lib", "main") else stem)
+        module_dir = (
+            posixpath.dirname(importer) if posixpath.basename(stem) in ("mod", "lib", "main") else stem
+        )
         if segs[0] == "crate":
             parts = importer.split("/")
-            root = "/".join(parts[: len(parts) - 1 - parts[::-1].index("src")]) + "/src" \
-                if "src" in parts[:-1] else posixpath.dirname(importer)
+            root = (
+                "/".join(parts[: len(parts) - 1 - parts[::-1].index("src")]) + "/src"
+                if "src" in parts[:-1]
+                else posixpath.dirname(importer)
+            )
             base, segs = root.lstrip("/"), segs[1:]
         elif segs[0] in ("self", "super"):
             base = module_dir
@@ -563,16 +594,20 @@ class _Resolver:
                     base = posixpath.dirname(base)
                 segs = segs[1:]
         else:  # another crate of the workspace: `name/src/lib.rs`
-            lib = self.suffix(f"{segs[0].replace('_', '-')}/src/lib.rs", importer) or \
-                self.suffix(f"{segs[0]}/src/lib.rs", importer)
+            lib = self.suffix(f"{segs[0].replace('_', '-')}/src/lib.rs", importer) or self.suffix(
+                f"{segs[0]}/src/lib.rs", importer
+            )
             if not lib:
                 return []
             base, segs = posixpath.dirname(self.paths[lib[0]]), segs[1:]
 
         def module(path: str) -> list[int]:
             if not path or (path == base and not segs):
-                return self.exact(posixpath.join(base, "lib.rs"), posixpath.join(base, "main.rs"),
-                                  posixpath.join(base, "mod.rs"))
+                return self.exact(
+                    posixpath.join(base, "lib.rs"),
+                    posixpath.join(base, "main.rs"),
+                    posixpath.join(base, "mod.rs"),
+                )
             return self.exact(path + ".rs", posixpath.join(path, "mod.rs"))
 
         target = posixpath.join(base, *segs) if segs else base
@@ -600,8 +635,9 @@ class _Resolver:
             return []
         names = [mod] if mod.endswith(exts) else [mod + e for e in exts] + [mod]
         for m in names:
-            hit = (self.exact(posixpath.join(here, m)) or self.exact(m)
-                   or self.suffix(m.lstrip("./"), importer))
+            hit = (
+                self.exact(posixpath.join(here, m)) or self.exact(m) or self.suffix(m.lstrip("./"), importer)
+            )
             if hit:
                 return hit
         return self.unique_basename(posixpath.basename(names[0]))
@@ -640,5 +676,8 @@ def _import_edges(
                 src.append(i)
                 dst.append(t)
                 val.append(IMPORT_WEIGHT / len(targets))
-    return (np.asarray(src, dtype=np.int64), np.asarray(dst, dtype=np.int64),
-            np.asarray(val, dtype=np.float64))
+    return (
+        np.asarray(src, dtype=np.int64),
+        np.asarray(dst, dtype=np.int64),
+        np.asarray(val, dtype=np.float64),
+    )

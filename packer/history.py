@@ -50,9 +50,19 @@ def git_signals(root: Path, *, max_commits: int = 1000, focus: Sequence[str] = (
     """
     if max_commits <= 0 or shutil.which("git") is None:
         return None
-    log = ["log", f"--max-count={max_commits}", "--no-merges", "--no-color", "--relative", "-z",
-           "--no-show-signature",  # `log.showSignature` would run `gpg.program`
-           "--no-ext-diff", "--no-textconv", "--name-status", "--format=%x01"]
+    log = [
+        "log",
+        f"--max-count={max_commits}",
+        "--no-merges",
+        "--no-color",
+        "--relative",
+        "-z",
+        "--no-show-signature",  # `log.showSignature` would run `gpg.program`
+        "--no-ext-diff",
+        "--no-textconv",
+        "--name-status",
+        "--format=%x01",
+    ]
     try:
         proc = run_git(os.path.abspath(root), *log, "--find-renames", "--", ".")
         if proc.returncode != 0:

@@ -332,8 +332,10 @@ def _set_regex(members: frozenset[int]) -> bytes:
 def _regex(tokens: Sequence[_Token]) -> bytes:
     # re.escape puts a backslash before each of RE2's metacharacters (and some other
     # ASCII punctuation, which RE2 takes as itself); bytes above 0x7f are Latin-1 letters.
-    return b"".join(_RUN_REGEX[t] if type(t) is int else re.escape(t) if type(t) is bytes
-                    else _set_regex(t) for t in tokens)
+    return b"".join(
+        _RUN_REGEX[t] if type(t) is int else re.escape(t) if type(t) is bytes else _set_regex(t)
+        for t in tokens
+    )
 
 
 def _witness(tokens: Sequence[_Token]) -> bytes:
@@ -389,8 +391,9 @@ def _entry(index: int, tokens: tuple[_Token, ...]) -> _Entry:
     if type(tokens[0]) is int:
         if type(tokens[-1]) is not int:
             how = _REVERSED
-            shown = tuple(_RDIRS if t == _DIRS else t[::-1] if isinstance(t, bytes) else t
-                          for t in reversed(tokens))
+            shown = tuple(
+                _RDIRS if t == _DIRS else t[::-1] if isinstance(t, bytes) else t for t in reversed(tokens)
+            )
         elif tokens[0] == _DIRS and len(tokens) > 1 and type(tokens[1]) is not int:
             how, shown = _ANY_DEPTH, tokens[1:]
     return _Entry(index, how, shown, _regex(shown), tokens)
@@ -578,8 +581,9 @@ class Rules:
     def __init__(self, base: str, patterns: Sequence[_Pattern]) -> None:
         self.base = base
         self._base_len = len(_encode(base))
-        compiled = (_shared_rules(tuple(patterns)) if len(patterns) <= _SHARED_RULES
-                    else _compiled_rules(patterns))
+        compiled = (
+            _shared_rules(tuple(patterns)) if len(patterns) <= _SHARED_RULES else _compiled_rules(patterns)
+        )
         self._negated, self._files, self._names, self._paths = compiled
 
     @classmethod

@@ -105,15 +105,23 @@ class Measured:
                     value = found[k]
                 else:  # dropped from the cache since: made again
                     if text is None:
-                        got = content.read_again(self.candidates[i], info.digest, keep=work.keep,
-                                                 max_file_size=work.max_file_size)
+                        got = content.read_again(
+                            self.candidates[i], info.digest, keep=work.keep, max_file_size=work.max_file_size
+                        )
                         if got is None:
                             raise ConcurrentChangeError(
-                                f"{info.path} changed while packing; nothing was written, run packer again")
+                                f"{info.path} changed while packing; nothing was written, run packer again"
+                            )
                         text = secrets.redact(got.text, info.path)[0]  # as `_one` made them
-                    value = symbols_to_tuple(symbols.extract(
-                        text.encode("utf-8", "surrogatepass"), info.language, path=info.path)) \
-                        if name == "symbols" else comment_words(text)
+                    value = (
+                        symbols_to_tuple(
+                            symbols.extract(
+                                text.encode("utf-8", "surrogatepass"), info.language, path=info.path
+                            )
+                        )
+                        if name == "symbols"
+                        else comment_words(text)
+                    )
                     if cache is not None:
                         cache.put(k, value)
                 if name == "symbols":
@@ -137,10 +145,12 @@ def frame(renderer: Renderer | None, path: str, mode: Mode, language: str | None
     return "" if renderer is None else neutral(renderer).file_block(path, "", mode, language)
 
 
-def count_key(work: Work, renderer: Renderer | None, path: str, digest: str, size: int,
-              mode: Mode, language: str | None) -> bytes:
-    return cachelib.key(digest, size, "count", work.encoding, frame(renderer, path, mode, language),
-                        work.redact)
+def count_key(
+    work: Work, renderer: Renderer | None, path: str, digest: str, size: int, mode: Mode, language: str | None
+) -> bytes:
+    return cachelib.key(
+        digest, size, "count", work.encoding, frame(renderer, path, mode, language), work.redact
+    )
 
 
 def secrets_key(path: str, digest: str, size: int) -> bytes:
@@ -156,8 +166,9 @@ def read_key(work: Work, digest: str, size: int) -> bytes:
     return cachelib.key(digest, size, "read", sorted(work.keep))
 
 
-def _keys(work: Work, renderer: Renderer | None, path: str, digest: str, size: int,
-          lang: str | None) -> dict[str, bytes]:
+def _keys(
+    work: Work, renderer: Renderer | None, path: str, digest: str, size: int, lang: str | None
+) -> dict[str, bytes]:
     """The cache keys of the values `work` needs for one file."""
     keys: dict[str, bytes] = {}
     with_symbols = work.symbols and languages.is_code(lang)
@@ -248,11 +259,17 @@ def _one(work: Work, tools: _Tools, c: Candidate) -> _Done:
         put("count", tools.counter.count(_block(tools.renderer, c.path, text, "full", lang)))
     if "skeleton" in keys and "skeleton" not in values:
         skel = skeletonize(text, lang)
-        put("skeleton", None if skel is None else tools.counter.count(
-            _block(tools.renderer, c.path, skel, "skeleton", lang)))
+        put(
+            "skeleton",
+            None
+            if skel is None
+            else tools.counter.count(_block(tools.renderer, c.path, skel, "skeleton", lang)),
+        )
     if "symbols" in keys and "symbols" not in values:
-        put("symbols", symbols_to_tuple(
-            symbols.extract(redacted.encode("utf-8", "surrogatepass"), lang, path=c.path)))
+        put(
+            "symbols",
+            symbols_to_tuple(symbols.extract(redacted.encode("utf-8", "surrogatepass"), lang, path=c.path)),
+        )
     if "terms" in keys and "terms" not in values:
         put("terms", comment_words(redacted))
     if "fp" in keys and "fp" not in values:
@@ -279,19 +296,41 @@ def _local_batch(tools: _Tools, work: Work, batch: Sequence[Candidate]) -> tuple
 
 def symbols_to_tuple(fs: FileSymbols) -> tuple[Any, ...]:
     """A `FileSymbols` as plain tuples (for the cache and for pickling), without its path."""
-    return (fs.language,
-            tuple((d.name, d.kind, d.keyword, d.start_line, d.end_line, d.start_byte, d.end_byte,
-                   d.signature, d.doc, d.scope) for d in fs.definitions),
-            tuple((r.name, r.line, r.kind) for r in fs.references),
-            tuple((i.module, i.names, i.line) for i in fs.imports),
-            fs.has_errors, fs.fallback)
+    return (
+        fs.language,
+        tuple(
+            (
+                d.name,
+                d.kind,
+                d.keyword,
+                d.start_line,
+                d.end_line,
+                d.start_byte,
+                d.end_byte,
+                d.signature,
+                d.doc,
+                d.scope,
+            )
+            for d in fs.definitions
+        ),
+        tuple((r.name, r.line, r.kind) for r in fs.references),
+        tuple((i.module, i.names, i.line) for i in fs.imports),
+        fs.has_errors,
+        fs.fallback,
+    )
 
 
 def symbols_from_tuple(path: str, t: tuple[Any, ...]) -> FileSymbols:
     lang, defs, refs, imps, has_errors, fallback = t
-    return FileSymbols(path, lang, tuple(Definition(*d) for d in defs),
-                       tuple(Reference(*r) for r in refs), tuple(Import(*i) for i in imps),
-                       has_errors, fallback)
+    return FileSymbols(
+        path,
+        lang,
+        tuple(Definition(*d) for d in defs),
+        tuple(Reference(*r) for r in refs),
+        tuple(Import(*i) for i in imps),
+        has_errors,
+        fallback,
+    )
 
 
 def astuple_fp(fp: Fingerprint) -> tuple[str, str, int, bytes | None]:
@@ -340,10 +379,12 @@ def measure(
     processes = _processes(work, sum(candidates[i].size for i in todo))
     work = replace(work, jobs=None)
     fn: Callable[[Sequence[Candidate]], tuple[list[_Done], list[str]]] = (
-        partial(_batch, work) if processes else partial(_local_batch, _Tools(work, cache), work))
+        partial(_batch, work) if processes else partial(_local_batch, _Tools(work, cache), work)
+    )
     with _executor(processes) as pool:
         for idx, (outs, problems) in zip(
-                batches, pool.map(fn, [[candidates[i] for i in b] for b in batches]), strict=True):
+            batches, pool.map(fn, [[candidates[i] for i in b] for b in batches]), strict=True
+        ):
             if cache is not None and problems:
                 cache.warnings.extend(w for w in problems if w not in cache.warnings)
             for i, (out, new) in zip(idx, outs, strict=True):
@@ -381,9 +422,13 @@ def _settled(c: Candidate, now: int) -> bool:
     return c.stamp is not None and now - max(c.stamp[0], c.stamp[1]) >= cachelib.SETTLED_NS
 
 
-def _from_index(index: dict[str, Any], candidates: Sequence[Candidate],
-                done: list[_Done | None], work: Work,
-                deferred: dict[int, dict[str, bytes]]) -> dict[str, Any]:
+def _from_index(
+    index: dict[str, Any],
+    candidates: Sequence[Candidate],
+    done: list[_Done | None],
+    work: Work,
+    deferred: dict[int, dict[str, bytes]],
+) -> dict[str, Any]:
     """Fill `done` from the index for files whose stat is what it recorded; the index.
 
     The index leaves out symbols and comment words (most of a parsed file's size): their
@@ -439,13 +484,23 @@ def _stat_entry(c: Candidate, digest: str) -> tuple[bytes, str] | None:
     return cachelib.stat_key(c.abspath, c.size, c.stamp), digest
 
 
-def _from_cache(work: Work, renderer: Renderer | None, candidates: Sequence[Candidate],
-                cache: cachelib.Cache, done: list[_Done | None]) -> None:
+def _from_cache(
+    work: Work,
+    renderer: Renderer | None,
+    candidates: Sequence[Candidate],
+    cache: cachelib.Cache,
+    done: list[_Done | None],
+) -> None:
     """Fill `done` for the files the cache knows whole (stat, read verdict and values)."""
     limit = work.max_file_size
-    known = {i: cachelib.stat_key(c.abspath, c.size, c.stamp) for i, c in enumerate(candidates)
-             if done[i] is None and c.stamp is not None and (limit is None or c.size <= limit)
-             and not content.skipped_by_name(c.path, work.keep)}
+    known = {
+        i: cachelib.stat_key(c.abspath, c.size, c.stamp)
+        for i, c in enumerate(candidates)
+        if done[i] is None
+        and c.stamp is not None
+        and (limit is None or c.size <= limit)
+        and not content.skipped_by_name(c.path, work.keep)
+    }
     if not known:
         return
     digests = cache.get_many(list(known.values()))
@@ -494,8 +549,7 @@ def _processes(work: Work, size: int) -> int:
 def _can_fork() -> bool:
     # fork is safe only before other threads exist (a library caller may have some);
     # spawn would re-run an unguarded __main__ of the caller. Without fork: threads.
-    return "fork" in mp.get_all_start_methods() and sys.platform == "linux" \
-        and threading.active_count() == 1
+    return "fork" in mp.get_all_start_methods() and sys.platform == "linux" and threading.active_count() == 1
 
 
 class _InProcess:
@@ -521,8 +575,15 @@ def _executor(processes: int) -> Any:
     return _InProcess()
 
 
-def _assemble(work: Work, candidates: Sequence[Candidate], done: list[_Done | None],
-              deferred: dict[int, dict[str, bytes]], *, read: int, processes: int) -> Measured:
+def _assemble(
+    work: Work,
+    candidates: Sequence[Candidate],
+    done: list[_Done | None],
+    deferred: dict[int, dict[str, bytes]],
+    *,
+    read: int,
+    processes: int,
+) -> Measured:
     infos: list[FileInfo] = []
     kept: list[Candidate] = []
     skipped: list[Skip] = []
@@ -542,13 +603,21 @@ def _assemble(work: Work, candidates: Sequence[Candidate], done: list[_Done | No
         path, size, digest, encoding, lines, lang, values = out
         tokens = values["count"] if work.count else estimate(size, path)
         skel = values.get("skeleton")
-        infos.append(FileInfo(
-            path=path, abspath=c.abspath, size=size, digest=digest, encoding=encoding,
-            language=lang, tokens=tokens, lines=lines,
-            # A skeleton that costs as much as the file is no rung at all.
-            skeleton_tokens=skel if skel is not None and skel < tokens else None,
-            estimated=not work.count,
-        ))
+        infos.append(
+            FileInfo(
+                path=path,
+                abspath=c.abspath,
+                size=size,
+                digest=digest,
+                encoding=encoding,
+                language=lang,
+                tokens=tokens,
+                lines=lines,
+                # A skeleton that costs as much as the file is no rung at all.
+                skeleton_tokens=skel if skel is not None and skel < tokens else None,
+                estimated=not work.count,
+            )
+        )
         kept.append(c)
         if work.fingerprints:
             prints.append(Fingerprint(*values["fp"]))
@@ -572,8 +641,16 @@ class Costs:
     Counts, secret scans, skeletons and sketches come from the cache when it has them.
     """
 
-    def __init__(self, measured: Measured, *, counter: Counter, renderer: Renderer, work: Work,
-                 redact: bool = True, cache: cachelib.Cache | None = None) -> None:
+    def __init__(
+        self,
+        measured: Measured,
+        *,
+        counter: Counter,
+        renderer: Renderer,
+        work: Work,
+        redact: bool = True,
+        cache: cachelib.Cache | None = None,
+    ) -> None:
         self._m = measured
         self._counter = counter
         self._renderer = renderer
@@ -596,8 +673,9 @@ class Costs:
     def raw(self, i: int) -> SourceText:
         """File i's text as read, after checking it is the file that was measured."""
         info = self._m.infos[i]
-        got = content.read_again(self._m.candidates[i], info.digest, keep=self._work.keep,
-                                 max_file_size=self._work.max_file_size)
+        got = content.read_again(
+            self._m.candidates[i], info.digest, keep=self._work.keep, max_file_size=self._work.max_file_size
+        )
         if got is None:
             raise ConcurrentChangeError(
                 f"{info.path} changed while packing; nothing was written, run packer again"
@@ -609,8 +687,9 @@ class Costs:
         got = self.raw(i)
         if i in self._m.clean:  # scanned when measured, same bytes (checked): nothing to redact
             return got
-        spans = self._cached(secrets_key(got.path, got.digest, got.size),
-                             lambda: tuple(secrets.scan(got.text, got.path)))
+        spans = self._cached(
+            secrets_key(got.path, got.digest, got.size), lambda: tuple(secrets.scan(got.text, got.path))
+        )
         text, found = secrets.apply(got.text, spans, got.path)
         if found:
             self.secrets[i] = [replace(x, redacted=self._redact) for x in found]
@@ -720,10 +799,14 @@ class Costs:
         if not languages.is_code(info.language) or info.size > 4 * symbols.MAX_BYTES:
             return None  # far too large to parse: not worth reading and scanning to find out
         if i not in self._skel:
+
             def make() -> int | None:
                 skel = self.skeleton_text(i)
-                return None if skel is None else self.block(
-                    self._renderer.file_block(info.path, skel, "skeleton", info.language))
+                return (
+                    None
+                    if skel is None
+                    else self.block(self._renderer.file_block(info.path, skel, "skeleton", info.language))
+                )
 
             got = self._cached(self._key(i, "skeleton"), make)
             # Below the file's floor it is surely smaller; only near it is the file counted.
@@ -734,8 +817,11 @@ class Costs:
     def fingerprint(self, i: int) -> Fingerprint:
         """File i's fingerprint with its MinHash sketch (of the text as read)."""
         info = self._m.infos[i]
-        return Fingerprint(*self._cached(fp_key(info.digest, info.size, True, False),
-                                         lambda: astuple_fp(fingerprint(self.raw(i).text))))
+        return Fingerprint(
+            *self._cached(
+                fp_key(info.digest, info.size, True, False), lambda: astuple_fp(fingerprint(self.raw(i).text))
+            )
+        )
 
     def __call__(self, i: int, mode: Mode) -> int | None:
         """The fitter's cost callback."""

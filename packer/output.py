@@ -99,17 +99,20 @@ def check(path: PathArg) -> bool:
         except OSError:
             target = None
         if target is None or not _is_stream_mode(target.st_mode):
-            raise PackerError(f"{p} is a symbolic link; packer does not write through links "
-                              "(a repository could point one anywhere): remove it or name the file it "
-                              "points to")
+            raise PackerError(
+                f"{p} is a symbolic link; packer does not write through links "
+                "(a repository could point one anywhere): remove it or name the file it "
+                "points to"
+            )
         return True
     if st is not None:
         if stat.S_ISDIR(st.st_mode):
             example = os.path.join(p, "pack.xml")
             raise PackerError(f"{p} is a directory; name a file to write, such as {example}")
         if stat.S_ISBLK(st.st_mode):
-            raise PackerError(f"{p} is a block device; packer writes only to files, pipes and "
-                              "character devices")
+            raise PackerError(
+                f"{p} is a block device; packer writes only to files, pipes and character devices"
+            )
         if _is_stream_mode(st.st_mode):
             return True
     parent = os.path.dirname(p) or "."
@@ -135,9 +138,11 @@ def check_no_link_below(path: PathArg, root: PathArg) -> None:
         for part in parts[k:]:
             current = os.path.join(current, part)
             if os.path.islink(current):
-                raise PackerError(f"cannot write {os.fspath(path)}: {current} is a symbolic link inside "
-                                  "the repository; packer does not write through links (a repository "
-                                  "could point one anywhere): name the real directory")
+                raise PackerError(
+                    f"cannot write {os.fspath(path)}: {current} is a symbolic link inside "
+                    "the repository; packer does not write through links (a repository "
+                    "could point one anywhere): name the real directory"
+                )
         return
 
 
@@ -377,8 +382,10 @@ def check_parts(paths: Sequence[PathArg]) -> None:
         if check(p):
             continue
         if os.path.lexists(p) and not is_packer_part(p):
-            raise PackerError(f"{os.fspath(p)} exists and is not a part of a packer pack; move it, "
-                              "or choose another -o name for the parts")
+            raise PackerError(
+                f"{os.fspath(p)} exists and is not a part of a packer pack; move it, "
+                "or choose another -o name for the parts"
+            )
 
 
 def remove_stale_parts(base: PathArg, n: int) -> list[str]:

@@ -76,8 +76,11 @@ def _chain(units: list[str], links: dict[str, dict[str, int]]) -> list[str]:
     while len(out) < len(units):
         pick = None
         if current is not None:
-            near = [(-w, position[v]) for v, w in links.get(current, {}).items()
-                    if v in position and v not in done]
+            near = [
+                (-w, position[v])
+                for v, w in links.get(current, {}).items()
+                if v in position and v not in done
+            ]
             if near:
                 pick = units[min(near)[1]]
         if pick is None:
@@ -133,7 +136,7 @@ def partition(
     if cuts is None:
         return None
     bounds = [0, *cuts, len(seq)]
-    return [seq[bounds[k]: bounds[k + 1]] for k in range(len(bounds) - 1)]
+    return [seq[bounds[k] : bounds[k + 1]] for k in range(len(bounds) - 1)]
 
 
 def _boundary_depth(a: str, b: str) -> int:
@@ -174,8 +177,9 @@ def _cuts_open(cum: Sequence[int], depth: Sequence[int], capacity: int, first_ca
         start, room = cut, capacity
 
 
-def _cuts_fixed(cum: Sequence[int], depth: Sequence[int], capacity: int, first_cap: int,
-                parts: int) -> list[int] | None:
+def _cuts_fixed(
+    cum: Sequence[int], depth: Sequence[int], capacity: int, first_cap: int, parts: int
+) -> list[int] | None:
     n = len(cum) - 1
     total = cum[-1]
     share = total / parts

@@ -105,8 +105,15 @@ def focus_indices(infos: Sequence[FileInfo], task: Task) -> set[int]:
     return {i for i, f in enumerate(infos) if f.path in wanted or f.path.startswith(dirs)}
 
 
-def prepare(root: Path, cfg: PackConfig, task: Task, *, progress: Progress | None = None,
-            cache: Cache | None = None, written: frozenset[str] = frozenset()) -> Prepared:
+def prepare(
+    root: Path,
+    cfg: PackConfig,
+    task: Task,
+    *,
+    progress: Progress | None = None,
+    cache: Cache | None = None,
+    written: frozenset[str] = frozenset(),
+) -> Prepared:
     """Walk, measure, rank and deduplicate.
 
     An unbudgeted pack counts every file exactly while reading it (it packs them all).
@@ -116,9 +123,15 @@ def prepare(root: Path, cfg: PackConfig, task: Task, *, progress: Progress | Non
     timings: dict[str, float] = {}
     clock = _Clock(timings)
     counter = Counter(cfg.encoding)
-    walked = discover.walk(root, use_gitignore=cfg.use_gitignore, include=cfg.include,
-                           exclude=cfg.exclude, keep=cfg.keep, max_file_size=cfg.max_file_size,
-                           outputs=written)
+    walked = discover.walk(
+        root,
+        use_gitignore=cfg.use_gitignore,
+        include=cfg.include,
+        exclude=cfg.exclude,
+        keep=cfg.keep,
+        max_file_size=cfg.max_file_size,
+        outputs=written,
+    )
     clock.lap("walk")
     if progress:
         progress("walk", len(walked.files), len(walked.files))
@@ -129,10 +142,18 @@ def prepare(root: Path, cfg: PackConfig, task: Task, *, progress: Progress | Non
     code_files = sum(map(languages.is_code, map(languages.detect, (c.path for c in walked.files))))
     with_symbols = not exact and code_files <= SYMBOLS_LIMIT
     work = Work(
-        keep=cfg.keep, max_file_size=cfg.max_file_size, encoding=cfg.encoding, format=cfg.format,
-        count=exact, skeleton=cfg.skeleton and exact, redact=not cfg.allow_secrets,
-        symbols=with_symbols, terms=with_symbols and bool(task.query), sketches=exact,
-        cache_dir=str(cache.directory) if cache is not None else None, jobs=cfg.jobs,
+        keep=cfg.keep,
+        max_file_size=cfg.max_file_size,
+        encoding=cfg.encoding,
+        format=cfg.format,
+        count=exact,
+        skeleton=cfg.skeleton and exact,
+        redact=not cfg.allow_secrets,
+        symbols=with_symbols,
+        terms=with_symbols and bool(task.query),
+        sketches=exact,
+        cache_dir=str(cache.directory) if cache is not None else None,
+        jobs=cfg.jobs,
     )
     measured = measure(walked.files, work=work, cache=cache, progress=progress)
     clock.lap("measure")
@@ -149,8 +170,9 @@ def prepare(root: Path, cfg: PackConfig, task: Task, *, progress: Progress | Non
     # which costs the same (see `packer.render`).
     token = pack_token(((f.path, f.digest) for f in infos), cfg.format, cfg.encoding)
     renderer = make_renderer(cfg.format, names=[c.path for c in walked.files], token=token)
-    costs = Costs(measured, counter=counter, renderer=renderer, work=work,
-                  redact=not cfg.allow_secrets, cache=cache)
+    costs = Costs(
+        measured, counter=counter, renderer=renderer, work=work, redact=not cfg.allow_secrets, cache=cache
+    )
     costs.load_lines(cache_key("tree-lines", 0, str(root), cfg.encoding, renderer.tree_line("\x00")))
 
     focus = focus_indices(infos, task)
@@ -166,9 +188,15 @@ def prepare(root: Path, cfg: PackConfig, task: Task, *, progress: Progress | Non
         measured.complete(cache, work)
         syms = measured.symbols if with_symbols else [None] * len(infos)
         graph = graphs.build_graph([f.path for f in infos], syms) if with_symbols else None
-        ranked = rank.rank(infos, symbols=syms, task=task, signals=signals, graph=graph,
-                           weights=RankWeights(**dict(cfg.weights)),
-                           terms=measured.terms or None)
+        ranked = rank.rank(
+            infos,
+            symbols=syms,
+            task=task,
+            signals=signals,
+            graph=graph,
+            weights=RankWeights(**dict(cfg.weights)),
+            terms=measured.terms or None,
+        )
         # Focus and changed files lead the output whatever their score.
         ranked = sorted(ranked, key=lambda r: r.index not in focus)
         edges = []
@@ -196,12 +224,29 @@ def prepare(root: Path, cfg: PackConfig, task: Task, *, progress: Progress | Non
         left_out = _diff_rules(root, cfg, infos, skipped, [s.path for s in task.diff_sections if s.path])
         text, diff_secrets = gate_diff(task, left_out.get, redact=not cfg.allow_secrets)
         diff = renderer.diff_block(task.diff_ref or "HEAD", text)
-    return Prepared(root, cfg, task, walked, measured, costs, renderer, skipped, ranked, focus,
-                    dup_of, duplicates, diff, edges, timings, diff_secrets)
+    return Prepared(
+        root,
+        cfg,
+        task,
+        walked,
+        measured,
+        costs,
+        renderer,
+        skipped,
+        ranked,
+        focus,
+        dup_of,
+        duplicates,
+        diff,
+        edges,
+        timings,
+        diff_secrets,
+    )
 
 
-def _diff_rules(root: Path, cfg: PackConfig, infos: Sequence[FileInfo], skipped: Sequence[Skip],
-                paths: Iterable[str]) -> dict[str, str]:
+def _diff_rules(
+    root: Path, cfg: PackConfig, infos: Sequence[FileInfo], skipped: Sequence[Skip], paths: Iterable[str]
+) -> dict[str, str]:
     """Why the pack leaves each of the diff's files out (those it packs are absent)."""
     packed = {f.path for f in infos}
     why = {s.path: s.reason for s in skipped}
@@ -223,23 +268,27 @@ def _diff_rules(root: Path, cfg: PackConfig, infos: Sequence[FileInfo], skipped:
             out[path] = "left out by the ignore rules"
         else:
             gone.append(path)  # deleted: judged by the rules that go by name
-    out.update(discover.left_out_by_name(root, gone, include=cfg.include, exclude=cfg.exclude,
-                                         keep=cfg.keep))
+    out.update(discover.left_out_by_name(root, gone, include=cfg.include, exclude=cfg.exclude, keep=cfg.keep))
     return out
 
 
-def _rank_key(infos: Sequence[FileInfo], task: Task, signals: GitSignals | None,
-              cfg: PackConfig, with_symbols: bool) -> bytes:
+def _rank_key(
+    infos: Sequence[FileInfo], task: Task, signals: GitSignals | None, cfg: PackConfig, with_symbols: bool
+) -> bytes:
     h = xxhash.xxh3_128()
     for f in infos:  # symbols and comment words follow from the digests
-        h.update(f"{f.path}\x00{f.digest}\x00{f.language}\x00{f.tokens}\x00{f.estimated}\x01".encode(
-            "utf-8", "surrogatepass"))
+        h.update(
+            f"{f.path}\x00{f.digest}\x00{f.language}\x00{f.tokens}\x00{f.estimated}\x01".encode(
+                "utf-8", "surrogatepass"
+            )
+        )
     h.update(repr((task, signals, cfg.weights, with_symbols)).encode("utf-8", "surrogatepass"))
     return cache_key(h.hexdigest(), len(infos), "rank")
 
 
-def _sketch_contenders(measured: Measured, ranked: Sequence[rank.Ranked], focus: set[int],
-                       costs: Costs, cfg: PackConfig) -> list[Fingerprint]:
+def _sketch_contenders(
+    measured: Measured, ranked: Sequence[rank.Ranked], focus: set[int], costs: Costs, cfg: PackConfig
+) -> list[Fingerprint]:
     """Fingerprints with MinHash sketches for the files a budgeted pack could hold.
 
     Near copies matter only where they would cost budget: among the best-ranked files
@@ -280,8 +329,10 @@ def run(
 ) -> PackResult:
     task = task or Task()
     if cfg.parts is not None and output is not None and not isinstance(output, (str, os.PathLike)):
-        raise ConfigError("a split pack is written to several files: give an output path "
-                          "(NAME.xml becomes NAME-1.xml, NAME-2.xml, ...)")
+        raise ConfigError(
+            "a split pack is written to several files: give an output path "
+            "(NAME.xml becomes NAME-1.xml, NAME-2.xml, ...)"
+        )
     written = _check_outputs(root, cfg, output, manifest, also_written)
     cache = Cache(cfg.cache_dir) if cfg.cache else None
     # A large repository's records are millions of objects and none forms a cycle:
@@ -309,8 +360,13 @@ def run(
     return result
 
 
-def _check_outputs(root: Path, cfg: PackConfig, output: Output, manifest: str | os.PathLike[str] | None,
-                   also: Sequence[str | os.PathLike[str]]) -> frozenset[str]:
+def _check_outputs(
+    root: Path,
+    cfg: PackConfig,
+    output: Output,
+    manifest: str | os.PathLike[str] | None,
+    also: Sequence[str | os.PathLike[str]],
+) -> frozenset[str]:
     """Refuse a bad output path before any work; the paths this run writes."""
     for p in (output, manifest, *also):
         if isinstance(p, (str, os.PathLike)):
@@ -324,11 +380,18 @@ def _check_outputs(root: Path, cfg: PackConfig, output: Output, manifest: str | 
             paths += [p for _, p in outputs.existing_parts(output)]
     if manifest is not None:
         # Both to one stream (/dev/null) is fine; both to one file loses the pack.
-        if not outputs.check(manifest) and to_file is not None and (
+        if (
+            not outputs.check(manifest)
+            and to_file is not None
+            and (
                 outputs.same_file(to_file, manifest)
-                or ((cfg.parts is not None or cfg.auto) and outputs.is_part_path(to_file, manifest))):
-            raise ConfigError(f"-o and --manifest both name {os.fspath(manifest)}; the manifest "
-                              "would replace the pack: give it another name")
+                or ((cfg.parts is not None or cfg.auto) and outputs.is_part_path(to_file, manifest))
+            )
+        ):
+            raise ConfigError(
+                f"-o and --manifest both name {os.fspath(manifest)}; the manifest "
+                "would replace the pack: give it another name"
+            )
         paths.append(manifest)
     return outputs.canonical_paths(paths)
 
@@ -349,15 +412,28 @@ def _fit(prep: Prepared, cfg: PackConfig, first: Sequence[Pass] = ()) -> _Fitted
     """One pack's plan; `first` passes run before the default ones."""
     infos, costs, renderer = prep.infos, prep.costs, prep.renderer
     clock = _Clock(prep.timings)
-    tree = Tree(infos, line_cost=costs.line, separator_cost=costs.block(renderer.tree_separator()),
-                file_cost=lambda i, mode: costs(i, mode) or costs.full(i),
-                notes={i: f"duplicate of {display_path(p)}" for i, p in prep.dup_of.items()})
-    static = sum(costs.block(b) for b in (renderer.tree_open(), renderer.tree_close(), prep.diff,
-                                          renderer.files_open(), renderer.footer()))
+    tree = Tree(
+        infos,
+        line_cost=costs.line,
+        separator_cost=costs.block(renderer.tree_separator()),
+        file_cost=lambda i, mode: costs(i, mode) or costs.full(i),
+        notes={i: f"duplicate of {display_path(p)}" for i, p in prep.dup_of.items()},
+    )
+    static = sum(
+        costs.block(b)
+        for b in (
+            renderer.tree_open(),
+            renderer.tree_close(),
+            prep.diff,
+            renderer.files_open(),
+            renderer.footer(),
+        )
+    )
     # Reserve the header at its largest: every number it states can only shrink.
     n = len(infos)
-    header_reserve = costs.block(renderer.header(_header(
-        prep, cfg, None, cfg.budget or 10**12, n, files_full=n, files_skeleton=n)))
+    header_reserve = costs.block(
+        renderer.header(_header(prep, cfg, None, cfg.budget or 10**12, n, files_full=n, files_skeleton=n))
+    )
     if cfg.budget is not None and static + header_reserve + tree.cost > cfg.budget:
         need = static + header_reserve + tree.cost
         raise BudgetError(
@@ -381,7 +457,8 @@ def _fit(prep: Prepared, cfg: PackConfig, first: Sequence[Pass] = ()) -> _Fitted
     clock.lap("fit")
     n_listed = n - len(plan.packed)
     header, total = _settle_header(
-        costs.block, renderer,
+        costs.block,
+        renderer,
         lambda t: _header(prep, cfg, plan, t, n_listed),
         static + plan.body_tokens,
     )
@@ -406,8 +483,9 @@ def _likely_counted(prep: Prepared, costs: Costs, budget: int) -> list[int]:
     return out
 
 
-def _single(prep: Prepared, cfg: PackConfig, output: Output, verify: bool,
-            fitted: _Fitted | None = None) -> PackResult:
+def _single(
+    prep: Prepared, cfg: PackConfig, output: Output, verify: bool, fitted: _Fitted | None = None
+) -> PackResult:
     fitted = fitted or _fit(prep, cfg)
     plan = fitted.plan
     if not plan.packed:
@@ -417,27 +495,35 @@ def _single(prep: Prepared, cfg: PackConfig, output: Output, verify: bool,
             f"about {smallest:,} tokens plus the header and tree); raise --budget"
         )
     clock = _Clock(prep.timings)
-    blocks = _blocks(prep, fitted.header, _tree_lines(fitted.tree), prep.diff,
-                     [(i, plan.modes[i]) for i in plan.packed])
+    blocks = _blocks(
+        prep, fitted.header, _tree_lines(fitted.tree), prep.diff, [(i, plan.modes[i]) for i in plan.packed]
+    )
     out_path = _write(blocks, output)
     clock.lap("render")
     if verify and out_path is not None:
         _verify(prep, out_path, fitted.total)
         clock.lap("verify")
     copies = _copies(prep, fitted.tree)
-    return _result(prep, cfg, fitted.total, plan.decisions + tuple(copies), plan.packed,
-                   out_path, ())
+    return _result(prep, cfg, fitted.total, plan.decisions + tuple(copies), plan.packed, out_path, ())
 
 
 def _copies(prep: Prepared, tree: Tree | None) -> list[Decision]:
     infos = prep.infos
-    return [Decision(infos[i].path, "listed", tree.line_tokens(i) if tree else 0, 0.0,
-                     f"duplicate of {p}")
-            for i, p in sorted(prep.dup_of.items(), key=lambda kv: infos[kv[0]].path)]
+    return [
+        Decision(infos[i].path, "listed", tree.line_tokens(i) if tree else 0, 0.0, f"duplicate of {p}")
+        for i, p in sorted(prep.dup_of.items(), key=lambda kv: infos[kv[0]].path)
+    ]
 
 
-def _result(prep: Prepared, cfg: PackConfig, total: int, decisions: tuple[Decision, ...],
-            packed: Sequence[int], out_path: str | None, parts: tuple[Part, ...]) -> PackResult:
+def _result(
+    prep: Prepared,
+    cfg: PackConfig,
+    total: int,
+    decisions: tuple[Decision, ...],
+    packed: Sequence[int],
+    out_path: str | None,
+    parts: tuple[Part, ...],
+) -> PackResult:
     walked = prep.walked
     n_packed = len(packed)
     return PackResult(
@@ -493,15 +579,21 @@ def _auto(prep: Prepared, output: Output, verify: bool) -> PackResult:
         if all(fitted.plan.modes.get(i) == "full" for i in wanted):
             return _single(prep, tcfg, output, verify, fitted)
     api = targets[-1]
-    return _split(prep, replace(cfg, target=api, budget=api.budget, auto=False, parts=0),
-                  output, verify, only=set(wanted))
+    return _split(
+        prep,
+        replace(cfg, target=api, budget=api.budget, auto=False, parts=0),
+        output,
+        verify,
+        only=set(wanted),
+    )
 
 
 # -- split packs ------------------------------------------------------------------------
 
 
-def _split(prep: Prepared, cfg: PackConfig, output: Output, verify: bool,
-           only: set[int] | None = None) -> PackResult:
+def _split(
+    prep: Prepared, cfg: PackConfig, output: Output, verify: bool, only: set[int] | None = None
+) -> PackResult:
     """Every relevant file in one of several packs, each within the budget.
 
     Covered: every file but copies (without a task), or the relevant ones (with a task,
@@ -511,8 +603,10 @@ def _split(prep: Prepared, cfg: PackConfig, output: Output, verify: bool,
     """
     assert cfg.budget is not None and cfg.parts is not None
     if output is not None and not isinstance(output, (str, os.PathLike)):
-        raise ConfigError("this pack is split into parts, written to several files: give an "
-                          "output path (NAME.xml becomes NAME-1.xml, NAME-2.xml, ...)")
+        raise ConfigError(
+            "this pack is split into parts, written to several files: give an "
+            "output path (NAME.xml becomes NAME-1.xml, NAME-2.xml, ...)"
+        )
     clock = _Clock(prep.timings)
     infos, costs, renderer = prep.infos, prep.costs, prep.renderer
     budget = cfg.budget
@@ -524,17 +618,24 @@ def _split(prep: Prepared, cfg: PackConfig, output: Output, verify: bool,
     n_parts = cfg.parts or None
     map_room = min(MAP_MAX, int(budget * MAP_SHARE))
     # Each part: header (at its largest), map, the fixed blocks; part 1 also the diff.
-    frame = sum(costs.block(b) for b in (renderer.tree_open(), renderer.tree_close(),
-                                         renderer.files_open(), renderer.footer()))
+    frame = sum(
+        costs.block(b)
+        for b in (renderer.tree_open(), renderer.tree_close(), renderer.files_open(), renderer.footer())
+    )
     n = len(infos)
-    header_reserve = costs.block(renderer.header(_header(
-        prep, cfg, None, budget, n, files_full=n, files_skeleton=n, part=10**6, parts=10**6)))
+    header_reserve = costs.block(
+        renderer.header(
+            _header(prep, cfg, None, budget, n, files_full=n, files_skeleton=n, part=10**6, parts=10**6)
+        )
+    )
     capacity = budget - header_reserve - map_room - frame
     first = capacity - costs.block(prep.diff)
     if first <= 0:
-        raise BudgetError(f"a part of {budget:,} tokens cannot hold its header, map"
-                          + (" and the diff" if prep.diff else "")
-                          + f"; use --budget {budget - first + 10_000:,} or more")
+        raise BudgetError(
+            f"a part of {budget:,} tokens cannot hold its header, map"
+            + (" and the diff" if prep.diff else "")
+            + f"; use --budget {budget - first + 10_000:,} or more"
+        )
 
     modes: dict[int, Mode] = {}
     why: dict[int, str] = {}
@@ -557,24 +658,29 @@ def _split(prep: Prepared, cfg: PackConfig, output: Output, verify: bool,
     groups: list[list[int]] | None = None
     while True:
         items = [i for i in order if i in modes]
-        groups = partition([infos[i].path for i in items], [cost(i) for i in items],
-                           capacity=capacity, first_capacity=first, parts=n_parts,
-                           edges=_local_edges(prep.edges, items),
-                           pinned=[k for k, i in enumerate(items) if i in prep.focus])
+        groups = partition(
+            [infos[i].path for i in items],
+            [cost(i) for i in items],
+            capacity=capacity,
+            first_capacity=first,
+            parts=n_parts,
+            edges=_local_edges(prep.edges, items),
+            pinned=[k for k, i in enumerate(items) if i in prep.focus],
+        )
         if groups is not None:
             groups = [[items[k] for k in g] for g in groups]
             break
         if n_parts is None:  # pragma: no cover - every item fits a part by construction
             raise AssertionError("split could not place files that each fit a part")
-        _degrade(items, modes, why, costs, cost, room=first + (n_parts - 1) * capacity,
-                 n_parts=n_parts)
+        _degrade(items, modes, why, costs, cost, room=first + (n_parts - 1) * capacity, n_parts=n_parts)
     clock.lap("fit")
 
     # Parts follow the rank of their best file; with a diff, part 1 (holding it) leads.
     rank_of = {r.index: k for k, r in enumerate(prep.ranked)}
     lead = groups[:1] if prep.diff else []
-    groups = lead + sorted(groups[len(lead):],
-                           key=lambda g: min((rank_of[i] for i in g), default=len(rank_of)))
+    groups = lead + sorted(
+        groups[len(lead) :], key=lambda g: min((rank_of[i] for i in g), default=len(rank_of))
+    )
     groups = [sorted(g, key=rank_of.__getitem__) for g in groups]
     part_of: dict[int, int] = {i: k + 1 for k, g in enumerate(groups) for i in g}
 
@@ -584,16 +690,29 @@ def _split(prep: Prepared, cfg: PackConfig, output: Output, verify: bool,
     if out_paths:  # before anything is written: a part never replaces another program's file
         outputs.check_parts(out_paths)
     for k, g in enumerate(groups):
-        body = (map_block + frame + (costs.block(prep.diff) if k == 0 else 0)
-                + sum(cost(i) for i in g) - (sep if g else 0))
+        body = (
+            map_block
+            + frame
+            + (costs.block(prep.diff) if k == 0 else 0)
+            + sum(cost(i) for i in g)
+            - (sep if g else 0)
+        )
         n_full = sum(modes[i] == "full" for i in g)
-        make = partial(_header, prep, cfg, None, n_listed=n - len(g), files_full=n_full,
-                       files_skeleton=len(g) - n_full, part=k + 1, parts=len(groups))
+        make = partial(
+            _header,
+            prep,
+            cfg,
+            None,
+            n_listed=n - len(g),
+            files_full=n_full,
+            files_skeleton=len(g) - n_full,
+            part=k + 1,
+            parts=len(groups),
+        )
         header, total = _settle_header(costs.block, renderer, make, body)
         if total > budget:  # pragma: no cover - guarded by the reserves
             raise AssertionError(f"part {k + 1} of {total} tokens exceeds budget {budget}")
-        blocks = _blocks(prep, header, lines, prep.diff if k == 0 else "",
-                         [(i, modes[i]) for i in g])
+        blocks = _blocks(prep, header, lines, prep.diff if k == 0 else "", [(i, modes[i]) for i in g])
         path = out_paths[k] if out_paths else None
         if path is not None:
             _write(blocks, path)
@@ -606,25 +725,51 @@ def _split(prep: Prepared, cfg: PackConfig, output: Output, verify: bool,
 
     decisions = [
         Decision(infos[i].path, modes[i], cost(i) - sep, r.score, r.reason, part=part_of[i])
-        if i in part_of else
-        Decision(infos[i].path, "listed", 0, r.score,
-                 f"{r.reason}; " + why.get(i, "not relevant to the task" if i not in only
-                                           else "over budget"))
-        for r in prep.ranked if (i := r.index) not in prep.dup_of
+        if i in part_of
+        else Decision(
+            infos[i].path,
+            "listed",
+            0,
+            r.score,
+            f"{r.reason}; " + why.get(i, "not relevant to the task" if i not in only else "over budget"),
+        )
+        for r in prep.ranked
+        if (i := r.index) not in prep.dup_of
     ]
-    result = _result(prep, cfg, sum(p.total_tokens for p in written),
-                     tuple(decisions) + tuple(_copies(prep, None)), list(part_of),
-                     written[0].path if written else None, tuple(written))
+    result = _result(
+        prep,
+        cfg,
+        sum(p.total_tokens for p in written),
+        tuple(decisions) + tuple(_copies(prep, None)),
+        list(part_of),
+        written[0].path if written else None,
+        tuple(written),
+    )
     if out_paths:  # parts of an earlier, longer split would read as part of this one
         kept = outputs.remove_stale_parts(os.fspath(output), len(groups))  # type: ignore[arg-type]
-        result = replace(result, warnings=(*result.warnings, *(
-            f"{p} is not a packer part; it was left as it is, beside this pack's {len(groups)} parts"
-            for p in kept)))
+        result = replace(
+            result,
+            warnings=(
+                *result.warnings,
+                *(
+                    f"{p} is not a packer part; it was left as it is, beside this pack's {len(groups)} parts"
+                    for p in kept
+                ),
+            ),
+        )
     return result
 
 
-def _degrade(items: list[int], modes: dict[int, Mode], why: dict[int, str], costs: Costs,
-             cost: Callable[[int], int], *, room: int, n_parts: int) -> None:
+def _degrade(
+    items: list[int],
+    modes: dict[int, Mode],
+    why: dict[int, str],
+    costs: Costs,
+    cost: Callable[[int], int],
+    *,
+    room: int,
+    n_parts: int,
+) -> None:
     """Make the lowest-ranked files cheaper until what is left fills 97% of the room.
 
     Called again (with a little less each time) while the grouping cannot place them.
@@ -683,9 +828,18 @@ def _part_paths(output: Output, n: int) -> list[str]:
 # -- rendering ----------------------------------------------------------------------------
 
 
-def _header(prep: Prepared, cfg: PackConfig, plan: Plan | None, total: int, n_listed: int, *,
-            files_full: int | None = None, files_skeleton: int | None = None,
-            part: int = 0, parts: int = 0) -> Header:
+def _header(
+    prep: Prepared,
+    cfg: PackConfig,
+    plan: Plan | None,
+    total: int,
+    n_listed: int,
+    *,
+    files_full: int | None = None,
+    files_skeleton: int | None = None,
+    part: int = 0,
+    parts: int = 0,
+) -> Header:
     modes = plan.modes.values() if plan else ()
     return Header(
         root_name=prep.root.name or str(prep.root),
@@ -695,8 +849,9 @@ def _header(prep: Prepared, cfg: PackConfig, plan: Plan | None, total: int, n_li
         budget=cfg.budget,
         total_tokens=total,
         files_full=files_full if files_full is not None else sum(m == "full" for m in modes),
-        files_skeleton=(files_skeleton if files_skeleton is not None
-                        else sum(m == "skeleton" for m in modes)),
+        files_skeleton=(
+            files_skeleton if files_skeleton is not None else sum(m == "skeleton" for m in modes)
+        ),
         files_listed=n_listed,
         files_skipped=len(prep.skipped),
         part=part,
@@ -704,8 +859,9 @@ def _header(prep: Prepared, cfg: PackConfig, plan: Plan | None, total: int, n_li
     )
 
 
-def _settle_header(count: Callable[[str], int], renderer: Renderer, make: Callable[[int], Header],
-                   rest: int) -> tuple[Header, int]:
+def _settle_header(
+    count: Callable[[str], int], renderer: Renderer, make: Callable[[int], Header], rest: int
+) -> tuple[Header, int]:
     """Find the header whose stated total equals the real total (header included).
 
     A number's token count only grows with its digits, so this converges in a few steps.
@@ -724,8 +880,9 @@ def _tree_lines(tree: Tree) -> list[str]:
     return list(tree.lines())
 
 
-def _blocks(prep: Prepared, header: Header, lines: Sequence[str], diff: str,
-            files: Sequence[tuple[int, Mode]]) -> Iterable[str]:
+def _blocks(
+    prep: Prepared, header: Header, lines: Sequence[str], diff: str, files: Sequence[tuple[int, Mode]]
+) -> Iterable[str]:
     renderer, costs = prep.renderer, prep.costs
     yield renderer.header(header)
     yield renderer.tree_open()
@@ -885,7 +1042,9 @@ def pack(
         "jobs": jobs,
     }
     cfg = resolve(path, explicit=explicit, config_file=Path(config) if config else None)
-    task = build_task(path, query=query, focus=focus,
-                      diff="HEAD" if staged and diff is None else diff, staged=staged)
-    return run(path, cfg, task=task, output=output, manifest=manifest, progress=progress,
-               also_written=also_written)
+    task = build_task(
+        path, query=query, focus=focus, diff="HEAD" if staged and diff is None else diff, staged=staged
+    )
+    return run(
+        path, cfg, task=task, output=output, manifest=manifest, progress=progress, also_written=also_written
+    )

@@ -48,9 +48,22 @@ _README = re.compile(r"(?i)^readme(\.[a-z0-9]+)?$")
 _DOC_EXT = {".md", ".rst", ".txt", ".adoc", ".markdown", ".org"}
 _LEGAL = re.compile(r"(?i)^(license|licence|copying|notice|changelog|changes|history|news|authors)")
 _MANIFESTS = {
-    "pyproject.toml", "setup.py", "setup.cfg", "package.json", "Cargo.toml", "go.mod",
-    "pom.xml", "build.gradle", "build.gradle.kts", "Gemfile", "composer.json",
-    "Makefile", "CMakeLists.txt", "tsconfig.json", "deno.json", "mix.exs",
+    "pyproject.toml",
+    "setup.py",
+    "setup.cfg",
+    "package.json",
+    "Cargo.toml",
+    "go.mod",
+    "pom.xml",
+    "build.gradle",
+    "build.gradle.kts",
+    "Gemfile",
+    "composer.json",
+    "Makefile",
+    "CMakeLists.txt",
+    "tsconfig.json",
+    "deno.json",
+    "mix.exs",
 }
 _TEST_DIRS = {"test", "tests", "testing", "__tests__", "spec", "specs", "testdata", "fixtures"}
 _TEST_FILE = re.compile(
@@ -58,16 +71,40 @@ _TEST_FILE = re.compile(
 )
 _DOC_DIRS = {"doc", "docs", "documentation"}
 _EXAMPLE_DIRS = {"example", "examples", "samples", "demo", "demos"}
-_VENDOR_DIRS = {"vendor", "vendored", "third_party", "thirdparty", "third-party", "external",
-                "node_modules", "bower_components", "_vendor", "deps"}
+_VENDOR_DIRS = {
+    "vendor",
+    "vendored",
+    "third_party",
+    "thirdparty",
+    "third-party",
+    "external",
+    "node_modules",
+    "bower_components",
+    "_vendor",
+    "deps",
+}
 _GENERATED = re.compile(
     r"(?i)(_pb2(_grpc)?\.pyi?$|\.pb\.(go|cc|h)$|\.g\.dart$|\.generated\.[a-z]+$|_generated\.[a-z]+$"
     r"|\.min\.(js|css)$|\.designer\.cs$)"
 )
 # Files a program starts in: by name anywhere below the top, or at the top or in src/.
 _ENTRY_ANYWHERE = {"__main__.py", "main.go", "manage.py", "cli.py"}
-_ENTRY_TOP = {"main.py", "app.py", "index.ts", "index.js", "index.mjs", "main.ts", "main.js",
-              "main.rs", "lib.rs", "main.c", "main.cpp", "Main.java", "Program.cs", "main.swift"}
+_ENTRY_TOP = {
+    "main.py",
+    "app.py",
+    "index.ts",
+    "index.js",
+    "index.mjs",
+    "main.ts",
+    "main.js",
+    "main.rs",
+    "lib.rs",
+    "main.c",
+    "main.cpp",
+    "Main.java",
+    "Program.cs",
+    "main.swift",
+}
 REVERSE = 0.5  # share of each edge walked backwards in task mode
 _TEXT_LANGS = {"markdown", "rst", "text", "json", "yaml", "toml"}
 
@@ -105,8 +142,10 @@ def classify(path: str, language: str | None) -> tuple[float, str]:
         return 0.3, "docs"
     if dirs & _EXAMPLE_DIRS:
         return 0.25, "example"
-    if name in _ENTRY_ANYWHERE or (name in _ENTRY_TOP and (top or parts[-2] in ("src", "cmd"))) or (
-        name == "main.go" and len(parts) == 3 and parts[0] == "cmd"
+    if (
+        name in _ENTRY_ANYWHERE
+        or (name in _ENTRY_TOP and (top or parts[-2] in ("src", "cmd")))
+        or (name == "main.go" and len(parts) == 3 and parts[0] == "cmd")
     ):
         return 0.75, "entry point"
     if language is not None and language not in _TEXT_LANGS:
@@ -128,20 +167,111 @@ def default_order(infos: Sequence[FileInfo]) -> list[Ranked]:
 _CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 _PATHLIKE = re.compile(r"[\w.-]*[\w-](?:/[\w.-]+)+|[\w-]+\.[A-Za-z]{1,5}\b")
 # Words of requests and commit messages that say nothing about which file is meant.
-_QUERY_NOISE = frozenset({
-    "fix", "fixed", "fixes", "fixing", "refs", "ref", "thanks", "thank", "report", "reported",
-    "ticket", "closes", "close", "resolve", "resolves", "co", "authored", "signed", "reviewed",
-    "issue", "issues", "bug", "bugs", "please", "made", "make", "allow", "allowed", "allows",
-    "added", "adds", "used", "uses", "using", "instead", "also", "would", "could", "should",
-    "new", "handle", "handled", "handling", "changed", "changes", "updated", "removed",
-    "improved", "improve", "ensure", "ensured", "correctly", "properly", "now", "like", "via",
-    "work", "works", "working", "need", "needs", "want", "way", "case", "cases", "e", "g", "eg",
-    "ie", "etc", "http", "https", "www", "com", "github",
-    # imperative verbs of commit subjects
-    "add", "remove", "update", "replace", "move", "drop", "bump", "avoid", "support",
-    "refactor", "clean", "cleanup", "rename", "deprecate", "revert", "tweak", "tweaks",
-    "enable", "disable", "implement", "introduce", "prevent", "simplify", "minor", "small",
-})
+_QUERY_NOISE = frozenset(
+    {
+        "fix",
+        "fixed",
+        "fixes",
+        "fixing",
+        "refs",
+        "ref",
+        "thanks",
+        "thank",
+        "report",
+        "reported",
+        "ticket",
+        "closes",
+        "close",
+        "resolve",
+        "resolves",
+        "co",
+        "authored",
+        "signed",
+        "reviewed",
+        "issue",
+        "issues",
+        "bug",
+        "bugs",
+        "please",
+        "made",
+        "make",
+        "allow",
+        "allowed",
+        "allows",
+        "added",
+        "adds",
+        "used",
+        "uses",
+        "using",
+        "instead",
+        "also",
+        "would",
+        "could",
+        "should",
+        "new",
+        "handle",
+        "handled",
+        "handling",
+        "changed",
+        "changes",
+        "updated",
+        "removed",
+        "improved",
+        "improve",
+        "ensure",
+        "ensured",
+        "correctly",
+        "properly",
+        "now",
+        "like",
+        "via",
+        "work",
+        "works",
+        "working",
+        "need",
+        "needs",
+        "want",
+        "way",
+        "case",
+        "cases",
+        "e",
+        "g",
+        "eg",
+        "ie",
+        "etc",
+        "http",
+        "https",
+        "www",
+        "com",
+        "github",
+        # imperative verbs of commit subjects
+        "add",
+        "remove",
+        "update",
+        "replace",
+        "move",
+        "drop",
+        "bump",
+        "avoid",
+        "support",
+        "refactor",
+        "clean",
+        "cleanup",
+        "rename",
+        "deprecate",
+        "revert",
+        "tweak",
+        "tweaks",
+        "enable",
+        "disable",
+        "implement",
+        "introduce",
+        "prevent",
+        "simplify",
+        "minor",
+        "small",
+    }
+)
 
 
 def _stem(word: str) -> str:
@@ -237,9 +367,12 @@ def _parse_query(text: str, stopwords: frozenset[str]) -> _Query:
     words: list[tuple[str, bool]] = []  # (word, looks like an identifier)
     for m in _WORD.finditer(text):
         w = m.group()
-        ident = ("_" in w.strip("_") or any(c.isupper() for c in w[1:])
-                 or text[m.end():m.end() + 1] == "(" or (text[max(m.start() - 1, 0):m.start()] in "`."
-                 and m.start() > 0))
+        ident = (
+            "_" in w.strip("_")
+            or any(c.isupper() for c in w[1:])
+            or text[m.end() : m.end() + 1] == "("
+            or (text[max(m.start() - 1, 0) : m.start()] in "`." and m.start() > 0)
+        )
         words.append((w, ident))
         low = w.lower()
         if low in stopwords and not ident:
@@ -249,7 +382,7 @@ def _parse_query(text: str, stopwords: frozenset[str]) -> _Query:
                 terms.setdefault(t, None)
     for i, (w, ident) in enumerate(words):  # identifiers, and 2-3 words that may spell one
         for span in (1, 2, 3):
-            group = words[i:i + span]
+            group = words[i : i + span]
             if len(group) < span:
                 break
             if span > 1 and any(g[0].lower() in stopwords for g in group):
@@ -267,15 +400,17 @@ def _parse_query(text: str, stopwords: frozenset[str]) -> _Query:
                 shown[key] = w if span == 1 else raw
     kinds = set()
     lowered = {w.lower() for w, _ in words}
-    if lowered & {"test", "tests", "testing", "pytest", "unittest", "spec", "specs", "fixture",
-                  "fixtures"}:
+    if lowered & {"test", "tests", "testing", "pytest", "unittest", "spec", "specs", "fixture", "fixtures"}:
         kinds.add("test")
     if lowered & {"doc", "docs", "documentation", "readme", "docstring", "docstrings"}:
         kinds.add("docs")
     if lowered & {"example", "examples", "sample", "samples", "demo"}:
         kinds.add("example")
-    paths = tuple(dict.fromkeys(m.group().strip("./") for m in _PATHLIKE.finditer(text)
-                                if not m.group().startswith("http")))
+    paths = tuple(
+        dict.fromkeys(
+            m.group().strip("./") for m in _PATHLIKE.finditer(text) if not m.group().startswith("http")
+        )
+    )
     return _Query(tuple(terms), keys, shown, paths, frozenset(kinds))
 
 
@@ -415,11 +550,18 @@ def rank(
     final = fused + focus_bonus
 
     explain = _Explainer(
-        focus=focus, changed=changed, near=_neighbours(graph, paths, focus, changed, seeds),
-        sym_names=sym_names, matched_terms=matched_terms, mentioned=mentioned,
-        co_with={j: paths[k] for j, k in co_with.items()}, pr_raw=pr_raw,
-        prior_reason=prior_reason, global_mode=global_mode,
-        tested={t: paths[f] for t, f in companion_of.items()}, seeds=seeds,
+        focus=focus,
+        changed=changed,
+        near=_neighbours(graph, paths, focus, changed, seeds),
+        sym_names=sym_names,
+        matched_terms=matched_terms,
+        mentioned=mentioned,
+        co_with={j: paths[k] for j, k in co_with.items()},
+        pr_raw=pr_raw,
+        prior_reason=prior_reason,
+        global_mode=global_mode,
+        tested={t: paths[f] for t, f in companion_of.items()},
+        seeds=seeds,
         parts=[(weight / total_w, values, name) for weight, values, name in parts],
     )
     relevant = _relevant(n, global_mode, parts, focus | changed | set(companion_of) | set(mentioned))
@@ -433,8 +575,9 @@ RELEVANT_SHARE = 0.25
 _TASK_PARTS = ("pagerank", "bm25", "symbols", "cochange")
 
 
-def _relevant(n: int, global_mode: bool, parts: Sequence[tuple[float, FloatArray, str]],
-              named: set[int]) -> FloatArray:
+def _relevant(
+    n: int, global_mode: bool, parts: Sequence[tuple[float, FloatArray, str]], named: set[int]
+) -> FloatArray:
     """What `--target auto` and `--split` must cover: everything without a task, else
     the files the task names and those its signals score near the best."""
     import numpy as np
@@ -463,8 +606,24 @@ def _mentioned_vec(n: int, mentioned: Mapping[int, str]) -> FloatArray:
 
 
 _TEST_AFFIX = re.compile(r"(?i)^tests?_|_tests?$|[._](test|spec)$|(?<=[a-z0-9])Tests?$|^Test(?=[A-Z])")
-_GENERIC_SUBJECTS = frozenset({"init", "__init__", "conftest", "util", "utils", "index", "main",
-                               "helper", "helpers", "common", "mod", "lib", "tests", "test"})
+_GENERIC_SUBJECTS = frozenset(
+    {
+        "init",
+        "__init__",
+        "conftest",
+        "util",
+        "utils",
+        "index",
+        "main",
+        "helper",
+        "helpers",
+        "common",
+        "mod",
+        "lib",
+        "tests",
+        "test",
+    }
+)
 
 
 def _subject(path: str) -> str:
@@ -479,8 +638,9 @@ def _subject(path: str) -> str:
     return _TEST_AFFIX.sub("", stem).lower()
 
 
-def _lift_tests(paths: Sequence[str], kinds: Sequence[str], fused: FloatArray, share: float,
-                top: int = 30) -> dict[int, int]:
+def _lift_tests(
+    paths: Sequence[str], kinds: Sequence[str], fused: FloatArray, share: float, top: int = 30
+) -> dict[int, int]:
     """Raise the tests named after the best files to `share` of their score, in place.
 
     A change to `nodes.py` usually changes `test_nodes.py` too, and the graph links them
@@ -504,8 +664,11 @@ def _lift_tests(paths: Sequence[str], kinds: Sequence[str], fused: FloatArray, s
             continue
         if len(found) > 1 or "/" in paths[f]:  # the tests nearest the file, in its project
             near = [_shared_dirs(paths[t], paths[f]) for t in found]
-            found = [t for t, k in zip(found, near, strict=True)
-                     if k == max(near) and (k > 0 or "/" not in paths[f] or "/" not in paths[t])]
+            found = [
+                t
+                for t, k in zip(found, near, strict=True)
+                if k == max(near) and (k > 0 or "/" not in paths[f] or "/" not in paths[t])
+            ]
         for t in found:
             if share * fused[f] > fused[t]:
                 fused[t] = share * fused[f]
@@ -604,8 +767,10 @@ def _query_symbols(graph: FileGraph, query: _Query) -> tuple[FloatArray, dict[in
         for f in table.defined_in(k):
             score[f] += weight
             found.setdefault(f, []).append((weight, name))
-    names_of = {f: list(dict.fromkeys(nm for _, nm in sorted(got, key=lambda x: (-x[0], x[1]))))
-                for f, got in found.items()}
+    names_of = {
+        f: list(dict.fromkeys(nm for _, nm in sorted(got, key=lambda x: (-x[0], x[1]))))
+        for f, got in found.items()
+    }
     return score, names_of
 
 
@@ -631,13 +796,16 @@ def _documents(
     docs = [vocab(pt) * 3 for pt in path_docs]
     if graph is not None:
         table = graph.table
-        by_name = [vocab(got or [nm.lower()])
-                   for nm, got in zip(table.names, split_identifiers(table.names), strict=True)]
+        by_name = [
+            vocab(got or [nm.lower()])
+            for nm, got in zip(table.names, split_identifiers(table.names), strict=True)
+        ]
         # definitions twice, references once (twice if used often): how much a file is "about" a name
         for f, k in zip(table.def_file.tolist(), table.def_name.tolist(), strict=True):
             docs[f].extend(by_name[k] * 2)
-        for f, k, c in zip(table.ref_file.tolist(), table.ref_name.tolist(), table.ref_count.tolist(),
-                           strict=True):
+        for f, k, c in zip(
+            table.ref_file.tolist(), table.ref_name.tolist(), table.ref_count.tolist(), strict=True
+        ):
             docs[f].extend(by_name[k] * (2 if c >= 4 else 1))
     if terms is not None:
         for i, extra in enumerate(terms):
@@ -677,8 +845,9 @@ def _bm25(
     return scores, matched
 
 
-def _path_match(paths: Sequence[str], path_docs: Sequence[Sequence[str]],
-                query_terms: Sequence[str]) -> FloatArray:
+def _path_match(
+    paths: Sequence[str], path_docs: Sequence[Sequence[str]], query_terms: Sequence[str]
+) -> FloatArray:
     """How well each path matches the query: idf of the query terms in it, the file name's twice."""
     import numpy as np
 
@@ -747,22 +916,21 @@ def _neighbours(
     order = [(s, "focus file ") for s in sorted(focus, key=lambda s: paths[s])]
     order += [(s, "changed file ") for s in sorted(changed, key=lambda s: paths[s])]
     task = focus | changed
-    order += [(s, "") for s in sorted((s for s in seeds if s not in task),
-                                      key=lambda s: (-seeds[s], paths[s]))]
+    order += [
+        (s, "") for s in sorted((s for s in seeds if s not in task), key=lambda s: (-seeds[s], paths[s]))
+    ]
     incoming = graph.matrix.T.tocsr()  # row s: the files depending on s
     for s, label in order[:limit]:
         target = f"{label}{paths[s]}"
         for e in sorted(graph.out_edges(s), key=lambda e: (-e.weight, e.dst)):
             if e.dst not in out and e.dst not in task:
-                out[e.dst] = (f"used by {target} ({e.name})" if e.name
-                              else f"imported by {target}")
+                out[e.dst] = f"used by {target} ({e.name})" if e.name else f"imported by {target}"
         lo, hi = int(incoming.indptr[s]), int(incoming.indptr[s + 1])
         for j in incoming.indices[lo:hi].tolist():
             if j not in out and j not in task:
                 back = graph.edge(j, s)
                 if back is not None:
-                    out[j] = (f"imports {target}" if back.imports
-                              else f"uses {back.name} from {target}")
+                    out[j] = f"imports {target}" if back.imports else f"uses {back.name} from {target}"
     return out
 
 

@@ -161,19 +161,28 @@ class PackResult:
                 }
                 for d in self.files
             ],
-            **({"parts": [
-                {"part": p.index, "path": p.path, "total_tokens": p.total_tokens,
-                 "files_full": p.files_full, "files_skeleton": p.files_skeleton}
-                for p in self.parts
-            ]} if self.parts else {}),
+            **(
+                {
+                    "parts": [
+                        {
+                            "part": p.index,
+                            "path": p.path,
+                            "total_tokens": p.total_tokens,
+                            "files_full": p.files_full,
+                            "files_skeleton": p.files_skeleton,
+                        }
+                        for p in self.parts
+                    ]
+                }
+                if self.parts
+                else {}
+            ),
             "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
             "duplicates": [
-                {"path": d.path, "same_as": d.same_as, "similarity": d.similarity}
-                for d in self.duplicates
+                {"path": d.path, "same_as": d.same_as, "similarity": d.similarity} for d in self.duplicates
             ],
             "secrets": [
-                {"path": x.path, "line": x.line, "kind": x.kind, "redacted": x.redacted}
-                for x in self.secrets
+                {"path": x.path, "line": x.line, "kind": x.kind, "redacted": x.redacted} for x in self.secrets
             ],
         }
 
@@ -328,8 +337,12 @@ class RankWeights:
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value) \
-                    or value < 0:
+            if (
+                not isinstance(value, (int, float))
+                or isinstance(value, bool)
+                or not math.isfinite(value)
+                or value < 0
+            ):
                 raise ConfigError(f"rank weight {f.name} = {value!r}: use a number >= 0")
 
     @classmethod
@@ -338,9 +351,7 @@ class RankWeights:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(mapping) - known)
         if unknown:
-            raise ConfigError(
-                f"{source}: unknown key {unknown[0]!r}; known keys: {', '.join(sorted(known))}"
-            )
+            raise ConfigError(f"{source}: unknown key {unknown[0]!r}; known keys: {', '.join(sorted(known))}")
         values: dict[str, float] = {}
         for key, value in mapping.items():
             if not isinstance(value, (int, float)) or isinstance(value, bool):

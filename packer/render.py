@@ -123,8 +123,14 @@ def header_lines(h: Header, how_to_read: str) -> list[str]:
         f"This output: {h.total_tokens:,} tokens, exactly counted in {h.encoding}",
         f"Files: {packed}; {h.files_listed:,} listed in the tree only; "
         f"{h.files_skipped:,} skipped (binary, ignored kinds; see the manifest)",
-        *([f"Part {h.part} of {h.parts}: the map below says which part holds each directory; "
-           f"the counts above are this part's"] if h.parts else []),
+        *(
+            [
+                f"Part {h.part} of {h.parts}: the map below says which part holds each directory; "
+                f"the counts above are this part's"
+            ]
+            if h.parts
+            else []
+        ),
         how_to_read,
     ]
 
@@ -185,7 +191,7 @@ class XmlRenderer:
 
     def diff_block(self, ref: str, text: str) -> str:
         body = _xml_safe(_with_newline(text)).replace("]]>", "]]]]><![CDATA[>")
-        return f"<diff against={quoteattr(ref)} pack=\"{self.token}\">\n<![CDATA[{body}]]>\n</diff>\n"
+        return f'<diff against={quoteattr(ref)} pack="{self.token}">\n<![CDATA[{body}]]>\n</diff>\n'
 
     def file_block(self, path: str, text: str, mode: Mode, language: str | None) -> str:
         attrs = f"path={quoteattr(_xml_safe(display_path(path)))} mode={quoteattr(mode)}"
@@ -237,14 +243,18 @@ class MarkdownRenderer:
 
     def diff_block(self, ref: str, text: str) -> str:
         fence = _fence(text, "`", 3)
-        return (f"## Diff against {ref} [{self.token}]\n\n{fence}diff {self.token}\n"
-                f"{_with_newline(text)}{fence}\n\n")
+        return (
+            f"## Diff against {ref} [{self.token}]\n\n{fence}diff {self.token}\n"
+            f"{_with_newline(text)}{fence}\n\n"
+        )
 
     def file_block(self, path: str, text: str, mode: Mode, language: str | None) -> str:
         fence = _fence(text, "`", 3)
         label = "" if mode == "full" else f" ({mode})"
-        return (f"### {display_path(path)}{label} [{self.token}]\n\n"
-                f"{fence}{language or 'text'} {self.token}\n{_with_newline(text)}{fence}\n\n")
+        return (
+            f"### {display_path(path)}{label} [{self.token}]\n\n"
+            f"{fence}{language or 'text'} {self.token}\n{_with_newline(text)}{fence}\n\n"
+        )
 
     def file_separator(self) -> str:
         return SEPARATOR_NONE

@@ -44,13 +44,19 @@ PROVIDERS: list[tuple[str, re.Pattern[str]]] = [
     ("OpenAI API Key", re.compile(r"sk-[A-Za-z0-9]{48}(?![A-Za-z0-9_\-])")),
     ("GitHub Token", re.compile(r"github_pat_[A-Za-z0-9_]{22,}")),
     ("Slack Token", re.compile(r"(?:xoxe\.)?xox[abposer]-\d+-[A-Za-z0-9\-]{8,}")),
-    ("Slack Webhook", re.compile(
-        r"hooks\.slack\.com/(?:services|workflows|triggers)/(T[A-Za-z0-9_]+/[A-Za-z0-9_/]+)")),
+    (
+        "Slack Webhook",
+        re.compile(r"hooks\.slack\.com/(?:services|workflows|triggers)/(T[A-Za-z0-9_]+/[A-Za-z0-9_/]+)"),
+    ),
     ("Stripe Access Key", re.compile(r"(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{24,}")),
     ("Google API Key", re.compile(r"AIza[0-9A-Za-z_\-]{35}")),
-    ("AWS Access Key", re.compile(
-        r"aws_?secret_?(?:access_?)?key\\?['\"]?\s*(?:=|:|=>)\s*\\?['\"]?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])",
-        re.I)),
+    (
+        "AWS Access Key",
+        re.compile(
+            r"aws_?secret_?(?:access_?)?key\\?['\"]?\s*(?:=|:|=>)\s*\\?['\"]?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])",
+            re.I,
+        ),
+    ),
     ("Hugging Face Token", re.compile(r"hf_[A-Za-z]{34}")),
     ("DigitalOcean Token", re.compile(r"do[por]_v1_[a-f0-9]{64}")),
     ("Azure Connection String", re.compile(r"AccountKey=([A-Za-z0-9+/=]{40,})")),
@@ -189,8 +195,12 @@ def _detectors() -> list[tuple[str, Any]]:
     out = []
     mapping: dict[str, Any] = dict(get_mapping_from_secret_type_to_class())
     for kind, cls in sorted(mapping.items()):
-        if issubclass(cls, RegexBasedDetector) and "IP" not in kind and "Private Key" not in kind \
-                and kind not in _REPLACED:
+        if (
+            issubclass(cls, RegexBasedDetector)
+            and "IP" not in kind
+            and "Private Key" not in kind
+            and kind not in _REPLACED
+        ):
             out.append((kind, cls()))
     return out
 
@@ -198,8 +208,12 @@ def _detectors() -> list[tuple[str, Any]]:
 @cache
 def _provider_patterns() -> list[tuple[str, re.Pattern[str], bool]]:
     """(kind, regex, ours): detect-secrets' regexes and `PROVIDERS`."""
-    theirs = [(kind, rx, False) for kind, plugin in _detectors() for rx in plugin.denylist
-              if not any(p in rx.pattern for p in _REPLACED_PATTERNS)]
+    theirs = [
+        (kind, rx, False)
+        for kind, plugin in _detectors()
+        for rx in plugin.denylist
+        if not any(p in rx.pattern for p in _REPLACED_PATTERNS)
+    ]
     return theirs + [(kind, rx, True) for kind, rx in PROVIDERS]
 
 
@@ -212,8 +226,12 @@ def _any_detector() -> re.Pattern[str]:
 def _combined(patterns: list[re.Pattern[str]]) -> re.Pattern[str]:
     parts = []
     for rx in patterns:
-        flags = ("i" if rx.flags & re.I else "") + ("x" if rx.flags & re.X else "") \
-            + ("m" if rx.flags & re.M else "") + ("s" if rx.flags & re.S else "")
+        flags = (
+            ("i" if rx.flags & re.I else "")
+            + ("x" if rx.flags & re.X else "")
+            + ("m" if rx.flags & re.M else "")
+            + ("s" if rx.flags & re.S else "")
+        )
         parts.append(f"(?{flags}:{rx.pattern})" if flags else f"(?:{rx.pattern})")
     return re.compile("|".join(parts))
 
@@ -236,8 +254,11 @@ def _value_span(line: str, m: re.Match[str], ours: bool) -> tuple[int, int] | No
         a, b = m.span(1 if m.lastindex else 0)
         grouped = bool(m.lastindex)
     else:
-        groups = [(m.start(g), m.end(g)) for g in range(1, (m.lastindex or 0) + 1)
-                  if m.start(g) >= 0 and m.end(g) - m.start(g) >= 8]
+        groups = [
+            (m.start(g), m.end(g))
+            for g in range(1, (m.lastindex or 0) + 1)
+            if m.start(g) >= 0 and m.end(g) - m.start(g) >= 8
+        ]
         grouped = bool(groups)
         a, b = max(groups, key=lambda s: s[1] - s[0]) if groups else m.span()
         if not grouped:
@@ -269,7 +290,8 @@ def _token_end(line: str, a: int, b: int) -> int:
 # Passwords in URLs
 
 _URL_PASSWORD = re.compile(
-    r"(?i)(?<![a-z0-9+.\-])[a-z][a-z0-9+.\-]*://[^\s:/?#\[\]@'\"`<>{}()]*:([^\s/?#\[\]@'\"`<>]+)@")
+    r"(?i)(?<![a-z0-9+.\-])[a-z][a-z0-9+.\-]*://[^\s:/?#\[\]@'\"`<>{}()]*:([^\s/?#\[\]@'\"`<>]+)@"
+)
 
 
 def _url_passwords(line: str) -> Iterator[Span]:
@@ -287,40 +309,223 @@ def _url_passwords(line: str) -> Iterator[Span]:
 _NAME_OP = re.compile(
     r"(?:(?<![\w.\-])|(?<=-)(?<![\w.\-]-)|(?<=--)(?<![\w.\-]--))"
     r"(?P<name>[A-Za-z_][\w.\-]*)(?:\\?['\"`])?\]?[ \t]*"
-    r"(?:(?::[ \t]+[\w.\[\]|, ]{1,40}?[ \t]+)?(?P<eq>===?|=>|=(?!=))|(?P<op>:=|:(?![:=])))[ \t]*")
+    r"(?:(?::[ \t]+[\w.\[\]|, ]{1,40}?[ \t]+)?(?P<eq>===?|=>|=(?!=))|(?P<op>:=|:(?![:=])))[ \t]*"
+)
 # Names that say secret: whole words (`db_pass`, not `bypass`), or a kind of key.
-_SECRET_WORDS = frozenset({
-    "password", "passwd", "passphrase", "pwd", "pass", "passw", "passwords", "secret", "secretkey",
-    "token", "apikey", "apitoken", "authtoken", "accesstoken", "refreshtoken", "credential",
-    "credentials", "privatekey", "accesskey", "clientsecret", "authkey", "masterkey",
-})
+_SECRET_WORDS = frozenset(
+    {
+        "password",
+        "passwd",
+        "passphrase",
+        "pwd",
+        "pass",
+        "passw",
+        "passwords",
+        "secret",
+        "secretkey",
+        "token",
+        "apikey",
+        "apitoken",
+        "authtoken",
+        "accesstoken",
+        "refreshtoken",
+        "credential",
+        "credentials",
+        "privatekey",
+        "accesskey",
+        "clientsecret",
+        "authkey",
+        "masterkey",
+    }
+)
 _KEY_NAME = re.compile(
-    r"(?i)(?:api|private|access|secret|encryption|signing|master|auth|client|consumer)[_\-.]?key(?![a-z])")
+    r"(?i)(?:api|private|access|secret|encryption|signing|master|auth|client|consumer)[_\-.]?key(?![a-z])"
+)
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 # A name that is about a secret but does not hold one (`token_url`, `password_min_length`).
-_NOT_VALUE_WORDS = frozenset({
-    "url", "uri", "urls", "endpoint", "path", "file", "filename", "dir", "name", "names", "type",
-    "types", "length", "len", "size", "count", "id", "ids", "field", "fields", "label", "header",
-    "prefix", "suffix", "pattern", "regex", "format", "env", "var", "hash", "hashed", "digest",
-    "sha", "md5", "expiry", "expires", "expiration", "ttl", "timeout", "lifetime", "age",
-    "version", "mode", "method", "policy", "provider", "class", "required", "enabled", "enable",
-    "disabled", "min", "max", "limit", "hint", "placeholder", "help", "message", "msg", "text",
-    "title", "description", "error", "errors", "ref", "store", "location", "algorithm", "alg",
-    "scheme", "kind", "validator", "validators", "strength", "icon", "column", "index", "param",
-    "params", "option", "options", "input", "form", "widget", "button", "link", "route", "view",
-    "template", "module", "reset", "changed", "change", "confirm", "confirmation", "check",
-    "rotation", "backend", "backends", "handler", "manager", "source", "generator",
-    # how something is shown, not what it holds (`TOKEN_COLOR = '\x1b[04m'`)
-    "color", "colour", "style", "theme", "font", "width", "height", "position", "offset",
-    "separator", "delimiter", "prompt", "display", "status", "state", "callback", "func",
-})
+_NOT_VALUE_WORDS = frozenset(
+    {
+        "url",
+        "uri",
+        "urls",
+        "endpoint",
+        "path",
+        "file",
+        "filename",
+        "dir",
+        "name",
+        "names",
+        "type",
+        "types",
+        "length",
+        "len",
+        "size",
+        "count",
+        "id",
+        "ids",
+        "field",
+        "fields",
+        "label",
+        "header",
+        "prefix",
+        "suffix",
+        "pattern",
+        "regex",
+        "format",
+        "env",
+        "var",
+        "hash",
+        "hashed",
+        "digest",
+        "sha",
+        "md5",
+        "expiry",
+        "expires",
+        "expiration",
+        "ttl",
+        "timeout",
+        "lifetime",
+        "age",
+        "version",
+        "mode",
+        "method",
+        "policy",
+        "provider",
+        "class",
+        "required",
+        "enabled",
+        "enable",
+        "disabled",
+        "min",
+        "max",
+        "limit",
+        "hint",
+        "placeholder",
+        "help",
+        "message",
+        "msg",
+        "text",
+        "title",
+        "description",
+        "error",
+        "errors",
+        "ref",
+        "store",
+        "location",
+        "algorithm",
+        "alg",
+        "scheme",
+        "kind",
+        "validator",
+        "validators",
+        "strength",
+        "icon",
+        "column",
+        "index",
+        "param",
+        "params",
+        "option",
+        "options",
+        "input",
+        "form",
+        "widget",
+        "button",
+        "link",
+        "route",
+        "view",
+        "template",
+        "module",
+        "reset",
+        "changed",
+        "change",
+        "confirm",
+        "confirmation",
+        "check",
+        "rotation",
+        "backend",
+        "backends",
+        "handler",
+        "manager",
+        "source",
+        "generator",
+        # how something is shown, not what it holds (`TOKEN_COLOR = '\x1b[04m'`)
+        "color",
+        "colour",
+        "style",
+        "theme",
+        "font",
+        "width",
+        "height",
+        "position",
+        "offset",
+        "separator",
+        "delimiter",
+        "prompt",
+        "display",
+        "status",
+        "state",
+        "callback",
+        "func",
+    }
+)
 # A code file: an unquoted identifier there is a reference (`password = user_password`).
-_CODE_EXT = frozenset({
-    "py", "pyi", "pyx", "js", "jsx", "mjs", "cjs", "ts", "tsx", "mts", "cts", "go", "java", "kt",
-    "kts", "scala", "c", "h", "cc", "cpp", "cxx", "hpp", "hh", "cs", "rb", "php", "rs", "swift",
-    "m", "mm", "lua", "dart", "ex", "exs", "erl", "hs", "ml", "clj", "groovy", "gradle", "r",
-    "jl", "pl", "pm", "vue", "svelte", "coffee", "fs", "vb", "zig", "nim", "cr", "sol",
-})
+_CODE_EXT = frozenset(
+    {
+        "py",
+        "pyi",
+        "pyx",
+        "js",
+        "jsx",
+        "mjs",
+        "cjs",
+        "ts",
+        "tsx",
+        "mts",
+        "cts",
+        "go",
+        "java",
+        "kt",
+        "kts",
+        "scala",
+        "c",
+        "h",
+        "cc",
+        "cpp",
+        "cxx",
+        "hpp",
+        "hh",
+        "cs",
+        "rb",
+        "php",
+        "rs",
+        "swift",
+        "m",
+        "mm",
+        "lua",
+        "dart",
+        "ex",
+        "exs",
+        "erl",
+        "hs",
+        "ml",
+        "clj",
+        "groovy",
+        "gradle",
+        "r",
+        "jl",
+        "pl",
+        "pm",
+        "vue",
+        "svelte",
+        "coffee",
+        "fs",
+        "vb",
+        "zig",
+        "nim",
+        "cr",
+        "sol",
+    }
+)
 _QUOTE_OPEN = re.compile(r"([bBrRuUfF]{0,2})(\\?)(['\"`])")
 _UNQUOTED = re.compile(r"[^\s'\"`\\]+")
 _ENV_LINE = re.compile(r"[ \t]*(?:export[ \t]+|set[ \t]+)?(?:[-*][ \t]+)?")
@@ -344,8 +549,10 @@ def _keyword_values(line: str, code: bool) -> Iterator[Span]:
             continue
         a, b, quoted = value
         v = line[a:b]
-        if not quoted and (m.group("eq") in ("==", "===") or (code and not _env_style(line, m)
-                           and (_IDENTIFIER.fullmatch(v) or v[0] in "+-!~*&@:"))):
+        if not quoted and (
+            m.group("eq") in ("==", "===")
+            or (code and not _env_style(line, m) and (_IDENTIFIER.fullmatch(v) or v[0] in "+-!~*&@:"))
+        ):
             continue  # a comparison or an expression in code: `password = user_password`
         if "-----" not in v and _looks_secret(v, min_len=8):
             yield a, b, _KEYWORD_KIND
@@ -355,14 +562,20 @@ def _secret_name(name: str) -> bool:
     words = [w.lower() for w in _WORD.findall(name)]
     if not words or words[-1] in _NOT_VALUE_WORDS or _LOOKUP.search(name):
         return False
-    return any(w in _SECRET_WORDS or w.startswith("password") for w in words) \
+    return (
+        any(w in _SECRET_WORDS or w.startswith("password") for w in words)
         or _KEY_NAME.search(name) is not None
+    )
 
 
 def _env_style(line: str, m: re.Match[str]) -> bool:
     """`NAME=value` (an `.env` line, `export NAME=value`): a literal even in a code file."""
-    return (m.group("eq") == "=" and line[m.end("name"): m.start("eq")] == ""
-            and m.group("name").isupper() and _ENV_LINE.fullmatch(line, 0, m.start()) is not None)
+    return (
+        m.group("eq") == "="
+        and line[m.end("name") : m.start("eq")] == ""
+        and m.group("name").isupper()
+        and _ENV_LINE.fullmatch(line, 0, m.start()) is not None
+    )
 
 
 def _value_after(line: str, pos: int) -> tuple[int, int, bool] | None:
@@ -378,8 +591,11 @@ def _value_after(line: str, pos: int) -> tuple[int, int, bool] | None:
     while b > a and line[b - 1] in ",;":
         b -= 1
     rest = line[b:].lstrip(" \t")
-    if b == a or not (rest.strip() == "" or rest.startswith(("#", ";", ",", "//", "--", "'", '"', "`", "\\"))
-                      or _NEXT_ASSIGNMENT.match(rest)):
+    if b == a or not (
+        rest.strip() == ""
+        or rest.startswith(("#", ";", ",", "//", "--", "'", '"', "`", "\\"))
+        or _NEXT_ASSIGNMENT.match(rest)
+    ):
         return None  # `range accounts {`: an expression, not a value
     if any(c in line[a:b] for c in "()[]{}<>"):
         return None
@@ -413,7 +629,7 @@ def _escaped(line: str, i: int) -> bool:
 
 
 # Values that are not credentials: placeholders and the words they are made of.
-_PLACEHOLDER_WORDS = frozenset("""
+_PLACEHOLDER_TEXT = """
 test tests testing password passwords passwd pass pwd secret secrets token tokens key keys api
 apikey changeme change me example examples sample samples dummy fake mock mocked placeholder
 your my our the a an here there xxx xxxx foo bar baz qux quux default defaults dev develop
@@ -426,13 +642,16 @@ temp tmp random generated generate salt session cookie jwt bearer basic oauth gi
 openai slack google for and or of to in is it be on with do dont use only just very long short
 word unsafe insecure invalid valid wrong right correct bad good hidden redacted masked ignored
 required optional unknown sensitive confidential mysecret mypassword secretkey secret_key
-""".split())  # noqa: SIM905
+"""
+_PLACEHOLDER_WORDS = frozenset(_PLACEHOLDER_TEXT.split())
 _TEMPLATE = re.compile(
-    r"\$\{|\$\(|^\$\w|%\w+%|\{\{|\{%|\{[\w.\-]*\}|%\(|%[sdrif]\b|<[^>]*>|#\{|@@|^__\w+__$|^\*+$|\.\.\.")
+    r"\$\{|\$\(|^\$\w|%\w+%|\{\{|\{%|\{[\w.\-]*\}|%\(|%[sdrif]\b|<[^>]*>|#\{|@@|^__\w+__$|^\*+$|\.\.\."
+)
 _PATH_LIKE = re.compile(r"^(?:/|\./|\.\./|~/|[A-Za-z]:\\)|://|^/?[a-z0-9_.\-]+(?:/[a-z0-9_.\-]+)+/?$")
 # A password's hash (Django, bcrypt, crypt(3)): stored in fixtures, not a credential to use.
 _PASSWORD_HASH = re.compile(
-    r"^(?:(?:pbkdf2_sha\d+|bcrypt(?:_sha256)?|argon2|scrypt|sha1|md5|crypt)\$|\$(?:2[abxy]?|argon2(?:id|i|d)|[156])\$)")
+    r"^(?:(?:pbkdf2_sha\d+|bcrypt(?:_sha256)?|argon2|scrypt|sha1|md5|crypt)\$|\$(?:2[abxy]?|argon2(?:id|i|d)|[156])\$)"
+)
 _SNAKE_NAME = re.compile(r"[A-Za-z]+\d*(?:_[A-Za-z]+\d*)+")  # `FORBIDDEN_VALUE2`: a constant's name
 _EMAIL = re.compile(r"^[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+$")
 _DOTTED_NAME = re.compile(r"[A-Za-z_]+(?:\.[A-Za-z_]+)+")
@@ -445,8 +664,14 @@ def _looks_secret(v: str, *, min_len: int) -> bool:
     mixed with digits or symbols, or random-looking letters."""
     if len(v) < min_len or any(c.isspace() for c in v) or not _varied(v):
         return False
-    if _TEMPLATE.search(v) or _PATH_LIKE.search(v) or _EMAIL.match(v) or _PASSWORD_HASH.match(v) \
-            or _DOTTED_NAME.fullmatch(v) or _SNAKE_NAME.fullmatch(v):
+    if (
+        _TEMPLATE.search(v)
+        or _PATH_LIKE.search(v)
+        or _EMAIL.match(v)
+        or _PASSWORD_HASH.match(v)
+        or _DOTTED_NAME.fullmatch(v)
+        or _SNAKE_NAME.fullmatch(v)
+    ):
         return False
     if _placeholder(v) or _is_sequential(v):
         return False
@@ -462,7 +687,7 @@ def _varied(v: str) -> bool:
     (`1bcdefghij2bcdefghij...`): a key's characters vary."""
     if _entropy(v) < (3.0 if len(v) >= 16 else 2.3):
         return False
-    grams = [v[i:i + 3] for i in range(len(v) - 2)]
+    grams = [v[i : i + 3] for i in range(len(v) - 2)]
     return len(v) < 16 or len(set(grams)) >= 0.6 * len(grams)
 
 
@@ -477,8 +702,9 @@ def _placeholder(v: str) -> bool:
 def _random_letters(v: str) -> bool:
     """Letters only (maybe with `_ - .`): random when long, varied and switching case
     often, unlike an identifier (`authorizationHeader`) or words (`set-password`)."""
-    flips = sum(1 for x, y in itertools.pairwise(v)
-                if x.isalpha() and y.isalpha() and x.isupper() != y.isupper())
+    flips = sum(
+        1 for x, y in itertools.pairwise(v) if x.isalpha() and y.isalpha() and x.isupper() != y.isupper()
+    )
     return len(v) >= 16 and _entropy(v) >= 3.5 and flips >= len(v) / 3
 
 
@@ -496,18 +722,24 @@ _ASSIGNED = re.compile(r"""(?<![\w\-])[\w\-]+['"]?\]?\s*(?::=|=>|=|:)\s*(['"])([
 # character (most candidate lines have no such value, and are then not tried).
 _QUOTED = re.compile(r"""['"][A-Za-z0-9+/=_\-.]{24,}['"]""")
 _ENTROPY = 4.5  # bits per character of a base64-alphabet value (random keys: ~5-6)
-_NOT_SECRET_NAME = re.compile(r"(?i)(sha\d*|md5|hash|digest|checksum|integrity|uuid|commit|etag|nonce"
-                              r"|example|sample|placeholder|fixture)")
+_NOT_SECRET_NAME = re.compile(
+    r"(?i)(sha\d*|md5|hash|digest|checksum|integrity|uuid|commit|etag|nonce"
+    r"|example|sample|placeholder|fixture)"
+)
 
 
 def _high_entropy(line: str) -> Iterator[Span]:
     for m in _ASSIGNED.finditer(line):
         value = m.group(2)
-        name = line[max(0, m.start(2) - 40): m.start(2)]
+        name = line[max(0, m.start(2) - 40) : m.start(2)]
         # A digit too: the candidate-line prefilter looks for runs holding one.
-        if _entropy(value) >= _ENTROPY and any(c.isdigit() for c in value) \
-                and not _NOT_SECRET_NAME.search(name) and not _is_sequential(value) \
-                and not _PATH_LIKE.search(value):
+        if (
+            _entropy(value) >= _ENTROPY
+            and any(c.isdigit() for c in value)
+            and not _NOT_SECRET_NAME.search(name)
+            and not _is_sequential(value)
+            and not _PATH_LIKE.search(value)
+        ):
             yield m.start(2), m.end(2), _ENTROPY_KIND
 
 
@@ -524,14 +756,14 @@ def _entropy(s: str) -> float:
 _PEM_BEGIN = re.compile(r"-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY( BLOCK)?-----")
 _PEM_WINDOW = 1 << 16  # the END marker is looked for this far after BEGIN
 # A body written as lines: base64, maybe `Proc-Type:`/`DEK-Info:` headers and blank lines.
-_PEM_LINES = re.compile(
-    r"[ \t]*\r?\n(?:[ \t]*(?:[A-Za-z0-9+/=]+|[A-Za-z][\w\-]*:[^\n]*)?[ \t]*\r?\n)+[ \t]*")
+_PEM_LINES = re.compile(r"[ \t]*\r?\n(?:[ \t]*(?:[A-Za-z0-9+/=]+|[A-Za-z][\w\-]*:[^\n]*)?[ \t]*\r?\n)+[ \t]*")
 _B64_LINE = re.compile(r"[A-Za-z0-9+/=]{16,}")
 # A body inside string literals (`"...\n"` lines, a JSON value): base64 runs, escapes,
 # quotes, spaces and the punctuation that joins strings; never code such as `x.endswith(`.
 _PEM_QUOTED = re.compile(r"[A-Za-z0-9+/=\s\"'`\\,;()]*")
 _B64_RUN = re.compile(
-    r"(?:(?<=\\[nrt])|(?<![A-Za-z0-9+/=\\]))[A-Za-z0-9+/=]{16,}(?:(?:\\[nr])+[A-Za-z0-9+/=]+)*")
+    r"(?:(?<=\\[nrt])|(?<![A-Za-z0-9+/=\\]))[A-Za-z0-9+/=]{16,}(?:(?:\\[nr])+[A-Za-z0-9+/=]+)*"
+)
 
 
 def _private_key_bodies(text: str) -> Iterator[Span]:
@@ -541,7 +773,7 @@ def _private_key_bodies(text: str) -> Iterator[Span]:
         pos = m.end()
         end_marker = f"-----END {m.group(1)}PRIVATE KEY{m.group(2) or ''}-----"
         stop = text.find(end_marker, m.end(), m.end() + _PEM_WINDOW)
-        if stop < 0 or "-----BEGIN" in text[m.end():stop]:
+        if stop < 0 or "-----BEGIN" in text[m.end() : stop]:
             continue  # a lone marker (code that looks for one), not a key
         yield from _pem_body(text, m.end(), stop)
         pos = stop + len(end_marker)
@@ -570,13 +802,17 @@ def _pem_body(text: str, a: int, b: int) -> Iterator[Span]:
 _KEYWORDY = re.compile(
     r"(?i)(pass|pwd|secret|token|credential|auth"
     r"|(?:api|private|access|encryption|signing|master|client|consumer)[_\-.]?key)"
-    r"[\w\-.]*\\?['\"`]?\]?\s*(:=|=>|=|:)")
+    r"[\w\-.]*\\?['\"`]?\]?\s*(:=|=>|=|:)"
+)
 # Prefixes of keys that may hold no digit (matched case-sensitively, as RE2 does them).
-_PREFIXES = (r"AKIA|ASIA|AIza|gh[pousr]_|github_pat_|hf_|[sr]k_(?:live|test)_"
-             r"|sk-(?:proj|svcacct|admin|ant|None)-|eyJ|npm_|gl(?:pat|dt|ft|soat|rt|cbt|imt|ptt|agent|oas)-|hooks\.slack\.com")
+_PREFIXES = (
+    r"AKIA|ASIA|AIza|gh[pousr]_|github_pat_|hf_|[sr]k_(?:live|test)_"
+    r"|sk-(?:proj|svcacct|admin|ant|None)-|eyJ|npm_|gl(?:pat|dt|ft|soat|rt|cbt|imt|ptt|agent|oas)-|hooks\.slack\.com"
+)
 _CANDIDATE = re.compile(
     r"(?<![\w+/=\-.])(?=[\w+/=\-.]*\d)(?=[\w+/=\-.]*[A-Za-z])[\w+/=\-.]{20,}|://\S*@"
-    r"|(?-i:" + _PREFIXES + ")")
+    r"|(?-i:" + _PREFIXES + ")"
+)
 _ANY = re.compile(f"{_KEYWORDY.pattern}|{_CANDIDATE.pattern}")
 # RE2 (linear time, no backtracking) finds the lines worth checking with `_ANY`, a line
 # at a time. Its pattern matches on every line `_ANY` matches on: Unicode classes at
@@ -633,11 +869,12 @@ def _for_re2(pattern: str) -> str | None:
     while i < n:
         c = pattern[i]
         if c == "\\":
-            nxt = pattern[i + 1: i + 2]
+            nxt = pattern[i + 1 : i + 2]
             if nxt.isdigit():
                 return None  # a backreference
-            out.append(_ASCII_SPACE if in_class and nxt == "s" else f"[{_ASCII_SPACE}]" if nxt == "s"
-                       else c + nxt)
+            out.append(
+                _ASCII_SPACE if in_class and nxt == "s" else f"[{_ASCII_SPACE}]" if nxt == "s" else c + nxt
+            )
             i += 2
             continue
         if in_class:
@@ -646,7 +883,7 @@ def _for_re2(pattern: str) -> str | None:
         elif c == "[":
             in_class = True
             out.append(c)
-            if pattern[i + 1: i + 2] == "]":  # "[]...]": a literal "]" first
+            if pattern[i + 1 : i + 2] == "]":  # "[]...]": a literal "]" first
                 out.append("]")
                 i += 1
         elif pattern.startswith(("(?<=", "(?<!", "(?=", "(?!"), i):
@@ -658,8 +895,11 @@ def _for_re2(pattern: str) -> str | None:
             out.append(c)
         i += 1
     # RE2 caps a repetition at 1000: a larger one becomes unbounded (looser still).
-    return re.sub(r"\{(\d+),(\d+)\}", lambda m: m.group() if int(m.group(2)) <= 1000
-                  else "{" + str(min(int(m.group(1)), 1000)) + ",}", "".join(out))
+    return re.sub(
+        r"\{(\d+),(\d+)\}",
+        lambda m: m.group() if int(m.group(2)) <= 1000 else "{" + str(min(int(m.group(1)), 1000)) + ",}",
+        "".join(out),
+    )
 
 
 def _group_end(pattern: str, i: int) -> int:
@@ -713,4 +953,5 @@ def _may_detect(line: str) -> bool:
         return _any_detector().search(line) is not None
     fast, rest = _fast_detector()
     return (fast is not None and fast.search(line) is not None) or (
-        rest is not None and rest.search(line) is not None)
+        rest is not None and rest.search(line) is not None
+    )

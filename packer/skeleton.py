@@ -80,12 +80,46 @@ _INLINE_HOLES = {"python": b"...", "ruby": b"nil", "bash": b":"}
 _BLANK_RUN = re.compile(r"\n(?:[ \t]*\r?\n){2,}")
 _INDENT = re.compile(rb"[ \t]*")
 # Where a doc comment's summary ends: a block or tag, or a section heading.
-_DOC_BLOCKS = (b"<p", b"<pre", b"<ul", b"<ol", b"<table", b"<h", b"<param", b"<returns", b"<remarks",
-               b"<example", b"<exception", b"<typeparam", b"<see", b"@", b":param", b":return",
-               b":raises", b">>>", b"```", b"#")
-_DOC_HEADINGS = frozenset({b"example", b"examples", b"args", b"arguments", b"parameters", b"params",
-                           b"returns", b"return", b"raises", b"yields", b"notes", b"see also",
-                           b"references", b"attributes"})
+_DOC_BLOCKS = (
+    b"<p",
+    b"<pre",
+    b"<ul",
+    b"<ol",
+    b"<table",
+    b"<h",
+    b"<param",
+    b"<returns",
+    b"<remarks",
+    b"<example",
+    b"<exception",
+    b"<typeparam",
+    b"<see",
+    b"@",
+    b":param",
+    b":return",
+    b":raises",
+    b">>>",
+    b"```",
+    b"#",
+)
+_DOC_HEADINGS = frozenset(
+    {
+        b"example",
+        b"examples",
+        b"args",
+        b"arguments",
+        b"parameters",
+        b"params",
+        b"returns",
+        b"return",
+        b"raises",
+        b"yields",
+        b"notes",
+        b"see also",
+        b"references",
+        b"attributes",
+    }
+)
 _COMMENT_LEAD = re.compile(rb"[ \t]*(//[/!]?|#)")
 
 # Locators that are field names; any other locator is a child's node type.
@@ -124,11 +158,25 @@ class Rules:
 
     def node_types(self) -> set[str]:
         """Every node type the rules name (a test checks that each exists in the grammar)."""
-        names = {*self.functions, *self.containers, *self.wrappers, *self.decls, *self.values,
-                 *self.transparent, *self.prefixes, *self.lambdas, *self.binders, *self.comments,
-                 *self.compound}
-        for locators in (*self.functions.values(), *self.containers.values(),
-                         *self.wrappers.values(), *self.lambdas.values()):
+        names = {
+            *self.functions,
+            *self.containers,
+            *self.wrappers,
+            *self.decls,
+            *self.values,
+            *self.transparent,
+            *self.prefixes,
+            *self.lambdas,
+            *self.binders,
+            *self.comments,
+            *self.compound,
+        }
+        for locators in (
+            *self.functions.values(),
+            *self.containers.values(),
+            *self.wrappers.values(),
+            *self.lambdas.values(),
+        ):
             names.update(loc for loc in locators if loc != SELF and loc not in _FIELDS)
         return names
 
@@ -261,8 +309,12 @@ class _Skeleton:
                 attached[i + 1] = True
         # Loose comments right above an elided statement go with it.
         for i in range(n - 1, 0, -1):
-            if kinds[i] == HOLE and kinds[i - 1] in (COMMENT, PREFIX) and not attached[i - 1] \
-                    and _end_row(nodes[i - 1]) >= nodes[i].start_point.row - 1:
+            if (
+                kinds[i] == HOLE
+                and kinds[i - 1] in (COMMENT, PREFIX)
+                and not attached[i - 1]
+                and _end_row(nodes[i - 1]) >= nodes[i].start_point.row - 1
+            ):
                 kinds[i - 1] = HOLE
         for run in docs:
             # Each block comment is cut on its own; consecutive line comments together.
@@ -302,8 +354,11 @@ class _Skeleton:
 
     def children(self, parent: Node) -> list[Node]:
         skip = self.rules.skip_fields
-        return [c for i, c in enumerate(parent.children)
-                if c.is_named and not (skip and parent.field_name_for_child(i) in skip)]
+        return [
+            c
+            for i, c in enumerate(parent.children)
+            if c.is_named and not (skip and parent.field_name_for_child(i) in skip)
+        ]
 
     def kind(self, node: Node, top: bool) -> str:
         r = self.rules
@@ -314,9 +369,15 @@ class _Skeleton:
                 return k
         if t in r.comments:
             return COMMENT
-        for kind, table in ((FUNCTION, r.functions), (CONTAINER, r.containers), (WRAPPER, r.wrappers),
-                            (DECL, r.decls), (VALUE, r.values), (TRANSPARENT, r.transparent),
-                            (PREFIX, r.prefixes)):
+        for kind, table in (
+            (FUNCTION, r.functions),
+            (CONTAINER, r.containers),
+            (WRAPPER, r.wrappers),
+            (DECL, r.decls),
+            (VALUE, r.values),
+            (TRANSPARENT, r.transparent),
+            (PREFIX, r.prefixes),
+        ):
             if t in table:
                 return kind
         return HOLE
@@ -338,13 +399,18 @@ class _Skeleton:
                     stack.append((node, depth + 1, ()))
                     return
                 inner_kind = self.kind(inner, False)
-                if inner_kind in (FUNCTION, CONTAINER, WRAPPER, TRANSPARENT) or \
-                        (kind == CONTAINER and inner_kind in _KEPT):
+                if inner_kind in (FUNCTION, CONTAINER, WRAPPER, TRANSPARENT) or (
+                    kind == CONTAINER and inner_kind in _KEPT
+                ):
                     node, kind = inner, inner_kind
                     continue
                 if kind == CONTAINER:
-                    outside = tuple(c for c in node.children if c.type in self.rules.comments
-                                    and (c.end_byte <= inner.start_byte or c.start_byte >= inner.end_byte))
+                    outside = tuple(
+                        c
+                        for c in node.children
+                        if c.type in self.rules.comments
+                        and (c.end_byte <= inner.start_byte or c.start_byte >= inner.end_byte)
+                    )
                     stack.append((inner, depth + 1, outside))
                     return
                 # `export const x = ...`: the whole statement is the declaration
@@ -479,7 +545,7 @@ class _Skeleton:
         prev = anchor.prev_sibling
         if prev is None or prev.type in self.rules.comments:
             return start, False
-        gap = self.src[prev.end_byte:start]
+        gap = self.src[prev.end_byte : start]
         if b"\n" in gap and not gap.strip():
             return prev.end_byte, True
         return start, False
@@ -490,8 +556,11 @@ class _Skeleton:
         rest = stmts[1:] if doc is not None else stmts
         if doc is not None:
             self.docstring(doc)
-        if not rest or all(r.type == "comment" for r in rest) or \
-                (len(rest) == 1 and _is_trivial_python(rest[0])):
+        if (
+            not rest
+            or all(r.type == "comment" for r in rest)
+            or (len(rest) == 1 and _is_trivial_python(rest[0]))
+        ):
             return
         mark = b"...  # " + _marker(_end_row(body) - rest[0].start_point.row + 1)
         if doc is not None:
@@ -547,8 +616,9 @@ class _Skeleton:
         rows = _end_row(node) - node.start_point.row + 1
         size = node.end_byte - node.start_byte
         if cap and (rows > 20 * MAX_VALUE_LINES or size > 20 * MAX_VALUE_CHARS):
-            if self.cut(node, first, rows, size) and \
-                    self.nested_functions(node, ranges=[(e.start, e.end) for e in self.edits[first:]]):
+            if self.cut(node, first, rows, size) and self.nested_functions(
+                node, ranges=[(e.start, e.end) for e in self.edits[first:]]
+            ):
                 return
         elif self.nested_functions(node):
             if cap:
@@ -561,8 +631,9 @@ class _Skeleton:
         """Collapse the largest literals in `node` until it is short; False if it stays long."""
         for _ in range(5):
             nested = self.edits[first:]
-            left_rows = rows - sum(self.src.count(b"\n", e.start, e.end) - e.text.count(b"\n")
-                                   for e in nested)
+            left_rows = rows - sum(
+                self.src.count(b"\n", e.start, e.end) - e.text.count(b"\n") for e in nested
+            )
             left_size = size - sum(e.end - e.start - len(e.text) for e in nested)
             if left_rows <= MAX_VALUE_LINES and left_size <= MAX_VALUE_CHARS:
                 return True
@@ -575,8 +646,9 @@ class _Skeleton:
             self.collapse(start, end, is_string)
         return False
 
-    def nested_functions(self, node: Node, skip: Node | None = None,
-                         ranges: list[tuple[int, int]] | None = None) -> bool:
+    def nested_functions(
+        self, node: Node, skip: Node | None = None, ranges: list[tuple[int, int]] | None = None
+    ) -> bool:
         """Elide the bodies of the functions inside a kept node; False if it is too big to search.
 
         `skip` (a body already elided) and nodes inside `ranges` (literals cut) are not searched.
@@ -591,8 +663,9 @@ class _Skeleton:
             for child in current.children:
                 seen += 1
                 t = child.type
-                if (skip is not None and child == skip) or (ranges and any(
-                        lo <= child.start_byte and child.end_byte <= hi for lo, hi in ranges)):
+                if (skip is not None and child == skip) or (
+                    ranges and any(lo <= child.start_byte and child.end_byte <= hi for lo, hi in ranges)
+                ):
                     continue
                 if t in r.functions:
                     self.function(child)
@@ -620,15 +693,20 @@ class _Skeleton:
             kids = current.children
             if len(kids) >= 2 and kids[0].child_count == 0 and kids[-1].child_count == 0:
                 a, b = kids[0], kids[-1]
-                open_ = self.src[a.start_byte:a.end_byte]
-                close = self.src[b.start_byte:b.end_byte]
+                open_ = self.src[a.start_byte : a.end_byte]
+                close = self.src[b.start_byte : b.end_byte]
                 is_pair = _PAIRS.get(open_) == close and (
-                    open_ != b"(" or self.rules.style != "brace" or "argument" in current.type)
-                is_string = bool(not is_pair and open_ and close
-                                 and open_[-1] in _QUOTES and close[0] in _QUOTES)
+                    open_ != b"(" or self.rules.style != "brace" or "argument" in current.type
+                )
+                is_string = bool(
+                    not is_pair and open_ and close and open_[-1] in _QUOTES and close[0] in _QUOTES
+                )
                 start, end = a.end_byte, b.start_byte
-                if (is_pair or is_string) and end > start and not any(
-                        e.start < start < e.end or e.start < end < e.end for e in nested):
+                if (
+                    (is_pair or is_string)
+                    and end > start
+                    and not any(e.start < start < e.end or e.start < end < e.end for e in nested)
+                ):
                     score = (self.content_rows(start, end), end - start, depth)
                     if score[0] and (best is None or score > best):
                         best, found = score, (start, end, is_string)
@@ -688,7 +766,7 @@ class _Skeleton:
             return
         cut, removed = keep
         ind = self.indent(stmt.start_byte)
-        closer = self.src[close.start_byte:close.end_byte]
+        closer = self.src[close.start_byte : close.end_byte]
         text = ind + b"... " + _marker(removed) + self.nl + ind + closer
         self.edits.append(_Edit(cut, close.end_byte, text))
 
@@ -709,8 +787,9 @@ class _Skeleton:
         text_seen = bool(_doc_words(lines[0])) if lines else False
         for i in range(1, keep):
             words = _doc_words(lines[i])
-            if text_seen and (not words or words.startswith(_DOC_BLOCKS) or
-                              words.rstrip(b":").lower() in _DOC_HEADINGS):
+            if text_seen and (
+                not words or words.startswith(_DOC_BLOCKS) or words.rstrip(b":").lower() in _DOC_HEADINGS
+            ):
                 keep = i
                 break
             text_seen = text_seen or bool(words)
@@ -732,7 +811,7 @@ class _Skeleton:
             self.edits.append(_Edit(start, end, inline))
             return
         lead = b"...  # " if style == "python" and empty else self.rules.line_comment.encode() + b" "
-        if self.src[line_end - 1:line_end] == b"\r":
+        if self.src[line_end - 1 : line_end] == b"\r":
             line_end -= 1
         self.edits.append(_Edit(line_start, line_end, self.src[line_start:start] + lead + _marker(lines)))
 
@@ -780,7 +859,7 @@ class _Skeleton:
         for e in sorted(self.edits, key=lambda e: (e.start, -e.end)):
             if e.start < pos:  # inside an earlier, wider edit
                 continue
-            parts += (self.src[pos:e.start], e.text)
+            parts += (self.src[pos : e.start], e.text)
             pos = e.end
         parts.append(self.src[pos:])
         return b"".join(parts)
@@ -793,14 +872,19 @@ def _doc_words(line: bytes) -> bytes:
 
 def _is_docstring(stmt: Node) -> bool:
     first = _first_named(stmt)
-    return stmt.type == "expression_statement" and stmt.named_child_count == 1 and \
-        first is not None and first.type in ("string", "concatenated_string")
+    return (
+        stmt.type == "expression_statement"
+        and stmt.named_child_count == 1
+        and first is not None
+        and first.type in ("string", "concatenated_string")
+    )
 
 
 def _is_trivial_python(stmt: Node) -> bool:
     first = _first_named(stmt)
     return stmt.type == "pass_statement" or (
-        stmt.type == "expression_statement" and first is not None and first.type == "ellipsis")
+        stmt.type == "expression_statement" and first is not None and first.type == "ellipsis"
+    )
 
 
 def _iife_body(call: Node) -> Node | None:
@@ -817,7 +901,7 @@ def _iife_body(call: Node) -> Node | None:
 
 
 def _text(sk: _Skeleton, node: Node | None) -> bytes:
-    return sk.src[node.start_byte:node.end_byte] if node is not None else b""
+    return sk.src[node.start_byte : node.end_byte] if node is not None else b""
 
 
 # -- per-language hooks -------------------------------------------------------------------
@@ -898,11 +982,17 @@ def _php_hook(sk: _Skeleton, node: Node, top: bool) -> str | None:
     first = _first_named(node)
     if first is None:
         return HOLE
-    if first.type in ("require_expression", "require_once_expression", "include_expression",
-                      "include_once_expression"):
+    if first.type in (
+        "require_expression",
+        "require_once_expression",
+        "include_expression",
+        "include_once_expression",
+    ):
         return DECL
-    if first.type == "function_call_expression" and \
-            _text(sk, first.child_by_field_name("function")).lower() == b"define":
+    if (
+        first.type == "function_call_expression"
+        and _text(sk, first.child_by_field_name("function")).lower() == b"define"
+    ):
         return VALUE
     return HOLE
 
@@ -917,8 +1007,9 @@ _BASH_DECLARATIONS = frozenset({b"source", b".", b"set", b"shopt", b"alias"})
 
 
 def _rust_hook(sk: _Skeleton, node: Node, top: bool) -> str | None:
-    if node.type in ("line_comment", "block_comment") and \
-            sk.src.startswith((b"//!", b"/*!"), node.start_byte):
+    if node.type in ("line_comment", "block_comment") and sk.src.startswith(
+        (b"//!", b"/*!"), node.start_byte
+    ):
         return DECL  # the module's own documentation
     return None
 
@@ -930,8 +1021,12 @@ _JS_LAMBDAS = {"arrow_function": _BODY, "function_expression": _BODY, "generator
 _JS = Rules(
     style="brace",
     line_comment="//",
-    functions={"function_declaration": _BODY, "generator_function_declaration": _BODY,
-               "method_definition": _BODY, "class_static_block": _BODY},
+    functions={
+        "function_declaration": _BODY,
+        "generator_function_declaration": _BODY,
+        "method_definition": _BODY,
+        "class_static_block": _BODY,
+    },
     containers={"class_declaration": _BODY, "class": _BODY},
     wrappers={"export_statement": ("declaration", "value"), "expression_statement": ()},
     decls=frozenset({"import_statement", "empty_statement"}),
@@ -945,15 +1040,32 @@ _TS = Rules(
     style="brace",
     line_comment="//",
     functions=_JS.functions,
-    containers={"class_declaration": _BODY, "class": _BODY, "abstract_class_declaration": _BODY,
-                "internal_module": _BODY, "module": _BODY, "interface_declaration": _BODY},
+    containers={
+        "class_declaration": _BODY,
+        "class": _BODY,
+        "abstract_class_declaration": _BODY,
+        "internal_module": _BODY,
+        "module": _BODY,
+        "interface_declaration": _BODY,
+    },
     wrappers=_JS.wrappers,
-    decls=frozenset({
-        "import_statement", "empty_statement", "type_alias_declaration", "enum_declaration",
-        "function_signature", "ambient_declaration", "abstract_method_signature",
-        "method_signature", "property_signature", "index_signature", "construct_signature",
-        "call_signature", "import_alias",
-    }),
+    decls=frozenset(
+        {
+            "import_statement",
+            "empty_statement",
+            "type_alias_declaration",
+            "enum_declaration",
+            "function_signature",
+            "ambient_declaration",
+            "abstract_method_signature",
+            "method_signature",
+            "property_signature",
+            "index_signature",
+            "construct_signature",
+            "call_signature",
+            "import_alias",
+        }
+    ),
     values=frozenset({"lexical_declaration", "variable_declaration", "public_field_definition"}),
     prefixes=frozenset({"decorator"}),
     lambdas=_JS_LAMBDAS,
@@ -965,8 +1077,17 @@ _C = Rules(
     line_comment="//",
     functions={"function_definition": _BODY},
     wrappers={"declaration": ("type",), "field_declaration": ("type",), "type_definition": ("type",)},
-    decls=frozenset({"preproc_include", "preproc_def", "preproc_function_def", "preproc_call",
-                     "struct_specifier", "union_specifier", "enum_specifier"}),
+    decls=frozenset(
+        {
+            "preproc_include",
+            "preproc_def",
+            "preproc_function_def",
+            "preproc_call",
+            "struct_specifier",
+            "union_specifier",
+            "enum_specifier",
+        }
+    ),
     transparent=frozenset({"preproc_if", "preproc_ifdef", "preproc_else", "preproc_elif", "preproc_elifdef"}),
     skip_fields=frozenset({"name", "condition"}),
     hook=_c_hook,
@@ -975,15 +1096,31 @@ _CPP = Rules(
     style="brace",
     line_comment="//",
     functions=_C.functions,
-    containers={"class_specifier": _BODY, "struct_specifier": _BODY, "union_specifier": _BODY,
-                "namespace_definition": _BODY, "linkage_specification": _BODY},
+    containers={
+        "class_specifier": _BODY,
+        "struct_specifier": _BODY,
+        "union_specifier": _BODY,
+        "namespace_definition": _BODY,
+        "linkage_specification": _BODY,
+    },
     wrappers={**_C.wrappers, "template_declaration": ()},
-    decls=frozenset({
-        "preproc_include", "preproc_def", "preproc_function_def", "preproc_call", "enum_specifier",
-        "alias_declaration", "using_declaration", "namespace_alias_definition",
-        "static_assert_declaration", "concept_definition", "template_instantiation",
-        "friend_declaration", "access_specifier",
-    }),
+    decls=frozenset(
+        {
+            "preproc_include",
+            "preproc_def",
+            "preproc_function_def",
+            "preproc_call",
+            "enum_specifier",
+            "alias_declaration",
+            "using_declaration",
+            "namespace_alias_definition",
+            "static_assert_declaration",
+            "concept_definition",
+            "template_instantiation",
+            "friend_declaration",
+            "access_specifier",
+        }
+    ),
     transparent=_C.transparent,
     lambdas={"lambda_expression": _BODY},
     binders=frozenset({"init_declarator"}),
@@ -999,8 +1136,9 @@ RULES: dict[str, Rules] = {
         containers={"class_definition": _BODY},
         wrappers={"decorated_definition": ("definition",)},
         prefixes=frozenset({"decorator"}),
-        decls=frozenset({"import_statement", "import_from_statement", "future_import_statement",
-                         "type_alias_statement"}),
+        decls=frozenset(
+            {"import_statement", "import_from_statement", "future_import_statement", "type_alias_statement"}
+        ),
         compound=frozenset({"if_statement", "try_statement"}),
         hook=_python_hook,
     ),
@@ -1021,13 +1159,21 @@ RULES: dict[str, Rules] = {
         style="brace",
         line_comment="//",
         functions={"function_item": _BODY, "macro_definition": (SELF,)},
-        containers={"impl_item": _BODY, "trait_item": _BODY, "mod_item": _BODY,
-                    "foreign_mod_item": _BODY},
-        decls=frozenset({
-            "use_declaration", "extern_crate_declaration", "struct_item", "enum_item",
-            "union_item", "type_item", "function_signature_item", "inner_attribute_item",
-            "associated_type", "empty_statement",
-        }),
+        containers={"impl_item": _BODY, "trait_item": _BODY, "mod_item": _BODY, "foreign_mod_item": _BODY},
+        decls=frozenset(
+            {
+                "use_declaration",
+                "extern_crate_declaration",
+                "struct_item",
+                "enum_item",
+                "union_item",
+                "type_item",
+                "function_signature_item",
+                "inner_attribute_item",
+                "associated_type",
+                "empty_statement",
+            }
+        ),
         values=frozenset({"const_item", "static_item", "macro_invocation"}),
         prefixes=frozenset({"attribute_item"}),
         lambdas={"closure_expression": _BODY},
@@ -1038,14 +1184,28 @@ RULES: dict[str, Rules] = {
     "java": Rules(
         style="brace",
         line_comment="//",
-        functions={"method_declaration": _BODY, "constructor_declaration": _BODY,
-                   "compact_constructor_declaration": _BODY, "static_initializer": ("block",),
-                   "block": (SELF,)},
-        containers={"class_declaration": _BODY, "interface_declaration": _BODY,
-                    "enum_declaration": _BODY, "record_declaration": _BODY,
-                    "annotation_type_declaration": _BODY},
-        decls=frozenset({"package_declaration", "import_declaration", "module_declaration",
-                         "annotation_type_element_declaration"}),
+        functions={
+            "method_declaration": _BODY,
+            "constructor_declaration": _BODY,
+            "compact_constructor_declaration": _BODY,
+            "static_initializer": ("block",),
+            "block": (SELF,),
+        },
+        containers={
+            "class_declaration": _BODY,
+            "interface_declaration": _BODY,
+            "enum_declaration": _BODY,
+            "record_declaration": _BODY,
+            "annotation_type_declaration": _BODY,
+        },
+        decls=frozenset(
+            {
+                "package_declaration",
+                "import_declaration",
+                "module_declaration",
+                "annotation_type_element_declaration",
+            }
+        ),
         values=frozenset({"field_declaration", "constant_declaration", "enum_constant"}),
         transparent=frozenset({"enum_body_declarations"}),
         lambdas={"lambda_expression": _BODY},
@@ -1057,20 +1217,40 @@ RULES: dict[str, Rules] = {
     "csharp": Rules(
         style="brace",
         line_comment="//",
-        functions={"method_declaration": _BODY, "constructor_declaration": _BODY,
-                   "destructor_declaration": _BODY, "operator_declaration": _BODY,
-                   "conversion_operator_declaration": _BODY, "accessor_declaration": _BODY,
-                   "local_function_statement": _BODY},
-        containers={"class_declaration": _BODY, "struct_declaration": _BODY,
-                    "interface_declaration": _BODY, "record_declaration": _BODY,
-                    "namespace_declaration": _BODY},
-        decls=frozenset({"using_directive", "extern_alias_directive", "enum_declaration",
-                         "delegate_declaration"}),
-        values=frozenset({"field_declaration", "event_field_declaration", "property_declaration",
-                          "indexer_declaration", "event_declaration"}),
+        functions={
+            "method_declaration": _BODY,
+            "constructor_declaration": _BODY,
+            "destructor_declaration": _BODY,
+            "operator_declaration": _BODY,
+            "conversion_operator_declaration": _BODY,
+            "accessor_declaration": _BODY,
+            "local_function_statement": _BODY,
+        },
+        containers={
+            "class_declaration": _BODY,
+            "struct_declaration": _BODY,
+            "interface_declaration": _BODY,
+            "record_declaration": _BODY,
+            "namespace_declaration": _BODY,
+        },
+        decls=frozenset(
+            {"using_directive", "extern_alias_directive", "enum_declaration", "delegate_declaration"}
+        ),
+        values=frozenset(
+            {
+                "field_declaration",
+                "event_field_declaration",
+                "property_declaration",
+                "indexer_declaration",
+                "event_declaration",
+            }
+        ),
         transparent=frozenset({"file_scoped_namespace_declaration"}),
-        lambdas={"lambda_expression": _BODY, "anonymous_method_expression": ("block",),
-                 "arrow_expression_clause": (SELF,)},
+        lambdas={
+            "lambda_expression": _BODY,
+            "anonymous_method_expression": ("block",),
+            "arrow_expression_clause": (SELF,),
+        },
         binders=frozenset({"variable_declarator", "property_declaration", "indexer_declaration"}),
         skip_fields=frozenset({"name"}),
     ),
@@ -1087,11 +1267,16 @@ RULES: dict[str, Rules] = {
         style="brace",
         line_comment="//",
         functions={"function_definition": _BODY, "method_declaration": _BODY},
-        containers={"class_declaration": _BODY, "interface_declaration": _BODY,
-                    "trait_declaration": _BODY, "enum_declaration": _BODY,
-                    "namespace_definition": _BODY},
-        decls=frozenset({"php_tag", "namespace_use_declaration", "declare_statement",
-                         "use_declaration", "enum_case"}),
+        containers={
+            "class_declaration": _BODY,
+            "interface_declaration": _BODY,
+            "trait_declaration": _BODY,
+            "enum_declaration": _BODY,
+            "namespace_definition": _BODY,
+        },
+        decls=frozenset(
+            {"php_tag", "namespace_use_declaration", "declare_statement", "use_declaration", "enum_case"}
+        ),
         values=frozenset({"const_declaration", "property_declaration"}),
         lambdas={"anonymous_function": _BODY, "arrow_function": _BODY},
         binders=frozenset({"property_element", "const_element"}),
@@ -1100,11 +1285,18 @@ RULES: dict[str, Rules] = {
     "kotlin": Rules(
         style="brace",
         line_comment="//",
-        functions={"function_declaration": ("function_body",), "secondary_constructor": ("block",),
-                   "anonymous_initializer": ("block",), "getter": ("function_body",),
-                   "setter": ("function_body",)},
-        containers={"class_declaration": ("class_body", "enum_class_body"),
-                    "object_declaration": ("class_body",), "companion_object": ("class_body",)},
+        functions={
+            "function_declaration": ("function_body",),
+            "secondary_constructor": ("block",),
+            "anonymous_initializer": ("block",),
+            "getter": ("function_body",),
+            "setter": ("function_body",),
+        },
+        containers={
+            "class_declaration": ("class_body", "enum_class_body"),
+            "object_declaration": ("class_body",),
+            "companion_object": ("class_body",),
+        },
         decls=frozenset({"package_header", "import", "type_alias", "file_annotation"}),
         values=frozenset({"property_declaration", "enum_entry"}),
         lambdas={"lambda_literal": (SELF,), "anonymous_function": ("function_body",)},
@@ -1114,15 +1306,27 @@ RULES: dict[str, Rules] = {
     "swift": Rules(
         style="brace",
         line_comment="//",
-        functions={"function_declaration": _BODY, "init_declaration": _BODY,
-                   "deinit_declaration": _BODY, "subscript_declaration": ("computed_property",),
-                   "computed_property": (SELF,), "willset_didset_block": (SELF,)},
+        functions={
+            "function_declaration": _BODY,
+            "init_declaration": _BODY,
+            "deinit_declaration": _BODY,
+            "subscript_declaration": ("computed_property",),
+            "computed_property": (SELF,),
+            "willset_didset_block": (SELF,),
+        },
         containers={"class_declaration": _BODY, "protocol_declaration": _BODY},
-        decls=frozenset({
-            "import_declaration", "typealias_declaration", "protocol_function_declaration",
-            "protocol_property_declaration", "operator_declaration",
-            "precedence_group_declaration", "associatedtype_declaration", "enum_entry",
-        }),
+        decls=frozenset(
+            {
+                "import_declaration",
+                "typealias_declaration",
+                "protocol_function_declaration",
+                "protocol_property_declaration",
+                "operator_declaration",
+                "precedence_group_declaration",
+                "associatedtype_declaration",
+                "enum_entry",
+            }
+        ),
         values=frozenset({"property_declaration"}),
         lambdas={"lambda_literal": (SELF,)},
         binders=frozenset({"property_declaration"}),
@@ -1132,11 +1336,23 @@ RULES: dict[str, Rules] = {
         style="brace",
         line_comment="//",
         functions={"function_definition": _BODY},
-        containers={"class_definition": _BODY, "object_definition": _BODY,
-                    "trait_definition": _BODY, "enum_definition": _BODY},
-        decls=frozenset({"package_clause", "import_declaration", "export_declaration",
-                         "function_declaration", "type_definition", "val_declaration",
-                         "var_declaration"}),
+        containers={
+            "class_definition": _BODY,
+            "object_definition": _BODY,
+            "trait_definition": _BODY,
+            "enum_definition": _BODY,
+        },
+        decls=frozenset(
+            {
+                "package_clause",
+                "import_declaration",
+                "export_declaration",
+                "function_declaration",
+                "type_definition",
+                "val_declaration",
+                "var_declaration",
+            }
+        ),
         values=frozenset({"val_definition", "var_definition", "enum_case_definitions"}),
         lambdas={"lambda_expression": ()},
         binders=frozenset({"val_definition", "var_definition"}),

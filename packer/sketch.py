@@ -64,8 +64,7 @@ def fingerprint(text: str, *, sketch: bool = True) -> Fingerprint:
     words = data.split()  # ASCII whitespace: space, \t, \n, \r, \v, \f
     norm = b" ".join(words)
     body = sketch_words(data, words) if sketch else []
-    minhash = (_sketch(body).astype("<u4").tobytes()
-               if sketch and len(body) >= MIN_SKETCH_WORDS else None)
+    minhash = _sketch(body).astype("<u4").tobytes() if sketch and len(body) >= MIN_SKETCH_WORDS else None
     return Fingerprint(
         exact=xxhash.xxh3_64_hexdigest(data),
         normalized=xxhash.xxh3_64_hexdigest(norm),

@@ -52,36 +52,93 @@ SIGNATURE_CHARS = 200  # longer signatures are cut and end in "..."
 MAX_DEPTH = 100  # definitions nested deeper than this are left out
 
 # Leading words of a definition that are modifiers, not its keyword.
-_MODIFIERS = frozenset({
-    "abstract", "async", "case", "declare", "default", "export", "extern", "final",
-    "inline", "internal", "open", "override", "partial", "private", "protected", "pub",
-    "public", "readonly", "sealed", "static", "unsafe", "virtual",
-})
+_MODIFIERS = frozenset(
+    {
+        "abstract",
+        "async",
+        "case",
+        "declare",
+        "default",
+        "export",
+        "extern",
+        "final",
+        "inline",
+        "internal",
+        "open",
+        "override",
+        "partial",
+        "private",
+        "protected",
+        "pub",
+        "public",
+        "readonly",
+        "sealed",
+        "static",
+        "unsafe",
+        "virtual",
+    }
+)
 # Nodes that wrap a definition without being one: the doc comment sits before them and
 # (for declarations) their first word is the keyword: `const f = () => 1`, `type T struct`.
-_WRAPPERS = frozenset({
-    "export_statement", "decorated_definition", "template_declaration", "ambient_declaration",
-    "lexical_declaration", "variable_declaration", "type_declaration", "const_declaration",
-    "var_declaration", "expression_statement", "field_declaration",
-    "body_statement",  # Ruby: a comment before the first definition of a class body
-})
-_DECLARATIONS = frozenset({
-    "lexical_declaration", "variable_declaration", "type_declaration", "const_declaration",
-    "var_declaration",
-})
+_WRAPPERS = frozenset(
+    {
+        "export_statement",
+        "decorated_definition",
+        "template_declaration",
+        "ambient_declaration",
+        "lexical_declaration",
+        "variable_declaration",
+        "type_declaration",
+        "const_declaration",
+        "var_declaration",
+        "expression_statement",
+        "field_declaration",
+        "body_statement",  # Ruby: a comment before the first definition of a class body
+    }
+)
+_DECLARATIONS = frozenset(
+    {
+        "lexical_declaration",
+        "variable_declaration",
+        "type_declaration",
+        "const_declaration",
+        "var_declaration",
+    }
+)
 # The value or type of a definition whose keyword says what is defined.
-_KEYWORD_VALUES = frozenset({
-    "struct_type", "interface_type", "function_expression", "function", "generator_function",
-    "class",
-})
+_KEYWORD_VALUES = frozenset(
+    {
+        "struct_type",
+        "interface_type",
+        "function_expression",
+        "function",
+        "generator_function",
+        "class",
+    }
+)
 # Siblings allowed between a definition and its doc comment.
 _ATTRIBUTES = frozenset({"attribute_item", "decorator", "attribute", "annotation"})
-_BODIES = frozenset({
-    "block", "body_statement", "class_body", "compound_statement", "declaration_list",
-    "enum_body", "enum_class_body", "enum_member_declaration_list", "enum_variant_list",
-    "field_declaration_list", "function_body", "interface_body", "object_type",
-    "protocol_body", "statement_block", "template_body", "enum_declaration_list",
-})
+_BODIES = frozenset(
+    {
+        "block",
+        "body_statement",
+        "class_body",
+        "compound_statement",
+        "declaration_list",
+        "enum_body",
+        "enum_class_body",
+        "enum_member_declaration_list",
+        "enum_variant_list",
+        "field_declaration_list",
+        "function_body",
+        "interface_body",
+        "object_type",
+        "protocol_body",
+        "statement_block",
+        "template_body",
+        "enum_declaration_list",
+    }
+)
 _WORD = re.compile(r"#?[A-Za-z_]+!?\Z")
 _XML_DOC_TAGS = re.compile(r"</?(?:summary|remarks)>")  # C# `/// <summary>...</summary>`
 _COMMENT_MARKS = re.compile(r"^\s*(?:///?!?|/\*+!?|\*+/?|#+!?|--|;+|%+)?[ \t]?")
@@ -119,6 +176,7 @@ def extract(
     `has_errors=True`. A file that is not parsed gives empty tuples and `fallback`.
     `tree`, if given, is `parse(source, language)` done already; it is not parsed again.
     """
+
     def fallback(reason: str) -> FileSymbols:
         return FileSymbols(path, language, (), (), (), fallback=reason)
 
@@ -148,9 +206,7 @@ def extract(
     return _Extractor(source, language, roles).run(path, matches, has_errors)
 
 
-def _parse(
-    source: bytes, language: str, timeout: float
-) -> tuple[tree_sitter.Tree | None, str | None]:
+def _parse(source: bytes, language: str, timeout: float) -> tuple[tree_sitter.Tree | None, str | None]:
     if language not in languages.GRAMMARS:
         return None, f"no grammar for {language}"
     if len(source) > MAX_BYTES:
@@ -245,7 +301,7 @@ class _Extractor:
         self.roles = roles
 
     def text(self, node: tree_sitter.Node) -> str:
-        return self.source[node.start_byte:node.end_byte].decode("utf-8", "replace")
+        return self.source[node.start_byte : node.end_byte].decode("utf-8", "replace")
 
     def run(
         self,
@@ -353,8 +409,12 @@ class _Extractor:
         """The definition's header, up to its body, on one line."""
         start = node.start_byte
         parent = node.parent
-        if (parent is not None and parent.type in _DECLARATIONS
-                and parent.named_child_count and parent.named_children[0] == node):
+        if (
+            parent is not None
+            and parent.type in _DECLARATIONS
+            and parent.named_child_count
+            and parent.named_children[0] == node
+        ):
             start = parent.start_byte  # `type T struct`, `const f = ...`
         body = _body(node)
         end = body.start_byte if body is not None else node.end_byte
@@ -364,14 +424,14 @@ class _Extractor:
             if child.start_byte >= end:
                 break
             if "comment" in child.type and child.start_byte > start:
-                pieces.append(self.source[start:child.start_byte])
+                pieces.append(self.source[start : child.start_byte])
                 start = child.end_byte
         pieces.append(self.source[start:end])
         text = " ".join(b"".join(pieces).decode("utf-8", "replace").split())
         if body is None and text.endswith(";"):
             text = text[:-1].rstrip()
         if len(text) > SIGNATURE_CHARS:
-            text = text[:SIGNATURE_CHARS - 3].rstrip() + "..."
+            text = text[: SIGNATURE_CHARS - 3].rstrip() + "..."
         return text
 
     def doc(self, node: tree_sitter.Node) -> str:
@@ -386,8 +446,12 @@ class _Extractor:
             if comments:
                 return _clean_comments(self.text(c) for c in comments)
             parent = anchor.parent
-            if (parent is None or parent.type not in _WRAPPERS
-                    or parent.named_child_count == 0 or parent.named_children[0] != anchor):
+            if (
+                parent is None
+                or parent.type not in _WRAPPERS
+                or parent.named_child_count == 0
+                or parent.named_children[0] != anchor
+            ):
                 return ""
             anchor = parent
 
@@ -426,7 +490,7 @@ class _Extractor:
         kids = string.children
         if len(kids) < 2 or kids[0].type != "string_start" or kids[-1].type != "string_end":
             return ""
-        raw = self.source[kids[0].end_byte:kids[-1].start_byte].decode("utf-8", "replace")
+        raw = self.source[kids[0].end_byte : kids[-1].start_byte].decode("utf-8", "replace")
         return inspect.cleandoc(raw)
 
     # -- imports -----------------------------------------------------------------------
@@ -439,7 +503,7 @@ class _Extractor:
                 m = modules[0]
                 inner = [n.start_byte for n in names if m.start_byte < n.start_byte < m.end_byte]
                 if inner:  # `a.b.C` captured whole, C as the name: the module is `a.b`
-                    raw = self.source[m.start_byte:min(inner)].decode("utf-8", "replace")
+                    raw = self.source[m.start_byte : min(inner)].decode("utf-8", "replace")
                     module = raw.rstrip(".:\\/ \t")
                 else:
                     module = _unquote(self.text(m))
@@ -447,7 +511,7 @@ class _Extractor:
                 path = sorted(set(path), key=lambda n: n.start_byte)
                 if not names and len(path) > 1:
                     names = [path.pop()]
-                module = self.source[path[0].start_byte:path[-1].end_byte].decode("utf-8", "replace")
+                module = self.source[path[0].start_byte : path[-1].end_byte].decode("utf-8", "replace")
             seen: dict[str, None] = {}
             for n in sorted(names, key=lambda n: n.start_byte):
                 seen.setdefault(_unquote(self.text(n)), None)

@@ -130,8 +130,7 @@ def _read_text_file(name: str, root: Path, option: str) -> str:
     if path is None:
         where = " or ".join(str(p) for p in candidates)
         raise ConfigError(
-            f"{arg}: no such file ({where}); "
-            "pass an existing file, or write @@ for text that starts with @"
+            f"{arg}: no such file ({where}); pass an existing file, or write @@ for text that starts with @"
         )
     real = os.path.realpath(path)
     if not os.path.isabs(name):
@@ -212,8 +211,9 @@ def _real_parent(path: str) -> str:
 # the diff
 
 
-def _diff(root_abs: str, ref: str, *, staged: bool,
-          max_bytes: int) -> tuple[tuple[DiffSection, ...], tuple[str, ...], bool]:
+def _diff(
+    root_abs: str, ref: str, *, staged: bool, max_bytes: int
+) -> tuple[tuple[DiffSection, ...], tuple[str, ...], bool]:
     """The diff's sections (git's, then the untracked files'), the paths it touches, and
     whether it was cut at `max_bytes`."""
     flag = "--staged" if staged and ref == "HEAD" else f"--diff {ref}"
@@ -299,8 +299,9 @@ def _headers(paths: tuple[str, ...]) -> tuple[bytes, bytes]:
 # the gate: what of the diff may go out
 
 
-def gate_diff(task: Task, left_out: Callable[[str], str | None], *,
-              redact: bool = True) -> tuple[str, tuple[Secret, ...]]:
+def gate_diff(
+    task: Task, left_out: Callable[[str], str | None], *, redact: bool = True
+) -> tuple[str, tuple[Secret, ...]]:
     """The diff text a pack may show, and the secrets found in it.
 
     `left_out(path)` says why the pack leaves a file out (None: it is packed). A section
@@ -463,8 +464,9 @@ class _Capped:
         return text
 
 
-def _stream_diff(root_abs: str, flag: str, args: list[str], buf: _Capped,
-                 config: Sequence[str] = ()) -> list[tuple[str, ...]]:
+def _stream_diff(
+    root_abs: str, flag: str, args: list[str], buf: _Capped, config: Sequence[str] = ()
+) -> list[tuple[str, ...]]:
     """One `git diff` for both its raw entries (each entry's paths, old first) and its
     patch, the patch read up to the cap.
 
@@ -481,8 +483,9 @@ def _stream_diff(root_abs: str, flag: str, args: list[str], buf: _Capped,
     paths: list[str] = []
     with tempfile.TemporaryFile() as err:
         try:
-            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err,
-                                    env=git_env())
+            proc = subprocess.Popen(
+                cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err, env=git_env()
+            )
         except OSError as e:
             raise ConfigError(f"{flag}: cannot run git ({e.strerror}); check that git is installed") from e
         assert proc.stdout is not None

@@ -111,13 +111,11 @@ def load_vocab_bytes(spec: VocabSpec) -> tuple[bytes, str]:
         data = gzip.decompress(bundled.read_bytes())
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         raise EncodingError(
-            f"the bundled {spec.name} vocabulary at {bundled} is unreadable ({exc}); "
-            "reinstall packer"
+            f"the bundled {spec.name} vocabulary at {bundled} is unreadable ({exc}); reinstall packer"
         ) from exc
     if hashlib.sha256(data).hexdigest() != spec.sha256:
         raise EncodingError(
-            f"the bundled {spec.name} vocabulary at {bundled} fails its sha256 check; "
-            "reinstall packer"
+            f"the bundled {spec.name} vocabulary at {bundled} fails its sha256 check; reinstall packer"
         )
     return data, str(bundled)
 
@@ -139,9 +137,7 @@ def get_encoding(name: str) -> tiktoken.Encoding:
         return enc
     spec = VOCABS.get(name)
     if spec is None:
-        raise EncodingError(
-            f"unknown encoding {name!r}; use one of: {', '.join(ENCODINGS)}"
-        )
+        raise EncodingError(f"unknown encoding {name!r}; use one of: {', '.join(ENCODINGS)}")
     with _lock:
         enc = _loaded.get(name)
         if enc is None:

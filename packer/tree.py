@@ -130,8 +130,10 @@ class Tree:
         """A big directory's last line: what it holds besides the files listed."""
         if not hidden:
             return f"{d.child_prefix}└── [all {len(d.files):,} files here packed]"
-        return (f"{d.child_prefix}└── [{_plural(hidden, 'more file')} of {len(d.files):,} here, "
-                f"{_about(tokens, estimated)} tokens: not packed]")
+        return (
+            f"{d.child_prefix}└── [{_plural(hidden, 'more file')} of {len(d.files):,} here, "
+            f"{_about(tokens, estimated)} tokens: not packed]"
+        )
 
     def file_line(self, i: int, mode: Mode) -> str:
         info = self._infos[i]
@@ -197,8 +199,13 @@ class Tree:
         if old == "listed":  # it appears, and leaves the summary
             before = self._rest_line(d, d.hidden, d.hidden_tokens, d.hidden_estimated)
             after = self._rest_line(d, d.hidden - 1, d.hidden_tokens - info.tokens, d.hidden_estimated)
-            return (self._line_cost(self.file_line(i, mode)) + self._sep
-                    + self._line_cost(after) - self._line_cost(before), 1)
+            return (
+                self._line_cost(self.file_line(i, mode))
+                + self._sep
+                + self._line_cost(after)
+                - self._line_cost(before),
+                1,
+            )
         if mode == "listed":  # pragma: no cover - the fitter never unpacks a file
             raise ValueError("a packed file of a big directory cannot go back to listed")
         return self._line_cost(self.file_line(i, mode)) - self._line_cost(self.file_line(i, old)), 0

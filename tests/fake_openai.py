@@ -44,9 +44,12 @@ class FakeOpenAI:
 
 
 def _error(status: int) -> dict[str, Any]:
-    kinds = {429: ("rate_limit_exceeded", "Rate limit reached"), 500: ("server_error", "boom"),
-             401: ("invalid_api_key", "Incorrect API key provided"),
-             404: ("model_not_found", "The model does not exist")}
+    kinds = {
+        429: ("rate_limit_exceeded", "Rate limit reached"),
+        500: ("server_error", "boom"),
+        401: ("invalid_api_key", "Incorrect API key provided"),
+        404: ("model_not_found", "The model does not exist"),
+    }
     code, message = kinds.get(status, ("error", "error"))
     return {"error": {"message": message, "type": code, "code": code, "param": None}}
 
@@ -69,14 +72,30 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if action == "echo":  # a careless server that quotes the credentials back in its error
             auth = self.headers.get("authorization", "")
-            self._json(400, {"error": {"message": f"malformed request; you sent {auth} (key "
-                                                  f"{auth.split()[-1]})", "type": "invalid_request_error",
-                                       "code": "bad", "param": None}})
+            self._json(
+                400,
+                {
+                    "error": {
+                        "message": f"malformed request; you sent {auth} (key {auth.split()[-1]})",
+                        "type": "invalid_request_error",
+                        "code": "bad",
+                        "param": None,
+                    }
+                },
+            )
             return
         if action == "context":
-            self._json(400, {"error": {"message": "This model's maximum context length is 1000000 tokens",
-                                       "type": "invalid_request_error", "code": "context_length_exceeded",
-                                       "param": "input"}})
+            self._json(
+                400,
+                {
+                    "error": {
+                        "message": "This model's maximum context length is 1000000 tokens",
+                        "type": "invalid_request_error",
+                        "code": "context_length_exceeded",
+                        "param": "input",
+                    }
+                },
+            )
             return
         chat = self.path.endswith("/chat/completions")
         events = _chat_events(body, self.fake.answer) if chat else _responses_events(body, self.fake.answer)
@@ -107,38 +126,94 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def _words(answer: str) -> list[str]:
-    return [answer[i:i + 7] for i in range(0, len(answer), 7)]
+    return [answer[i : i + 7] for i in range(0, len(answer), 7)]
 
 
 def _responses_events(body: dict[str, Any], answer: str) -> list[str]:
-    usage = {"input_tokens": 1234, "output_tokens": 56, "total_tokens": 1290,
-             "input_tokens_details": {"cached_tokens": 0}, "output_tokens_details": {"reasoning_tokens": 0}}
-    response = {"id": "resp_1", "object": "response", "created_at": 1, "model": body.get("model"),
-                "status": "in_progress", "output": [], "parallel_tool_calls": True, "tool_choice": "auto",
-                "tools": [], "usage": None}
+    usage = {
+        "input_tokens": 1234,
+        "output_tokens": 56,
+        "total_tokens": 1290,
+        "input_tokens_details": {"cached_tokens": 0},
+        "output_tokens_details": {"reasoning_tokens": 0},
+    }
+    response = {
+        "id": "resp_1",
+        "object": "response",
+        "created_at": 1,
+        "model": body.get("model"),
+        "status": "in_progress",
+        "output": [],
+        "parallel_tool_calls": True,
+        "tool_choice": "auto",
+        "tools": [],
+        "usage": None,
+    }
     out = [_sse("response.created", {"type": "response.created", "sequence_number": 0, "response": response})]
     for n, piece in enumerate(_words(answer), 1):
-        out.append(_sse("response.output_text.delta", {
-            "type": "response.output_text.delta", "sequence_number": n, "item_id": "msg_1",
-            "output_index": 0, "content_index": 0, "delta": piece, "logprobs": []}))
-    done = {**response, "status": "completed", "usage": usage, "output": [{
-        "type": "message", "id": "msg_1", "status": "completed", "role": "assistant",
-        "content": [{"type": "output_text", "text": answer, "annotations": []}]}]}
-    out.append(_sse("response.completed", {"type": "response.completed", "sequence_number": len(out),
-                                            "response": done}))
+        out.append(
+            _sse(
+                "response.output_text.delta",
+                {
+                    "type": "response.output_text.delta",
+                    "sequence_number": n,
+                    "item_id": "msg_1",
+                    "output_index": 0,
+                    "content_index": 0,
+                    "delta": piece,
+                    "logprobs": [],
+                },
+            )
+        )
+    done = {
+        **response,
+        "status": "completed",
+        "usage": usage,
+        "output": [
+            {
+                "type": "message",
+                "id": "msg_1",
+                "status": "completed",
+                "role": "assistant",
+                "content": [{"type": "output_text", "text": answer, "annotations": []}],
+            }
+        ],
+    }
+    out.append(
+        _sse(
+            "response.completed",
+            {"type": "response.completed", "sequence_number": len(out), "response": done},
+        )
+    )
     return out
 
 
 def _chat_events(body: dict[str, Any], answer: str) -> list[str]:
     base = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": body.get("model")}
-    out = [_data({**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""},
-                                       "finish_reason": None}]})]
+    out = [
+        _data(
+            {
+                **base,
+                "choices": [
+                    {"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}
+                ],
+            }
+        )
+    ]
     for piece in _words(answer):
-        out.append(_data({**base, "choices": [{"index": 0, "delta": {"content": piece},
-                                               "finish_reason": None}]}))
+        out.append(
+            _data({**base, "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]})
+        )
     out.append(_data({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}))
-    out.append(_data({**base, "choices": [], "usage": {"prompt_tokens": 1234, "completion_tokens": 56,
-                                                       "total_tokens": 1290}}))
+    out.append(
+        _data(
+            {
+                **base,
+                "choices": [],
+                "usage": {"prompt_tokens": 1234, "completion_tokens": 56, "total_tokens": 1290},
+            }
+        )
+    )
     out.append("data: [DONE]\n\n")
     return out
 

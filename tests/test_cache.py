@@ -32,7 +32,7 @@ from packer.cache import Cache
 from packer.cli import main
 from packer.measure import Measured, Work, measure
 from packer.records import PackResult
-from packer.tally import stats
+from packer.stats import stats
 from packer.tokens import Counter
 
 COUNT = Counter().count
@@ -56,10 +56,13 @@ def _module(name: str, n: int) -> str:
             f"    total = value * scale\n"
             f"    for step in range({i + 2}):\n"
             f"        total += step * {i + 1}\n"
-            f"    return total / {i + 3}\n")
-    parts.append(f'\n\nclass {name.title()}Store:\n    """Keeps {name} records."""\n\n'
-                 f"    def __init__(self) -> None:\n        self.items: list[int] = []\n\n"
-                 f"    def add(self, item: int) -> None:\n        self.items.append(item)\n")
+            f"    return total / {i + 3}\n"
+        )
+    parts.append(
+        f'\n\nclass {name.title()}Store:\n    """Keeps {name} records."""\n\n'
+        f"    def __init__(self) -> None:\n        self.items: list[int] = []\n\n"
+        f"    def add(self, item: int) -> None:\n        self.items.append(item)\n"
+    )
     return "".join(parts)
 
 
@@ -73,7 +76,7 @@ REPO: dict[str, str | bytes] = {
     "src/keys.py": 'AWS_ACCESS_KEY_ID = "AKIAZ7XQ3MPLR4TWN6KB"\n',
     "src/mode.py": 'MODE = "alpha"\n',
     "web/ui.js": "export function render(items) {\n"
-                 "  return items.map((i) => `<li>${i}</li>`).join('');\n}\n" * 5,
+    "  return items.map((i) => `<li>${i}</li>`).join('');\n}\n" * 5,
     "docs/guide.md": "## Guide\n\n" + "Run the report after storing values.\n" * 40,
 }
 QUERY = "report store values"
@@ -136,8 +139,10 @@ def _flip_values(db: Path, spare: Collection[bytes] = ()) -> int:
     try:
         rows = [(k, v) for k, v in con.execute("SELECT key, value FROM entries") if k not in spare]
         with con:
-            con.executemany("UPDATE entries SET value = ? WHERE key = ?",
-                            [(bytes([v[0] ^ 0xFF]) + v[1:], k) for k, v in rows])
+            con.executemany(
+                "UPDATE entries SET value = ? WHERE key = ?",
+                [(bytes([v[0] ^ 0xFF]) + v[1:], k) for k, v in rows],
+            )
         return len(rows)
     finally:
         con.close()
@@ -157,10 +162,17 @@ def _cache_files(cache_dir: Path) -> dict[str, int]:
 
 def _work(cache: Cache | None, **kw: Any) -> Work:
     """What an unbudgeted pack measures: exact counts, skeletons, secrets, symbols, terms."""
-    args: dict[str, Any] = {"keep": frozenset(), "max_file_size": 1_000_000, "count": True,
-                            "skeleton": True, "redact": True, "symbols": True, "terms": True,
-                            "cache_dir": str(cache.directory) if cache is not None else None,
-                            "jobs": 1}
+    args: dict[str, Any] = {
+        "keep": frozenset(),
+        "max_file_size": 1_000_000,
+        "count": True,
+        "skeleton": True,
+        "redact": True,
+        "symbols": True,
+        "terms": True,
+        "cache_dir": str(cache.directory) if cache is not None else None,
+        "jobs": 1,
+    }
     return Work(**{**args, **kw})
 
 
@@ -245,8 +257,9 @@ def test_warm_measure_reads_nothing_and_rereads_only_a_changed_file(tmp_path: Pa
 
 @pytest.mark.parametrize("how", ["in-place", "new-inode"])
 @pytest.mark.parametrize("budget", ["none", 100_000])
-def test_same_size_rewrite_with_restored_mtime_is_never_trusted(tmp_path: Path, how: str,
-                                                                budget: str | int) -> None:
+def test_same_size_rewrite_with_restored_mtime_is_never_trusted(
+    tmp_path: Path, how: str, budget: str | int
+) -> None:
     root = _repo(tmp_path / "repo")
     cd = tmp_path / "cache"
     before, _ = _pack(root, budget=budget, cache_dir=cd)
@@ -401,9 +414,12 @@ def test_unusable_cache_directory_is_a_warning_on_the_cli(tmp_path: Path) -> Non
 
 
 def _spawn(*args: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-c", "from packer.cli import main; main()", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env={**os.environ, "PYTHONUTF8": "1"})
+    return subprocess.Popen(
+        [sys.executable, "-c", "from packer.cli import main; main()", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONUTF8": "1"},
+    )
 
 
 def test_concurrent_packs_share_one_cache(tmp_path: Path) -> None:
@@ -411,8 +427,9 @@ def test_concurrent_packs_share_one_cache(tmp_path: Path) -> None:
     b = _repo(tmp_path / "b", {**REPO, "src/extra.py": _module("extra", 4)})
     cd = tmp_path / "cache"
     runs = [(a, ["-b", "none"]), (a, ["-j", "2"]), (b, ["-b", "none", "-j", "2"]), (b, [])]
-    refs = {(str(r), tuple(x)): _pack(r, budget="none" if "none" in x else None, cache=False)[0]
-            for r, x in runs}
+    refs = {
+        (str(r), tuple(x)): _pack(r, budget="none" if "none" in x else None, cache=False)[0] for r, x in runs
+    }
     for _ in range(2):  # on an empty cache (racing to create it), then warm
         procs = [(r, x, _spawn("pack", str(r), "--cache-dir", str(cd), *x)) for r, x in runs]
         for r, x, p in procs:
@@ -570,8 +587,9 @@ class _EditedModule:
         return b"EDITED = True\n"
 
 
-def test_namespace_follows_code_and_library_versions(monkeypatch: pytest.MonkeyPatch,
-                                                     fresh_namespace: None) -> None:
+def test_namespace_follows_code_and_library_versions(
+    monkeypatch: pytest.MonkeyPatch, fresh_namespace: None
+) -> None:
     real = cachelib.namespace()
     files = cachelib._code_files
     monkeypatch.setattr(cachelib, "_code_files", lambda root: [*files(root), _EditedModule()])
@@ -579,8 +597,7 @@ def test_namespace_follows_code_and_library_versions(monkeypatch: pytest.MonkeyP
     edited = cachelib.namespace()
     monkeypatch.setattr(cachelib, "_code_files", files)
     version = metadata.version
-    monkeypatch.setattr(metadata, "version",
-                        lambda name: "999.0" if name == "tiktoken" else version(name))
+    monkeypatch.setattr(metadata, "version", lambda name: "999.0" if name == "tiktoken" else version(name))
     cachelib.namespace.cache_clear()
     upgraded = cachelib.namespace()
     assert len({real, edited, upgraded}) == 3
@@ -742,8 +759,9 @@ def test_opening_the_cache_deletes_databases_of_earlier_formats(tmp_path):
     """Format 1 kept symbols and skeletons made from unredacted text, format 2 values anyone
     could re-checksum: none of it may stay."""
     assert cachelib.FORMAT >= 3
-    old = [tmp_path / f"packer-cache-v{n}.sqlite3{s}" for n in (1, 2)
-           for s in ("", "-wal", "-shm", ".damaged")]
+    old = [
+        tmp_path / f"packer-cache-v{n}.sqlite3{s}" for n in (1, 2) for s in ("", "-wal", "-shm", ".damaged")
+    ]
     for p in old:
         p.write_bytes(b"AKIA" + b"Q" * 16)
     unrelated = tmp_path / "notes.txt"

@@ -35,7 +35,7 @@ from packer.cache import FILE_NAME, KEY_NAME, Cache
 from packer.cli import main
 from packer.measure import Work, measure, secrets_key
 from packer.records import Candidate, PackResult, Skip, SourceText
-from packer.tally import stats
+from packer.stats import stats
 
 posix_only = pytest.mark.skipif(os.name == "nt", reason="POSIX owners and modes")
 needs_root = pytest.mark.skipif(os.name == "nt" or os.geteuid() != 0, reason="chown needs root")
@@ -47,8 +47,11 @@ SECRETS = (AWS, GITHUB)
 
 
 def _module(name: str, n: int) -> str:
-    return "".join(f"def {name}_{i}(x):\n    '''Scale {name} {i}.'''\n    y = x * {i}\n"
-                   f"    for k in range(y):\n        y += k * {i}\n    return y\n\n\n" for i in range(n))
+    return "".join(
+        f"def {name}_{i}(x):\n    '''Scale {name} {i}.'''\n    y = x * {i}\n"
+        f"    for k in range(y):\n        y += k * {i}\n    return y\n\n\n"
+        for i in range(n)
+    )
 
 
 REPO: dict[str, str | bytes] = {
@@ -127,8 +130,10 @@ def _plant(cache_dir: Path, k: bytes, value: bytes, mac: bytes) -> None:
     con = sqlite3.connect(cache_dir / FILE_NAME)
     try:
         with con:
-            con.execute("INSERT OR REPLACE INTO entries (key, value, mac, at) VALUES (?, ?, ?, ?)",
-                        (k, value, mac, int(time.time())))
+            con.execute(
+                "INSERT OR REPLACE INTO entries (key, value, mac, at) VALUES (?, ?, ?, ?)",
+                (k, value, mac, int(time.time())),
+            )
     finally:
         con.close()
 
@@ -151,7 +156,6 @@ def _filled(tmp_path: Path) -> tuple[Path, Path, str]:
     cd = tmp_path / "cache"
     _pack(root, budget="none", cache_dir=cd)
     return root, cd, _uncached(root, budget="none")
-
 
 
 # -- 1. who can change the cache: the directory --------------------------------------------
@@ -180,8 +184,11 @@ def test_a_refused_directory_is_a_warning_on_the_cli(tmp_path: Path) -> None:
     for args in (["pack", str(root), "-b", "none"], ["stats", str(root)], ["cache", "info"]):
         res = _cli(*args, "--cache-dir", str(cd))
         assert res.exit_code == 0, res.output
-        assert [ln for ln in res.stderr.splitlines()
-                if ln.startswith("warning: cache directory") and "packing without the cache" in ln], args
+        assert [
+            ln
+            for ln in res.stderr.splitlines()
+            if ln.startswith("warning: cache directory") and "packing without the cache" in ln
+        ], args
     assert _cli("pack", str(root), "-b", "none", "--cache-dir", str(cd)).stdout == ref
     assert stats(root, cache_dir=cd).warnings and not stats(root, cache=False).warnings
     assert sorted(p.name for p in cd.iterdir()) == names
@@ -362,8 +369,9 @@ def test_worker_processes_refuse_it_too_and_it_is_said_once(tmp_path: Path) -> N
     assert len(_refusals(result.warnings)) == 1
 
 
-def test_on_windows_modes_are_not_checked_but_symlinks_are(tmp_path: Path,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_on_windows_modes_are_not_checked_but_symlinks_are(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(cachelib, "_POSIX", False)
     if hasattr(os, "getuid"):
         monkeypatch.delattr(os, "getuid")  # Windows has none: never called there
@@ -470,8 +478,7 @@ def test_an_edited_skeleton_is_not_used(tmp_path: Path, forged: str) -> None:
         with Cache(cd) as cache:
             cache.put(k, "def injected(): ...\n")
     else:
-        mac = {"kept": mac, "xxh3": xxhash.xxh3_128_digest(value),
-               "other-key": _other_mac(k, value)}[forged]
+        mac = {"kept": mac, "xxh3": xxhash.xxh3_128_digest(value), "other-key": _other_mac(k, value)}[forged]
         _plant(cd, k, value, mac)
     text, result = _pack(root, cache_dir=cd, **kw)
     if forged == "right-key":
@@ -520,12 +527,14 @@ def test_an_edited_stat_index_is_not_used(tmp_path: Path, forged: str) -> None:
     first, _ = _pack(root, budget="none", cache_dir=cd)
     con = sqlite3.connect(cd / FILE_NAME)
     try:
-        rows = [(bytes(k), bytes(v), bytes(m))
-                for k, v, m in con.execute("SELECT key, value, mac FROM entries")]
+        rows = [
+            (bytes(k), bytes(v), bytes(m)) for k, v, m in con.execute("SELECT key, value, mac FROM entries")
+        ]
     finally:
         con.close()
-    [(k, blob, mac)] = [r for r in rows if isinstance(marshal.loads(r[1]), dict)
-                        and "src/keys.py" in marshal.loads(r[1])]
+    [(k, blob, mac)] = [
+        r for r in rows if isinstance(marshal.loads(r[1]), dict) and "src/keys.py" in marshal.loads(r[1])
+    ]
     index = marshal.loads(blob)
     stamp, size, outcome = index["src/keys.py"]
     assert outcome[-1]["secrets"], "the scan found the key"
@@ -546,8 +555,7 @@ def test_an_edited_stat_index_is_not_used(tmp_path: Path, forged: str) -> None:
 
 def _measured(root: Path, cd: Path) -> int:
     """How many files a measure read (the others came from the cache)."""
-    work = Work(keep=frozenset(), max_file_size=1_000_000, count=True, redact=True,
-                cache_dir=str(cd), jobs=1)
+    work = Work(keep=frozenset(), max_file_size=1_000_000, count=True, redact=True, cache_dir=str(cd), jobs=1)
     with Cache(cd) as cache:
         return measure(discover.walk(root).files, work=work, cache=cache).read
 
@@ -601,8 +609,11 @@ def test_clear_deletes_the_key(tmp_path: Path) -> None:
 def test_default_packs_keep_no_secret_in_the_cache(tmp_path: Path) -> None:
     """The defaults (library and CLI), a query holding a secret, `stats`, and a path holding
     one: no cache file holds any of the secrets, whole or in part."""
-    files = {**REPO, "src/db.py": f'def connect(token="{GITHUB}"):\n    """Use {AWS}."""\n    return token\n',
-             f"conf/{GITHUB}.txt": "x\n"}
+    files = {
+        **REPO,
+        "src/db.py": f'def connect(token="{GITHUB}"):\n    """Use {AWS}."""\n    return token\n',
+        f"conf/{GITHUB}.txt": "x\n",
+    }
     root = _repo(tmp_path / "repo", files)
     cd = tmp_path / "cache"
     for _ in range(2):  # cold, then warm

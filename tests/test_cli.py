@@ -12,8 +12,15 @@ from packer.tokens import Counter
 
 @pytest.fixture
 def repo(tmp_path):
-    write(tmp_path / "r", {"README.md": "# hi\n", "src/a.py": "def a():\n    return 1\n",
-                           "src/b.py": "B = 2\n" * 50, "tests/test_a.py": "def test(): pass\n"})
+    write(
+        tmp_path / "r",
+        {
+            "README.md": "# hi\n",
+            "src/a.py": "def a():\n    return 1\n",
+            "src/b.py": "B = 2\n" * 50,
+            "tests/test_a.py": "def test(): pass\n",
+        },
+    )
     return tmp_path / "r"
 
 
@@ -41,8 +48,21 @@ def test_formats_and_output_file(repo, tmp_path, fmt):
 
 def test_include_exclude_and_encoding(repo, tmp_path):
     man = tmp_path / "m.json"
-    res = _run("pack", str(repo), "--include", "src/**", "--exclude", "b.py", "--encoding",
-               "cl100k_base", "--manifest", str(man), "-o", str(tmp_path / "o"), "-q")
+    res = _run(
+        "pack",
+        str(repo),
+        "--include",
+        "src/**",
+        "--exclude",
+        "b.py",
+        "--encoding",
+        "cl100k_base",
+        "--manifest",
+        str(man),
+        "-o",
+        str(tmp_path / "o"),
+        "-q",
+    )
     assert res.exit_code == 0, res.output
     data = json.loads(man.read_text())
     assert data["encoding"] == "cl100k_base"
@@ -53,18 +73,19 @@ def test_target_api_budget(repo, tmp_path):
     man = tmp_path / "m.json"
     assert _run("pack", str(repo), "-t", "api", "--manifest", str(man), "-q").exit_code == 0
     assert json.loads(man.read_text())["budget"] == 968_000
-    assert _run("pack", str(repo), "-t", "api", "--reserve", "0", "--manifest", str(man),
-                "-q").exit_code == 0
+    assert _run("pack", str(repo), "-t", "api", "--reserve", "0", "--manifest", str(man), "-q").exit_code == 0
     assert json.loads(man.read_text())["budget"] == 1_000_000
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
-    [(["pack", "/no/such/dir"], "does not exist"),
-     (["pack", "{repo}", "--budget", "10"], "cannot hold even the header"),
-     (["pack", "{repo}", "--budget", "lots"], "invalid budget 'lots'"),
-     (["pack", "{repo}", "--target", "gpt9"], "unknown target 'gpt9'"),
-     (["pack", "{repo}", "--config", "{repo}/cfg.toml"], "unknown key 'bogus'")],
+    [
+        (["pack", "/no/such/dir"], "does not exist"),
+        (["pack", "{repo}", "--budget", "10"], "cannot hold even the header"),
+        (["pack", "{repo}", "--budget", "lots"], "invalid budget 'lots'"),
+        (["pack", "{repo}", "--target", "gpt9"], "unknown target 'gpt9'"),
+        (["pack", "{repo}", "--config", "{repo}/cfg.toml"], "unknown key 'bogus'"),
+    ],
 )
 def test_user_errors_are_one_line_exit_1(repo, args, message):
     (repo / "cfg.toml").write_text("bogus = 1\n")

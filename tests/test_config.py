@@ -9,8 +9,16 @@ from packer.errors import ConfigError
 
 @pytest.mark.parametrize(
     ("text", "tokens"),
-    [("200k", 200_000), ("1m", 1_000_000), ("350000", 350_000), ("1.5M", 1_500_000),
-     ("350_000", 350_000), (" 64K ", 64_000), (12, 12), ("none", None)],
+    [
+        ("200k", 200_000),
+        ("1m", 1_000_000),
+        ("350000", 350_000),
+        ("1.5M", 1_500_000),
+        ("350_000", 350_000),
+        (" 64K ", 64_000),
+        (12, 12),
+        ("none", None),
+    ],
 )
 def test_budget_forms(text, tokens):
     assert parse_budget(text) == tokens
@@ -51,8 +59,7 @@ def test_layering_defaults_file_explicit(tmp_path):
 
 def test_targets_are_extendable_from_config(tmp_path):
     (tmp_path / ".packer.toml").write_text(
-        "[targets.small]\nwindow = 128000\nreserve = 8000\nmodel = \"mini\"\n"
-        '[targets.api]\nreserve = 0\n'
+        '[targets.small]\nwindow = 128000\nreserve = 8000\nmodel = "mini"\n[targets.api]\nreserve = 0\n'
     )
     cfg = resolve(tmp_path, explicit={"target": "small"})
     assert (cfg.budget, cfg.target.model) == (120_000, "mini")
@@ -61,10 +68,12 @@ def test_targets_are_extendable_from_config(tmp_path):
 
 @pytest.mark.parametrize(
     ("text", "match"),
-    [("colour = 1\n", r"\.packer\.toml: unknown key 'colour'"),
-     ('budget = true\n', "key 'budget' must be"),
-     ("[targets.x]\nwidth = 3\n", "unknown key targets.x.width"),
-     ("budget = [\n", "cannot read config")],
+    [
+        ("colour = 1\n", r"\.packer\.toml: unknown key 'colour'"),
+        ("budget = true\n", "key 'budget' must be"),
+        ("[targets.x]\nwidth = 3\n", "unknown key targets.x.width"),
+        ("budget = [\n", "cannot read config"),
+    ],
 )
 def test_bad_config_names_file_and_key(tmp_path, text, match):
     (tmp_path / ".packer.toml").write_text(text)
@@ -74,10 +83,12 @@ def test_bad_config_names_file_and_key(tmp_path, text, match):
 
 @pytest.mark.parametrize(
     ("explicit", "match"),
-    [({"target": "gpt9"}, "unknown target 'gpt9'; use one of: api, auto, codex"),
-     ({"encoding": "p50k"}, "unknown encoding 'p50k'"),
-     ({"format": "html"}, "unknown format 'html'"),
-     ({"keep": ["pdf"]}, "unknown keep kind 'pdf'")],
+    [
+        ({"target": "gpt9"}, "unknown target 'gpt9'; use one of: api, auto, codex"),
+        ({"encoding": "p50k"}, "unknown encoding 'p50k'"),
+        ({"format": "html"}, "unknown format 'html'"),
+        ({"keep": ["pdf"]}, "unknown keep kind 'pdf'"),
+    ],
 )
 def test_bad_options(tmp_path, explicit, match):
     with pytest.raises(ConfigError, match=match):
@@ -89,17 +100,31 @@ def test_bad_options(tmp_path, explicit, match):
 
 @pytest.mark.parametrize(
     ("file", "text", "match"),
-    [(".packer.toml", "allow_secrets = true\n",
-      r"\.packer\.toml: 'allow_secrets' cannot be set in a repository's config; pass --allow-secrets"),
-     ("pyproject.toml", "[tool.packer]\nallow_secrets = false\n",
-      r"pyproject\.toml \[tool\.packer\]: 'allow_secrets' cannot be set"),
-     (".packer.toml", '[models."gpt-5.5"]\ninput_price = 0\n',
-      r"\.packer\.toml: models\.gpt-5\.5\.input_price = 0 is below the built-in price \$5 per 1M"),
-     (".packer.toml", '[models."gpt-5.5-pro"]\noutput_price = 179.99\n',
-      r"models\.gpt-5\.5-pro\.output_price = 179\.99 is below the built-in price \$180"),
-     (".packer.toml", "max_cost = 1000\n", "'max_cost' cannot be set.*user config"),
-     (".packer.toml", 'base_url = "http://evil.example/v1"\n', "'base_url' cannot be set"),
-     (".packer.toml", "[review]\nmax_cost = 1000\n", "'review' cannot be set")],
+    [
+        (
+            ".packer.toml",
+            "allow_secrets = true\n",
+            r"\.packer\.toml: 'allow_secrets' cannot be set in a repository's config; pass --allow-secrets",
+        ),
+        (
+            "pyproject.toml",
+            "[tool.packer]\nallow_secrets = false\n",
+            r"pyproject\.toml \[tool\.packer\]: 'allow_secrets' cannot be set",
+        ),
+        (
+            ".packer.toml",
+            '[models."gpt-5.5"]\ninput_price = 0\n',
+            r"\.packer\.toml: models\.gpt-5\.5\.input_price = 0 is below the built-in price \$5 per 1M",
+        ),
+        (
+            ".packer.toml",
+            '[models."gpt-5.5-pro"]\noutput_price = 179.99\n',
+            r"models\.gpt-5\.5-pro\.output_price = 179\.99 is below the built-in price \$180",
+        ),
+        (".packer.toml", "max_cost = 1000\n", "'max_cost' cannot be set.*user config"),
+        (".packer.toml", 'base_url = "http://evil.example/v1"\n', "'base_url' cannot be set"),
+        (".packer.toml", "[review]\nmax_cost = 1000\n", "'review' cannot be set"),
+    ],
 )
 def test_repo_config_cannot_loosen_safety(tmp_path, file, text, match):
     (tmp_path / file).write_text(text)
@@ -109,11 +134,12 @@ def test_repo_config_cannot_loosen_safety(tmp_path, file, text, match):
 
 def test_repo_config_may_raise_prices_and_declare_models(tmp_path):
     from packer.config import load_config_files
-    from packer.models import get_model
+    from packer.prices import get_model
 
     (tmp_path / ".packer.toml").write_text(
         '[models."gpt-5.5"]\ninput_price = 6.5\n[models.local]\nwindow = 8000\nmax_output = 100\n'
-        "input_price = 0\noutput_price = 0\n")
+        "input_price = 0\noutput_price = 0\n"
+    )
     declared = load_config_files(tmp_path)[0]["models"]
     assert get_model("gpt-5.5", declared).input_price == 6.5
     assert get_model("local", declared).input_price == 0
@@ -122,7 +148,7 @@ def test_repo_config_may_raise_prices_and_declare_models(tmp_path):
 
 
 def test_user_prices_are_a_floor_for_the_repository():
-    from packer.models import merge_declared
+    from packer.prices import merge_declared
 
     user = {"local": {"window": 8000, "max_output": 100, "input_price": 2.0, "output_price": 2.0}}
     merged = merge_declared(user, {"local": {"input_price": 0.0, "output_price": 3.0, "window": 4000}})
@@ -136,8 +162,10 @@ def test_jobs_from_a_repository_are_capped_at_the_cores(tmp_path):
     (tmp_path / ".packer.toml").write_text("jobs = 512\n")
     cfg = resolve(tmp_path, explicit={})
     assert cfg.jobs == cores
-    assert cfg.warnings == (f"jobs = 512 in {tmp_path / '.packer.toml'} is more than this machine's "
-                            f"{cores} core(s): using {cores}",)
+    assert cfg.warnings == (
+        f"jobs = 512 in {tmp_path / '.packer.toml'} is more than this machine's "
+        f"{cores} core(s): using {cores}",
+    )
     assert resolve(tmp_path, explicit={"jobs": 3}).jobs == 3  # the caller's own choice stands
     (tmp_path / "a.py").write_text("x = 1\n")
     result = packer.pack(tmp_path, output=None, cache=False)
@@ -152,8 +180,10 @@ def test_user_config_file(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     assert user_config_path() == tmp_path / "xdg" / "packer" / "config.toml"
     user_config_path().parent.mkdir(parents=True)
-    user_config_path().write_text('[review]\nmax_cost = 2\nbase_url = "https://gw.example/v1"\n'
-                                  'api_key_env = "GW_KEY"\n[models."gpt-5.5"]\ninput_price = 1.0\n')
+    user_config_path().write_text(
+        '[review]\nmax_cost = 2\nbase_url = "https://gw.example/v1"\n'
+        'api_key_env = "GW_KEY"\n[models."gpt-5.5"]\ninput_price = 1.0\n'
+    )
     cfg = load_user_config()
     assert (cfg.max_cost, cfg.base_url, cfg.api_key_env) == (2.0, "https://gw.example/v1", "GW_KEY")
     assert cfg.models == {"gpt-5.5": {"input_price": 1.0}}
@@ -161,8 +191,11 @@ def test_user_config_file(tmp_path, monkeypatch):
     monkeypatch.setenv("PACKER_CONFIG", str(named))
     with pytest.raises(ConfigError, match=r"PACKER_CONFIG names .*mine\.toml, which is not a file"):
         load_user_config()
-    for text, match in [("budget = 5\n", "unknown key 'budget'"), ("[review]\ncap = 1\n", "review.cap"),
-                        ('[review]\nmax_cost = "lots"\n', "review.max_cost must be")]:
+    for text, match in [
+        ("budget = 5\n", "unknown key 'budget'"),
+        ("[review]\ncap = 1\n", "review.cap"),
+        ('[review]\nmax_cost = "lots"\n', "review.max_cost must be"),
+    ]:
         named.write_text(text)
         with pytest.raises(ConfigError, match=match):
             load_user_config()

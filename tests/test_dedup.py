@@ -104,11 +104,14 @@ def test_sketch_is_datasketch_minhash_bit_for_bit():
 
 
 def test_fingerprint_is_the_same_in_another_process():
-    code = ("import sys; from packer.sketch import fingerprint; "
-            "sys.stdout.write(repr(fingerprint(sys.stdin.read())))")
+    code = (
+        "import sys; from packer.sketch import fingerprint; "
+        "sys.stdout.write(repr(fingerprint(sys.stdin.read())))"
+    )
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
-    out = subprocess.run([sys.executable, "-c", code], input=A, env=env, capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], input=A, env=env, capture_output=True, text=True, check=True
+    ).stdout
     assert out == repr(fingerprint(A))
 
 
@@ -121,8 +124,14 @@ def test_exact_copies():
 
 
 def test_whitespace_variants_are_copies_with_similarity_one():
-    got = dups({"a.py": A, "crlf.py": A.replace("\n", "\r\n"), "trailing.py": A.replace("\n", " \t\n"),
-                "blank.py": A.replace("\n", "\n\n")})
+    got = dups(
+        {
+            "a.py": A,
+            "crlf.py": A.replace("\n", "\r\n"),
+            "trailing.py": A.replace("\n", " \t\n"),
+            "blank.py": A.replace("\n", "\n\n"),
+        }
+    )
     assert got == [Duplicate(p, "a.py", 1.0) for p in ("blank.py", "crlf.py", "trailing.py")]
 
 
@@ -144,8 +153,13 @@ def test_similar_structure_is_not_a_copy():
     assert dups({"a.py": A, "b.py": fifth, "c.py": module("beta")}) == []
 
 
-LICENCE = "/*\n" + "".join(f" * Permission is hereby granted, clause {i}, to any person obtaining a copy\n"
-                           for i in range(20)) + " */\n"
+LICENCE = (
+    "/*\n"
+    + "".join(
+        f" * Permission is hereby granted, clause {i}, to any person obtaining a copy\n" for i in range(20)
+    )
+    + " */\n"
+)
 
 
 def test_a_shared_licence_header_does_not_make_files_copies():
@@ -216,8 +230,14 @@ def test_near_copies_are_checked_against_the_canonical_not_through_a_chain():
 
 
 def test_deterministic_whatever_the_input_order():
-    files = {"a.py": A, "b.py": A.replace("\n", "\r\n"), "c.py": edit(A, (3, 9), "x"),
-             "d.py": module("other"), "e.py": module("other"), "f.py": ""}
+    files = {
+        "a.py": A,
+        "b.py": A.replace("\n", "\r\n"),
+        "c.py": edit(A, (3, 9), "x"),
+        "d.py": module("other"),
+        "e.py": module("other"),
+        "f.py": "",
+    }
     first = dups(files)
     assert first == dups(files)
     rev = dict(reversed(files.items()))
@@ -298,6 +318,10 @@ def test_near_pairs_are_datasketch_lsh_candidates_verified():
     lean = [LeanMinHash(seed=sketch.SEED, hashvalues=r, scheme="affine32") for r in matrix]
     for i, m in enumerate(lean):
         lsh.insert(i, m, check_duplication=False)
-    want = sorted((i, j) for i, m in enumerate(lean) for j in lsh.query(m)
-                  if j > i and np.count_nonzero(matrix[i] == matrix[j]) >= dedup._NEAR_MATCHES)
+    want = sorted(
+        (i, j)
+        for i, m in enumerate(lean)
+        for j in lsh.query(m)
+        if j > i and np.count_nonzero(matrix[i] == matrix[j]) >= dedup._NEAR_MATCHES
+    )
     assert got == want and len(want) > 50

@@ -90,8 +90,14 @@ def test_left_out_files_show_one_line_instead_of_their_hunks(repo, tmp_path):
 
 
 def test_include_and_skipped_files_are_left_out_of_the_diff(repo, tmp_path):
-    write(repo, {"app/main.py": "def main():\n    return 2\n", "data.bin": b"\x00\x01BIN_MARKER\x00",
-                 "big.txt": "BIG_MARKER\n" * 200})
+    write(
+        repo,
+        {
+            "app/main.py": "def main():\n    return 2\n",
+            "data.bin": b"\x00\x01BIN_MARKER\x00",
+            "big.txt": "BIG_MARKER\n" * 200,
+        },
+    )
     git(repo, "add", "-A")
     text, _, _ = _pack(repo, tmp_path, "plain", staged=True, max_file_size=1000)
     assert "BIG_MARKER" not in text and "[packer: diff of big.txt omitted: too large" in text
@@ -102,8 +108,13 @@ def test_include_and_skipped_files_are_left_out_of_the_diff(repo, tmp_path):
 
 
 def test_untracked_file_with_a_secret_is_redacted_in_the_diff(repo, tmp_path):
-    write(repo, {"app/new.py": f'API_TOKEN = "{GH_TOKEN}"\nUNTRACKED_MARKER = 1\n',
-                 "private/new.py": "PRIVATE_UNTRACKED = 1\n"})
+    write(
+        repo,
+        {
+            "app/new.py": f'API_TOKEN = "{GH_TOKEN}"\nUNTRACKED_MARKER = 1\n',
+            "private/new.py": "PRIVATE_UNTRACKED = 1\n",
+        },
+    )
     text, manifest, result = _pack(repo, tmp_path, "xml", diff="HEAD", exclude=["private/"])
     assert "+UNTRACKED_MARKER = 1" in text and GH_TOKEN not in text and GH_TOKEN not in manifest
     assert "PRIVATE_UNTRACKED" not in text
@@ -127,8 +138,12 @@ def test_a_secret_in_the_query_is_redacted(repo, tmp_path, monkeypatch, how):
     text, manifest, result = _pack(repo, tmp_path, "xml", query=query, exclude=["issue.md"])
     assert GH_TOKEN not in text and GH_TOKEN not in manifest
     assert any(s.path == "<query>" and s.kind == "GitHub Token" for s in result.secrets)
-    assert {"path": "<query>", "line": 2 if how == "file" else 1, "kind": "GitHub Token",
-            "redacted": True} in json.loads(manifest)["secrets"]
+    assert {
+        "path": "<query>",
+        "line": 2 if how == "file" else 1,
+        "kind": "GitHub Token",
+        "redacted": True,
+    } in json.loads(manifest)["secrets"]
 
 
 def test_review_dry_run_body_holds_no_secret_from_query_instructions_or_diff(repo, tmp_path, monkeypatch):
@@ -136,9 +151,21 @@ def test_review_dry_run_body_holds_no_secret_from_query_instructions_or_diff(rep
     monkeypatch.chdir(repo)
     write(repo, {"prompt.md": f"Review it. Our CI token is {AWS_KEY}.\n"})
     out = tmp_path / "x.json"
-    got = CliRunner().invoke(main, ["review", str(repo), "--staged", "--dry-run", "-o", str(out),
-                                    "--query", f"check the token {GH_TOKEN}",
-                                    "--instructions", "@prompt.md"])
+    got = CliRunner().invoke(
+        main,
+        [
+            "review",
+            str(repo),
+            "--staged",
+            "--dry-run",
+            "-o",
+            str(out),
+            "--query",
+            f"check the token {GH_TOKEN}",
+            "--instructions",
+            "@prompt.md",
+        ],
+    )
     assert got.exit_code == 0, got.output
     body = out.read_text(encoding="utf-8")
     for leak in LEAKS:
@@ -154,8 +181,11 @@ def test_at_file_outside_the_repository_is_refused(repo, tmp_path, monkeypatch):
     (repo / "issue.md").symlink_to(outside)  # a repository can ship this link
     monkeypatch.chdir(repo)
     for query in ("@issue.md", "@../outside.md"):
-        with pytest.raises(ConfigError, match=r"outside the repository.*copy it into the repository "
-                                              r"or pass an absolute path"):
+        with pytest.raises(
+            ConfigError,
+            match=r"outside the repository.*copy it into the repository "
+            r"or pass an absolute path",
+        ):
             packer.pack(repo, query=query)
     got = CliRunner().invoke(main, ["review", str(repo), "--dry-run", "--instructions", "@issue.md"])
     assert got.exit_code != 0 and "outside the repository" in got.output

@@ -44,31 +44,159 @@ CODE = sorted(languages.GRAMMARS)
 TEXT = sorted(languages.TEXT_FORMATS)
 BOM = codecs.BOM_UTF8
 
-FUZZ = settings(max_examples=EXAMPLES, deadline=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                       HealthCheck.filter_too_much])
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+)
 
 # -- inputs ------------------------------------------------------------------------------
 
 _HOSTILE = [
-    b"\x00", b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff", b"\xff\xfe\x00\x00", b"\xff", b"\xc3", b"\x80",
-    b"\xed\xa0\x80", b"\xed\xb3\xbf", b"\xf0\x9f\x98", b"\xf4\x90\x80\x80", b"\xe2\x80\xa8", b"\xc2\x85",
-    b"\r", b"\n", b"\r\n", b"\n\r", b"\r\r\n", b"\t", b"\x0b", b"\x0c", b" ", b"    ", b"\x1b[31m",
-    b"]]>", b"<![CDATA[", b"</file>", b"<file path='x'>", b"```", b"````````", b"~~~", b"<|endoftext|>",
-    b"<|fim_prefix|>", b"================ END FILE", b"---\n", b"\\", b'"', b"'", b"`", b'"""', b"'''",
-    b"/*", b"*/", b"//", b"#", b"<!--", b"-->", b"<<EOF\n", b"EOF\n", b"@", b"$", b"${", b"#{", b"%",
+    b"\x00",
+    b"\xef\xbb\xbf",
+    b"\xff\xfe",
+    b"\xfe\xff",
+    b"\xff\xfe\x00\x00",
+    b"\xff",
+    b"\xc3",
+    b"\x80",
+    b"\xed\xa0\x80",
+    b"\xed\xb3\xbf",
+    b"\xf0\x9f\x98",
+    b"\xf4\x90\x80\x80",
+    b"\xe2\x80\xa8",
+    b"\xc2\x85",
+    b"\r",
+    b"\n",
+    b"\r\n",
+    b"\n\r",
+    b"\r\r\n",
+    b"\t",
+    b"\x0b",
+    b"\x0c",
+    b" ",
+    b"    ",
+    b"\x1b[31m",
+    b"]]>",
+    b"<![CDATA[",
+    b"</file>",
+    b"<file path='x'>",
+    b"```",
+    b"````````",
+    b"~~~",
+    b"<|endoftext|>",
+    b"<|fim_prefix|>",
+    b"================ END FILE",
+    b"---\n",
+    b"\\",
+    b'"',
+    b"'",
+    b"`",
+    b'"""',
+    b"'''",
+    b"/*",
+    b"*/",
+    b"//",
+    b"#",
+    b"<!--",
+    b"-->",
+    b"<<EOF\n",
+    b"EOF\n",
+    b"@",
+    b"$",
+    b"${",
+    b"#{",
+    b"%",
 ]
 _TOKENS = [
-    b"def ", b"class ", b"fn ", b"func ", b"function ", b"fun ", b"struct ", b"impl ", b"trait ",
-    b"interface ", b"enum ", b"module ", b"namespace ", b"package ", b"import ", b"from ", b"return ",
-    b"if ", b"else", b"elif ", b"end", b"do", b"then", b"fi", b"esac", b"case ", b"while ", b"=>",
-    b"->", b"::", b":", b";", b",", b".", b"=", b"(", b")", b"[", b"]", b"{", b"}", b"<", b">",
-    b"x", b"foo", b"Bar", b"_", b"0", b"123", b"1.5e3", b"0x1f", b"self", b"this", b"pub ", b"async ",
-    b"static ", b"const ", b"let ", b"var ", b"val ", b"template <typename T>", b"#include <a.h>\n",
-    b"#define X(a) a\n", b"<?php", b"?>", b"#!/bin/sh\n", b"#!/usr/bin/env python3\n",
+    b"def ",
+    b"class ",
+    b"fn ",
+    b"func ",
+    b"function ",
+    b"fun ",
+    b"struct ",
+    b"impl ",
+    b"trait ",
+    b"interface ",
+    b"enum ",
+    b"module ",
+    b"namespace ",
+    b"package ",
+    b"import ",
+    b"from ",
+    b"return ",
+    b"if ",
+    b"else",
+    b"elif ",
+    b"end",
+    b"do",
+    b"then",
+    b"fi",
+    b"esac",
+    b"case ",
+    b"while ",
+    b"=>",
+    b"->",
+    b"::",
+    b":",
+    b";",
+    b",",
+    b".",
+    b"=",
+    b"(",
+    b")",
+    b"[",
+    b"]",
+    b"{",
+    b"}",
+    b"<",
+    b">",
+    b"x",
+    b"foo",
+    b"Bar",
+    b"_",
+    b"0",
+    b"123",
+    b"1.5e3",
+    b"0x1f",
+    b"self",
+    b"this",
+    b"pub ",
+    b"async ",
+    b"static ",
+    b"const ",
+    b"let ",
+    b"var ",
+    b"val ",
+    b"template <typename T>",
+    b"#include <a.h>\n",
+    b"#define X(a) a\n",
+    b"<?php",
+    b"?>",
+    b"#!/bin/sh\n",
+    b"#!/usr/bin/env python3\n",
 ]
-_OPENERS = [b"(", b"[", b"{", b"<", b"{\n", b"  ", b"\t", b"def f():\n", b"if x {\n", b"class A {\n",
-            b"f(", b"[[", b"/*", b"\"", b"#", b"- ", b"> "]
+_OPENERS = [
+    b"(",
+    b"[",
+    b"{",
+    b"<",
+    b"{\n",
+    b"  ",
+    b"\t",
+    b"def f():\n",
+    b"if x {\n",
+    b"class A {\n",
+    b"f(",
+    b"[[",
+    b"/*",
+    b'"',
+    b"#",
+    b"- ",
+    b"> ",
+]
 
 
 def _corpus() -> dict[str, list[bytes]]:
@@ -87,10 +215,15 @@ CORPUS = _corpus()
 _ALL_CORPUS = [data for files in CORPUS.values() for data in files]
 
 _piece = st.one_of(
-    st.sampled_from(_TOKENS), st.sampled_from(_HOSTILE), st.binary(max_size=8),
+    st.sampled_from(_TOKENS),
+    st.sampled_from(_HOSTILE),
+    st.binary(max_size=8),
     st.text(max_size=6).map(lambda s: s.encode("utf-8", "surrogatepass")),
-    st.builds(lambda p, n: p * n, st.sampled_from([*_OPENERS, b"x", b"`", b"=", b"\n", b"]]>"]),
-              st.integers(1, 3000)),
+    st.builds(
+        lambda p, n: p * n,
+        st.sampled_from([*_OPENERS, b"x", b"`", b"=", b"\n", b"]]>"]),
+        st.integers(1, 3000),
+    ),
 )
 
 
@@ -105,7 +238,7 @@ def fuzz_bytes(draw: st.DrawFn, language: str | None = None) -> bytes:
     corpus = CORPUS.get(language or "", []) or _ALL_CORPUS
     src = draw(st.sampled_from(corpus))
     start = draw(st.integers(0, len(src)))
-    data = bytearray(src[start:start + draw(st.integers(0, 4000))])
+    data = bytearray(src[start : start + draw(st.integers(0, 4000))])
     if how == 4:  # lines of several files of the language, shuffled
         lines = [ln for f in corpus for ln in f.splitlines(keepends=True)]
         data = bytearray(b"".join(draw(st.lists(st.sampled_from(lines), max_size=60))))
@@ -115,9 +248,9 @@ def fuzz_bytes(draw: st.DrawFn, language: str | None = None) -> bytes:
         if op == 0:
             data[pos:pos] = draw(_piece)
         elif op == 1:
-            del data[pos:pos + draw(st.integers(1, 50))]
+            del data[pos : pos + draw(st.integers(1, 50))]
         else:
-            data[pos:pos] = data[pos:pos + draw(st.integers(1, 200))]
+            data[pos:pos] = data[pos : pos + draw(st.integers(1, 200))]
     if how == 3:  # nest it deep: brackets, or blocks indented one more level each
         opener = draw(st.sampled_from(_OPENERS))
         depth = draw(st.integers(1, 2000))
@@ -149,13 +282,22 @@ def target_render(data: bytes, _language: str | None = None) -> None:
     assert "\n" not in shown and "\r" not in shown
     for fmt in FORMATS:
         r = make_renderer(fmt, names=[path])
-        blocks = [r.header(_header(path)), r.tree_open(), r.tree_line(". [1 file, 2 tokens: none packed]"),
-                  r.tree_separator(),
-                  r.tree_line(f"├── {display_path(name)}/ [1 file, ~3 tokens: none packed]"),
-                  r.tree_separator(), r.tree_line(f"    └── {display_path(name)} [full 1,234]"),
-                  r.tree_close(), r.diff_block("HEAD~1", text), r.files_open(),
-                  r.file_block(path, text, "full", None), r.file_separator(),
-                  r.file_block(name, text[::-1], "skeleton", "python"), r.footer()]
+        blocks = [
+            r.header(_header(path)),
+            r.tree_open(),
+            r.tree_line(". [1 file, 2 tokens: none packed]"),
+            r.tree_separator(),
+            r.tree_line(f"├── {display_path(name)}/ [1 file, ~3 tokens: none packed]"),
+            r.tree_separator(),
+            r.tree_line(f"    └── {display_path(name)} [full 1,234]"),
+            r.tree_close(),
+            r.diff_block("HEAD~1", text),
+            r.files_open(),
+            r.file_block(path, text, "full", None),
+            r.file_separator(),
+            r.file_block(name, text[::-1], "skeleton", "python"),
+            r.footer(),
+        ]
         blocks = [check_block(b) for b in blocks if b]
         counts = [COUNTER.count(b) for b in blocks]
         for (a, ca), (b, cb) in itertools.pairwise(zip(blocks, counts, strict=True)):
@@ -242,18 +384,22 @@ def may_refuse(path: str, max_tokens: int, context: bool) -> bool:
     return max_tokens - max(max_tokens // 4, base) < 12
 
 
-def check_chunk(data: bytes, language: str | None, max_tokens: int, context: bool, overlap: int,
-                path: str = "dir/f") -> None:
+def check_chunk(
+    data: bytes, language: str | None, max_tokens: int, context: bool, overlap: int, path: str = "dir/f"
+) -> None:
     try:
-        chunks = list(chunk_file(data, path=path, language=language, max_tokens=max_tokens,
-                                 context=context, overlap=overlap))
+        chunks = list(
+            chunk_file(
+                data, path=path, language=language, max_tokens=max_tokens, context=context, overlap=overlap
+            )
+        )
     except ConfigError:
         assert may_refuse(path, max_tokens, context)
         return
     if not data:
         assert chunks == []
         return
-    assert b"".join(data[c.start_byte:c.end_byte] for c in chunks) == data
+    assert b"".join(data[c.start_byte : c.end_byte] for c in chunks) == data
     pos = 0
     bom = len(BOM) if data.startswith(BOM) else 0
     for c in chunks:
@@ -262,7 +408,7 @@ def check_chunk(data: bytes, language: str | None, max_tokens: int, context: boo
         assert c.tokens == COUNTER.count(c.text) <= max_tokens
         assert c.start_line == data.count(b"\n", 0, c.start_byte) + 1
         if not context and not overlap:
-            assert c.text == data[max(c.start_byte, bom):c.end_byte].decode("utf-8", "replace")
+            assert c.text == data[max(c.start_byte, bom) : c.end_byte].decode("utf-8", "replace")
 
 
 def target_chunk(data: bytes, language: str | None) -> None:
@@ -273,13 +419,19 @@ def target_chunk(data: bytes, language: str | None) -> None:
 
 
 TARGETS: dict[str, Callable[[bytes, str | None], None]] = {
-    "render": target_render, "read_source": target_read_source, "skeleton": target_skeleton,
-    "symbols": target_symbols, "chunk": target_chunk,
+    "render": target_render,
+    "read_source": target_read_source,
+    "skeleton": target_skeleton,
+    "symbols": target_symbols,
+    "chunk": target_chunk,
 }
 # The languages each target is fuzzed in ("any" in a regression's name means all of them).
 LANGUAGES: dict[str, list[str | None]] = {
-    "render": [None], "read_source": [None, "python", "markdown"], "skeleton": list(CODE),
-    "symbols": list(CODE), "chunk": [*CODE, *TEXT, None],
+    "render": [None],
+    "read_source": [None, "python", "markdown"],
+    "skeleton": list(CODE),
+    "symbols": list(CODE),
+    "chunk": [*CODE, *TEXT, None],
 }
 
 # -- the fuzzers -------------------------------------------------------------------------
@@ -313,10 +465,16 @@ def test_fuzz_symbols(language: str, data: st.DataObject) -> None:
 
 @pytest.mark.parametrize("language", LANGUAGES["chunk"])
 @FUZZ
-@given(data=st.data(), max_tokens=st.one_of(st.integers(1, 40), st.integers(40, 1200)),
-       context=st.booleans(), overlap=st.sampled_from([0, 0, 1, 2, 5]), path=st.sampled_from(CHUNK_PATHS))
-def test_fuzz_chunk(language: str | None, data: st.DataObject, max_tokens: int, context: bool,
-                    overlap: int, path: str) -> None:
+@given(
+    data=st.data(),
+    max_tokens=st.one_of(st.integers(1, 40), st.integers(40, 1200)),
+    context=st.booleans(),
+    overlap=st.sampled_from([0, 0, 1, 2, 5]),
+    path=st.sampled_from(CHUNK_PATHS),
+)
+def test_fuzz_chunk(
+    language: str | None, data: st.DataObject, max_tokens: int, context: bool, overlap: int, path: str
+) -> None:
     check_chunk(data.draw(fuzz_bytes(language)), language, max_tokens, context, overlap, path)
 
 

@@ -28,12 +28,14 @@ def _edge(paths, g, src, dst):
 
 
 def test_references_point_at_the_defining_file():
-    paths, g = _graph({
-        "config.py": "def parse_config(text):\n    return text\n",
-        "a.py": "def a():\n    return parse_config('x')\n",
-        "b.py": "def b():\n    parse_config('y')\n    parse_config('z')\n",
-        "README.md": "# hi\n",
-    })
+    paths, g = _graph(
+        {
+            "config.py": "def parse_config(text):\n    return text\n",
+            "a.py": "def a():\n    return parse_config('x')\n",
+            "b.py": "def b():\n    parse_config('y')\n    parse_config('z')\n",
+            "README.md": "# hi\n",
+        }
+    )
     e = _edge(paths, g, "a.py", "config.py")
     assert e is not None and e.name == "parse_config" and not e.imports
     eb = _edge(paths, g, "b.py", "config.py")
@@ -44,10 +46,12 @@ def test_references_point_at_the_defining_file():
 
 
 def test_local_references_make_no_edge():
-    _, g = _graph({
-        "a.py": "def helper_function():\n    pass\n\ndef main():\n    helper_function()\n",
-        "b.py": "def helper_function():\n    pass\n",
-    })
+    _, g = _graph(
+        {
+            "a.py": "def helper_function():\n    pass\n\ndef main():\n    helper_function()\n",
+            "b.py": "def helper_function():\n    pass\n",
+        }
+    )
     # a.py uses its own helper_function; b.py defining the same name is not a dependency
     assert g.edge_count == 0
 
@@ -65,36 +69,42 @@ def test_identifier_weighting():
 
 
 def test_long_distinctive_name_outweighs_short_common_one():
-    paths, g = _graph({
-        "tokenizer.py": "class TokenizerState:\n    pass\n",
-        "util.py": "def get():\n    pass\n",
-        "user.py": "def f():\n    s = TokenizerState()\n    get()\n    return s\n",
-    })
+    paths, g = _graph(
+        {
+            "tokenizer.py": "class TokenizerState:\n    pass\n",
+            "util.py": "def get():\n    pass\n",
+            "user.py": "def f():\n    s = TokenizerState()\n    get()\n    return s\n",
+        }
+    )
     user = paths.index("user.py")
     weights = {paths[e.dst]: e.weight for e in g.out_edges(user)}
     assert weights["tokenizer.py"] == pytest.approx(10 * weights["util.py"])
 
 
 def test_private_names_weigh_less():
-    paths, g = _graph({
-        "a.py": "def _internal_helper():\n    pass\n",
-        "b.py": "def public_helper():\n    pass\n",
-        "c.py": "def f():\n    _internal_helper()\n    public_helper()\n",
-    })
+    paths, g = _graph(
+        {
+            "a.py": "def _internal_helper():\n    pass\n",
+            "b.py": "def public_helper():\n    pass\n",
+            "c.py": "def f():\n    _internal_helper()\n    public_helper()\n",
+        }
+    )
     c = paths.index("c.py")
     w = {paths[e.dst]: e.weight for e in g.out_edges(c)}
     assert w["a.py"] == pytest.approx(0.1 * w["b.py"])
 
 
 def test_python_imports_absolute_and_relative():
-    paths, g = _graph({
-        "pkg/__init__.py": "",
-        "pkg/core.py": "X = 1\n",
-        "pkg/sub/__init__.py": "",
-        "pkg/sub/leaf.py": "from ..core import X\nfrom . import sibling\n",
-        "pkg/sub/sibling.py": "",
-        "app.py": "import pkg.core\nfrom pkg.sub import leaf\nimport os\n",
-    })
+    paths, g = _graph(
+        {
+            "pkg/__init__.py": "",
+            "pkg/core.py": "X = 1\n",
+            "pkg/sub/__init__.py": "",
+            "pkg/sub/leaf.py": "from ..core import X\nfrom . import sibling\n",
+            "pkg/sub/sibling.py": "",
+            "app.py": "import pkg.core\nfrom pkg.sub import leaf\nimport os\n",
+        }
+    )
     assert _edge(paths, g, "app.py", "pkg/core.py").imports
     assert _edge(paths, g, "app.py", "pkg/sub/leaf.py").imports
     assert _edge(paths, g, "pkg/sub/leaf.py", "pkg/core.py").imports
@@ -103,96 +113,112 @@ def test_python_imports_absolute_and_relative():
 
 
 def test_python_absolute_import_under_a_source_root():
-    paths, g = _graph({
-        "src/mylib/__init__.py": "",
-        "src/mylib/io.py": "",
-        "tests/test_io.py": "from mylib import io\nimport mylib.io\n",
-    })
+    paths, g = _graph(
+        {
+            "src/mylib/__init__.py": "",
+            "src/mylib/io.py": "",
+            "tests/test_io.py": "from mylib import io\nimport mylib.io\n",
+        }
+    )
     assert _edge(paths, g, "tests/test_io.py", "src/mylib/io.py").imports
 
 
 def test_javascript_relative_imports():
-    paths, g = _graph({
-        "src/app.ts": 'import { a } from "./util";\nimport b from "./lib";\nimport x from "react";\n',
-        "src/util.ts": "export const a = 1;\n",
-        "src/lib/index.js": "export default 2;\n",
-        "src/old.js": 'const u = require("./util.js");\n',
-    })
+    paths, g = _graph(
+        {
+            "src/app.ts": 'import { a } from "./util";\nimport b from "./lib";\nimport x from "react";\n',
+            "src/util.ts": "export const a = 1;\n",
+            "src/lib/index.js": "export default 2;\n",
+            "src/old.js": 'const u = require("./util.js");\n',
+        }
+    )
     assert _edge(paths, g, "src/app.ts", "src/util.ts").imports
     assert _edge(paths, g, "src/app.ts", "src/lib/index.js").imports
     assert _edge(paths, g, "src/old.js", "src/util.ts").imports  # "./util.js" is util.ts in TS
 
 
 def test_c_includes():
-    paths, g = _graph({
-        "src/main.c": '#include "buffer.h"\n#include <stdio.h>\n#include "net/sock.h"\n'
-                      "int main(void) { return 0; }\n",
-        "src/buffer.h": "int buf;\n",
-        "include/net/sock.h": "int sock;\n",
-    })
+    paths, g = _graph(
+        {
+            "src/main.c": '#include "buffer.h"\n#include <stdio.h>\n#include "net/sock.h"\n'
+            "int main(void) { return 0; }\n",
+            "src/buffer.h": "int buf;\n",
+            "include/net/sock.h": "int sock;\n",
+        }
+    )
     assert _edge(paths, g, "src/main.c", "src/buffer.h").imports
     assert _edge(paths, g, "src/main.c", "include/net/sock.h").imports
     assert len(g.out_edges(paths.index("src/main.c"))) == 2
 
 
 def test_go_package_imports():
-    paths, g = _graph({
-        "go.mod": "module github.com/acme/app\n",
-        "cmd/app/main.go": 'package main\n\nimport (\n\t"fmt"\n\t"github.com/acme/app/internal/store"\n)\n\n'
-                           "func main() { fmt.Println(store.Open()) }\n",
-        "internal/store/store.go": "package store\n\nfunc Open() int { return 1 }\n",
-        "internal/store/cache.go": "package store\n\nfunc cache() {}\n",
-        "internal/store/store_test.go": "package store\n",
-    })
+    paths, g = _graph(
+        {
+            "go.mod": "module github.com/acme/app\n",
+            "cmd/app/main.go": 'package main\n\nimport (\n\t"fmt"\n\t"github.com/acme/app/internal/store"\n)\n\n'  # noqa: E501
+            "func main() { fmt.Println(store.Open()) }\n",
+            "internal/store/store.go": "package store\n\nfunc Open() int { return 1 }\n",
+            "internal/store/cache.go": "package store\n\nfunc cache() {}\n",
+            "internal/store/store_test.go": "package store\n",
+        }
+    )
     targets = {paths[e.dst] for e in g.out_edges(paths.index("cmd/app/main.go")) if e.imports}
     assert targets == {"internal/store/store.go", "internal/store/cache.go"}
 
 
 def test_java_and_kotlin_imports():
-    paths, g = _graph({
-        "src/main/java/com/acme/App.java":
-            "package com.acme;\nimport com.acme.util.Strings;\nclass App {}\n",
-        "src/main/java/com/acme/util/Strings.java": "package com.acme.util;\npublic class Strings {}\n",
-        "app/src/main/kotlin/com/acme/Main.kt":
-            "package com.acme\nimport com.acme.model.User\nfun main() {}\n",
-        "app/src/main/kotlin/com/acme/model/User.kt": "package com.acme.model\nclass User\n",
-    })
+    paths, g = _graph(
+        {
+            "src/main/java/com/acme/App.java": "package com.acme;\nimport com.acme.util.Strings;\nclass App {}\n",  # noqa: E501
+            "src/main/java/com/acme/util/Strings.java": "package com.acme.util;\npublic class Strings {}\n",
+            "app/src/main/kotlin/com/acme/Main.kt": "package com.acme\nimport com.acme.model.User\nfun main() {}\n",  # noqa: E501
+            "app/src/main/kotlin/com/acme/model/User.kt": "package com.acme.model\nclass User\n",
+        }
+    )
     java = "src/main/java/com/acme/"
     assert _edge(paths, g, java + "App.java", java + "util/Strings.java").imports
-    assert _edge(paths, g, "app/src/main/kotlin/com/acme/Main.kt",
-                 "app/src/main/kotlin/com/acme/model/User.kt").imports
+    assert _edge(
+        paths, g, "app/src/main/kotlin/com/acme/Main.kt", "app/src/main/kotlin/com/acme/model/User.kt"
+    ).imports
 
 
 def test_rust_use_paths():
-    paths, g = _graph({
-        "src/main.rs": "mod config;\nuse crate::config::Settings;\nuse crate::net::client;\nfn main() {}\n",
-        "src/config.rs": "pub struct Settings;\n",
-        "src/net/mod.rs": "pub mod client;\nuse super::config::Settings;\n",
-        "src/net/client.rs": "pub fn get() {}\n",
-    })
+    paths, g = _graph(
+        {
+            "src/main.rs": "mod config;\nuse crate::config::Settings;\nuse crate::net::client;\nfn main() {}\n",  # noqa: E501
+            "src/config.rs": "pub struct Settings;\n",
+            "src/net/mod.rs": "pub mod client;\nuse super::config::Settings;\n",
+            "src/net/client.rs": "pub fn get() {}\n",
+        }
+    )
     assert _edge(paths, g, "src/main.rs", "src/config.rs").imports
     assert _edge(paths, g, "src/main.rs", "src/net/client.rs").imports
     assert _edge(paths, g, "src/net/mod.rs", "src/config.rs").imports
 
 
 def test_ruby_require_relative():
-    paths, g = _graph({
-        "lib/app.rb": "require_relative 'helpers/format'\nrequire 'json'\n",
-        "lib/helpers/format.rb": "module Format; end\n",
-    })
+    paths, g = _graph(
+        {
+            "lib/app.rb": "require_relative 'helpers/format'\nrequire 'json'\n",
+            "lib/helpers/format.rb": "module Format; end\n",
+        }
+    )
     assert _edge(paths, g, "lib/app.rb", "lib/helpers/format.rb").imports
     assert len(g.out_edges(paths.index("lib/app.rb"))) == 1
 
 
 def test_name_table_counts_uses():
     paths = ["a.py", "b.py"]
-    syms = [symbols.extract(b"def f():\n    g()\n    g()\n", "python", path="a.py"),
-            symbols.extract(b"def g():\n    pass\n", "python", path="b.py")]
+    syms = [
+        symbols.extract(b"def f():\n    g()\n    g()\n", "python", path="a.py"),
+        symbols.extract(b"def g():\n    pass\n", "python", path="b.py"),
+    ]
     t = name_table(2, syms)
     k = t.names.index("g")
     assert t.defined_in(k) == (1,)
-    uses = {(int(f), t.names[int(n)]): int(c)
-            for f, n, c in zip(t.ref_file, t.ref_name, t.ref_count, strict=True)}
+    uses = {
+        (int(f), t.names[int(n)]): int(c) for f, n, c in zip(t.ref_file, t.ref_name, t.ref_count, strict=True)
+    }
     assert uses[(0, "g")] == 2
     with pytest.raises(ValueError):
         build_graph(paths, syms[:1])
@@ -208,8 +234,9 @@ def _random_graph(n: int, seed: int):
     np.fill_diagonal(dense, 0)
     dense[3, :] = 0  # a dangling file
     m = sp.csr_array(dense)
-    return g.__class__(paths=g.paths, matrix=m, label=np.full(m.nnz, -1),
-                       imports=np.zeros(m.nnz, bool), table=g.table), dense
+    return g.__class__(
+        paths=g.paths, matrix=m, label=np.full(m.nnz, -1), imports=np.zeros(m.nnz, bool), table=g.table
+    ), dense
 
 
 @pytest.mark.parametrize("personal", [None, {0: 1.0, 5: 3.0}])
@@ -231,11 +258,13 @@ def test_pagerank_is_deterministic_and_handles_empty_graphs():
 
 
 def test_reverse_edges_reach_the_users_of_a_seed():
-    paths, g = _graph({
-        "core.py": "def parse_config():\n    pass\n",
-        "user.py": "def f():\n    parse_config()\n",
-        "other.py": "def g():\n    pass\n",
-    })
+    paths, g = _graph(
+        {
+            "core.py": "def parse_config():\n    pass\n",
+            "user.py": "def f():\n    parse_config()\n",
+            "other.py": "def g():\n    pass\n",
+        }
+    )
     core, user = paths.index("core.py"), paths.index("user.py")
     forward = pagerank(g, {core: 1.0})
     both = pagerank(g, {core: 1.0}, reverse=0.5)

@@ -33,8 +33,7 @@ def pre_commit_home(tmp_path_factory):
 
 
 def _run(args, cwd, env):
-    return subprocess.run([PRE_COMMIT, *args], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=900)
+    return subprocess.run([PRE_COMMIT, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
 
 
 @needs_pre_commit
@@ -47,8 +46,12 @@ def test_hooks_through_pre_commit(tmp_path, pre_commit_home):
     (repo / "app.py").write_text("def handler(req):\n    return eval(req.body) + 1\n")
     git(repo, "add", "app.py")
     with FakeOpenAI() as srv:
-        env = {**os.environ, "PRE_COMMIT_HOME": str(pre_commit_home), "OPENAI_API_KEY": "k",
-               "OPENAI_BASE_URL": srv.base_url}
+        env = {
+            **os.environ,
+            "PRE_COMMIT_HOME": str(pre_commit_home),
+            "OPENAI_API_KEY": "k",
+            "OPENAI_BASE_URL": srv.base_url,
+        }
         first = _run(["try-repo", str(PROJECT), "--verbose"], repo, env)
         out = first.stdout + first.stderr
         # packer-context created the file, so the run fails; packer-review printed the findings.
@@ -61,8 +64,11 @@ def test_hooks_through_pre_commit(tmp_path, pre_commit_home):
         second = _run(["try-repo", str(PROJECT), "--verbose"], repo, env)
         assert second.returncode == 0, second.stdout + second.stderr
         # Without a key the review hook warns and passes, and the warning shows without --verbose.
-        offline = _run(["try-repo", str(PROJECT), "packer-review"], repo,
-                       {k: v for k, v in env.items() if k != "OPENAI_API_KEY"})
+        offline = _run(
+            ["try-repo", str(PROJECT), "packer-review"],
+            repo,
+            {k: v for k, v in env.items() if k != "OPENAI_API_KEY"},
+        )
         assert offline.returncode == 0 and "review skipped: no API key" in offline.stdout + offline.stderr
         # Nothing staged: nothing is sent, and the hook says so.
         git(repo, "commit", "-qm", "change")

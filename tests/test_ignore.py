@@ -39,8 +39,12 @@ def make(root: Path, files: dict[bytes, bytes]) -> None:
 
 
 def git_listing(root: Path) -> set[str]:
-    out = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                         cwd=root, capture_output=True, check=True).stdout
+    out = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=root,
+        capture_output=True,
+        check=True,
+    ).stdout
     return {os.fsdecode(p) for p in out.split(b"\0") if p}
 
 
@@ -119,14 +123,34 @@ def test_hostile_glob_in_every_rule_file_walks_like_git(tmp_path, home):
 
 def rule(i: int) -> str:
     """Rule i of a large file: ten shapes, every RE2 set kind and the dictionary."""
-    shapes = [f"src/m{i}/f{i}.py", f"n{i}.tmp", f"*.e{i}", f"b{i}/", f"/o{i}/*.o", f"**/c{i}/**",
-              f"l{i}-?.txt", f"[Tt]{i}*", f"!k{i}.py", f"docs/**/d{i}.md"]
+    shapes = [
+        f"src/m{i}/f{i}.py",
+        f"n{i}.tmp",
+        f"*.e{i}",
+        f"b{i}/",
+        f"/o{i}/*.o",
+        f"**/c{i}/**",
+        f"l{i}-?.txt",
+        f"[Tt]{i}*",
+        f"!k{i}.py",
+        f"docs/**/d{i}.md",
+    ]
     return shapes[i % 10]
 
 
 def file_for(j: int) -> str:
-    shapes = [f"src/m{j}/f{j}.py", f"p/n{j}.tmp", f"x/z.e{j}", f"b{j}/a.c", f"o{j}/m.o", f"a/c{j}/d.h",
-              f"q/l{j}-1.txt", f"t/T{j}.bak", f"k{j}.py", f"docs/x/d{j}.md"]
+    shapes = [
+        f"src/m{j}/f{j}.py",
+        f"p/n{j}.tmp",
+        f"x/z.e{j}",
+        f"b{j}/a.c",
+        f"o{j}/m.o",
+        f"a/c{j}/d.h",
+        f"q/l{j}-1.txt",
+        f"t/T{j}.bak",
+        f"k{j}.py",
+        f"docs/x/d{j}.md",
+    ]
     return shapes[j % 10]
 
 
@@ -152,16 +176,20 @@ def test_twenty_thousand_rules_match_git_and_scale(tmp_path, home):
 # --- semantics against git ----------------------------------------------------------------
 
 SEMANTICS = {
-    "negation after a directory rule": ("build/\n!build/keep.txt\n*.txt\n!keep.txt\n",
-                                        ["build/keep.txt", "build/x", "keep.txt", "a.txt", "d/keep.txt"]),
+    "negation after a directory rule": (
+        "build/\n!build/keep.txt\n*.txt\n!keep.txt\n",
+        ["build/keep.txt", "build/x", "keep.txt", "a.txt", "d/keep.txt"],
+    ),
     "foo/** leaves foo": ("foo/**\n!foo/in.c\n", ["foo/a", "foo/b/c", "foo/in.c", "xfoo/a", "foo.c"]),
     "**/foo at any depth": ("**/foo\n**/bar/\n", ["foo", "a/foo", "a/b/foo/x", "a/foox", "b/bar", "c/bar/d"]),
     "a/**/b": ("a/**/b\n", ["a/b", "a/x/b", "a/x/y/b", "ab", "a/xb", "x/a/b"]),
     "**\\/ needs a directory": ("a/**\\/b\n", ["a/b", "a/x/b", "a/x/y/b"]),
     "** inside a name is *": ("a**b\nc/d**e\n", ["ab", "axb", "ax/b", "c/de", "c/dxe", "c/dx/e"]),
     "negated class": ("[!a-c]*\n", ["a1", "d1", "c", "z", "é"]),
-    "character classes": ("[[:alpha:]]1\n[[:digit:][:upper:]]q\n[[:punct:]]p\n",
-                          ["a1", "Z1", "11", "_1", "1q", "Aq", "aq", "-p", "ap"]),
+    "character classes": (
+        "[[:alpha:]]1\n[[:digit:][:upper:]]q\n[[:punct:]]p\n",
+        ["a1", "Z1", "11", "_1", "1q", "Aq", "aq", "-p", "ap"],
+    ),
     "git's space class has no \\v or \\f": ("[[:space:]]x\n", ["\vx", "\fx", "\tx", " x", "ax"]),
     "classes with ] and -": ("[a-]x\n[]]y\n[!]]z\n", ["ax", "-x", "bx", "]y", "az", "]z"]),
     "a [ without :]": ("[[a]v\n", ["[v", "av", "bv"]),
@@ -232,10 +260,46 @@ def test_sets_split_and_fall_back_when_re2_refuses(monkeypatch):
 
 # --- random trees against git, global excludes included -------------------------------------
 
-NAMES = ["a", "b", "ab", "x.py", "y.log", "é", "ü.txt", "sp ", "Temp", "[q]", "#h", "!n", "v\vw",
-         "c1", "d-2", os.fsdecode(b"r\xff")]
-PIECES = ["*", "?", "[a-c]", "[!a]", "[[:alpha:]]", "[[:space:]]", "\\*", "\\!", "\\#", "\\[q]", ".py",
-          ".log", ".txt", "a", "b", "x", "T", "é", "ü", "?.*"]
+NAMES = [
+    "a",
+    "b",
+    "ab",
+    "x.py",
+    "y.log",
+    "é",
+    "ü.txt",
+    "sp ",
+    "Temp",
+    "[q]",
+    "#h",
+    "!n",
+    "v\vw",
+    "c1",
+    "d-2",
+    os.fsdecode(b"r\xff"),
+]
+PIECES = [
+    "*",
+    "?",
+    "[a-c]",
+    "[!a]",
+    "[[:alpha:]]",
+    "[[:space:]]",
+    "\\*",
+    "\\!",
+    "\\#",
+    "\\[q]",
+    ".py",
+    ".log",
+    ".txt",
+    "a",
+    "b",
+    "x",
+    "T",
+    "é",
+    "ü",
+    "?.*",
+]
 
 
 def random_glob(rnd: random.Random, paths: list[str]) -> str:
@@ -355,9 +419,13 @@ def test_random_trees_walk_like_git_with_global_excludes(seed, tmp_path, home, m
 
 def check_attributes_like_git(tree: Path, copy: Path, paths: list[str]) -> None:
     """attributes_for, with the files' .gitattributes stacks, against `git check-attr`."""
-    out = subprocess.run(["git", "check-attr", "-z", "--stdin", "linguist-generated"], cwd=copy,
-                         input=b"".join(os.fsencode(p) + b"\0" for p in paths),
-                         capture_output=True, check=True).stdout.split(b"\0")
+    out = subprocess.run(
+        ["git", "check-attr", "-z", "--stdin", "linguist-generated"],
+        cwd=copy,
+        input=b"".join(os.fsencode(p) + b"\0" for p in paths),
+        capture_output=True,
+        check=True,
+    ).stdout.split(b"\0")
     theirs = {os.fsdecode(out[i]): out[i + 2].decode() for i in range(0, len(out) - 2, 3)}
     for path in paths:
         stack = []
@@ -381,9 +449,20 @@ def test_global_excludes_are_the_lowest_rules(tmp_path, home):
     (home / ".gitconfig").write_text("[core]\n\texcludesFile = ~/global\n")
     (home / "global").write_text("*.log\nout/\n!keep.tmp\n/top.txt\n")
     tree = tmp_path / "tree"
-    make(tree, {b"a.log": b"", b"keep.log": b"", b"x.tmp": b"", b"keep.tmp": b"", b"out/o": b"",
-                b"top.txt": b"", b"sub/top.txt": b"", b"sub/b.log": b"",
-                b".gitignore": b"!keep.log\n*.tmp\n"})
+    make(
+        tree,
+        {
+            b"a.log": b"",
+            b"keep.log": b"",
+            b"x.tmp": b"",
+            b"keep.tmp": b"",
+            b"out/o": b"",
+            b"top.txt": b"",
+            b"sub/top.txt": b"",
+            b"sub/b.log": b"",
+            b".gitignore": b"!keep.log\n*.tmp\n",
+        },
+    )
     plain = walked(tree)
     assert plain == listed_by_git(tree, tmp_path)
     # .gitignore overrides the global file both ways; "/top.txt" is anchored to root.

@@ -8,56 +8,107 @@ from packer.cli import main
 from packer.languages import detect, is_code, languages_table
 
 
-@pytest.mark.parametrize(("path", "language"), [
-    ("a.py", "python"), ("pkg/stubs.pyi", "python"),
-    ("a.js", "javascript"), ("a.mjs", "javascript"), ("a.cjs", "javascript"), ("a.jsx", "javascript"),
-    ("a.ts", "typescript"), ("types.d.ts", "typescript"), ("a.mts", "typescript"), ("a.tsx", "tsx"),
-    ("main.go", "go"), ("lib.rs", "rust"), ("A.java", "java"),
-    ("a.c", "c"), ("a.h", "c"), ("a.cc", "cpp"), ("a.cpp", "cpp"), ("a.hpp", "cpp"), ("a.inl", "cpp"),
-    ("a.cs", "csharp"), ("a.rb", "ruby"), ("tasks.rake", "ruby"), ("x.gemspec", "ruby"),
-    ("index.php", "php"), ("a.kt", "kotlin"), ("build.gradle.kts", "kotlin"),
-    ("a.swift", "swift"), ("a.scala", "scala"), ("build.sbt", "scala"),
-    ("a.sh", "bash"), ("a.bash", "bash"), ("a.zsh", "bash"), ("t.bats", "bash"),
-    ("README.md", "markdown"), ("doc.rst", "rst"), ("notes.txt", "text"),
-    ("a.json", "json"), ("nb.ipynb", "json"), ("a.yaml", "yaml"), ("a.yml", "yaml"),
-    ("pyproject.toml", "toml"), ("page.html", "html"), ("A.PY", "python"), ("dir.d/x.C", "c"),
-])
+@pytest.mark.parametrize(
+    ("path", "language"),
+    [
+        ("a.py", "python"),
+        ("pkg/stubs.pyi", "python"),
+        ("a.js", "javascript"),
+        ("a.mjs", "javascript"),
+        ("a.cjs", "javascript"),
+        ("a.jsx", "javascript"),
+        ("a.ts", "typescript"),
+        ("types.d.ts", "typescript"),
+        ("a.mts", "typescript"),
+        ("a.tsx", "tsx"),
+        ("main.go", "go"),
+        ("lib.rs", "rust"),
+        ("A.java", "java"),
+        ("a.c", "c"),
+        ("a.h", "c"),
+        ("a.cc", "cpp"),
+        ("a.cpp", "cpp"),
+        ("a.hpp", "cpp"),
+        ("a.inl", "cpp"),
+        ("a.cs", "csharp"),
+        ("a.rb", "ruby"),
+        ("tasks.rake", "ruby"),
+        ("x.gemspec", "ruby"),
+        ("index.php", "php"),
+        ("a.kt", "kotlin"),
+        ("build.gradle.kts", "kotlin"),
+        ("a.swift", "swift"),
+        ("a.scala", "scala"),
+        ("build.sbt", "scala"),
+        ("a.sh", "bash"),
+        ("a.bash", "bash"),
+        ("a.zsh", "bash"),
+        ("t.bats", "bash"),
+        ("README.md", "markdown"),
+        ("doc.rst", "rst"),
+        ("notes.txt", "text"),
+        ("a.json", "json"),
+        ("nb.ipynb", "json"),
+        ("a.yaml", "yaml"),
+        ("a.yml", "yaml"),
+        ("pyproject.toml", "toml"),
+        ("page.html", "html"),
+        ("A.PY", "python"),
+        ("dir.d/x.C", "c"),
+    ],
+)
 def test_extensions(path, language):
     assert detect(path) == language
 
 
-@pytest.mark.parametrize(("path", "language"), [
-    ("Makefile", "make"), ("sub/GNUmakefile", "make"), ("Dockerfile", "dockerfile"),
-    ("Gemfile", "ruby"), ("Rakefile", "ruby"), ("Vagrantfile", "ruby"), ("Podfile", "ruby"),
-    ("SConstruct", "python"), ("Pipfile", "toml"), ("Cargo.lock", "toml"),
-    (".bashrc", "bash"), ("home/.zshrc", "bash"), (".envrc", "bash"), ("PKGBUILD", "bash"),
-    ("CMakeLists.txt", "cmake"),  # a well-known name wins over its extension
-])
+@pytest.mark.parametrize(
+    ("path", "language"),
+    [
+        ("Makefile", "make"),
+        ("sub/GNUmakefile", "make"),
+        ("Dockerfile", "dockerfile"),
+        ("Gemfile", "ruby"),
+        ("Rakefile", "ruby"),
+        ("Vagrantfile", "ruby"),
+        ("Podfile", "ruby"),
+        ("SConstruct", "python"),
+        ("Pipfile", "toml"),
+        ("Cargo.lock", "toml"),
+        (".bashrc", "bash"),
+        ("home/.zshrc", "bash"),
+        (".envrc", "bash"),
+        ("PKGBUILD", "bash"),
+        ("CMakeLists.txt", "cmake"),  # a well-known name wins over its extension
+    ],
+)
 def test_well_known_file_names(path, language):
     assert detect(path) == language
 
 
-@pytest.mark.parametrize(("head", "language"), [
-    ("#!/usr/bin/env python3\nprint(1)\n", "python"),
-    ("#!/usr/bin/python3.12 -u\n", "python"),
-    ("#!/usr/bin/env pypy3\n", "python"),
-    ("#! /bin/sh\n", "bash"),
-    ("#!/bin/bash -e\n", "bash"),
-    ("#!/usr/bin/env -S node --experimental-vm-modules\n", "javascript"),
-    ("#!/usr/bin/env -S deno run --allow-net\n", "typescript"),
-    ("#!/usr/bin/env -S VAR=1 OTHER=2 ruby -w\n", "ruby"),
-    ("#!/usr/bin/env -i PATH=/bin bash\n", "bash"),
-    ("#!/usr/bin/env -u HOME python\n", "python"),
-    ("#!/usr/bin/env -Spython3 -u\n", "python"),
-    ("#!/usr/local/bin/php\n<?php\n", "php"),
-    ("#!/usr/bin/env kscript\n", "kotlin"),
-    ("#!/usr/bin/env perl\n", "perl"),
-    ("#!/usr/bin/env fish\n", None),
-    ("#!\n", None),
-    ("#!/usr/bin/env\n", None),
-    ("# not a shebang\n", None),
-    ("", None),
-])
+@pytest.mark.parametrize(
+    ("head", "language"),
+    [
+        ("#!/usr/bin/env python3\nprint(1)\n", "python"),
+        ("#!/usr/bin/python3.12 -u\n", "python"),
+        ("#!/usr/bin/env pypy3\n", "python"),
+        ("#! /bin/sh\n", "bash"),
+        ("#!/bin/bash -e\n", "bash"),
+        ("#!/usr/bin/env -S node --experimental-vm-modules\n", "javascript"),
+        ("#!/usr/bin/env -S deno run --allow-net\n", "typescript"),
+        ("#!/usr/bin/env -S VAR=1 OTHER=2 ruby -w\n", "ruby"),
+        ("#!/usr/bin/env -i PATH=/bin bash\n", "bash"),
+        ("#!/usr/bin/env -u HOME python\n", "python"),
+        ("#!/usr/bin/env -Spython3 -u\n", "python"),
+        ("#!/usr/local/bin/php\n<?php\n", "php"),
+        ("#!/usr/bin/env kscript\n", "kotlin"),
+        ("#!/usr/bin/env perl\n", "perl"),
+        ("#!/usr/bin/env fish\n", None),
+        ("#!\n", None),
+        ("#!/usr/bin/env\n", None),
+        ("# not a shebang\n", None),
+        ("", None),
+    ],
+)
 def test_shebangs(head, language):
     assert detect("bin/tool", head) == language
 
@@ -78,16 +129,34 @@ def test_text_formats_are_languages_but_not_code():
 
 def test_at_least_these_languages_have_grammars():
     assert set(languages.GRAMMARS) >= {
-        "python", "javascript", "typescript", "tsx", "go", "rust", "java", "c", "cpp", "csharp",
-        "ruby", "php", "kotlin", "swift", "scala", "bash"}
+        "python",
+        "javascript",
+        "typescript",
+        "tsx",
+        "go",
+        "rust",
+        "java",
+        "c",
+        "cpp",
+        "csharp",
+        "ruby",
+        "php",
+        "kotlin",
+        "swift",
+        "scala",
+        "bash",
+    }
 
 
 def test_languages_table():
     rows = {r.name: r for r in languages_table()}
     names = [r.name for r in languages_table()]
     assert names[: len(languages.GRAMMARS)] == list(languages.GRAMMARS)  # code first
-    assert set(names) == {*languages.EXTENSIONS.values(), *languages.FILENAMES.values(),
-                          *languages.INTERPRETERS.values()}
+    assert set(names) == {
+        *languages.EXTENSIONS.values(),
+        *languages.FILENAMES.values(),
+        *languages.INTERPRETERS.values(),
+    }
     assert all(rows[n].kind == "code" and rows[n].grammar == "ok" for n in languages.GRAMMARS)
     assert rows["python"].extensions == (".py", ".pyi", ".pyw")
     assert "SConstruct" in rows["python"].filenames
@@ -98,8 +167,9 @@ def test_languages_table():
 
 
 def test_languages_table_reports_a_grammar_that_does_not_load(monkeypatch):
-    monkeypatch.setitem(languages.GRAMMARS, "python",
-                        languages.Grammar("no_such_module", package="tree-sitter-python"))
+    monkeypatch.setitem(
+        languages.GRAMMARS, "python", languages.Grammar("no_such_module", package="tree-sitter-python")
+    )
     languages.load_language.cache_clear()
     try:
         row = next(r for r in languages_table() if r.name == "python")

@@ -12,15 +12,42 @@ import packer
 # then the orchestrator and its task inputs, then the commands built on it.
 LAYERS = [
     # shared: errors and records, then utilities that know nothing of the stages
-    "errors", "records", "tokens", "languages", "output", "secrets", "ignore", "blocks",
-    "models", "cache", "config", "render", "parts",
+    "errors",
+    "records",
+    "tokens",
+    "languages",
+    "output",
+    "secrets",
+    "ignore",
+    "blocks",
+    "prices",
+    "cache",
+    "config",
+    "render",
+    "parts",
     # stages: walk, read, parse, measure, rank, dedup, fit
-    "discover", "content", "symbols", "skeleton", "graph", "sketch", "measure", "rank",
-    "dedup", "tree", "fit",
+    "discover",
+    "content",
+    "symbols",
+    "skeleton",
+    "graph",
+    "sketch",
+    "measure",
+    "rank",
+    "dedup",
+    "tree",
+    "fit",
     # the task's inputs and the orchestrator
-    "history", "task", "pipeline",
+    "history",
+    "task",
+    "pipeline",
     # commands
-    "tally", "chunker", "submit", "cli", "__init__", "__main__",
+    "stats",
+    "chunker",
+    "review",
+    "cli",
+    "__init__",
+    "__main__",
 ]
 PACKAGE = Path(packer.__file__).parent
 
@@ -36,16 +63,21 @@ def _imports(tree: ast.AST) -> set[str]:
                 found |= {a.name for a in node.names if (PACKAGE / f"{a.name}.py").exists()}
             elif node.module.startswith("packer."):
                 found.add(node.module.split(".")[1])
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str) \
-                and node.value.startswith("packer.") and node.value.count(".") == 1:
+        elif (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and node.value.startswith("packer.")
+            and node.value.count(".") == 1
+        ):
             found.add(node.value.split(".")[1])  # importlib by name (packer/__init__'s lazy table)
     return found
 
 
 def test_every_module_has_a_place_in_the_layers():
     modules = {p.stem for p in PACKAGE.glob("*.py")}
-    assert modules == set(LAYERS), f"add to LAYERS: {sorted(modules - set(LAYERS))}; " \
-                                   f"remove: {sorted(set(LAYERS) - modules)}"
+    assert modules == set(LAYERS), (
+        f"add to LAYERS: {sorted(modules - set(LAYERS))}; remove: {sorted(set(LAYERS) - modules)}"
+    )
 
 
 def test_imports_only_go_down():
@@ -64,3 +96,27 @@ def test_the_check_sees_lazy_imports():
     code = "def f():\n    from packer.pipeline import pack\n    import packer.cli\n"
     assert _imports(ast.parse(code)) == {"pipeline", "cli"}
     assert _imports(ast.parse("from packer import rank, records\n")) == {"rank", "records"}
+
+
+def test_public_functions_survive_their_modules_import() -> None:
+    """`packer.review` and `packer.stats` stay the functions after their modules load."""
+    import importlib
+
+    for name in ("review", "stats"):
+        module = importlib.import_module(f"packer.{name}")
+        assert getattr(packer, name) is getattr(module, name)
+        assert callable(getattr(packer, name))
+    from packer import review, stats
+
+    assert review.__module__ == "packer.review" and stats.__module__ == "packer.stats"
+
+
+def test_no_module_import_shadowed_by_a_function() -> None:
+    """`import packer.review as m` would bind the function (the package keeps it): forbidden."""
+    shadowed = set(packer._LAZY) & {p.stem for p in PACKAGE.glob("*.py")}
+    assert shadowed == {"review", "stats"}
+    for path in [*PACKAGE.glob("*.py"), *PACKAGE.parent.joinpath("tests").glob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                bad = [a.name for a in node.names if a.asname and a.name.split(".")[-1] in shadowed]
+                assert not bad, f"{path}: import {bad[0]} as ... binds the function; use from-import"

@@ -267,8 +267,14 @@ def test_review_dry_run_and_sent_bodies_are_clean(planted, tmp_path, monkeypatch
         monkeypatch.setenv("OPENAI_API_KEY", "sk-test-" + "x" * 20)
         sends = {
             "sent body": ["--staged", "--query", query],
-            "sent body (@file)": ["--diff", "HEAD", "--query", f"@{outside}",
-                                  "--instructions", f"@{outside}"],
+            "sent body (@file)": [
+                "--diff",
+                "HEAD",
+                "--query",
+                f"@{outside}",
+                "--instructions",
+                f"@{outside}",
+            ],
         }
         for k, (what, args) in enumerate(sends.items(), 1):
             send = ["review", str(root), *args, "--yes", "--base-url", srv.base_url, "--max-cost", "50"]

@@ -54,8 +54,9 @@ PACKER = [sys.executable, "-m", "packer"]
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
 
-def _cli(*args: str, cwd: Path | None = None, stdin: bytes = b"data\n",
-         **kw: object) -> subprocess.CompletedProcess[bytes]:
+def _cli(
+    *args: str, cwd: Path | None = None, stdin: bytes = b"data\n", **kw: object
+) -> subprocess.CompletedProcess[bytes]:
     """packer as a user runs it: a process of its own, with data on stdin it must not read."""
     return subprocess.run([*PACKER, *args], cwd=cwd, input=stdin, capture_output=True, timeout=120, **kw)
 
@@ -97,13 +98,22 @@ def test_dev_stdout_and_dev_fd_are_written_through(repo, tmp_path):
     log = tmp_path / "log.txt"
     log.write_text("before\n")
     with open(log, "ab") as f:
-        run = subprocess.run([*PACKER, "pack", str(repo), "-q", "--no-cache", "-o", "/dev/stdout"],
-                             stdin=subprocess.DEVNULL, stdout=f, stderr=subprocess.PIPE, timeout=120)
+        run = subprocess.run(
+            [*PACKER, "pack", str(repo), "-q", "--no-cache", "-o", "/dev/stdout"],
+            stdin=subprocess.DEVNULL,
+            stdout=f,
+            stderr=subprocess.PIPE,
+            timeout=120,
+        )
     assert run.returncode == 0 and log.read_text().startswith("before\n<pack>"), run.stderr
     # `-o >(wc -c)`: a pipe inherited as descriptor N
     r, w = os.pipe()
-    proc = subprocess.Popen([*PACKER, "pack", str(repo), "-q", "--no-cache", "-o", f"/dev/fd/{w}"],
-                            pass_fds=(w,), stdin=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [*PACKER, "pack", str(repo), "-q", "--no-cache", "-o", f"/dev/fd/{w}"],
+        pass_fds=(w,),
+        stdin=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     os.close(w)
     with os.fdopen(r, "rb") as reader:
         data = reader.read()
@@ -155,16 +165,23 @@ def test_a_symlink_to_a_fifo_is_written_through(repo, tmp_path):
     assert link.is_symlink() and got[0].startswith(b"<pack>")
 
 
-@pytest.mark.parametrize(("where", "message"), [
-    ("missing/pack.xml", "missing does not exist; create the directory first"),
-    ("adir", "adir is a directory; name a file to write"),
-    ("afile/pack.xml", "afile is not a directory"),
-])
+@pytest.mark.parametrize(
+    ("where", "message"),
+    [
+        ("missing/pack.xml", "missing does not exist; create the directory first"),
+        ("adir", "adir is a directory; name a file to write"),
+        ("afile/pack.xml", "afile is not a directory"),
+    ],
+)
 def test_a_bad_output_path_is_one_error_line_before_any_work(repo, tmp_path, where, message):
     (tmp_path / "adir").mkdir()
     (tmp_path / "afile").write_text("x")
-    for args in (["pack", str(repo), "-o", where], ["pack", str(repo), "--manifest", where],
-                 ["chunk", str(repo), "-o", where], ["review", str(repo), "--dry-run", "-o", where]):
+    for args in (
+        ["pack", str(repo), "-o", where],
+        ["pack", str(repo), "--manifest", where],
+        ["chunk", str(repo), "-o", where],
+        ["review", str(repo), "--dry-run", "-o", where],
+    ):
         run = _cli(*args, cwd=tmp_path)
         err = run.stderr.decode()
         assert run.returncode == 1, (args, err)
@@ -193,8 +210,9 @@ def test_a_read_only_location_is_one_error_line(repo, tmp_path):
         run = _cli("pack", str(repo), "-o", str(ro / "pack.xml"))
         err = run.stderr.decode()
         assert run.returncode == 1
-        assert err == (f"error: cannot write {ro / 'pack.xml'}: {ro} is not writable; "
-                       "choose a writable location\n")
+        assert err == (
+            f"error: cannot write {ro / 'pack.xml'}: {ro} is not writable; choose a writable location\n"
+        )
         with pytest.raises(PackerError, match="is not writable"):
             packer.pack(repo, output=ro / "pack.xml", cache=False)
     finally:
@@ -232,8 +250,9 @@ def test_a_closed_pipe_ends_quietly(repo, tmp_path):
     for i in range(200):  # enough output that the reader leaves before the end
         write(repo, {f"m{i}.py": "".join(f"def f{j}(): return {i * j}\n" for j in range(40))})
     for args in (["pack", str(repo), "--no-cache"], ["chunk", str(repo)], ["stats", str(repo)]):
-        proc = subprocess.Popen([*PACKER, *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            [*PACKER, *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
         assert proc.stdout is not None and proc.stdout.read(10)
         proc.stdout.close()  # `| head -c 10`
         rc = proc.wait(timeout=120)
@@ -255,8 +274,10 @@ def test_output_and_manifest_naming_one_file_is_an_error(repo, tmp_path):
 
 def _many_files(repo: Path, n: int = 24) -> None:
     for i in range(n):  # distinct files (copies would be deduplicated into the tree)
-        write(repo, {f"d{i % 4}/m{i}.py": "".join(f"def f{i}_{j}(): return {i * 1000 + j}\n"
-                                                     for j in range(60))})
+        write(
+            repo,
+            {f"d{i % 4}/m{i}.py": "".join(f"def f{i}_{j}(): return {i * 1000 + j}\n" for j in range(60))},
+        )
 
 
 def test_parts_never_overwrite_a_file_packer_did_not_write(repo, tmp_path):
@@ -303,15 +324,18 @@ def test_a_second_run_does_not_pack_the_first_runs_outputs(repo):
     assert "pack.xml" not in after and "pack.manifest.json" not in after
     manifest = json.loads((repo / "pack.manifest.json").read_text())
     assert {s["path"]: s["reason"] for s in manifest["skipped"]} == {
-        "pack.manifest.json": "packer output", "pack.xml": "packer output"}
+        "pack.manifest.json": "packer output",
+        "pack.xml": "packer output",
+    }
     assert before.split("</tree>")[1] == after.split("</tree>")[1]  # the same files, byte for byte
 
 
 @pytest.mark.parametrize("fmt", ["xml", "markdown", "json", "plain"])
 def test_an_earlier_pack_in_any_format_is_recognised_and_skipped(repo, tmp_path, fmt):
     (repo / "docs").mkdir()
-    packer.pack(repo, output=repo / "docs" / "old-context.txt", manifest=repo / "old.json", format=fmt,
-                cache=False)
+    packer.pack(
+        repo, output=repo / "docs" / "old-context.txt", manifest=repo / "old.json", format=fmt, cache=False
+    )
     result = packer.pack(repo, output=None, cache=False)
     skipped = {s.path: s.reason for s in result.skipped}
     assert skipped.get("docs/old-context.txt") == "packer output"
@@ -328,19 +352,21 @@ def test_recognising_packs_matches_every_renderer_and_part(repo, tmp_path):
         assert out_mod.looks_like_output(head), fmt
         assert out_mod.looks_like_output((tmp_path / f"m.{fmt}.json").read_text()[: out_mod.HEAD_CHARS])
         assert not out_mod.is_packer_part(one)
-        split = packer.pack(repo, output=tmp_path / f"s.{fmt}", parts=3, budget=6000, format=fmt,
-                            cache=False)
+        split = packer.pack(repo, output=tmp_path / f"s.{fmt}", parts=3, budget=6000, format=fmt, cache=False)
         assert split.parts and all(out_mod.is_packer_part(p.path) for p in split.parts if p.path), fmt
         packer.pack(repo, output=tmp_path / f"u.{fmt}", budget="none", format=fmt, cache=False)
         assert out_mod.looks_like_output((tmp_path / f"u.{fmt}").read_text()[: out_mod.HEAD_CHARS])
 
 
-@pytest.mark.parametrize("text", [
-    "Notes on the format.\nPacked repository: x\nTarget: y\nThis output: 5 tokens, exactly counted in z\n",
-    "# Packed repository: how to read one\n\nIt is long.\n",
-    '{"packer": "a name we like"}\n',
-    '{\n "version": 1,\n "name": "not a manifest"\n}\n',
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Notes on the format.\nPacked repository: x\nTarget: y\nThis output: 5 tokens, exactly counted in z\n",  # noqa: E501
+        "# Packed repository: how to read one\n\nIt is long.\n",
+        '{"packer": "a name we like"}\n',
+        '{\n "version": 1,\n "name": "not a manifest"\n}\n',
+    ],
+)
 def test_a_file_that_only_mentions_packs_is_packed(repo, text):
     write(repo, {"notes.txt": text})
     assert "notes.txt" in _packed_paths(packer.pack(repo, output=None, cache=False))
@@ -365,8 +391,9 @@ def test_temp_files_of_a_killed_write_are_skipped_then_removed(repo, tmp_path):
         "p._write = dying\n"
         f"packer.pack({str(repo)!r}, output={str(target)!r}, budget='none', cache=False)\n"
     )
-    killed = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=120,
-                            stdin=subprocess.DEVNULL)
+    killed = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, timeout=120, stdin=subprocess.DEVNULL
+    )
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     temps = [p.name for p in repo.iterdir() if out_mod.is_temp_name(p.name)]
     assert len(temps) == 1 and not target.exists()
@@ -398,7 +425,7 @@ def _a_dead_pid() -> int:
 
 def test_a_review_answer_is_not_packed_into_the_next_review(repo, tmp_path):
     write(repo, {"review.md": "Earlier findings: a.py:1 is wrong.\n"})
-    from packer.submit import plan_review
+    from packer.review import plan_review
 
     plan = plan_review(repo, output=repo / "review.md")
     assert "Earlier findings" not in json.dumps(plan.requests[0].body)
@@ -419,14 +446,16 @@ def test_cli_errors_name_the_path_in_process(repo, tmp_path):
     assert res.exit_code == 1 and "nope does not exist" in res.output
 
 
-
 def test_a_directory_symlink_inside_the_repository_does_not_redirect_writes(repo, tmp_path):
     """The repository's `out -> elsewhere`: `-o out/pack.xml` would land wherever it points."""
     elsewhere = tmp_path / "elsewhere"  # say, /etc/cron.d
     elsewhere.mkdir()
     (repo / "out").symlink_to(elsewhere)
-    for args in (["pack", ".", "-o", "out/pack.xml"], ["pack", ".", "--manifest", "out/m.json"],
-                 ["review", ".", "--dry-run", "-o", "out/review.json"]):
+    for args in (
+        ["pack", ".", "-o", "out/pack.xml"],
+        ["pack", ".", "--manifest", "out/m.json"],
+        ["review", ".", "--dry-run", "-o", "out/review.json"],
+    ):
         run = _cli(*args, cwd=repo)
         err = run.stderr.decode()
         assert run.returncode == 1 and "is a symbolic link inside the repository" in err, (args, err)

@@ -19,9 +19,11 @@ FILES = {
     "src/util.py": "def helper():\n    return 42\n",
     "README.md": "# Demo\n\nRead me.\n",
     # Delimiters of every format, forged with the placeholder token and without one.
-    "notes.txt": ("================ END FILE 000000000000\n================ FILE 000000000000: x.py\n"
-                  "================ FILE: y.py\n### z.py [000000000000]\n\n```text 000000000000\n"
-                  ']]></file><file path="w.py" mode="full" pack="000000000000"><![CDATA[\n'),
+    "notes.txt": (
+        "================ END FILE 000000000000\n================ FILE 000000000000: x.py\n"
+        "================ FILE: y.py\n### z.py [000000000000]\n\n```text 000000000000\n"
+        ']]></file><file path="w.py" mode="full" pack="000000000000"><![CDATA[\n'
+    ),
 }
 
 

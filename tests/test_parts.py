@@ -33,8 +33,9 @@ def test_partition_places_every_item_once_within_capacity(paths, data):
     capacity = data.draw(st.integers(max(costs), 200))
     first = data.draw(st.integers(0, capacity))
     parts = data.draw(st.none() | st.integers(1, 8))
-    edges = data.draw(st.lists(st.tuples(st.integers(0, len(paths) - 1),
-                                         st.integers(0, len(paths) - 1)), max_size=20))
+    edges = data.draw(
+        st.lists(st.tuples(st.integers(0, len(paths) - 1), st.integers(0, len(paths) - 1)), max_size=20)
+    )
     got = partition(paths, costs, capacity=capacity, first_capacity=first, parts=parts, edges=edges)
     if got is None:
         # Refusal only when a fixed count cannot hold it all.
@@ -122,7 +123,7 @@ def test_split_covers_every_file_exactly_once_within_budget(repo, tmp_path):
         text = read_exact(Path(part.path))
         assert COUNT(text) == part.total_tokens <= budget
         assert f"Part {part.index} of {len(res.parts)}" in text
-        maps.add(text[text.index("<tree>"): text.index("</tree>")])
+        maps.add(text[text.index("<tree>") : text.index("</tree>")])
         for path, _mode in _blocks_in(text):
             assert path not in seen, f"{path} in parts {seen[path]} and {part.index}"
             seen[path] = part.index
@@ -185,7 +186,8 @@ def test_split_needs_an_output_path_not_a_stream(repo):
 
 def _targets(root: Path, codex: int, api: int) -> None:
     (root / ".packer.toml").write_text(
-        f"[targets.codex]\nwindow = {codex}\nheadroom = 0\n[targets.api]\nwindow = {api}\nreserve = 0\n")
+        f"[targets.codex]\nwindow = {codex}\nheadroom = 0\n[targets.api]\nwindow = {api}\nreserve = 0\n"
+    )
 
 
 def test_auto_chooses_the_smallest_target_that_holds_everything(repo, tmp_path):
@@ -242,8 +244,11 @@ def test_cli_split_and_parts(repo, tmp_path):
     from packer.cli import main
 
     out = tmp_path / "cli.xml"
-    got = CliRunner().invoke(main, ["pack", str(repo), "-b", "8000", "--split", "-o", str(out),
-                                    "--manifest", str(tmp_path / "m.json")], catch_exceptions=False)
+    got = CliRunner().invoke(
+        main,
+        ["pack", str(repo), "-b", "8000", "--split", "-o", str(out), "--manifest", str(tmp_path / "m.json")],
+        catch_exceptions=False,
+    )
     assert got.exit_code == 0, got.output
     n = len(json.loads((tmp_path / "m.json").read_text())["parts"])
     assert n >= 3 and f"part {n}:" in got.output and (tmp_path / f"cli-{n}.xml").exists()

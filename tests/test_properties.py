@@ -44,9 +44,14 @@ from packer.tree import Tree
 COUNTER = Counter("o200k_base")
 FORMATS = ("xml", "markdown", "json", "plain")
 BOM = b"\xef\xbb\xbf"
-_BASE = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                       HealthCheck.function_scoped_fixture,
-                                                       HealthCheck.data_too_large])
+_BASE = settings(
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.data_too_large,
+    ],
+)
 
 
 # PACKER_PROPERTY_SCALE=20 runs twenty times the examples (a soak run, not for CI).
@@ -63,43 +68,126 @@ def examples(n: int) -> settings:
 # Names that mean something to a walker or a shell, next to fully random ones. Nothing
 # here is a config file (pyproject.toml, .packer.toml) or a rules file: those are placed
 # on purpose, not by chance.
-_NAME_POOL = ["a", "b", "src", "lib", "docs", "x", "with space", "trail ", " lead", "dots.in.name",
-              "trail.", ".hidden", "日本語", "é", "e\u0301", "-dash", "#hash", "!bang", "[br]", "*star",
-              "q?", "back\\slash", "vendor", "node_modules", "third_party", "bad\udcff", "x\udce9y"]
+_NAME_POOL = [
+    "a",
+    "b",
+    "src",
+    "lib",
+    "docs",
+    "x",
+    "with space",
+    "trail ",
+    " lead",
+    "dots.in.name",
+    "trail.",
+    ".hidden",
+    "日本語",
+    "é",
+    "e\u0301",
+    "-dash",
+    "#hash",
+    "!bang",
+    "[br]",
+    "*star",
+    "q?",
+    "back\\slash",
+    "vendor",
+    "node_modules",
+    "third_party",
+    "bad\udcff",
+    "x\udce9y",
+]
 _EXTS = ["", ".py", ".js", ".c", ".go", ".md", ".txt", ".rs", ".json", ".log", ".min.js", ".lock"]
 _random_name = st.text(
     alphabet=st.characters(codec="utf-8", exclude_characters="/\x00"),  # utf-8: no surrogates
-    min_size=1, max_size=10,
+    min_size=1,
+    max_size=10,
 )
 _name = st.one_of(st.sampled_from(_NAME_POOL), _random_name).filter(
-    lambda n: n not in (".", "..", ".git") and len(os.fsencode(n)) <= 200)
+    lambda n: n not in (".", "..", ".git") and len(os.fsencode(n)) <= 200
+)
 _file_name = st.builds(lambda base, ext: base + ext, _name, st.sampled_from(_EXTS)).filter(
-    lambda n: n not in (".", "..", ".git", ".gitignore", ".gitattributes", ".packerignore",
-                        "pyproject.toml", ".packer.toml") and len(os.fsencode(n)) <= 200)
+    lambda n: (
+        n
+        not in (
+            ".",
+            "..",
+            ".git",
+            ".gitignore",
+            ".gitattributes",
+            ".packerignore",
+            "pyproject.toml",
+            ".packer.toml",
+        )
+        and len(os.fsencode(n)) <= 200
+    )
+)
 
 _SNIPPETS = [
     # python
-    "def f(x):\n    return x + 1\n", "class A:\n    \"\"\"Doc.\"\"\"\n\n    def m(self):\n        pass\n",
-    "import os\nfrom a import b\n", "X = [1, 2, 3]\n", "if __name__ == '__main__':\n    main()\n",
+    "def f(x):\n    return x + 1\n",
+    'class A:\n    """Doc."""\n\n    def m(self):\n        pass\n',
+    "import os\nfrom a import b\n",
+    "X = [1, 2, 3]\n",
+    "if __name__ == '__main__':\n    main()\n",
     "@dec\ndef g(*a, **k) -> int:\n    ...\n",
     # javascript
-    "function f(a) { return a; }\n", "export class K { m() { return 1; } }\n",
-    "const g = (x) => x * 2;\n", "import x from './x';\n",
+    "function f(a) { return a; }\n",
+    "export class K { m() { return 1; } }\n",
+    "const g = (x) => x * 2;\n",
+    "import x from './x';\n",
     # c
-    "#include <stdio.h>\n", "int main(void) {\n\treturn 0;\n}\n", "struct s { int a; };\n",
+    "#include <stdio.h>\n",
+    "int main(void) {\n\treturn 0;\n}\n",
+    "struct s { int a; };\n",
     "/* block */\n",
     # go
-    "package main\n", "func F(a int) int {\n\treturn a\n}\n", "type T struct{ X int }\n",
+    "package main\n",
+    "func F(a int) int {\n\treturn a\n}\n",
+    "type T struct{ X int }\n",
     # markdown
-    "# Title\n", "\n", "Some *text* here.\n", "```py\ncode\n```\n", "- item\n",
+    "# Title\n",
+    "\n",
+    "Some *text* here.\n",
+    "```py\ncode\n```\n",
+    "- item\n",
 ]
 # Pieces that stress wrappers and tokenizer boundaries.
-_NASTY = ["]]>", "</file>", "<file path='x'>", "```", "````", "================ END FILE", "<|endoftext|>",
-          "\t", "\r", "\r\n", "\n\n\n", "   ", "\u2028", "\x0c", "é", "日本", "\U0001f600", "\ufeff",
-          "/", "//", '"', "\\", "{", "}", "$", "'s"]
+_NASTY = [
+    "]]>",
+    "</file>",
+    "<file path='x'>",
+    "```",
+    "````",
+    "================ END FILE",
+    "<|endoftext|>",
+    "\t",
+    "\r",
+    "\r\n",
+    "\n\n\n",
+    "   ",
+    "\u2028",
+    "\x0c",
+    "é",
+    "日本",
+    "\U0001f600",
+    "\ufeff",
+    "/",
+    "//",
+    '"',
+    "\\",
+    "{",
+    "}",
+    "$",
+    "'s",
+]
 _text = st.lists(
-    st.one_of(st.sampled_from(_SNIPPETS), st.sampled_from(_NASTY), st.text(max_size=12),
-              st.integers(100, 3000).map(lambda n: "x" * n + "\n")),
+    st.one_of(
+        st.sampled_from(_SNIPPETS),
+        st.sampled_from(_NASTY),
+        st.text(max_size=12),
+        st.integers(100, 3000).map(lambda n: "x" * n + "\n"),
+    ),
     max_size=12,
 ).map("".join)
 
@@ -133,13 +221,36 @@ def _node(files: dict[str, bytes]) -> Node:
 
 _files = st.dictionaries(_file_name, _content(), max_size=5).map(_node)
 _subtree: st.SearchStrategy[Node] = st.recursive(
-    _files, lambda inner: st.builds(_merge, _files, st.dictionaries(_name, inner, max_size=3)),
-    max_leaves=8)
-_dir_tree = st.builds(_merge, st.dictionaries(_file_name, _content(), min_size=1, max_size=6),
-                      st.dictionaries(_name, _subtree, max_size=4))
+    _files, lambda inner: st.builds(_merge, _files, st.dictionaries(_name, inner, max_size=3)), max_leaves=8
+)
+_dir_tree = st.builds(
+    _merge,
+    st.dictionaries(_file_name, _content(), min_size=1, max_size=6),
+    st.dictionaries(_name, _subtree, max_size=4),
+)
 
-_PATTERN_PIECES = ["*", "**", "?", "[a-z]", "[!a]", "*.py", "*.md", "*.txt", "*.log", "vendor",
-                   "src/", "/lib", "docs/**", "**/x", "a/**/b", "\\#hash", "\\!bang", "x\\ ", "# c", ""]
+_PATTERN_PIECES = [
+    "*",
+    "**",
+    "?",
+    "[a-z]",
+    "[!a]",
+    "*.py",
+    "*.md",
+    "*.txt",
+    "*.log",
+    "vendor",
+    "src/",
+    "/lib",
+    "docs/**",
+    "**/x",
+    "a/**/b",
+    "\\#hash",
+    "\\!bang",
+    "x\\ ",
+    "# c",
+    "",
+]
 
 
 @st.composite
@@ -186,8 +297,13 @@ def repos(draw: st.DrawFn, *, specials: bool = True, git_states: tuple[str, ...]
     ignores: dict[str, str] = {}
     for d in draw(st.lists(st.sampled_from(sorted(_dirs(files))), max_size=3, unique=True)):
         ignores[d] = draw(_patterns(names))
-    extra = draw(st.lists(st.sampled_from(["link-file", "dangling", "link-dir", "fifo"]),
-                          max_size=3, unique=True)) if specials else []
+    extra = (
+        draw(
+            st.lists(st.sampled_from(["link-file", "dangling", "link-dir", "fifo"]), max_size=3, unique=True)
+        )
+        if specials
+        else []
+    )
     return Repo(files, ignores, extra, draw(st.sampled_from(git_states)))
 
 
@@ -246,10 +362,13 @@ def _disk_files(root: Path, prefix: str = "") -> Iterator[str]:
 
 def _git_listing(root: Path) -> set[str]:
     """What git lists: tracked and not-ignored untracked files still on disk."""
-    out = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                         cwd=root, capture_output=True, check=True).stdout
-    return {p for p in (os.fsdecode(raw) for raw in out.split(b"\0") if raw)
-            if os.path.lexists(root / p)}
+    out = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=root,
+        capture_output=True,
+        check=True,
+    ).stdout
+    return {p for p in (os.fsdecode(raw) for raw in out.split(b"\0") if raw) if os.path.lexists(root / p)}
 
 
 def _key(path: str) -> bytes:
@@ -309,8 +428,10 @@ def test_walker_without_ignore_rules_accounts_for_every_file(repo: Repo, max_siz
 
 
 @examples(80)
-@given(repo=repos(specials=False, git_states=("none", "init", "commit")),
-       max_size=st.sampled_from([None, 40, 1_000_000]))
+@given(
+    repo=repos(specials=False, git_states=("none", "init", "commit")),
+    max_size=st.sampled_from([None, 40, 1_000_000]),
+)
 def test_walker_follows_gitignore_like_git(repo: Repo, max_size: int | None) -> None:
     """Plain mode and git mode list exactly what `git ls-files` does; ignored files never
     become candidates; two walks agree."""
@@ -346,18 +467,27 @@ def test_glob_wildcards_match_bytes_as_in_git(tmp_path: Path) -> None:
 
 # -- whole packs -----------------------------------------------------------------------
 
-_budgets = st.one_of(st.integers(1, 400), st.integers(400, 3000), st.integers(3000, 300_000),
-                     st.none())
+_budgets = st.one_of(st.integers(1, 400), st.integers(400, 3000), st.integers(3000, 300_000), st.none())
 
 
 def _pack(root: Path, out: Path, budget: int | None, fmt: str, jobs: int) -> packer.PackResult:
-    return packer.pack(root, budget="none" if budget is None else budget, output=out / "pack.txt",
-                       manifest=out / "manifest.json", format=fmt, cache=False, jobs=jobs)
+    return packer.pack(
+        root,
+        budget="none" if budget is None else budget,
+        output=out / "pack.txt",
+        manifest=out / "manifest.json",
+        format=fmt,
+        cache=False,
+        jobs=jobs,
+    )
 
 
 @examples(60)
-@given(repo=repos(specials=False, git_states=("none", "none", "commit")), budget=_budgets,
-       fmt=st.sampled_from(FORMATS))
+@given(
+    repo=repos(specials=False, git_states=("none", "none", "commit")),
+    budget=_budgets,
+    fmt=st.sampled_from(FORMATS),
+)
 def test_pack_is_exact_within_budget_and_deterministic(repo: Repo, budget: int | None, fmt: str) -> None:
     with tree_on_disk(repo) as root, tempfile.TemporaryDirectory() as tmp:
         outs = [Path(tmp) / str(k) for k in range(3)]
@@ -401,8 +531,15 @@ def test_pack_is_the_same_with_a_cold_or_warm_cache(repo: Repo, budget: int | No
         for k, use in enumerate((False, True, True)):  # no cache, cold, warm
             out = Path(tmp) / str(k)
             try:
-                packer.pack(root, budget="none" if budget is None else budget, output=out,
-                            format=fmt, cache=use, cache_dir=Path(tmp) / "cache", jobs=1)
+                packer.pack(
+                    root,
+                    budget="none" if budget is None else budget,
+                    output=out,
+                    format=fmt,
+                    cache=use,
+                    cache_dir=Path(tmp) / "cache",
+                    jobs=1,
+                )
             except (BudgetError, EmptyPackError) as e:
                 outs.append(type(e).__name__.encode())
                 continue
@@ -413,8 +550,9 @@ def test_pack_is_the_same_with_a_cold_or_warm_cache(repo: Repo, budget: int | No
 # -- fitter ----------------------------------------------------------------------------
 
 _segment = st.one_of(st.sampled_from(["a", "b", "src", "日本", "with space", "x.py", "z"]), _random_name)
-_paths = st.lists(st.lists(_segment, min_size=1, max_size=4).map("/".join), min_size=1, max_size=20,
-                  unique=True).map(lambda ps: [p for p in ps if not any(q.startswith(p + "/") for q in ps)])
+_paths = st.lists(
+    st.lists(_segment, min_size=1, max_size=4).map("/".join), min_size=1, max_size=20, unique=True
+).map(lambda ps: [p for p in ps if not any(q.startswith(p + "/") for q in ps)])
 
 
 @dataclass
@@ -432,8 +570,9 @@ def fit_cases(draw: st.DrawFn) -> FitCase:
     n = len(paths)
     full = draw(st.lists(st.integers(1, 600), min_size=n, max_size=n))
     skel = draw(st.lists(st.one_of(st.none(), st.integers(1, 200)), min_size=n, max_size=n))
-    infos = [FileInfo(p, "/r/" + p, 1, "d", "utf-8", "python", t, 1)
-             for p, t in zip(paths, full, strict=True)]
+    infos = [
+        FileInfo(p, "/r/" + p, 1, "d", "utf-8", "python", t, 1) for p, t in zip(paths, full, strict=True)
+    ]
     skeleton = {i: None if s is None else min(s, full[i]) for i, s in enumerate(skel)}
     fmt = draw(st.sampled_from(FORMATS))
     sep = make_renderer(fmt).file_separator()
@@ -443,10 +582,14 @@ def fit_cases(draw: st.DrawFn) -> FitCase:
 def _make_tree(case: FitCase) -> Tree:
     r = make_renderer(case.fmt, names=[f.path for f in case.infos])
     sep = r.tree_separator()
-    return Tree(case.infos, line_cost=lambda line: COUNTER.count(r.tree_line(line)),
-                separator_cost=COUNTER.count(sep) if sep else 0,
-                file_cost=lambda i, mode: (case.skeleton[i] or case.infos[i].tokens)
-                if mode == "skeleton" else case.infos[i].tokens)
+    return Tree(
+        case.infos,
+        line_cost=lambda line: COUNTER.count(r.tree_line(line)),
+        separator_cost=COUNTER.count(sep) if sep else 0,
+        file_cost=lambda i, mode: (
+            (case.skeleton[i] or case.infos[i].tokens) if mode == "skeleton" else case.infos[i].tokens
+        ),
+    )
 
 
 def _rendered_tree_tokens(tree: Tree, fmt: str, names: list[str]) -> int:
@@ -458,10 +601,15 @@ def _rendered_tree_tokens(tree: Tree, fmt: str, names: list[str]) -> int:
 
 
 @examples(250)
-@given(case=fit_cases(), budget=st.one_of(st.integers(0, 6000), st.none()),
-       policy=st.sampled_from(["default", "focus", "full", "skeleton"]), data=st.data())
-def test_fit_is_exact_and_never_over_budget(case: FitCase, budget: int | None, policy: str,
-                                            data: st.DataObject) -> None:
+@given(
+    case=fit_cases(),
+    budget=st.one_of(st.integers(0, 6000), st.none()),
+    policy=st.sampled_from(["default", "focus", "full", "skeleton"]),
+    data=st.data(),
+)
+def test_fit_is_exact_and_never_over_budget(
+    case: FitCase, budget: int | None, policy: str, data: st.DataObject
+) -> None:
     infos = case.infos
     tree = _make_tree(case)
     assume(budget is None or case.fixed + tree.cost <= budget)  # else the pipeline refuses first
@@ -469,14 +617,26 @@ def test_fit_is_exact_and_never_over_budget(case: FitCase, budget: int | None, p
     focus: set[int] = set()
     if policy == "focus":
         focus = data.draw(st.sets(st.sampled_from(range(len(infos))), max_size=3))
-    passes = {"default": default_passes(()), "focus": default_passes(focus), "full": [Pass(("full",))],
-              "skeleton": [Pass(("skeleton", "full"))]}[policy]
+    passes = {
+        "default": default_passes(()),
+        "focus": default_passes(focus),
+        "full": [Pass(("full",))],
+        "skeleton": [Pass(("skeleton", "full"))],
+    }[policy]
 
     def cost(i: int, mode: Mode) -> int | None:
         return infos[i].tokens if mode == "full" else case.skeleton[i]
 
-    plan = fit(infos, ranked, tree=tree, budget=budget, fixed_tokens=case.fixed,
-               file_separator_tokens=case.sep, passes=passes, cost=cost)
+    plan = fit(
+        infos,
+        ranked,
+        tree=tree,
+        budget=budget,
+        fixed_tokens=case.fixed,
+        file_separator_tokens=case.sep,
+        passes=passes,
+        cost=cost,
+    )
     names = [f.path for f in infos]
     # The tree's incremental cost is the rendered tree's exact count.
     assert tree.cost == _rendered_tree_tokens(tree, case.fmt, names)
@@ -531,35 +691,63 @@ def test_fit_packed_prefix_grows_with_the_budget(case: FitCase, budgets: list[in
         tree = _make_tree(case)
         if case.fixed + tree.cost > budget:
             continue
-        plan = fit(case.infos, ranked, tree=tree, budget=budget, fixed_tokens=case.fixed,
-                   file_separator_tokens=case.sep, passes=[Pass(("full",))])
+        plan = fit(
+            case.infos,
+            ranked,
+            tree=tree,
+            budget=budget,
+            fixed_tokens=case.fixed,
+            file_separator_tokens=case.sep,
+            passes=[Pass(("full",))],
+        )
         prefixes.append(next((k for k, r in enumerate(ranked) if r.index not in plan.modes), len(ranked)))
     assert prefixes == sorted(prefixes)
 
 
 # -- renderer --------------------------------------------------------------------------
 
-_path = st.lists(st.one_of(_segment, st.sampled_from(["bad\udcff", "new\nline", "tab\there", "\x7f",
-                                                       "cr\r", "]]>", "`"])),
-                 min_size=1, max_size=3).map("/".join)
+_path = st.lists(
+    st.one_of(_segment, st.sampled_from(["bad\udcff", "new\nline", "tab\there", "\x7f", "cr\r", "]]>", "`"])),
+    min_size=1,
+    max_size=3,
+).map("/".join)
 _modes: st.SearchStrategy[Mode] = st.sampled_from(("full", "skeleton"))
 _langs = st.sampled_from([None, "python", "c", "markdown", "json"])
 
 
 def _header(root: str, total: int, parts: int) -> Header:
-    return Header(root, "codex", "gpt-5.5", "o200k_base", total or None, total, 3, 1, 2, 4,
-                  part=min(1, parts), parts=parts)
+    return Header(
+        root,
+        "codex",
+        "gpt-5.5",
+        "o200k_base",
+        total or None,
+        total,
+        3,
+        1,
+        2,
+        4,
+        part=min(1, parts),
+        parts=parts,
+    )
 
 
 @st.composite
 def documents(draw: st.DrawFn, fmt: str) -> list[str]:
     """The blocks of a whole output, as the pipeline emits them."""
     files = draw(st.lists(st.tuples(_path, _text, _modes, _langs), min_size=1, max_size=4))
-    lines = draw(st.lists(st.builds(lambda p, t: f"├── {display_path(p)} [full {t}]", _path,
-                                    st.integers(0, 10**6)), max_size=4))
+    lines = draw(
+        st.lists(
+            st.builds(lambda p, t: f"├── {display_path(p)} [full {t}]", _path, st.integers(0, 10**6)),
+            max_size=4,
+        )
+    )
     r = make_renderer(fmt, names=[p for p, *_ in files] + lines)
-    blocks = [r.header(_header(draw(_path), draw(st.integers(0, 10**7)), draw(st.integers(0, 3)))),
-              r.tree_open(), r.tree_line(". [1 file, 2 tokens: none packed]")]
+    blocks = [
+        r.header(_header(draw(_path), draw(st.integers(0, 10**7)), draw(st.integers(0, 3)))),
+        r.tree_open(),
+        r.tree_line(". [1 file, 2 tokens: none packed]"),
+    ]
     for line in lines:
         blocks += [r.tree_separator(), r.tree_line(line)]
     blocks.append(r.tree_close())
@@ -589,9 +777,40 @@ def test_blocks_keep_their_shape_and_counts_add_up(fmt: str, data: st.DataObject
 
 # Characters around the pre-tokenizer's edges: newlines and other whitespace, "/", letters
 # with contractions, digits, marks, specials.
-_EDGE = ["\n", "\r\n", "\r", " ", "\t", "/", "//", "x", "X", "'s", "'S", "1", "123", "é", "日", "\u2028",
-         "\x85", "\x0b", "\x0c", "\u00a0", "\u3000", "!", "?", ".", "<|endoftext|>", "=", "`", "\ufeff",
-         "\u0301", "'", "ll", "\U0001f600"]
+_EDGE = [
+    "\n",
+    "\r\n",
+    "\r",
+    " ",
+    "\t",
+    "/",
+    "//",
+    "x",
+    "X",
+    "'s",
+    "'S",
+    "1",
+    "123",
+    "é",
+    "日",
+    "\u2028",
+    "\x85",
+    "\x0b",
+    "\x0c",
+    "\u00a0",
+    "\u3000",
+    "!",
+    "?",
+    ".",
+    "<|endoftext|>",
+    "=",
+    "`",
+    "\ufeff",
+    "\u0301",
+    "'",
+    "ll",
+    "\U0001f600",
+]
 
 
 def _shaped(text: str) -> bool:
@@ -602,8 +821,11 @@ def _shaped(text: str) -> bool:
     return bool(text)
 
 
-_block = st.lists(st.sampled_from(_EDGE), min_size=1, max_size=12).map(
-    lambda parts: "".join(parts).removesuffix("\n") + "\n").filter(_shaped)
+_block = (
+    st.lists(st.sampled_from(_EDGE), min_size=1, max_size=12)
+    .map(lambda parts: "".join(parts).removesuffix("\n") + "\n")
+    .filter(_shaped)
+)
 
 
 @examples(400)
@@ -628,8 +850,9 @@ _XML_BAD = re.compile(r"[\x00-\x08\x0b-\x1f\ud800-\udfff\ufffe\uffff]")
 
 @examples(150)
 @given(path=_path, text=_text, mode=_modes, lang=_langs)
-def test_xml_file_block_round_trips_through_a_parser(path: str, text: str, mode: Mode,
-                                                     lang: str | None) -> None:
+def test_xml_file_block_round_trips_through_a_parser(
+    path: str, text: str, mode: Mode, lang: str | None
+) -> None:
     text = _XML_BAD.sub("", text)
     block = check_block(make_renderer("xml").file_block(path, text, mode, lang))
     el = ET.fromstring(block)
@@ -642,8 +865,9 @@ def test_xml_file_block_round_trips_through_a_parser(path: str, text: str, mode:
 
 @examples(150)
 @given(path=_path, text=st.one_of(_text, st.text()), mode=_modes, lang=_langs)
-def test_json_markdown_and_plain_blocks_hold_the_text_exactly(path: str, text: str, mode: Mode,
-                                                              lang: str | None) -> None:
+def test_json_markdown_and_plain_blocks_hold_the_text_exactly(
+    path: str, text: str, mode: Mode, lang: str | None
+) -> None:
     obj = json.loads(check_block(make_renderer("json").file_block(path, text, mode, lang)))
     assert obj == {"path": display_path(path), "mode": mode, "language": lang, "content": text}
     body = text if text.endswith("\n") else text + "\n"
@@ -667,8 +891,20 @@ def test_json_markdown_and_plain_blocks_hold_the_text_exactly(path: str, text: s
 
 # -- chunker ---------------------------------------------------------------------------
 
-_CHUNK_LANGS = [None, "python", "javascript", "go", "c", "rust", "ruby", "bash", "markdown", "json",
-                "yaml", "text"]
+_CHUNK_LANGS = [
+    None,
+    "python",
+    "javascript",
+    "go",
+    "c",
+    "rust",
+    "ruby",
+    "bash",
+    "markdown",
+    "json",
+    "yaml",
+    "text",
+]
 
 
 def check_chunks(data: bytes, chunks: list[Chunk], max_tokens: int, *, context: bool, overlap: int) -> None:
@@ -678,7 +914,7 @@ def check_chunks(data: bytes, chunks: list[Chunk], max_tokens: int, *, context: 
     assert chunks[0].start_byte == 0 and chunks[-1].end_byte == len(data)
     for a, b in itertools.pairwise(chunks):
         assert a.end_byte == b.start_byte
-    assert b"".join(data[c.start_byte:c.end_byte] for c in chunks) == data
+    assert b"".join(data[c.start_byte : c.end_byte] for c in chunks) == data
     bom = 3 if data.startswith(BOM) else 0
     try:
         data[bom:].decode("utf-8")
@@ -690,12 +926,12 @@ def check_chunks(data: bytes, chunks: list[Chunk], max_tokens: int, *, context: 
         assert c.tokens == COUNTER.count(c.text) <= max_tokens
         assert c.start_line == data.count(b"\n", 0, c.start_byte) + 1
         assert c.end_line == data.count(b"\n", 0, c.end_byte - 1) + 1
-        assert c.start_byte == 0 or data[c.start_byte - 1:c.start_byte + 1] != b"\r\n"
-        own = data[max(c.start_byte, bom):c.end_byte].decode("utf-8", "replace")
+        assert c.start_byte == 0 or data[c.start_byte - 1 : c.start_byte + 1] != b"\r\n"
+        own = data[max(c.start_byte, bom) : c.end_byte].decode("utf-8", "replace")
         if not context and not overlap:
             assert c.text == own
         if valid:
-            data[max(c.start_byte, bom):c.end_byte].decode("utf-8")  # never splits a character
+            data[max(c.start_byte, bom) : c.end_byte].decode("utf-8")  # never splits a character
             assert c.text.endswith(own)
 
 
@@ -708,14 +944,23 @@ def _chunk_input(draw: st.DrawFn) -> bytes:
 
 
 @examples(300)
-@given(data=_chunk_input(), language=st.sampled_from(_CHUNK_LANGS),
-       max_tokens=st.one_of(st.integers(1, 12), st.integers(12, 600)),
-       context=st.booleans(), overlap=st.sampled_from([0, 0, 1, 3]), path=_path)
-def test_chunks_are_lossless_exact_and_within_budget(data: bytes, language: str | None, max_tokens: int,
-                                                     context: bool, overlap: int, path: str) -> None:
+@given(
+    data=_chunk_input(),
+    language=st.sampled_from(_CHUNK_LANGS),
+    max_tokens=st.one_of(st.integers(1, 12), st.integers(12, 600)),
+    context=st.booleans(),
+    overlap=st.sampled_from([0, 0, 1, 3]),
+    path=_path,
+)
+def test_chunks_are_lossless_exact_and_within_budget(
+    data: bytes, language: str | None, max_tokens: int, context: bool, overlap: int, path: str
+) -> None:
     def run() -> list[Chunk]:
-        return list(chunk_file(data, path=path, language=language, max_tokens=max_tokens,
-                               context=context, overlap=overlap))
+        return list(
+            chunk_file(
+                data, path=path, language=language, max_tokens=max_tokens, context=context, overlap=overlap
+            )
+        )
 
     try:
         chunks = run()

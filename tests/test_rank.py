@@ -27,8 +27,9 @@ def _repo(files: dict[str, str]) -> tuple[list[FileInfo], list[FileSymbols | Non
     for path in sorted(files):
         text = textwrap.dedent(files[path])
         lang = languages.detect(path, text[:256])
-        infos.append(FileInfo(path, "/r/" + path, len(text), "0", "utf-8", lang, len(text) // 4 + 1,
-                              text.count("\n")))
+        infos.append(
+            FileInfo(path, "/r/" + path, len(text), "0", "utf-8", lang, len(text) // 4 + 1, text.count("\n"))
+        )
         syms.append(symbols.extract(text.encode(), lang, path=path) if languages.is_code(lang) else None)
     return infos, syms
 
@@ -152,8 +153,12 @@ def test_test_named_after_a_top_file_follows_it():
     order = _order(infos, ranked)
     assert order[:2] == ["shop/inventory.py", "tests/test_inventory.py"]
     assert "shop/inventory.py" in _by_path(infos, ranked)["tests/test_inventory.py"].reason
-    no = rank(infos, symbols=syms, task=Task(query="count_items is wrong for empty stock"),
-              weights=RankWeights(tests=0.0))
+    no = rank(
+        infos,
+        symbols=syms,
+        task=Task(query="count_items is wrong for empty stock"),
+        weights=RankWeights(tests=0.0),
+    )
     assert _order(infos, no).index("tests/test_inventory.py") >= order.index("tests/test_inventory.py")
 
 
@@ -161,8 +166,7 @@ def test_cochange_raises_a_file():
     infos, syms = _repo(APP)
     task = Task(focus=("shop/cart.py",))
     before = _order(infos, rank(infos, symbols=syms, task=task))
-    signals = GitSignals(recency={}, churn={}, cochange={"shop/cart.py": {"docs/guide.md": 0.9}},
-                         commits=10)
+    signals = GitSignals(recency={}, churn={}, cochange={"shop/cart.py": {"docs/guide.md": 0.9}}, commits=10)
     ranked = rank(infos, symbols=syms, task=task, signals=signals)
     after = _order(infos, ranked)
     assert after.index("docs/guide.md") < before.index("docs/guide.md")
@@ -258,9 +262,16 @@ def test_classify_priors():
     assert classify("docs/guide.md", "markdown")[1] == "docs"
     assert classify("examples/demo.py", "python")[1] == "example"
     src = classify("src/lib/util.ts", "typescript")[0]
-    assert all(classify(p, lang)[0] < src for p, lang in [
-        ("tests/test_a.py", "python"), ("vendor/x/y.go", "go"), ("docs/guide.md", "markdown"),
-        ("examples/demo.py", "python"), ("api/v1/service_pb2.py", "python")])
+    assert all(
+        classify(p, lang)[0] < src
+        for p, lang in [
+            ("tests/test_a.py", "python"),
+            ("vendor/x/y.go", "go"),
+            ("docs/guide.md", "markdown"),
+            ("examples/demo.py", "python"),
+            ("api/v1/service_pb2.py", "python"),
+        ]
+    )
 
 
 def test_default_order_is_the_prior_order():
@@ -277,7 +288,14 @@ def test_identifier_and_path_terms():
     names = ["parseConfig", "HTTPServer_v2", "get_all_items", "x", "__init__", "ABC123def"]
     assert split_identifiers(names) == [split_identifier(n) for n in names]
     assert path_terms("src/query_utils/QuerySet.py") == [
-        "src", "query", "util", "query_utils", "query", "set", "queryset"]
+        "src",
+        "query",
+        "util",
+        "query_utils",
+        "query",
+        "set",
+        "queryset",
+    ]
 
 
 def test_comment_words_let_a_query_in_plain_words_find_the_file():
@@ -285,7 +303,7 @@ def test_comment_words_let_a_query_in_plain_words_find_the_file():
 
     files = {
         "pkg/a.py": '"""Retry with exponential backoff when the upstream times out."""\n'
-                    "def go(x):\n    return x\n",
+        "def go(x):\n    return x\n",
         "pkg/b.py": "def run(y):\n    # plain helper\n    return y\n",
         "pkg/c.go": "package c\n// Render the sidebar widget.\nfunc Draw() {}\n",
     }
@@ -313,8 +331,9 @@ def test_bm25_of_the_query_terms_alone_is_bm25s_over_the_whole_vocabulary():
     rnd = random.Random(3)
     for _ in range(30):
         words = [f"t{i}" for i in range(rnd.randint(3, 300))]
-        docs_words = [[rnd.choice(words) for _ in range(rnd.randint(0, 40))]
-                      for _ in range(rnd.randint(1, 400))]
+        docs_words = [
+            [rnd.choice(words) for _ in range(rnd.randint(0, 40))] for _ in range(rnd.randint(1, 400))
+        ]
         vocab = rk._Vocab()
         docs = [vocab(d) for d in docs_words]
         query = rnd.sample(words, k=min(len(words), rnd.randint(1, 6)))
@@ -324,6 +343,9 @@ def test_bm25_of_the_query_terms_alone_is_bm25s_over_the_whole_vocabulary():
         known = [t for t in query if t in vocab.ids]
         full = bm25s.BM25()
         full.index(([list(d) for d in docs], ids), show_progress=False)
-        want = np.asarray(full.get_scores([ids[t] for t in known]), dtype=np.float64) if known \
+        want = (
+            np.asarray(full.get_scores([ids[t] for t in known]), dtype=np.float64)
+            if known
             else np.zeros(len(docs))
+        )
         assert np.array_equal(got, want)

@@ -12,9 +12,8 @@ from fake_openai import FakeOpenAI
 
 from packer.cli import main
 from packer.errors import ApiError, ConfigError, CostError, NothingToReview, SecretsError
-from packer.models import get_model
-from packer.secrets import redact
-from packer.submit import (
+from packer.prices import get_model
+from packer.review import (
     INSTRUCTIONS,
     MERGE_INSTRUCTIONS,
     check_endpoint,
@@ -22,6 +21,7 @@ from packer.submit import (
     plan_review,
     send_review,
 )
+from packer.secrets import redact
 from packer.tokens import Counter
 
 PLANTED = "AKIAIOSFODNN7EXAMPLE"
@@ -73,8 +73,9 @@ def test_send_streams_to_file_and_callback_with_retries(repo, tmp_path):
     got: list[str] = []
     with FakeOpenAI() as srv:
         srv.script = [429, 500, "ok"]
-        res = send_review(plan, api_key="test-key", base_url=srv.base_url, output=tmp_path / "r.md",
-                          on_text=got.append)
+        res = send_review(
+            plan, api_key="test-key", base_url=srv.base_url, output=tmp_path / "r.md", on_text=got.append
+        )
     assert res.text == srv.answer == "".join(got) == (tmp_path / "r.md").read_text()
     assert res.requests_sent == 1 and len(srv.requests) == 3  # two retried failures, one success
     sent = srv.requests[-1]
@@ -95,12 +96,15 @@ def test_chat_completions_api(repo):
     assert res.text == "No findings." and res.severity() is None
 
 
-@pytest.mark.parametrize(("action", "message"), [
-    ("context", "longer than the model's context: use --target codex"),
-    (401, "API key was refused"),
-    (404, "not found at this endpoint"),
-    ("cut", "stopped before it was complete"),
-])
+@pytest.mark.parametrize(
+    ("action", "message"),
+    [
+        ("context", "longer than the model's context: use --target codex"),
+        (401, "API key was refused"),
+        (404, "not found at this endpoint"),
+        ("cut", "stopped before it was complete"),
+    ],
+)
 def test_errors_are_one_clear_line_and_keep_what_arrived(repo, tmp_path, action, message):
     plan = plan_review(repo, staged=True)
     out = tmp_path / "partial.md"
@@ -136,8 +140,9 @@ def test_map_reduce_when_the_task_does_not_fit_the_api_window(repo, tmp_path):
         res = send_review(plan, api_key="k", base_url=srv.base_url, output=tmp_path / "m.md")
     assert len(srv.requests) == res.requests_sent == plan.request_count
     merge = srv.requests[-1]["body"]
-    assert "Merge" in merge["instructions"] and merge["input"][0]["content"][0]["text"].count("### part") \
-        == len(plan.requests)
+    assert "Merge" in merge["instructions"] and merge["input"][0]["content"][0]["text"].count(
+        "### part"
+    ) == len(plan.requests)
 
 
 def test_max_cost_secrets_and_bad_options(repo, monkeypatch):
@@ -163,8 +168,16 @@ def test_max_cost_secrets_and_bad_options(repo, monkeypatch):
 def test_cli_review(repo, tmp_path, monkeypatch):
     with FakeOpenAI() as srv:
         monkeypatch.setenv("OPENAI_API_KEY", "k")
-        args = ["review", str(repo), "--staged", "--yes", "--base-url", srv.base_url,
-                "-o", str(tmp_path / "r")]
+        args = [
+            "review",
+            str(repo),
+            "--staged",
+            "--yes",
+            "--base-url",
+            srv.base_url,
+            "-o",
+            str(tmp_path / "r"),
+        ]
         got = CliRunner().invoke(main, args)
         assert got.exit_code == 0, got.output
         assert f"1 request(s) to gpt-5.5 (responses API) at {srv.base_url}, " in got.output
@@ -174,7 +187,7 @@ def test_cli_review(repo, tmp_path, monkeypatch):
         got = CliRunner().invoke(main, [*args, "--fail-on", "critical"])
         assert got.exit_code == 0
     dry = CliRunner().invoke(main, ["review", str(repo), "--staged", "--dry-run"])
-    assert dry.exit_code == 0 and json.loads(dry.output[dry.output.index("{"):])["requests"]
+    assert dry.exit_code == 0 and json.loads(dry.output[dry.output.index("{") :])["requests"]
     monkeypatch.delenv("OPENAI_API_KEY")
     got = CliRunner().invoke(main, ["review", str(repo), "--staged", "--yes"])
     assert got.exit_code == 0 and "warning: review skipped: no API key" in got.output
@@ -183,20 +196,23 @@ def test_cli_review(repo, tmp_path, monkeypatch):
 
 
 def test_import_packer_does_not_import_openai():
-    code = "import sys, packer; packer.pack; import packer.submit; print('openai' in sys.modules)"
+    code = "import sys, packer; packer.pack; import packer.review; print('openai' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
 
-@pytest.mark.parametrize(("line", "kind"), [
-    (f'key = "{PLANTED}"', "AWS Access Key"),
-    ('url = "postgres://admin:Sup3rS3cret@db.example.com/app"', "Basic Auth Credentials"),
-    ('password = "c0rrect-h0rse-battery!"', "Secret Keyword"),  # plain words are no credential
-    ('OPENAI = "sk-proj-' + "A1b2C3d4" * 6 + '"', "OpenAI API Key"),
-    ('G = "AIza' + "B7xQ" * 8 + 'abc"', "Google API Key"),
-    ('token = "ghp_' + "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5" + '"', "GitHub Token"),
-    ('signing = "Zq8xP2mR7vT4nY9wK3bL6cF1hJ5dG0sA"', "High Entropy String"),
-])
+@pytest.mark.parametrize(
+    ("line", "kind"),
+    [
+        (f'key = "{PLANTED}"', "AWS Access Key"),
+        ('url = "postgres://admin:Sup3rS3cret@db.example.com/app"', "Basic Auth Credentials"),
+        ('password = "c0rrect-h0rse-battery!"', "Secret Keyword"),  # plain words are no credential
+        ('OPENAI = "sk-proj-' + "A1b2C3d4" * 6 + '"', "OpenAI API Key"),
+        ('G = "AIza' + "B7xQ" * 8 + 'abc"', "Google API Key"),
+        ('token = "ghp_' + "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5" + '"', "GitHub Token"),
+        ('signing = "Zq8xP2mR7vT4nY9wK3bL6cF1hJ5dG0sA"', "High Entropy String"),
+    ],
+)
 def test_secret_kinds_are_found_and_redacted(line, kind):
     text = f"# config\n{line}\nother = 1\n"
     out, found = redact(text, "settings.py")
@@ -208,10 +224,18 @@ def test_private_key_block_is_removed_whole_and_safe_text_is_kept():
     key = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAx\nabcdef\n-----END RSA PRIVATE KEY-----\n"
     out, found = redact("a = 1\n" + key + "b = 2\n", "k.pem")
     # The body goes (its newlines kept), the markers stay.
-    assert out == ("a = 1\n-----BEGIN RSA PRIVATE KEY-----\n[REDACTED:Private Key]\n\n"
-                   "-----END RSA PRIVATE KEY-----\nb = 2\n") and found[0].line == 3
-    safe = ('sha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"\n'
-            'password = os.environ["DB_PASSWORD"]\nname = "get_queryset_for_the_model"\n')
+    assert (
+        out
+        == (
+            "a = 1\n-----BEGIN RSA PRIVATE KEY-----\n[REDACTED:Private Key]\n\n"
+            "-----END RSA PRIVATE KEY-----\nb = 2\n"
+        )
+        and found[0].line == 3
+    )
+    safe = (
+        'sha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"\n'
+        'password = os.environ["DB_PASSWORD"]\nname = "get_queryset_for_the_model"\n'
+    )
     assert redact(safe, "s.py") == (safe, [])
 
 
@@ -224,8 +248,9 @@ def test_pack_allow_secrets_keeps_them_and_says_so(repo, tmp_path):
     res = packer.pack(repo, output=tmp_path / "q.xml", manifest=tmp_path / "q.json")
     assert PLANTED not in (tmp_path / "q.xml").read_text()
     manifest = json.loads((tmp_path / "q.json").read_text())
-    assert manifest["secrets"] == [{"path": "app/settings.py", "line": 1, "kind": "AWS Access Key",
-                                    "redacted": True}]
+    assert manifest["secrets"] == [
+        {"path": "app/settings.py", "line": 1, "kind": "AWS Access Key", "redacted": True}
+    ]
     assert Path(tmp_path / "q.json").read_text().count(PLANTED) == 0
 
 
@@ -249,8 +274,9 @@ def test_library_review_in_a_few_lines_and_packs_from_threads(repo, tmp_path):
 
 def test_models_from_the_table_and_from_config(repo):
     assert get_model("gpt-5.5-pro").input_price == 30.0 and get_model("gpt-5.5").output_price == 30.0
-    (repo / ".packer.toml").write_text("[models.local-coder]\nwindow = 128000\nmax_output = 8000\n"
-                                       "input_price = 0.5\noutput_price = 1.5\n")
+    (repo / ".packer.toml").write_text(
+        "[models.local-coder]\nwindow = 128000\nmax_output = 8000\ninput_price = 0.5\noutput_price = 1.5\n"
+    )
     plan = plan_review(repo, staged=True, model="local-coder", max_output_tokens=8000)
     assert plan.model.name == "local-coder" and plan.requests[0].body["model"] == "local-coder"
     assert plan.cost_estimate == pytest.approx((plan.input_tokens * 0.5 + 8000 * 1.5) / 1e6)
@@ -285,13 +311,15 @@ def clean_repo(tmp_path):
 def test_nothing_staged_sends_nothing(clean_repo, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "k")
     with FakeOpenAI() as srv:
-        got = CliRunner().invoke(main, ["review", str(clean_repo), "--staged", "--yes",
-                                        "--base-url", srv.base_url])
+        got = CliRunner().invoke(
+            main, ["review", str(clean_repo), "--staged", "--yes", "--base-url", srv.base_url]
+        )
         assert got.exit_code == 0, got.output
         assert "review: nothing to review: no staged changes" in got.output
         assert srv.requests == []
-        got = CliRunner().invoke(main, ["review", str(clean_repo), "--diff", "--yes",
-                                        "--base-url", srv.base_url])
+        got = CliRunner().invoke(
+            main, ["review", str(clean_repo), "--diff", "--yes", "--base-url", srv.base_url]
+        )
         assert got.exit_code == 0 and "nothing to review: no changes against HEAD" in got.output
         assert srv.requests == []
     calls: list[str] = []
@@ -309,8 +337,10 @@ def test_the_key_is_checked_before_packing(tmp_path, monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     missing = str(tmp_path / "no-such-repo")  # packing it would fail: the key error comes first
     got = CliRunner().invoke(main, ["review", missing, "--staged", "--yes", "--strict"])
-    assert got.exit_code == 3 and "error: no API key: set OPENAI_API_KEY (or pass --api-key-env NAME" \
-        in got.output
+    assert (
+        got.exit_code == 3
+        and "error: no API key: set OPENAI_API_KEY (or pass --api-key-env NAME" in got.output
+    )
     got = CliRunner().invoke(main, ["review", missing, "--staged", "--yes"])
     assert got.exit_code == 0 and "warning: review skipped: no API key" in got.output
     got = CliRunner().invoke(main, ["review", missing, "--yes", "--strict", "--api-key-env", "MY_KEY"])
@@ -325,8 +355,10 @@ def test_api_key_env_names_the_variable(repo, monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.setenv("MY_KEY", "from-my-key")
     with FakeOpenAI() as srv:
-        got = CliRunner().invoke(main, ["review", str(repo), "--staged", "--yes", "--api-key-env",
-                                        "MY_KEY", "--base-url", srv.base_url])
+        got = CliRunner().invoke(
+            main,
+            ["review", str(repo), "--staged", "--yes", "--api-key-env", "MY_KEY", "--base-url", srv.base_url],
+        )
         assert got.exit_code == 0, got.output
         (sent,) = srv.requests
     assert {k.lower(): v for k, v in sent["headers"].items()}["authorization"] == "Bearer from-my-key"
@@ -372,7 +404,12 @@ def test_map_reduce_needs_an_explicit_max_cost(repo, monkeypatch):
 def test_plain_http_only_to_loopback(clean_repo, tmp_path, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "k")
     assert check_endpoint("https://api.openai.com/v1") == "https://api.openai.com/v1"
-    for url in ("http://127.0.0.1:8080/v1", "http://127.9.0.1/v1", "http://[::1]:80/v1", "http://localhost/v1"):
+    for url in (
+        "http://127.0.0.1:8080/v1",
+        "http://127.9.0.1/v1",
+        "http://[::1]:80/v1",
+        "http://localhost/v1",
+    ):
         assert check_endpoint(url) == url
     assert check_endpoint("https://user:pw@example.com/v1?key=x") == "https://example.com/v1"
     for url in ("http://example.com/v1", "http://10.0.0.5/v1", "http://127.0.0.1.example.com/v1"):
@@ -426,10 +463,18 @@ def test_review_honours_a_budget(repo):
     assert plan_review(repo, staged=True).pack.budget == 6_000  # a configured budget, not auto
     got = CliRunner().invoke(main, ["review", str(repo), "--staged", "--budget", "4k", "--dry-run"])
     assert got.exit_code == 0, got.output
-    assert COUNT(json.loads(got.output[got.output.index("{"):])["requests"][0]["body"]["input"][0]
-                 ["content"][0]["text"]) <= 4_000
-    (repo / ".packer.toml").write_text('budget = "50k"\n[models.tiny]\nwindow = 8000\nmax_output = 1000\n'
-                                       "input_price = 1.0\noutput_price = 1.0\n")
+    assert (
+        COUNT(
+            json.loads(got.output[got.output.index("{") :])["requests"][0]["body"]["input"][0]["content"][0][
+                "text"
+            ]
+        )
+        <= 4_000
+    )
+    (repo / ".packer.toml").write_text(
+        'budget = "50k"\n[models.tiny]\nwindow = 8000\nmax_output = 1000\n'
+        "input_price = 1.0\noutput_price = 1.0\n"
+    )
     with pytest.raises(ConfigError, match="more than tiny's 8,000-token window: lower --budget"):
         plan_review(repo, staged=True, model="tiny", max_output_tokens=1000)
 

@@ -43,10 +43,14 @@ PEM_LINES = [
     "LxoS2tFczGkPLPgizskuemMghRniWaoLcyehkd3qqGElvW/VDL5AaWTg0nLVkjRo",
     "9z+tRHMwqGrFEpQP5Y6IrN4mVMn9GZYd3dN4NphTrKpUcm0eCiWNTpg4FQqhvGvt",
 ]
-PEM = ("-----BEGIN RSA PRIVATE KEY-----\n" + "\n".join(PEM_LINES)
-       + "\n-----END RSA PRIVATE KEY-----\n")
-SECRETS = {"aws": AWS, "github": GITHUB, "password": PASSWORD, "db_password": DB_PASSWORD,
-           **{f"pem{i}": line for i, line in enumerate(PEM_LINES)}}
+PEM = "-----BEGIN RSA PRIVATE KEY-----\n" + "\n".join(PEM_LINES) + "\n-----END RSA PRIVATE KEY-----\n"
+SECRETS = {
+    "aws": AWS,
+    "github": GITHUB,
+    "password": PASSWORD,
+    "db_password": DB_PASSWORD,
+    **{f"pem{i}": line for i, line in enumerate(PEM_LINES)},
+}
 
 APP = f'''"""Service settings."""
 
@@ -110,7 +114,7 @@ def leaks(text: str) -> list[str]:
 def check_chunks(chunks: list[Chunk], data: bytes, max_tokens: int) -> None:
     counter = Counter("o200k_base")
     assert chunks
-    assert b"".join(data[c.start_byte:c.end_byte] for c in chunks) == data
+    assert b"".join(data[c.start_byte : c.end_byte] for c in chunks) == data
     for c in chunks:
         assert leaks(c.text) == [] and leaks(c.symbol) == [] and leaks(c.path) == [], c
         assert c.tokens == counter.count(c.text) <= max_tokens
@@ -124,21 +128,33 @@ def check_chunks(chunks: list[Chunk], data: bytes, max_tokens: int) -> None:
 
 @pytest.mark.parametrize("max_tokens", [16, 40, 128, 512])
 @pytest.mark.parametrize(("context", "overlap"), [(False, 0), (True, 0), (False, 3), (True, 2)])
-@pytest.mark.parametrize(("name", "source", "language"),
-                         [("app.py", APP, "python"), ("notes.md", NOTES, "markdown"),
-                          ("db.py", DB, "python"), ("app.txt", APP, None)])
-def test_chunks_hold_no_secret(name: str, source: str, language: str | None, max_tokens: int,
-                               context: bool, overlap: int) -> None:
+@pytest.mark.parametrize(
+    ("name", "source", "language"),
+    [
+        ("app.py", APP, "python"),
+        ("notes.md", NOTES, "markdown"),
+        ("db.py", DB, "python"),
+        ("app.txt", APP, None),
+    ],
+)
+def test_chunks_hold_no_secret(
+    name: str, source: str, language: str | None, max_tokens: int, context: bool, overlap: int
+) -> None:
     data = source.encode()
-    chunks = list(chunk_file(data, path=name, language=language, max_tokens=max_tokens,
-                             context=context, overlap=overlap))
+    chunks = list(
+        chunk_file(
+            data, path=name, language=language, max_tokens=max_tokens, context=context, overlap=overlap
+        )
+    )
     check_chunks(chunks, data, max_tokens)
 
 
-@pytest.mark.parametrize(("name", "source", "language"),
-                         [("app.py", APP, "python"), ("notes.md", NOTES, "markdown")])
-def test_chunk_text_equals_the_source_outside_the_secrets(name: str, source: str,
-                                                           language: str | None) -> None:
+@pytest.mark.parametrize(
+    ("name", "source", "language"), [("app.py", APP, "python"), ("notes.md", NOTES, "markdown")]
+)
+def test_chunk_text_equals_the_source_outside_the_secrets(
+    name: str, source: str, language: str | None
+) -> None:
     """Without header and overlap the texts join to the source line for line: a line
     differs only where a secret was replaced, and no line is lost or joined."""
     data = source.encode()
@@ -165,14 +181,18 @@ def test_a_secret_cut_by_a_chunk_boundary_is_redacted_on_both_sides() -> None:
 
 
 def test_invalid_utf8_before_a_secret_keeps_offsets_and_redacts() -> None:
-    data = (b"# caf\xe9 \xff\xfe r\xc3\xa9sum\xc3\xa9\n" + f'token = "{GITHUB}"\n'.encode()
-            + "# ünïcode ✓\n".encode() + f'key = "{AWS}"\n'.encode())
+    data = (
+        b"# caf\xe9 \xff\xfe r\xc3\xa9sum\xc3\xa9\n"
+        + f'token = "{GITHUB}"\n'.encode()
+        + "# ünïcode ✓\n".encode()
+        + f'key = "{AWS}"\n'.encode()
+    )
     for max_tokens in (12, 20, 512):
         chunks = list(chunk_file(data, path="a.py", language="python", max_tokens=max_tokens))
         check_chunks(chunks, data, max_tokens)
     (whole,) = chunk_file(data, path="a.py", language="python", max_tokens=512)
-    assert whole.text.startswith("# caf\ufffd \ufffd\ufffd r\u00e9sum\u00e9\ntoken = \"[REDACTED:")
-    assert whole.text.endswith("\"\n# ünïcode ✓\nkey = \"[REDACTED:AWS Access Key]\"\n")
+    assert whole.text.startswith('# caf\ufffd \ufffd\ufffd r\u00e9sum\u00e9\ntoken = "[REDACTED:')
+    assert whole.text.endswith('"\n# ünïcode ✓\nkey = "[REDACTED:AWS Access Key]"\n')
     assert whole.redacted == 2
 
 
@@ -188,9 +208,17 @@ def test_a_budget_too_small_for_the_marker_says_so() -> None:
 
 
 def _tree(root: Path) -> Path:
-    write(root, {"src/app.py": APP, "docs/notes.md": NOTES, "src/db.py": DB,
-                 ".env": f"GITHUB_TOKEN={GITHUB}\nDEBUG=1\n",
-                 f"keys/{AWS}.txt": "harmless\n", "src/plain.py": "def f():\n    return 1\n"})
+    write(
+        root,
+        {
+            "src/app.py": APP,
+            "docs/notes.md": NOTES,
+            "src/db.py": DB,
+            ".env": f"GITHUB_TOKEN={GITHUB}\nDEBUG=1\n",
+            f"keys/{AWS}.txt": "harmless\n",
+            "src/plain.py": "def f():\n    return 1\n",
+        },
+    )
     return root
 
 
@@ -211,9 +239,15 @@ def test_chunk_walk_redacts_and_skips_secret_files(tmp_path: Path) -> None:
     assert all(leaks(c.text) == [] for c in kept_walk)
 
 
-@pytest.mark.parametrize("args", [["--max-tokens", "512"], ["--max-tokens", "48", "--context"],
-                                  ["--max-tokens", "40", "--context", "--overlap", "3"],
-                                  ["--keep", "secrets-file", "--max-tokens", "64"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--max-tokens", "512"],
+        ["--max-tokens", "48", "--context"],
+        ["--max-tokens", "40", "--context", "--overlap", "3"],
+        ["--keep", "secrets-file", "--max-tokens", "64"],
+    ],
+)
 def test_cli_chunk_output_holds_no_secret(tmp_path: Path, args: list[str]) -> None:
     root = _tree(tmp_path / "repo")
     files = [root / "src/app.py", root / "src/db.py"]
@@ -225,7 +259,7 @@ def test_cli_chunk_output_holds_no_secret(tmp_path: Path, args: list[str]) -> No
     for f in files:
         data = f.read_bytes()
         mine = [r for r in records if r["path"] == str(f)]
-        assert b"".join(data[r["start_byte"]:r["end_byte"]] for r in mine) == data
+        assert b"".join(data[r["start_byte"] : r["end_byte"]] for r in mine) == data
         assert all(r["tokens"] == Counter("o200k_base").count(r["text"]) for r in mine)
 
 
@@ -272,9 +306,17 @@ def _cache_leaks(cache_dir: Path) -> list[tuple[str, str]]:
 
 
 def _repo(root: Path) -> Path:
-    write(root, {"src/db.py": DB, "src/app.py": APP, "README.md": NOTES,
-                 "src/util.py": "".join(f"def helper_{i}(x):\n    \"\"\"Helper {i}.\"\"\"\n"
-                                        f"    return x + {i}\n\n\n" for i in range(40))})
+    write(
+        root,
+        {
+            "src/db.py": DB,
+            "src/app.py": APP,
+            "README.md": NOTES,
+            "src/util.py": "".join(
+                f'def helper_{i}(x):\n    """Helper {i}."""\n    return x + {i}\n\n\n' for i in range(40)
+            ),
+        },
+    )
     t = time.time_ns() - 10_000_000_000  # settled: stat entries and the index are written
     for p in root.rglob("*"):
         os.utime(p, ns=(t, t))
@@ -287,8 +329,7 @@ PACKS: dict[str, dict[str, Any]] = {
     "budgeted-tight-skeleton": {"budget": 400, "skeleton": True},
     "unbudgeted": {"budget": "none"},
     "unbudgeted-skeleton": {"budget": "none", "skeleton": True},
-    "secrets-allowed-skeleton": {"budget": 900, "skeleton": True, "allow_secrets": True,
-                                 "query": "connect"},
+    "secrets-allowed-skeleton": {"budget": 900, "skeleton": True, "allow_secrets": True, "query": "connect"},
 }
 
 

@@ -23,9 +23,23 @@ AWS_KEY = "AKIA" + "IOSFODNN7" + "Q2X4Z5W"  # AKIA + 16 uppercase/digits
 GITHUB_TOKEN = "ghp_" + "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY2z4A"  # ghp_ + 36 alnum
 SLACK_TOKEN = "xoxb-" + "1234567890123-1234567890123-" + "aBcDeFgHiJkLmNoPqRsTuVwX"
 
-SECRETS_FILES = [".env", ".env.local", ".env.production", "config/.env", "server.pem", "deploy.key",
-                 "cert.p12", "cert.pfx", "id_rsa", "home/.ssh/id_ed25519", ".npmrc", ".pypirc",
-                 ".netrc", ".aws/credentials", "gcp/service-account-prod.json"]
+SECRETS_FILES = [
+    ".env",
+    ".env.local",
+    ".env.production",
+    "config/.env",
+    "server.pem",
+    "deploy.key",
+    "cert.p12",
+    "cert.pfx",
+    "id_rsa",
+    "home/.ssh/id_ed25519",
+    ".npmrc",
+    ".pypirc",
+    ".netrc",
+    ".aws/credentials",
+    "gcp/service-account-prod.json",
+]
 TEMPLATES = [".env.example", ".env.sample", ".env.template", "id_rsa.pub", "keys.py", "env.py"]
 
 
@@ -85,7 +99,9 @@ def test_keep_secrets_file_packs_env_redacted(tmp_path, fmt):
     assert AWS_KEY not in text and GITHUB_TOKEN not in text
     assert "DEBUG=true" in text and "[REDACTED:AWS Access Key]" in text
     assert {(s.path, s.line, s.kind) for s in result.secrets} >= {
-        (".env", 1, "AWS Access Key"), (".env", 3, "GitHub Token")}
+        (".env", 1, "AWS Access Key"),
+        (".env", 3, "GitHub Token"),
+    }
 
 
 def test_a_repository_config_cannot_keep_secrets_files(tmp_path):
@@ -97,12 +113,16 @@ def test_a_repository_config_cannot_keep_secrets_files(tmp_path):
 def test_cli_keep_secrets_file(tmp_path):
     write(tmp_path, {".env": ENV, "app.py": "x = 1\n"})
     out = tmp_path.parent / "out.xml"
-    skipped = CliRunner().invoke(main, ["pack", str(tmp_path), "-o", str(out), "--budget", "none"],
-                                 catch_exceptions=False)
+    skipped = CliRunner().invoke(
+        main, ["pack", str(tmp_path), "-o", str(out), "--budget", "none"], catch_exceptions=False
+    )
     assert skipped.exit_code == 0, skipped.output
     assert 'path=".env"' not in out.read_text() and AWS_KEY not in out.read_text()
-    kept = CliRunner().invoke(main, ["pack", str(tmp_path), "-o", str(out), "--budget", "none",
-                                     "--keep", "secrets-file"], catch_exceptions=False)
+    kept = CliRunner().invoke(
+        main,
+        ["pack", str(tmp_path), "-o", str(out), "--budget", "none", "--keep", "secrets-file"],
+        catch_exceptions=False,
+    )
     assert kept.exit_code == 0, kept.output
     assert 'path=".env"' in out.read_text() and AWS_KEY not in out.read_text()
     assert "secrets: 1 AWS Access Key redacted: .env:1" in kept.output
@@ -161,11 +181,16 @@ def test_a_secret_in_a_file_name_is_in_no_output(tmp_path, fmt):
     _no_raw_secret(repr(result))
     assert [d.path for d in result.files] == ["src/app.py"]
     found = json.loads(manifest.read_text())["secrets"]
-    assert {"path": "keys/[REDACTED:AWS Access Key].txt", "line": 0, "kind": "AWS Access Key",
-            "redacted": True} in found
+    assert {
+        "path": "keys/[REDACTED:AWS Access Key].txt",
+        "line": 0,
+        "kind": "AWS Access Key",
+        "redacted": True,
+    } in found
     # Budgeted packs and split packs walk the same way.
-    text, _ = _pack(root, fmt) if fmt != "xml" else (
-        "".join(p.read_text() for p in _split(root, tmp_path)), None)
+    text, _ = (
+        _pack(root, fmt) if fmt != "xml" else ("".join(p.read_text() for p in _split(root, tmp_path)), None)
+    )
     _no_raw_secret(text)
 
 
@@ -178,8 +203,11 @@ def test_cli_pack_masks_a_secret_in_a_file_name(tmp_path):
     root = tmp_path / "repo"
     write(root, NAMED)
     git(root, "init", "-q")
-    got = CliRunner().invoke(main, ["pack", str(root), "--budget", "none", "--manifest",
-                                    str(tmp_path / "m.json")], catch_exceptions=False)
+    got = CliRunner().invoke(
+        main,
+        ["pack", str(root), "--budget", "none", "--manifest", str(tmp_path / "m.json")],
+        catch_exceptions=False,
+    )
     assert got.exit_code == 0, got.output
     _no_raw_secret(got.output)
     _no_raw_secret((tmp_path / "m.json").read_text())
@@ -188,17 +216,33 @@ def test_cli_pack_masks_a_secret_in_a_file_name(tmp_path):
 
 
 def test_ordinary_names_are_not_taken_for_secrets():
-    names = ["src/app.py", "tests/test_settings.py", "docs/api_keys.md", "password_reset.html",
-             "objects/3f/a1b2c3d4e5f60718293a4b5c6d7e8f9012345678", "migrations/0042_auth_token.py",
-             "build/main.3f9a1c2e7b8d4f60.bundle.js", "a=b/c:d.txt", "secret_santa.rb",
-             "ImageNet2012_train_00001234.JPEG", "k8s/configmap-1f2e3d4c5b.yaml",
-             "weird\ud8ffname=1.txt", "日本語/token=設定.txt"]
+    names = [
+        "src/app.py",
+        "tests/test_settings.py",
+        "docs/api_keys.md",
+        "password_reset.html",
+        "objects/3f/a1b2c3d4e5f60718293a4b5c6d7e8f9012345678",
+        "migrations/0042_auth_token.py",
+        "build/main.3f9a1c2e7b8d4f60.bundle.js",
+        "a=b/c:d.txt",
+        "secret_santa.rb",
+        "ImageNet2012_train_00001234.JPEG",
+        "k8s/configmap-1f2e3d4c5b.yaml",
+        "weird\ud8ffname=1.txt",
+        "日本語/token=設定.txt",
+    ]
     assert secret_spans(names) == {}
 
 
 def test_the_precheck_finds_what_scan_finds():
-    names = ["ok.py", f"x/{AWS_KEY}", f"é/{GITHUB_TOKEN}.json", f"two\nlines/{SLACK_TOKEN}",
-             "bad\udcff/" + AWS_KEY, f"{AWS_KEY[:10]}\n{AWS_KEY[10:]}"]
+    names = [
+        "ok.py",
+        f"x/{AWS_KEY}",
+        f"é/{GITHUB_TOKEN}.json",
+        f"two\nlines/{SLACK_TOKEN}",
+        "bad\udcff/" + AWS_KEY,
+        f"{AWS_KEY[:10]}\n{AWS_KEY[10:]}",
+    ]
     found = secret_spans(names)
     assert sorted(found) == [1, 2, 3, 4]
     assert found[1] == [(2, 22, "AWS Access Key")]

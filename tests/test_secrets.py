@@ -19,8 +19,11 @@ def rand(n: int, alphabet: str = ALNUM) -> str:
     """Random characters with at least one digit and one letter (as real keys have)."""
     while True:
         s = "".join(_RNG.choice(alphabet) for _ in range(n))
-        if n < 2 or set(alphabet) <= set(string.digits) or (
-                any(c.isdigit() for c in s) and any(c.isalpha() for c in s)):
+        if (
+            n < 2
+            or set(alphabet) <= set(string.digits)
+            or (any(c.isdigit() for c in s) and any(c.isalpha() for c in s))
+        ):
             return s
 
 
@@ -40,15 +43,30 @@ PROVIDER_SECRETS = [
     ("OpenAI API Key", "sk-" + rand(48)),
     ("Anthropic API Key", "sk-ant-api03-" + b64url(93) + "AA"),
     ("Slack Token", "xoxb-" + rand(11, string.digits) + "-" + rand(13, string.digits) + "-" + rand(24)),
-    ("Slack Token", "xoxp-" + rand(11, string.digits) + "-" + rand(11, string.digits) + "-"
-     + rand(13, string.digits) + "-" + rand(32, "abcdef0123456789")),
+    (
+        "Slack Token",
+        "xoxp-"
+        + rand(11, string.digits)
+        + "-"
+        + rand(11, string.digits)
+        + "-"
+        + rand(13, string.digits)
+        + "-"
+        + rand(32, "abcdef0123456789"),
+    ),
     ("Stripe Access Key", "sk_live_" + rand(99)),
     ("Stripe Access Key", "rk_live_" + rand(24)),
     ("Google API Key", "AIza" + b64url(35)),
     ("JSON Web Token", "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9." + b64url(60) + "." + b64url(43)),
 ]
-SLACK_WEBHOOK_PATH = "T" + rand(10, string.ascii_uppercase + string.digits) + "/B" \
-    + rand(10, string.ascii_uppercase + string.digits) + "/" + rand(24)
+SLACK_WEBHOOK_PATH = (
+    "T"
+    + rand(10, string.ascii_uppercase + string.digits)
+    + "/B"
+    + rand(10, string.ascii_uppercase + string.digits)
+    + "/"
+    + rand(24)
+)
 URL_PASSWORD = rand(10) + "!x"
 AWS_SECRET = rand(20) + "/" + rand(19)
 PASSWORD = rand(6) + "#" + rand(7)
@@ -65,8 +83,15 @@ def _contexts(name: str, value: str) -> dict[str, str]:
         ".env": f"DEBUG=1\n{env}={value}\nPORT=8080\n",
         "config/app.json": json.dumps({"debug": False, name: value}, indent=2) + "\n",
         "scripts/setup.sh": f"#!/bin/sh\nexport {env}={value}\nexec app\n",
-        "notebooks/demo.ipynb": json.dumps({"cells": [{"cell_type": "code", "source": [
-            "import os\n", f'{name} = "{value}"\n', "print(1)\n"]}]}, indent=1) + "\n",
+        "notebooks/demo.ipynb": json.dumps(
+            {
+                "cells": [
+                    {"cell_type": "code", "source": ["import os\n", f'{name} = "{value}"\n', "print(1)\n"]}
+                ]
+            },
+            indent=1,
+        )
+        + "\n",
         "lib/docs.py": f'def connect():\n    """Connect.\n\n    {name}: {value}\n    """\n    return 1\n',
         "lib/comment.py": f"# {name} = {value}\nx = 1\n",
     }
@@ -78,14 +103,26 @@ NAMED_SECRETS = [
     ("AWS Access Key", AWS_SECRET, "aws_secret_access_key"),
 ]
 CASES = [
-    *[(kind, secret, path, text) for kind, secret in PROVIDER_SECRETS
-      for path, text in _contexts("setting", secret).items()],
-    *[(kind, secret, path, text) for kind, secret, name in NAMED_SECRETS
-      for path, text in _contexts(name, secret).items()],
-    *[("Basic Auth Credentials", URL_PASSWORD, path, text)
-      for path, text in _contexts("database_url", f"postgres://app:{URL_PASSWORD}@db.internal:5432/app").items()],
-    *[("Slack Webhook", SLACK_WEBHOOK_PATH, path, text)
-      for path, text in _contexts("hook", f"https://hooks.slack.com/services/{SLACK_WEBHOOK_PATH}").items()],
+    *[
+        (kind, secret, path, text)
+        for kind, secret in PROVIDER_SECRETS
+        for path, text in _contexts("setting", secret).items()
+    ],
+    *[
+        (kind, secret, path, text)
+        for kind, secret, name in NAMED_SECRETS
+        for path, text in _contexts(name, secret).items()
+    ],
+    *[
+        ("Basic Auth Credentials", URL_PASSWORD, path, text)
+        for path, text in _contexts(
+            "database_url", f"postgres://app:{URL_PASSWORD}@db.internal:5432/app"
+        ).items()
+    ],
+    *[
+        ("Slack Webhook", SLACK_WEBHOOK_PATH, path, text)
+        for path, text in _contexts("hook", f"https://hooks.slack.com/services/{SLACK_WEBHOOK_PATH}").items()
+    ],
 ]
 
 
@@ -95,8 +132,9 @@ def _assert_gone(out: str, secret: str) -> None:
     assert secret[:12] not in out or secret.startswith(("sk-", "github_pat_", "eyJhbGci"))
 
 
-@pytest.mark.parametrize(("kind", "secret", "path", "text"), CASES,
-                         ids=[f"{c[0]}-{c[2]}-{k}" for k, c in enumerate(CASES)])
+@pytest.mark.parametrize(
+    ("kind", "secret", "path", "text"), CASES, ids=[f"{c[0]}-{c[2]}-{k}" for k, c in enumerate(CASES)]
+)
 def test_planted_secret_is_found_and_redacted_whole(kind, secret, path, text):
     spans = scan(text, path)
     assert kind in {k for _, _, k in spans}, spans
@@ -116,38 +154,47 @@ def test_a_long_stripe_key_jwt_and_fine_grained_token_leave_nothing_behind():
     pat = "github_pat_" + rand(22) + "_" + rand(59)
     text = f'STRIPE = "{stripe}"\nauth = "Bearer {jwt}"\ntoken: {pat}\n'
     out, _ = redact(text, "x.py")
-    assert out == ('STRIPE = "[REDACTED:Stripe Access Key]"\nauth = "Bearer [REDACTED:JSON Web Token]"\n'
-                   "token: [REDACTED:GitHub Token]\n")
+    assert out == (
+        'STRIPE = "[REDACTED:Stripe Access Key]"\nauth = "Bearer [REDACTED:JSON Web Token]"\n'
+        "token: [REDACTED:GitHub Token]\n"
+    )
 
 
 def test_password_in_url_redacts_only_the_password():
     text = f"DATABASE_URL=postgres://app:{URL_PASSWORD}@db:5432/app\nREDIS=redis://:{URL_PASSWORD}@cache:6379/0\n"
     out, found = redact(text, ".env")
-    assert out == ("DATABASE_URL=postgres://app:[REDACTED:Basic Auth Credentials]@db:5432/app\n"
-                   "REDIS=redis://:[REDACTED:Basic Auth Credentials]@cache:6379/0\n")
+    assert out == (
+        "DATABASE_URL=postgres://app:[REDACTED:Basic Auth Credentials]@db:5432/app\n"
+        "REDIS=redis://:[REDACTED:Basic Auth Credentials]@cache:6379/0\n"
+    )
     assert [f.line for f in found] == [1, 2]
 
 
-@pytest.mark.parametrize("text", [
-    "DB_PASSWORD=hunter2xyz!\n",
-    f"export GITHUB_TOKEN=github_pat_{rand(22)}_{rand(59)}\n",
-    "password: s3cr3tP4ss\n",
-    "[db]\nsecret_key = a8f5f167f44f4964e6c998dee827110c ; local\n",
-    'secret_key = "Zx81-Qw93-Lp27"\n',
-    "API_KEY='r4nd0m-V4lue-9QX' # set by ops\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "DB_PASSWORD=hunter2xyz!\n",
+        f"export GITHUB_TOKEN=github_pat_{rand(22)}_{rand(59)}\n",
+        "password: s3cr3tP4ss\n",
+        "[db]\nsecret_key = a8f5f167f44f4964e6c998dee827110c ; local\n",
+        'secret_key = "Zx81-Qw93-Lp27"\n',
+        "API_KEY='r4nd0m-V4lue-9QX' # set by ops\n",
+    ],
+)
 def test_unquoted_and_env_style_assignments_are_found_without_quotes_or_comment(text):
     spans = scan(text, "settings.env")
     assert len(spans) == 1
-    (a, b, _), = spans
+    ((a, b, _),) = spans
     value = text[a:b]
     assert value and not value.startswith(("'", '"', " ")) and not value.endswith(("'", '"', " ", "\n"))
     assert "#" not in value and ";" not in value and "=" not in value.replace("==", "")
 
 
 FALSE_POSITIVES = [
-    ("auth.go", "\tfor user, password := range accounts {\n"
-                "\t\tassert1(user != \"\", \"User can not be empty\")\n"),
+    (
+        "auth.go",
+        '\tfor user, password := range accounts {\n\t\tassert1(user != "", "User can not be empty")\n',
+    ),
     ("tests/test_auth.py", "        def login(self, username='test', password='test'):\n"),
     ("src/flask/config.py", "    SECRET_KEY = 'development key'\n"),
     ("tests/conftest.py", '        SECRET_KEY="test key",\n'),
@@ -158,9 +205,11 @@ FALSE_POSITIVES = [
     ("a.py", 'api_key = "config"\ntoken = "dev"\napi_key = "example"\npassword = "xxx"\n'),
     ("a.py", 'api_key = "<your-key-here>"\napi_key = "your_api_key"\npassword = "***"\n'),
     ("a.py", 'password = "%s"\npassword = "{}"\npassword = "{password}"\ntoken = "${VAR}"\n'),
-    ("a.sh", "TOKEN=$VAR\nPASSWORD=${DB_PASSWORD}\nexport API_KEY=\"$(cat key)\"\n"),
-    ("chart.yaml", "password: {{ .Values.x }}\ntoken: ${{ secrets.GITHUB_TOKEN }}\n"
-                   "secretName: my-tls-secret\n"),
+    ("a.sh", 'TOKEN=$VAR\nPASSWORD=${DB_PASSWORD}\nexport API_KEY="$(cat key)"\n'),
+    (
+        "chart.yaml",
+        "password: {{ .Values.x }}\ntoken: ${{ secrets.GITHUB_TOKEN }}\nsecretName: my-tls-secret\n",
+    ),
     ("a.py", "password = request.form['password']\ntoken = get_token()\napi_key = os.environ[\"X\"]\n"),
     ("a.py", "password = self.password\ntoken = None\nsecret = null\npassword = \"\"\npassword = ''\n"),
     ("a.py", "def f(password: str, token: Optional[str] = None) -> None:\n    password: str\n"),
@@ -176,19 +225,26 @@ FALSE_POSITIVES = [
     ("a.md", "Set `password: <your password>` and `token: YOUR_TOKEN_HERE` in the config.\n"),
     ("a.py", 'url = "http://user:pass@proxy:8080"\nurl = "http://{}:{}@{}:9000".format(a, b, c)\n'),
     ("a.py", 'url = f"http://{USER}:{PASSWORD}@host/"\nproxy = "http://user:password@host/"\n'),
-    ("pem.py", 'if text.startswith("-----BEGIN RSA PRIVATE KEY-----"):\n    kind = "rsa"\n'
-               + "".join(f"line_{k} = {k}\n" for k in range(40))),
+    (
+        "pem.py",
+        'if text.startswith("-----BEGIN RSA PRIVATE KEY-----"):\n    kind = "rsa"\n'
+        + "".join(f"line_{k} = {k}\n" for k in range(40)),
+    ),
     ("pem.py", 'BEGIN = "-----BEGIN PRIVATE KEY-----"\nEND = "-----END PRIVATE KEY-----"\n'),
-    ("pem.py", 'def load(text):\n    if text.startswith("-----BEGIN RSA PRIVATE KEY-----"):\n'
-               '        body = text.split("\\n")[1:-1]\n'
-               '    assert text.endswith("-----END RSA PRIVATE KEY-----")\n'),
+    (
+        "pem.py",
+        'def load(text):\n    if text.startswith("-----BEGIN RSA PRIVATE KEY-----"):\n'
+        '        body = text.split("\\n")[1:-1]\n'
+        '    assert text.endswith("-----END RSA PRIVATE KEY-----")\n',
+    ),
     # A name about how a secret is shown, not what it holds (httpie's tests).
     ("test_json.py", "TEST_PREFIX_TOKEN_COLOR = '\\x1b[04m\\x1b[91m'\n"),
 ]
 
 
-@pytest.mark.parametrize(("path", "text"), FALSE_POSITIVES,
-                         ids=[f"fp{k}" for k in range(len(FALSE_POSITIVES))])
+@pytest.mark.parametrize(
+    ("path", "text"), FALSE_POSITIVES, ids=[f"fp{k}" for k in range(len(FALSE_POSITIVES))]
+)
 def test_placeholders_expressions_and_code_are_not_secrets(path, text):
     assert scan(text, path) == []
     assert redact(text, path) == (text, [])
@@ -204,8 +260,11 @@ def test_pem_block_body_is_redacted_markers_and_lines_kept(kind):
     key, body = _pem(kind)
     text = "before = 1\n" + key + "after = 2\n"
     out, found = redact(text, "deploy/key.txt")
-    assert out == (f"before = 1\n-----BEGIN {kind}PRIVATE KEY-----\n[REDACTED:Private Key]"
-                   + "\n" * body.count("\n") + f"\n-----END {kind}PRIVATE KEY-----\nafter = 2\n")
+    assert out == (
+        f"before = 1\n-----BEGIN {kind}PRIVATE KEY-----\n[REDACTED:Private Key]"
+        + "\n" * body.count("\n")
+        + f"\n-----END {kind}PRIVATE KEY-----\nafter = 2\n"
+    )
     assert [(f.line, f.kind) for f in found] == [(3, "Private Key")]
     assert out.count("\n") == text.count("\n")
     for line in body.split("\n"):
@@ -256,29 +315,50 @@ def test_apply_keeps_newlines_of_a_span_and_reports_lines():
 # --- properties ---------------------------------------------------------------------------
 
 _CODE_LINES = [
-    "def f(x):", "    return x + 1", "for user, password := range accounts {", "x = {'a': 1}",
-    "password = request.form['password']", "token = get_token()", "    # a comment", "",
-    "const y = `template ${v}`;", "SECRET_KEY = 'development key'", "if a == b:", "\t}",
-    'if text.startswith("-----BEGIN RSA PRIVATE KEY-----"):', "-----END RSA PRIVATE KEY-----",
-    "url = 'http://{}:{}@{}'.format(a, b, c)", "auth: basic", "api_key: ${API_KEY}",
+    "def f(x):",
+    "    return x + 1",
+    "for user, password := range accounts {",
+    "x = {'a': 1}",
+    "password = request.form['password']",
+    "token = get_token()",
+    "    # a comment",
+    "",
+    "const y = `template ${v}`;",
+    "SECRET_KEY = 'development key'",
+    "if a == b:",
+    "\t}",
+    'if text.startswith("-----BEGIN RSA PRIVATE KEY-----"):',
+    "-----END RSA PRIVATE KEY-----",
+    "url = 'http://{}:{}@{}'.format(a, b, c)",
+    "auth: basic",
+    "api_key: ${API_KEY}",
 ]
 _PLANTED = [f"value = '{s}'" for _, s in PROVIDER_SECRETS] + [
-    f"DB_PASSWORD={PASSWORD}", f"aws_secret_access_key = {AWS_SECRET}",
-    f"db = 'postgres://u:{URL_PASSWORD}@h/db'", f'"password": "{PASSWORD}",',
+    f"DB_PASSWORD={PASSWORD}",
+    f"aws_secret_access_key = {AWS_SECRET}",
+    f"db = 'postgres://u:{URL_PASSWORD}@h/db'",
+    f'"password": "{PASSWORD}",',
 ]
 _IDENT = st.text(alphabet=string.ascii_letters + string.digits + "_ ", min_size=0, max_size=30)
-_SOME_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\n\r"),
-                     max_size=40)
-_LINE = st.one_of(st.sampled_from(_CODE_LINES), st.sampled_from(_PLANTED),
-                  st.builds(lambda a, b: f"{a} = {b}", _IDENT, _IDENT), _SOME_TEXT,
-                  st.builds(lambda a, s: f"{a}{s}", st.sampled_from(["x = ", "# ", "key: ", "  - "]),
-                            st.sampled_from(_PLANTED)))
+_SOME_TEXT = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\n\r"), max_size=40
+)
+_LINE = st.one_of(
+    st.sampled_from(_CODE_LINES),
+    st.sampled_from(_PLANTED),
+    st.builds(lambda a, b: f"{a} = {b}", _IDENT, _IDENT),
+    _SOME_TEXT,
+    st.builds(
+        lambda a, s: f"{a}{s}", st.sampled_from(["x = ", "# ", "key: ", "  - "]), st.sampled_from(_PLANTED)
+    ),
+)
 _BLOCK = st.one_of(_LINE.map(lambda s: s + "\n"), st.just(None).map(lambda _: _pem()[0]))
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(_BLOCK, max_size=25).map("".join),
-       st.sampled_from(["a.py", "b.go", ".env", "c.yaml", "d.md"]))
+@given(
+    st.lists(_BLOCK, max_size=25).map("".join), st.sampled_from(["a.py", "b.go", ".env", "c.yaml", "d.md"])
+)
 def test_redaction_changes_only_the_spans(text, path):
     spans = scan(text, path)
     out, found = redact(text, path)
@@ -289,10 +369,10 @@ def test_redaction_changes_only_the_spans(text, path):
         if "\n" in text[start:end] or "\r" in text[start:end]:
             assert kind == "Private Key"
         # Outside the spans, byte for byte; each span is its marker and its newlines.
-        assert out[opos: opos + start - pos] == text[pos:start]
+        assert out[opos : opos + start - pos] == text[pos:start]
         opos += start - pos
         marker = f"[REDACTED:{kind}]" + "\n" * text.count("\n", start, end)
-        assert out[opos: opos + len(marker)] == marker
+        assert out[opos : opos + len(marker)] == marker
         opos += len(marker)
         pos = end
     assert out[opos:] == text[pos:]
@@ -304,15 +384,79 @@ def test_redaction_changes_only_the_spans(text, path):
 
 # Characters and words where RE2's and Python's classes or case folding differ, around
 # the parts the candidate-line patterns look for.
-_TRICKY = st.sampled_from([
-    "a", "Z", "0", "7", "_", "-", ".", "/", "+", "=", ":", "'", '"', "`", "\\", "]", " ", "\t",
-    "\n", "\r", "\x0b", "\x1c", "\x85", "\u00a0", "\u3000", "é", "ı", "İ", "ſ", "\u212a", "٣", "²",
-    "password", "PASS", "pwd", "secret", "TOKEN", "api_key", "APİ-KEY", "auth", "credentİal",
-    "private.key", "access-key", "client_key", "sİgnİng-key", "encryptıon_key", "Master.Key",
-    "consumer_key", "AKIA", "asİa", "AIza", "ghp_", "gho_", "gİthub_pat_", "hf_", "sk_lİve_",
-    "rk_test_", "sk-admİn-", "sk-ant-", "EYJ", "npm_", "glİmt-", "glpat-", "hooks.slack.com",
-    "://u:p@", "0123456789", "abcdefghij", "=>", ":=",
-])
+_TRICKY = st.sampled_from(
+    [
+        "a",
+        "Z",
+        "0",
+        "7",
+        "_",
+        "-",
+        ".",
+        "/",
+        "+",
+        "=",
+        ":",
+        "'",
+        '"',
+        "`",
+        "\\",
+        "]",
+        " ",
+        "\t",
+        "\n",
+        "\r",
+        "\x0b",
+        "\x1c",
+        "\x85",
+        "\u00a0",
+        "\u3000",
+        "é",
+        "ı",
+        "İ",
+        "ſ",
+        "\u212a",
+        "٣",
+        "²",
+        "password",
+        "PASS",
+        "pwd",
+        "secret",
+        "TOKEN",
+        "api_key",
+        "APİ-KEY",
+        "auth",
+        "credentİal",
+        "private.key",
+        "access-key",
+        "client_key",
+        "sİgnİng-key",
+        "encryptıon_key",
+        "Master.Key",
+        "consumer_key",
+        "AKIA",
+        "asİa",
+        "AIza",
+        "ghp_",
+        "gho_",
+        "gİthub_pat_",
+        "hf_",
+        "sk_lİve_",
+        "rk_test_",
+        "sk-admİn-",
+        "sk-ant-",
+        "EYJ",
+        "npm_",
+        "glİmt-",
+        "glpat-",
+        "hooks.slack.com",
+        "://u:p@",
+        "0123456789",
+        "abcdefghij",
+        "=>",
+        ":=",
+    ]
+)
 
 
 @settings(max_examples=400, deadline=None)
@@ -328,14 +472,67 @@ def test_fast_candidate_lines_are_the_lines_python_re_finds(text):
     assert list(_candidate_lines(text)) == expect
 
 
-_BITS = st.sampled_from([
-    "password", "DB_PASS", "apiKey", "client-secret", "x.token", "SIGNING_KEY", "credentials",
-    "export ", "=", " = ", ": ", ":=", "=>", "==", "'", '"', "`", "\\\"", "]", "[", " ", "#", "\t",
-    "hunter2xyz!", "Zx81-Qw93", "s3cr3tP4ss", "AKIA", "ASIA", "ghp_", "github_pat_", "hf_", "AIza",
-    "sk_live_", "sk-proj-", "sk-ant-api03-", "xoxb-", "eyJ", "://", "@", "u:", "pw!9x", "ABCDEFGHJK",
-    "glpat-", "npm_", "hooks.slack.com/services/T", "/B", "sk_test_", "sk-admin-", "eyJhbGciOiJub25lIn0.",
-    "abcdefghjk", "0123456789", "QWxhZGRpbjpvcGVu", "-", "_", ".", "/", "+",
-])
+_BITS = st.sampled_from(
+    [
+        "password",
+        "DB_PASS",
+        "apiKey",
+        "client-secret",
+        "x.token",
+        "SIGNING_KEY",
+        "credentials",
+        "export ",
+        "=",
+        " = ",
+        ": ",
+        ":=",
+        "=>",
+        "==",
+        "'",
+        '"',
+        "`",
+        '\\"',
+        "]",
+        "[",
+        " ",
+        "#",
+        "\t",
+        "hunter2xyz!",
+        "Zx81-Qw93",
+        "s3cr3tP4ss",
+        "AKIA",
+        "ASIA",
+        "ghp_",
+        "github_pat_",
+        "hf_",
+        "AIza",
+        "sk_live_",
+        "sk-proj-",
+        "sk-ant-api03-",
+        "xoxb-",
+        "eyJ",
+        "://",
+        "@",
+        "u:",
+        "pw!9x",
+        "ABCDEFGHJK",
+        "glpat-",
+        "npm_",
+        "hooks.slack.com/services/T",
+        "/B",
+        "sk_test_",
+        "sk-admin-",
+        "eyJhbGciOiJub25lIn0.",
+        "abcdefghjk",
+        "0123456789",
+        "QWxhZGRpbjpvcGVu",
+        "-",
+        "_",
+        ".",
+        "/",
+        "+",
+    ]
+)
 
 
 @settings(max_examples=800, deadline=None)
@@ -347,14 +544,69 @@ def test_every_line_a_detector_finds_is_a_candidate_line(line, code):
         assert list(_candidate_lines(line + "\n")) == [(0, len(line) + 1)]
 
 
-_DETECTOR_BITS = st.sampled_from([
-    "AKIA", "ASIA", "A3TX", "0123456789ABCDEF", "abcdef0123456789", "ghp_", "glpat-", "glagent-",
-    "xoxb-", "sk_live_", "rk_live_", "sq0csp-", "SG.", "eyJ", "hf_", "AIza", "dapi", "sk-proj-",
-    "sk-ant-api03-", "T3BlbkFJ", "pypi-AgEIcHlwaS5vcmc", "AccountKey=", "https://", "://", "@", ":",
-    "=", '"', "'", " ", "\t", "\x0b", "\x1c", "\n", "-us1", "AC", "SK", "cloudant", "ibm", "cos",
-    "softlayer", "_authToken=", "//", "hooks.slack.com/services/T", "/B", "aws", "key", "pwd",
-    "12345678:", "MNO", ".", "-", "_", "a", "Z", "9", "x" * 8, "Q" * 20, "7" * 10,
-])
+_DETECTOR_BITS = st.sampled_from(
+    [
+        "AKIA",
+        "ASIA",
+        "A3TX",
+        "0123456789ABCDEF",
+        "abcdef0123456789",
+        "ghp_",
+        "glpat-",
+        "glagent-",
+        "xoxb-",
+        "sk_live_",
+        "rk_live_",
+        "sq0csp-",
+        "SG.",
+        "eyJ",
+        "hf_",
+        "AIza",
+        "dapi",
+        "sk-proj-",
+        "sk-ant-api03-",
+        "T3BlbkFJ",
+        "pypi-AgEIcHlwaS5vcmc",
+        "AccountKey=",
+        "https://",
+        "://",
+        "@",
+        ":",
+        "=",
+        '"',
+        "'",
+        " ",
+        "\t",
+        "\x0b",
+        "\x1c",
+        "\n",
+        "-us1",
+        "AC",
+        "SK",
+        "cloudant",
+        "ibm",
+        "cos",
+        "softlayer",
+        "_authToken=",
+        "//",
+        "hooks.slack.com/services/T",
+        "/B",
+        "aws",
+        "key",
+        "pwd",
+        "12345678:",
+        "MNO",
+        ".",
+        "-",
+        "_",
+        "a",
+        "Z",
+        "9",
+        "x" * 8,
+        "Q" * 20,
+        "7" * 10,
+    ]
+)
 
 
 @settings(max_examples=500, deadline=None)

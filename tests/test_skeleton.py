@@ -74,9 +74,14 @@ def test_skeleton_parses_cleanly_and_keeps_no_statement_in_bodies(language: str)
             continue
         inside = [c for c in body.named_children if c.type not in rules.comments]
         if rules.style == "python":  # a docstring, `...` or `pass` only
-            inside = [c for c in inside if c.type != "pass_statement" and not (
-                c.type == "expression_statement"
-                and c.named_children[0].type in ("string", "ellipsis"))]
+            inside = [
+                c
+                for c in inside
+                if c.type != "pass_statement"
+                and not (
+                    c.type == "expression_statement" and c.named_children[0].type in ("string", "ellipsis")
+                )
+            ]
         elif len(inside) == 1 and not [c for c in inside[0].named_children if c.type not in rules.comments]:
             inside = []  # Kotlin's function_body > block, Swift's statements
         assert inside == [], f"statements left in {node.type} at {node.start_point}"
@@ -87,7 +92,8 @@ def _body(node: object, locators: tuple[str, ...]) -> object:
         if loc == SELF:
             return node
         found = node.child_by_field_name(loc) or next(  # type: ignore[attr-defined]
-            (c for c in node.children if c.type == loc), None)  # type: ignore[attr-defined]
+            (c for c in node.children if c.type == loc), None
+        )  # type: ignore[attr-defined]
         if found is not None:
             return found
     return None
@@ -106,11 +112,16 @@ def test_rules_name_real_node_types(language: str) -> None:
     assert not grammar.id_for_node_kind("no_such_node_type", True)
     missing = sorted(t for t in rules.node_types() if not grammar.id_for_node_kind(t, True))
     assert missing == []
-    tables = (*rules.functions.values(), *rules.containers.values(), *rules.wrappers.values(),
-              *rules.lambdas.values())
+    tables = (
+        *rules.functions.values(),
+        *rules.containers.values(),
+        *rules.wrappers.values(),
+        *rules.lambdas.values(),
+    )
     for loc in {loc for locators in tables for loc in locators}:
-        assert loc == SELF or grammar.field_id_for_name(loc) is not None or \
-            grammar.id_for_node_kind(loc, True), loc
+        assert (
+            loc == SELF or grammar.field_id_for_name(loc) is not None or grammar.id_for_node_kind(loc, True)
+        ), loc
 
 
 # -- what is kept and what goes -------------------------------------------------------------
@@ -166,7 +177,9 @@ if __name__ == "__main__":
 
 def test_python_markers() -> None:
     out = skeletonize(PYTHON, "python")
-    assert out == '''\
+    assert (
+        out
+        == '''\
 """Module docstring."""
 
 import os
@@ -186,6 +199,7 @@ TABLE = [...  # 8 lines elided
 
 # 6 lines elided
 '''
+    )
     ast.parse(out)
 
 
@@ -234,8 +248,16 @@ def test_brace_on_its_own_line_joins_the_signature() -> None:
 
 
 def test_long_doc_comment_is_cut_after_its_summary() -> None:
-    doc = "\n".join(["/**", " * Adds two numbers.", " *", *[f" * Detail {i}." for i in range(10)],
-                     " * @param a the first", " */"])
+    doc = "\n".join(
+        [
+            "/**",
+            " * Adds two numbers.",
+            " *",
+            *[f" * Detail {i}." for i in range(10)],
+            " * @param a the first",
+            " */",
+        ]
+    )
     source = doc + "\nint add(int a, int b) {\n    int tmp_sum = a + b;\n    return tmp_sum;\n}\n"
     assert skeletonize(source, "java") == (
         "/**\n * Adds two numbers.\n * ... 12 lines elided\n */\n"
@@ -247,8 +269,7 @@ def test_go_const_groups_are_cut_per_spec() -> None:
     rows = "".join(f'\t"k{i}": {i},\n' for i in range(12))
     source = f"package p\n\nconst (\n\tA = 1\n\tB = 2\n)\n\nvar table = map[string]int{{\n{rows}}}\n"
     assert skeletonize(source, "go") == (
-        "package p\n\nconst (\n\tA = 1\n\tB = 2\n)\n\n"
-        "var table = map[string]int{ /* 12 lines elided */ }\n"
+        "package p\n\nconst (\n\tA = 1\n\tB = 2\n)\n\nvar table = map[string]int{ /* 12 lines elided */ }\n"
     )
 
 
@@ -295,20 +316,29 @@ def test_a_tree_already_parsed_gives_the_same_skeleton() -> None:
 # -- robustness ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("language", "source"), [
-    ("python", "x = " + "[" * 10_000 + "]" * 10_000 + "\n"),
-    ("python", "".join(" " * i + "if x:\n" for i in range(500)) + " " * 500 + "def f():\n"
-     + " " * 501 + "return 1\n"),
-    ("python", "".join("    " * i + f"class C{i}:\n" for i in range(200)) + "    " * 200 + "pass\n"),
-    ("javascript", "function f() {" * 10_000 + "}" * 10_000 + "\n"),
-    ("javascript", "(function(){" * 3_000 + "var a = 1;" + "})();" * 3_000 + "\n"),
-    ("c", "#ifdef A\n" * 3_000 + "int x;\n" + "#endif\n" * 3_000),
-    ("cpp", "namespace a {\n" * 5_000 + "int f() { return 1; }\n" + "}\n" * 5_000),
-    ("ruby", "module A\n" * 3_000 + "def f\n  1\nend\n" + "end\n" * 3_000),
-    ("python", "x = '" + "a" * 5_000_000 + "'\n"),
-    ("javascript", "var x = [" + "1," * 2_500_000 + "];\n"),
-    ("python", "DATA = {\n" + "".join(f"    'k{i}': [{i}, {i + 1}],\n" for i in range(40_000)) + "}\n"),
-])
+@pytest.mark.parametrize(
+    ("language", "source"),
+    [
+        ("python", "x = " + "[" * 10_000 + "]" * 10_000 + "\n"),
+        (
+            "python",
+            "".join(" " * i + "if x:\n" for i in range(500))
+            + " " * 500
+            + "def f():\n"
+            + " " * 501
+            + "return 1\n",
+        ),
+        ("python", "".join("    " * i + f"class C{i}:\n" for i in range(200)) + "    " * 200 + "pass\n"),
+        ("javascript", "function f() {" * 10_000 + "}" * 10_000 + "\n"),
+        ("javascript", "(function(){" * 3_000 + "var a = 1;" + "})();" * 3_000 + "\n"),
+        ("c", "#ifdef A\n" * 3_000 + "int x;\n" + "#endif\n" * 3_000),
+        ("cpp", "namespace a {\n" * 5_000 + "int f() { return 1; }\n" + "}\n" * 5_000),
+        ("ruby", "module A\n" * 3_000 + "def f\n  1\nend\n" + "end\n" * 3_000),
+        ("python", "x = '" + "a" * 5_000_000 + "'\n"),
+        ("javascript", "var x = [" + "1," * 2_500_000 + "];\n"),
+        ("python", "DATA = {\n" + "".join(f"    'k{i}': [{i}, {i + 1}],\n" for i in range(40_000)) + "}\n"),
+    ],
+)
 def test_deep_or_huge_input_is_bounded(language: str, source: str) -> None:
     start = time.perf_counter()
     out = skeletonize(source, language)

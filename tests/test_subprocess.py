@@ -22,11 +22,32 @@ from packer.history import git_signals
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 
-HOOKS = ("applypatch-msg", "pre-applypatch", "post-applypatch", "pre-commit", "pre-merge-commit",
-         "prepare-commit-msg", "commit-msg", "post-commit", "pre-rebase", "post-checkout", "post-merge",
-         "pre-push", "pre-receive", "update", "proc-receive", "post-receive", "post-update",
-         "reference-transaction", "push-to-checkout", "pre-auto-gc", "post-rewrite", "sendemail-validate",
-         "fsmonitor-watchman", "post-index-change")
+HOOKS = (
+    "applypatch-msg",
+    "pre-applypatch",
+    "post-applypatch",
+    "pre-commit",
+    "pre-merge-commit",
+    "prepare-commit-msg",
+    "commit-msg",
+    "post-commit",
+    "pre-rebase",
+    "post-checkout",
+    "post-merge",
+    "pre-push",
+    "pre-receive",
+    "update",
+    "proc-receive",
+    "post-receive",
+    "post-update",
+    "reference-transaction",
+    "push-to-checkout",
+    "pre-auto-gc",
+    "post-rewrite",
+    "sendemail-validate",
+    "fsmonitor-watchman",
+    "post-index-change",
+)
 STDIN = b"data on stdin\n" * 100
 
 
@@ -56,12 +77,19 @@ def signed_commit(root: Path, message: str) -> None:
     """Commit the index with a (fake) signature header: `log.showSignature` would verify it."""
     tree = git(root, "write-tree").strip()
     parent = git(root, "rev-parse", "HEAD").strip()
-    body = (f"tree {tree}\nparent {parent}\nauthor t <t@example.invalid> 1700000000 +0000\n"
-            f"committer t <t@example.invalid> 1700000000 +0000\n"
-            "gpgsig -----BEGIN PGP SIGNATURE-----\n \n iQEzBAABCAAdFiEE\n -----END PGP SIGNATURE-----\n"
-            f"\n{message}\n")
-    proc = subprocess.run(["git", "hash-object", "-t", "commit", "-w", "--stdin"], cwd=root,
-                          input=body.encode(), capture_output=True, check=True)
+    body = (
+        f"tree {tree}\nparent {parent}\nauthor t <t@example.invalid> 1700000000 +0000\n"
+        f"committer t <t@example.invalid> 1700000000 +0000\n"
+        "gpgsig -----BEGIN PGP SIGNATURE-----\n \n iQEzBAABCAAdFiEE\n -----END PGP SIGNATURE-----\n"
+        f"\n{message}\n"
+    )
+    proc = subprocess.run(
+        ["git", "hash-object", "-t", "commit", "-w", "--stdin"],
+        cwd=root,
+        input=body.encode(),
+        capture_output=True,
+        check=True,
+    )
     git(root, "update-ref", "HEAD", proc.stdout.decode().strip())
 
 
@@ -73,8 +101,16 @@ def hostile(tmp_path):
     root, bin_dir, markers = tmp_path / "repo", tmp_path / "bin", tmp_path / "ran"
     bin_dir.mkdir()
     markers.mkdir()
-    write(root, {"a.py": "def alpha():\n    return 1\n", "b.py": "def beta():\n    return 2\n",
-                 "d.py": "D = 4\n", "e.dat": "data\n", "old_name.py": "def moved():\n    return 'x'\n" * 20})
+    write(
+        root,
+        {
+            "a.py": "def alpha():\n    return 1\n",
+            "b.py": "def beta():\n    return 2\n",
+            "d.py": "D = 4\n",
+            "e.dat": "data\n",
+            "old_name.py": "def moved():\n    return 'x'\n" * 20,
+        },
+    )
     git(root, "init", "-q")
     git(root, "add", "-A")
     git(root, "commit", "-qm", "init")
@@ -90,21 +126,39 @@ def hostile(tmp_path):
         os.utime(root / name, (future, future))
 
     user_filter_ran = tmp_path / "user-filter-ran"
-    git(root, "config", "--global", "filter.userf.clean",
-        script(bin_dir / "user-clean", f'touch "{user_filter_ran}"\ncat'))
+    git(
+        root,
+        "config",
+        "--global",
+        "filter.userf.clean",
+        script(bin_dir / "user-clean", f'touch "{user_filter_ran}"\ncat'),
+    )
     inc_clean = marker_script(bin_dir, markers, "inc-clean")  # set by a file the config includes
-    write(root, {".gitattributes": "* diff=x filter=f\nd.py filter=inc\n*.dat filter=userf\n",
-                 "inc.cfg": f'[filter "inc"]\n\tclean = {inc_clean}\n'})
+    write(
+        root,
+        {
+            ".gitattributes": "* diff=x filter=f\nd.py filter=inc\n*.dat filter=userf\n",
+            "inc.cfg": f'[filter "inc"]\n\tclean = {inc_clean}\n',
+        },
+    )
     hooks = tmp_path / "hooks"
     hooks.mkdir()
     for hook in HOOKS:  # where core.hooksPath points, and where git looks without it
         script(hooks / hook, f'echo "$0" >> "{markers / ("hook-" + hook)}"')
         script(root / ".git" / "hooks" / hook, f'echo "$0" >> "{markers / ("git-dir-hook-" + hook)}"')
     config = {
-        "core.fsmonitor": "fsmonitor", "core.pager": "pager", "diff.external": "external-diff",
-        "diff.x.textconv": "textconv", "diff.x.command": "diff-command", "filter.f.clean": "clean",
-        "filter.f.smudge": "smudge", "filter.f.process": "process", "gpg.program": "gpg",
-        "core.sshCommand": "ssh", "core.editor": "editor", "core.askPass": "askpass",
+        "core.fsmonitor": "fsmonitor",
+        "core.pager": "pager",
+        "diff.external": "external-diff",
+        "diff.x.textconv": "textconv",
+        "diff.x.command": "diff-command",
+        "filter.f.clean": "clean",
+        "filter.f.smudge": "smudge",
+        "filter.f.process": "process",
+        "gpg.program": "gpg",
+        "core.sshCommand": "ssh",
+        "core.editor": "editor",
+        "core.askPass": "askpass",
     }
     for key, name in config.items():
         git(root, "config", key, marker_script(bin_dir, markers, name))
@@ -173,8 +227,12 @@ def test_a_partial_clone_never_fetches(tmp_path):
     git(origin, "config", "uploadpack.allowFilter", "true")
     git(tmp_path, "clone", "-q", "--filter=blob:none", f"file://{origin}", str(clone))
     upload_pack = shutil.which("git-upload-pack") or "git-upload-pack"
-    git(clone, "config", "remote.origin.uploadpack",
-        script(tmp_path / "upload-pack", f'touch "{markers / "upload-pack"}"\nexec git upload-pack "$@"'))
+    git(
+        clone,
+        "config",
+        "remote.origin.uploadpack",
+        script(tmp_path / "upload-pack", f'touch "{markers / "upload-pack"}"\nexec git upload-pack "$@"'),
+    )
     git(clone, "config", "protocol.file.allow", "always")  # the clone's own say: overridden
     assert upload_pack  # the clone works: only HEAD's blobs are here
     out = tmp_path / "out.xml"
@@ -187,4 +245,3 @@ def test_a_partial_clone_never_fetches(tmp_path):
     assert proc.returncode != 0  # the old blob is not here and is not fetched
     assert b"--diff HEAD~1: git says:" in proc.stderr
     assert ran(markers) == []
-

@@ -34,8 +34,14 @@ EXPECTED: dict[str, dict[str, object]] = {
             ("function", "def", "square", 27, 29, ()),
             ("function", "def", "total_area", 32, 33, ()),
         ],
-        "refs": {("square", "call"), ("sum", "call"), ("property", "call"), ("Shape", "class"),
-                 ("Sequence", "type"), ("float", "type")},
+        "refs": {
+            ("square", "call"),
+            ("sum", "call"),
+            ("property", "call"),
+            ("Shape", "class"),
+            ("Sequence", "type"),
+            ("float", "type"),
+        },
         "imports": [Import("math", (), 3), Import("collections.abc", ("Iterable", "Sequence"), 4)],
     },
     "javascript": {
@@ -47,8 +53,15 @@ EXPECTED: dict[str, dict[str, object]] = {
             ("function", "function", "total", 21, 23, ()),
             ("function", "const", "describe", 25, 25, ()),
         ],
-        "refs": {("EventEmitter", "class"), ("push", "call"), ("emit", "call"), ("roundTo", "call"),
-                 ("reduce", "call"), ("formatPrice", "call"), ("total", "call")},
+        "refs": {
+            ("EventEmitter", "class"),
+            ("push", "call"),
+            ("emit", "call"),
+            ("roundTo", "call"),
+            ("reduce", "call"),
+            ("formatPrice", "call"),
+            ("total", "call"),
+        },
         "imports": [Import("./money.js", ("formatPrice", "round"), 1), Import("events", (), 2)],
     },
     "typescript": {
@@ -63,8 +76,15 @@ EXPECTED: dict[str, dict[str, object]] = {
             ("function", "function", "createStore", 28, 30, ()),
             ("function", "const", "count", 32, 32, ()),
         ],
-        "refs": {("EventEmitter", "class"), ("Storable", "type"), ("Item", "type"), ("Store", "class"),
-                 ("set", "call"), ("emit", "call"), ("listenerCount", "call")},
+        "refs": {
+            ("EventEmitter", "class"),
+            ("Storable", "type"),
+            ("Item", "type"),
+            ("Store", "class"),
+            ("set", "call"),
+            ("emit", "call"),
+            ("listenerCount", "call"),
+        },
         "imports": [Import("events", ("EventEmitter",), 1), Import("./item", ("Item",), 2)],
     },
     "tsx": {
@@ -75,8 +95,13 @@ EXPECTED: dict[str, dict[str, object]] = {
             ("class", "class", "Panel", 18, 22, ()),
             ("method", "", "render", 19, 21, ("class Panel",)),
         ],
-        "refs": {("useState", "call"), ("setCount", "call"), ("Button", "call"),
-                 ("ButtonProps", "type"), ("Component", "class")},
+        "refs": {
+            ("useState", "call"),
+            ("setCount", "call"),
+            ("Button", "call"),
+            ("ButtonProps", "type"),
+            ("Component", "class"),
+        },
         "imports": [Import("react", ("React", "useState"), 1)],
     },
     "go": {
@@ -90,8 +115,7 @@ EXPECTED: dict[str, dict[str, object]] = {
             ("method", "func", "Greet", 23, 25, ()),
             ("function", "func", "NewServer", 28, 31, ()),
         ],
-        "refs": {("Sprintf", "call"), ("ListenAndServe", "call"), ("Server", "type"),
-                 ("string", "type")},
+        "refs": {("Sprintf", "call"), ("ListenAndServe", "call"), ("Server", "type"), ("string", "type")},
         "imports": [Import("fmt", (), 5), Import("net/http", (), 6)],
     },
     "rust": {
@@ -106,11 +130,17 @@ EXPECTED: dict[str, dict[str, object]] = {
             ("function", "fn", "new_queue", 35, 37, ()),
             ("enum", "enum", "Mode", 39, 42, ()),
         ],
-        "refs": {("Queue", "implementation"), ("Display", "implementation"), ("Queue", "class"),
-                 ("VecDeque", "type"), ("pop_front", "call"), ("push_back", "call"),
-                 ("write", "call"), ("new", "call")},
-        "imports": [Import("std::collections", ("VecDeque",), 1),
-                    Import("std::fmt", ("self", "Display"), 2)],
+        "refs": {
+            ("Queue", "implementation"),
+            ("Display", "implementation"),
+            ("Queue", "class"),
+            ("VecDeque", "type"),
+            ("pop_front", "call"),
+            ("push_back", "call"),
+            ("write", "call"),
+            ("new", "call"),
+        },
+        "imports": [Import("std::collections", ("VecDeque",), 1), Import("std::fmt", ("self", "Display"), 2)],
     },
     "java": {
         "file": "Library.java",
@@ -123,8 +153,14 @@ EXPECTED: dict[str, dict[str, object]] = {
             ("interface", "interface", "Shelf", 29, 31, ()),
             ("method", "", "capacity", 30, 30, ("interface Shelf",)),
         ],
-        "refs": {("Iterable", "implementation"), ("ArrayList", "class"), ("Book", "type"),
-                 ("log", "call"), ("title", "call"), ("println", "call")},
+        "refs": {
+            ("Iterable", "implementation"),
+            ("ArrayList", "class"),
+            ("Book", "type"),
+            ("log", "call"),
+            ("title", "call"),
+            ("println", "call"),
+        },
         "imports": [Import("java.util", ("ArrayList",), 3), Import("java.util", ("List",), 4)],
     },
     "c": {
@@ -169,8 +205,14 @@ EXPECTED: dict[str, dict[str, object]] = {
             ("method", "", "Twice", 32, 36, ("namespace Shop.Stock", "class Util")),
             ("function", "", "Double", 34, 34, ("namespace Shop.Stock", "class Util", "Twice")),
         ],
-        "refs": {("IInventory", "class"), ("Dictionary", "class"), ("Count", "call"), ("Double", "call"),
-                 ("WriteLine", "send"), ("GetValueOrDefault", "send")},
+        "refs": {
+            ("IInventory", "class"),
+            ("Dictionary", "class"),
+            ("Count", "call"),
+            ("Double", "call"),
+            ("WriteLine", "send"),
+            ("GetValueOrDefault", "send"),
+        },
         "imports": [Import("System", (), 1), Import("System.Collections.Generic", (), 2)],
     },
     "ruby": {
@@ -184,8 +226,13 @@ EXPECTED: dict[str, dict[str, object]] = {
             ("method", "def", "audit", 21, 23, ("module Bank",)),
             ("function", "def", "format_cents", 27, 29, ()),
         ],
-        "refs": {("Base", "class"), ("Ledger", "class"), ("record", "call"), ("each", "call"),
-                 ("format", "call")},
+        "refs": {
+            ("Base", "class"),
+            ("Ledger", "class"),
+            ("record", "call"),
+            ("each", "call"),
+            ("format", "call"),
+        },
         "imports": [Import("json", (), 1), Import("ledger", (), 2)],
     },
     "php": {
@@ -199,11 +246,18 @@ EXPECTED: dict[str, dict[str, object]] = {
             ("method", "function", "find", 28, 28, ("interface Repository",)),
             ("function", "function", "make_repository", 31, 34, ()),
         ],
-        "refs": {("Repository", "implementation"), ("UserRepository", "class"), ("User", "type"),
-                 ("query", "call"), ("find", "call")},
-        "imports": [Import("App\\Models", ("User",), 5),
-                    Import("Illuminate\\Support", ("Collection",), 6),
-                    Import("/helpers.php", (), 8)],
+        "refs": {
+            ("Repository", "implementation"),
+            ("UserRepository", "class"),
+            ("User", "type"),
+            ("query", "call"),
+            ("find", "call"),
+        },
+        "imports": [
+            Import("App\\Models", ("User",), 5),
+            Import("Illuminate\\Support", ("Collection",), 6),
+            Import("/helpers.php", (), 8),
+        ],
     },
     "kotlin": {
         "file": "Orders.kt",
@@ -219,10 +273,16 @@ EXPECTED: dict[str, dict[str, object]] = {
             ("constant", "val", "MAX", 27, 27, ("object Registry",)),
             ("function", "fun", "log", 30, 30, ()),
         ],
-        "refs": {("mutableListOf", "call"), ("log", "call"), ("now", "call"), ("println", "call"),
-                 ("Clock", "type"), ("Line", "type"), ("Instant", "type")},
-        "imports": [Import("java.time", ("Instant",), 3),
-                    Import("kotlinx.coroutines.flow", ("Flow",), 4)],
+        "refs": {
+            ("mutableListOf", "call"),
+            ("log", "call"),
+            ("now", "call"),
+            ("println", "call"),
+            ("Clock", "type"),
+            ("Line", "type"),
+            ("Instant", "type"),
+        },
+        "imports": [Import("java.time", ("Instant",), 3), Import("kotlinx.coroutines.flow", ("Flow",), 4)],
     },
     "swift": {
         "file": "Counter.swift",
@@ -258,10 +318,17 @@ EXPECTED: dict[str, dict[str, object]] = {
             ("variable", "val", "MaxItems", 28, 28, ("object Catalog",)),
             ("function", "def", "log", 31, 31, ()),
         ],
-        "refs": {("Priced", "class"), ("log", "call"), ("map", "call"), ("println", "call"),
-                 ("Product", "type")},
-        "imports": [Import("scala.collection", ("mutable",), 3),
-                    Import("java.time", ("Instant", "Duration"), 4)],
+        "refs": {
+            ("Priced", "class"),
+            ("log", "call"),
+            ("map", "call"),
+            ("println", "call"),
+            ("Product", "type"),
+        },
+        "imports": [
+            Import("scala.collection", ("mutable",), 3),
+            Import("java.time", ("Instant", "Duration"), 4),
+        ],
     },
     "bash": {
         "file": "deploy.sh",
@@ -302,8 +369,7 @@ def test_fixture_symbols(language):
     want = EXPECTED[language]
     assert fs.fallback is None and not fs.has_errors
     assert fs.language == language
-    got: list[Def] = [(d.kind, d.keyword, d.name, d.start_line, d.end_line, d.scope)
-                      for d in fs.definitions]
+    got: list[Def] = [(d.kind, d.keyword, d.name, d.start_line, d.end_line, d.scope) for d in fs.definitions]
     assert got == want["defs"]
     refs = {(r.name, r.kind) for r in fs.references}
     assert want["refs"] <= refs, sorted(want["refs"] - refs)
@@ -334,7 +400,7 @@ def test_definitions_are_in_source_order_and_byte_ranges_match_lines():
         assert starts == sorted(starts), language
         for d in fs.definitions:
             assert source.count(b"\n", 0, d.start_byte) + 1 == d.start_line
-            assert d.name.encode() in source[d.start_byte:d.end_byte] or d.name == "init"
+            assert d.name.encode() in source[d.start_byte : d.end_byte] or d.name == "init"
 
 
 def test_references_never_name_a_definition_at_its_own_place():
@@ -356,8 +422,7 @@ def test_python_signature_doc_scope():
     assert circle.signature == "class Circle(Shape):"
     assert circle.doc == "A circle, centred on the origin."  # the leading comment, no docstring
     assert _by_name(fs, "square").doc == "Multiply x by itself."
-    assert _by_name(fs, "total_area").signature == (
-        "async def total_area(shapes: Sequence[Shape]) -> float:")
+    assert _by_name(fs, "total_area").signature == ("async def total_area(shapes: Sequence[Shape]) -> float:")
     assert _by_name(fs, "SCALE").signature == "SCALE = 2"
     assert _by_name(fs, "__init__").doc == ""
 
@@ -394,8 +459,7 @@ def test_rust_signature_doc():
     queue = _by_name(fs, "Queue")
     assert queue.signature == "pub struct Queue<T>"
     assert queue.doc == "A bounded FIFO queue."  # through the #[derive] attribute
-    assert _by_name(fs, "fmt").signature == (
-        "fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result")
+    assert _by_name(fs, "fmt").signature == ("fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result")
     assert _by_name(fs, "MAX_LEN").signature == "pub const MAX_LEN: usize = 64"
 
 
@@ -410,27 +474,30 @@ def test_javascript_signature_doc():
     assert _by_name(fs, "describe").signature == "const describe = (cart) =>"
 
 
-@pytest.mark.parametrize(("language", "name", "doc"), [
-    ("typescript", "Store", "An in-memory store."),
-    ("typescript", "put", "Put a value in the store."),
-    ("c", "buffer_new", "Create an empty buffer."),
-    ("cpp", "at", "The element at (r, c)."),
-    ("csharp", "Inventory", "Tracks items in stock."),
-    ("ruby", "Account", "An account with a balance."),
-    ("ruby", "format_cents", "Format an amount in cents."),
-    ("php", "find", "Find a user by id."),
-    ("kotlin", "OrderBook", "Keeps orders in memory."),
-    ("swift", "increment", "Increment by one."),
-    ("scala", "add", "Add a product."),
-    ("bash", "log", "Print a message with a timestamp."),
-])
+@pytest.mark.parametrize(
+    ("language", "name", "doc"),
+    [
+        ("typescript", "Store", "An in-memory store."),
+        ("typescript", "put", "Put a value in the store."),
+        ("c", "buffer_new", "Create an empty buffer."),
+        ("cpp", "at", "The element at (r, c)."),
+        ("csharp", "Inventory", "Tracks items in stock."),
+        ("ruby", "Account", "An account with a balance."),
+        ("ruby", "format_cents", "Format an amount in cents."),
+        ("php", "find", "Find a user by id."),
+        ("kotlin", "OrderBook", "Keeps orders in memory."),
+        ("swift", "increment", "Increment by one."),
+        ("scala", "add", "Add a product."),
+        ("bash", "log", "Print a message with a timestamp."),
+    ],
+)
 def test_leading_doc_comments(language, name, doc):
     fs = _extract(language)
     assert next(d.doc for d in fs.definitions if d.name == name) == doc
 
 
 def test_doc_comment_rules():
-    src = textwrap.dedent('''\
+    src = textwrap.dedent("""\
         x = 1  # trailing, not a doc
 
         # detached by a blank line
@@ -439,7 +506,7 @@ def test_doc_comment_rules():
         #   indented second line
         def f():
             pass
-        ''').encode()
+        """).encode()
     fs = symbols.extract(src, "python")
     assert _by_name(fs, "f").doc == "first line\n  indented second line"
     src = b"/**\n * Sum.\n *\n * @param a first\n */\nfunction sum(a) {}\n"
@@ -456,38 +523,65 @@ def test_long_signature_is_cut():
 
 
 def test_more_imports():
-    py = b"import os, sys\nimport a.b as ab\nfrom . import views\nfrom .m import *\n" \
-         b"from __future__ import annotations\nfrom x import (y as z,\n    w)\n"
+    py = (
+        b"import os, sys\nimport a.b as ab\nfrom . import views\nfrom .m import *\n"
+        b"from __future__ import annotations\nfrom x import (y as z,\n    w)\n"
+    )
     assert list(symbols.extract(py, "python").imports) == [
-        Import("os", (), 1), Import("sys", (), 1), Import("a.b", (), 2), Import(".", ("views",), 3),
-        Import(".m", ("*",), 4), Import("__future__", ("annotations",), 5), Import("x", ("y", "w"), 6)]
-    js = b'import D, * as ns from "d";\nexport { a } from "./a";\nconst c = require(\'c\');\n' \
-         b'import("./lazy");\nimport "side-effect";\n'
+        Import("os", (), 1),
+        Import("sys", (), 1),
+        Import("a.b", (), 2),
+        Import(".", ("views",), 3),
+        Import(".m", ("*",), 4),
+        Import("__future__", ("annotations",), 5),
+        Import("x", ("y", "w"), 6),
+    ]
+    js = (
+        b'import D, * as ns from "d";\nexport { a } from "./a";\nconst c = require(\'c\');\n'
+        b'import("./lazy");\nimport "side-effect";\n'
+    )
     assert list(symbols.extract(js, "javascript").imports) == [
-        Import("d", ("D", "*"), 1), Import("./a", (), 2), Import("c", (), 3), Import("./lazy", (), 4),
-        Import("side-effect", (), 5)]
+        Import("d", ("D", "*"), 1),
+        Import("./a", (), 2),
+        Import("c", (), 3),
+        Import("./lazy", (), 4),
+        Import("side-effect", (), 5),
+    ]
     rs = b"use a::b::{c, d as e, f::g};\nuse h::*;\nuse i;\nextern crate j;\n"
     assert list(symbols.extract(rs, "rust").imports) == [
-        Import("a::b", ("c", "d", "f::g"), 1), Import("h", ("*",), 2), Import("i", (), 3),
-        Import("j", (), 4)]
+        Import("a::b", ("c", "d", "f::g"), 1),
+        Import("h", ("*",), 2),
+        Import("i", (), 3),
+        Import("j", (), 4),
+    ]
     java = b"import static java.lang.Math.max;\nimport java.util.*;\nclass A {}\n"
     assert list(symbols.extract(java, "java").imports) == [
-        Import("java.lang.Math", ("max",), 1), Import("java.util", ("*",), 2)]
+        Import("java.lang.Math", ("max",), 1),
+        Import("java.util", ("*",), 2),
+    ]
     kt = b"import a.b.*\nimport c.D as E\nclass A\n"
-    assert list(symbols.extract(kt, "kotlin").imports) == [
-        Import("a.b", ("*",), 1), Import("c", ("D",), 2)]
+    assert list(symbols.extract(kt, "kotlin").imports) == [Import("a.b", ("*",), 1), Import("c", ("D",), 2)]
     scala = b"import a.b._\nimport x.y.{Z => W}\n"
     assert list(symbols.extract(scala, "scala").imports) == [
-        Import("a.b", ("_",), 1), Import("x.y", ("Z",), 2)]
+        Import("a.b", ("_",), 1),
+        Import("x.y", ("Z",), 2),
+    ]
     cs = b"using Foo = A.B.C;\nusing static System.Math;\nclass K {}\n"
     assert list(symbols.extract(cs, "csharp").imports) == [
-        Import("A.B.C", (), 1), Import("System.Math", (), 2)]
+        Import("A.B.C", (), 1),
+        Import("System.Math", (), 2),
+    ]
     cpp = b"#include <map>\nusing namespace std;\nusing std::string;\n"
     assert list(symbols.extract(cpp, "cpp").imports) == [
-        Import("map", (), 1), Import("std", (), 2), Import("std", ("string",), 3)]
+        Import("map", (), 1),
+        Import("std", (), 2),
+        Import("std", ("string",), 3),
+    ]
     php = b"<?php\nuse App\\{A, B\\C as D};\ninclude 'x.php';\n"
     assert list(symbols.extract(php, "php").imports) == [
-        Import("App", ("A", "B\\C"), 2), Import("x.php", (), 3)]
+        Import("App", ("A", "B\\C"), 2),
+        Import("x.php", (), 3),
+    ]
     rb = b"require 'a'\nload 'b.rb'\nfoo 'c'\n"
     assert list(symbols.extract(rb, "ruby").imports) == [Import("a", (), 1), Import("b.rb", (), 2)]
     sh = b"source a.sh\n. b.sh\necho c.sh\n"
@@ -503,15 +597,18 @@ def test_syntax_errors_yield_what_is_recovered():
     assert fs.path == "bad.py"
 
 
-@pytest.mark.parametrize(("language", "reason"), [
-    (None, "unknown language"),
-    ("markdown", "text format"),
-    ("json", "text format"),
-    ("yaml", "text format"),
-    ("toml", "text format"),
-    ("html", "no grammar for html"),
-    ("cobol", "no grammar for cobol"),
-])
+@pytest.mark.parametrize(
+    ("language", "reason"),
+    [
+        (None, "unknown language"),
+        ("markdown", "text format"),
+        ("json", "text format"),
+        ("yaml", "text format"),
+        ("toml", "text format"),
+        ("html", "no grammar for html"),
+        ("cobol", "no grammar for cobol"),
+    ],
+)
 def test_unparsed_languages_fall_back(language, reason):
     fs = symbols.extract(b"x = 1\n", language, path="f")
     assert fs == FileSymbols("f", language, (), (), (), fallback=reason)
@@ -581,8 +678,9 @@ _PATHOLOGICAL = textwrap.dedent("""\
 
 def test_deep_nesting_and_huge_lines_neither_crash_nor_hang():
     # In a child process: a crash in C would kill pytest; a hang is cut by the timeout.
-    res = subprocess.run([sys.executable, "-c", _PATHOLOGICAL], capture_output=True, text=True,
-                         timeout=120, cwd=ROOT)
+    res = subprocess.run(
+        [sys.executable, "-c", _PATHOLOGICAL], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
     assert res.returncode == 0, res.stderr
     lines = res.stdout.splitlines()
     assert lines[-1] == "done"
@@ -633,6 +731,7 @@ def test_queries_are_loaded_from_the_installed_package(tmp_path):
     cmd = [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(ROOT)]
     try:
         import hatchling  # noqa: F401
+
         cmd.insert(4, "--no-build-isolation")
     except ImportError:
         pass
@@ -663,6 +762,12 @@ def test_queries_are_loaded_from_the_installed_package(tmp_path):
         print("ok")
     """)
     env = {"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"}
-    res = subprocess.run([sys.executable, "-c", check, str(site)], capture_output=True, text=True,
-                         timeout=120, env=env, cwd=tmp_path)
+    res = subprocess.run(
+        [sys.executable, "-c", check, str(site)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=tmp_path,
+    )
     assert res.returncode == 0 and res.stdout.strip() == "ok", res.stderr

@@ -64,8 +64,9 @@ def test_query_at_relative_file_outside_root_is_refused(tmp_path, monkeypatch):
     monkeypatch.chdir(root)
     fix = "copy it into the repository or pass an absolute path"
     for name in ("link.md", "../outside.md", "d/outside.md"):
-        with pytest.raises(ConfigError,
-                           match=rf"--query @{re.escape(name)}: .*outside the repository.*{fix}"):
+        with pytest.raises(
+            ConfigError, match=rf"--query @{re.escape(name)}: .*outside the repository.*{fix}"
+        ):
             read_query(f"@{name}", root=root)
     monkeypatch.chdir(cwd)  # relative to a current directory outside root: outside too
     with pytest.raises(ConfigError, match="outside the repository"):
@@ -179,7 +180,7 @@ def test_untracked_files_render_as_git_renders_them(repo):
         "n2.txt": "single line\n",
         "n3.txt": "no newline",
         "n4.txt": "",
-        "d i r/we ird\"name.txt": "x\n",
+        'd i r/we ird"name.txt': "x\n",
         "caf\u00e9.txt": "x\r\ny\r\n",
     }
     write(repo, files)
@@ -254,8 +255,12 @@ def test_git_never_reads_packers_stdin(tmp_path):
     code = "from packer.cli import main; main()"
     cases = (("--staged", [b"+s = 1"], [b"+l = 1"]), ("--diff", [b"+s = 1", b"+l = 1"], []))
     for flag, shown, not_shown in cases:
-        proc = subprocess.run([sys.executable, "-c", code, "pack", str(tmp_path), flag, "--no-cache"],
-                              input=b"data on stdin\n" * 100, capture_output=True, check=False)
+        proc = subprocess.run(
+            [sys.executable, "-c", code, "pack", str(tmp_path), flag, "--no-cache"],
+            input=b"data on stdin\n" * 100,
+            capture_output=True,
+            check=False,
+        )
         assert proc.returncode == 0, (flag, proc.stderr.decode())
         assert all(s in proc.stdout for s in shown) and not any(s in proc.stdout for s in not_shown), flag
         assert b"data on stdin" not in proc.stdout
@@ -324,16 +329,25 @@ GH_TOKEN = "ghp_" + "aB3dE5fG7hJ9kL1mN3pQ5rS7tV9wX1yZ3bC5"
 
 
 def test_each_section_is_named_by_its_file(repo):
-    write(repo, {"we\"ird\tname.py": "a\n", "caf\u00e9 x.py": "a\n", "link": "target\n"})
+    write(repo, {'we"ird\tname.py': "a\n", "caf\u00e9 x.py": "a\n", "link": "target\n"})
     commit(repo, "names")
     make_changes(repo)
-    write(repo, {"we\"ird\tname.py": "b\n", "caf\u00e9 x.py": "b\n"})
+    write(repo, {'we"ird\tname.py': "b\n", "caf\u00e9 x.py": "b\n"})
     (repo / "link").unlink()
     (repo / "link").symlink_to("a.py")  # a type change: git shows a deletion and a creation
     task = build_task(repo, diff="HEAD")
     paths = [s.path for s in task.diff_sections]
-    assert paths == ["a.py", "caf\u00e9 x.py", "gone.py", "link", "link", "renamed.py",
-                     "we\"ird\tname.py", "img.bin", "new.txt"]
+    assert paths == [
+        "a.py",
+        "caf\u00e9 x.py",
+        "gone.py",
+        "link",
+        "link",
+        "renamed.py",
+        'we"ird\tname.py',
+        "img.bin",
+        "new.txt",
+    ]
     for section in task.diff_sections:
         assert section.text.startswith("diff --git ")
         assert section.text.count("diff --git ") == 1
@@ -354,12 +368,20 @@ def test_a_conflicted_path_is_a_section_of_its_own(repo):
     git(repo, "add", "sub/t.py")
     task = build_task(repo, staged=True)
     assert [(s.path, s.text.split("\n")[0]) for s in task.diff_sections] == [
-        ("a.py", "* Unmerged path a.py"), ("sub/t.py", "diff --git a/sub/t.py b/sub/t.py")]
+        ("a.py", "* Unmerged path a.py"),
+        ("sub/t.py", "diff --git a/sub/t.py b/sub/t.py"),
+    ]
 
 
 def test_gate_omits_left_out_files_and_redacts_the_rest(repo):
-    write(repo, {"a.py": f"one\nTOKEN = \"{GH_TOKEN}\"\nthree\n", "new.cfg": f"x\nkey={AWS_KEY}\n",
-                 "skip/me.py": f"k = '{AWS_KEY}'\n"})
+    write(
+        repo,
+        {
+            "a.py": f'one\nTOKEN = "{GH_TOKEN}"\nthree\n',
+            "new.cfg": f"x\nkey={AWS_KEY}\n",
+            "skip/me.py": f"k = '{AWS_KEY}'\n",
+        },
+    )
     (repo / "gone.py").unlink()
     task = build_task(repo, diff="HEAD")
     assert GH_TOKEN in task.raw_diff and AWS_KEY in task.raw_diff  # git's text, kept as is
@@ -369,23 +391,29 @@ def test_gate_omits_left_out_files_and_redacts_the_rest(repo):
     assert "[packer: diff of skip/me.py omitted: excluded by --exclude skip/]\n" in text
     assert "[packer: diff of gone.py omitted: secret\\nin\\nreason [REDACTED:GitHub Token]]\n" in text
     assert "-bye" not in text and "k = '" not in text
-    assert "+TOKEN = \"[REDACTED:GitHub Token]\"\n" in text and "+key=[REDACTED:AWS Access Key]\n" in text
+    assert '+TOKEN = "[REDACTED:GitHub Token]"\n' in text and "+key=[REDACTED:AWS Access Key]\n" in text
     kept_lines = sum(s.text.count("\n") for s in task.diff_sections if s.path not in reasons)
     assert text.count("\n") == kept_lines + 2  # redaction keeps lines; an omitted section is one
     # Each secret at its line in the new file.
     assert sorted((s.path, s.line, s.kind, s.redacted) for s in found) == [
-        ("a.py", 2, "GitHub Token", True), ("new.cfg", 2, "AWS Access Key", True)]
+        ("a.py", 2, "GitHub Token", True),
+        ("new.cfg", 2, "AWS Access Key", True),
+    ]
     kept, listed = gate_diff(task, reasons.get, redact=False)
     assert GH_TOKEN in kept and [s.redacted for s in listed] == [False, False]
 
 
 def test_gate_masks_a_secret_in_an_omitted_path_and_omits_unknown_sections():
     name = f"keys/{GH_TOKEN}.txt"
-    task = Task(diff_ref="HEAD", diff_sections=(
-        DiffSection(name, f"diff --git a/{name} b/{name}\n+x\n"),
-        DiffSection(None, "diff --git a/odd b/odd\n+y\n"),
-        DiffSection("bad\nname", "diff --git \"a/bad\\nname\" \"b/bad\\nname\"\n+z\n"),
-    ), changed=(name,))
+    task = Task(
+        diff_ref="HEAD",
+        diff_sections=(
+            DiffSection(name, f"diff --git a/{name} b/{name}\n+x\n"),
+            DiffSection(None, "diff --git a/odd b/odd\n+y\n"),
+            DiffSection("bad\nname", 'diff --git "a/bad\\nname" "b/bad\\nname"\n+z\n'),
+        ),
+        changed=(name,),
+    )
     text, _ = gate_diff(task, lambda path: "secret in file name" if "keys/" in path else "skipped")
     assert text == (
         "[packer: diff of keys/[REDACTED:GitHub Token].txt omitted: secret in file name]\n"
@@ -395,8 +423,10 @@ def test_gate_masks_a_secret_in_an_omitted_path_and_omits_unknown_sections():
 
 
 def test_removed_and_context_lines_report_their_own_file_lines():
-    section = (f"diff --git a/c.py b/c.py\n--- a/c.py\n+++ b/c.py\n@@ -10,3 +20,3 @@ def f():\n"
-               f" ctx = 1\n-old = '{AWS_KEY}'\n+new = '{GH_TOKEN}'\n")
+    section = (
+        f"diff --git a/c.py b/c.py\n--- a/c.py\n+++ b/c.py\n@@ -10,3 +20,3 @@ def f():\n"
+        f" ctx = 1\n-old = '{AWS_KEY}'\n+new = '{GH_TOKEN}'\n"
+    )
     task = Task(diff_ref="HEAD", diff_sections=(DiffSection("c.py", section),), changed=("c.py",))
     _, found = gate_diff(task, lambda path: None)
     assert [(s.line, s.kind) for s in found] == [(11, "AWS Access Key"), (21, "GitHub Token")]
@@ -435,11 +465,20 @@ def test_a_repositorys_fsmonitor_command_is_never_run(tmp_path):
     write(root, {"b.py": "y = 4\n"})
     git(root, "config", "core.fsmonitor", str(hook))  # after the fixture's own git calls
     code = "from packer.cli import main; main()"
-    for args in (["pack", str(root)], ["pack", str(root), "--diff"], ["pack", str(root), "--staged"],
-                 ["review", str(root), "--staged", "--dry-run", "-o", str(tmp_path / "req.json")]):
-        proc = subprocess.run([sys.executable, "-c", code, *args, "--no-cache"] if args[0] == "pack"
-                              else [sys.executable, "-c", code, *args], input=b"stdin data\n",
-                              capture_output=True, check=False)
+    for args in (
+        ["pack", str(root)],
+        ["pack", str(root), "--diff"],
+        ["pack", str(root), "--staged"],
+        ["review", str(root), "--staged", "--dry-run", "-o", str(tmp_path / "req.json")],
+    ):
+        proc = subprocess.run(
+            [sys.executable, "-c", code, *args, "--no-cache"]
+            if args[0] == "pack"
+            else [sys.executable, "-c", code, *args],
+            input=b"stdin data\n",
+            capture_output=True,
+            check=False,
+        )
         assert proc.returncode == 0, (args, proc.stderr.decode())
         assert not marker.exists(), args
 

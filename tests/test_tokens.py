@@ -84,8 +84,9 @@ def test_counts_with_network_refused_and_empty_cache(tmp_path):
     cache = tmp_path / "cache"
     cache.mkdir()
     env = {**os.environ, "TIKTOKEN_CACHE_DIR": str(cache), "HTTPS_PROXY": "http://127.0.0.1:9"}
-    out = subprocess.run([sys.executable, "-c", _OFFLINE], env=env, capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", _OFFLINE], env=env, capture_output=True, text=True, check=True
+    )
     assert out.stdout == _expected()
     assert list(cache.iterdir()) == []  # nothing downloaded, nothing cached
 
@@ -96,6 +97,11 @@ def test_counts_in_a_network_namespace_with_no_network(tmp_path):
     if probe.returncode != 0:
         pytest.skip("unprivileged network namespaces are not available here")
     env = {**os.environ, "TIKTOKEN_CACHE_DIR": str(tmp_path)}
-    out = subprocess.run(["unshare", "-rn", sys.executable, "-c", _OFFLINE], env=env,
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        ["unshare", "-rn", sys.executable, "-c", _OFFLINE],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert out.stdout == _expected()

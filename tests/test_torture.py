@@ -132,16 +132,18 @@ def files_of(fmt: str, text: str) -> dict[str, str]:
     return got
 
 
-def pack_checked(root: Path, out_dir: Path, *, budget: int | str = 20_000, fmt: str = "xml",
-                 timeout: float = 30, **kw: Any) -> tuple[PackResult, str, dict[str, str]]:
+def pack_checked(
+    root: Path, out_dir: Path, *, budget: int | str = 20_000, fmt: str = "xml", timeout: float = 30, **kw: Any
+) -> tuple[PackResult, str, dict[str, str]]:
     """Pack under a timeout; check the exact count, the budget, the manifest, the format.
 
     Returns the result, the output text and its file blocks by displayed path.
     """
     out = out_dir / f"out.{fmt}"
     man = out_dir / "manifest.json"
-    result: PackResult = bounded(packer.pack, root, budget=budget, format=fmt, output=out,
-                                 manifest=man, timeout=timeout, **kw)
+    result: PackResult = bounded(
+        packer.pack, root, budget=budget, format=fmt, output=out, manifest=man, timeout=timeout, **kw
+    )
     text = out.read_bytes().decode("utf-8")  # strict: the output is valid UTF-8
     assert text == read_exact(out)
     assert COUNT(text) == result.total_tokens
@@ -151,7 +153,8 @@ def pack_checked(root: Path, out_dir: Path, *, budget: int | str = 20_000, fmt: 
     assert manifest["total_tokens"] == result.total_tokens
     assert [f["path"] for f in manifest["files"]] == [d.path for d in result.files]
     assert [(s["path"], s["reason"]) for s in manifest["skipped"]] == [
-        (s.path, s.reason) for s in result.skipped]
+        (s.path, s.reason) for s in result.skipped
+    ]
     blocks = files_of(fmt, text)
     packed = [d for d in result.files if d.mode in ("full", "skeleton")]
     assert sorted(blocks) == sorted(display_path(d.path) for d in packed)
@@ -193,10 +196,8 @@ def full_text(text: str, fmt: str) -> str:
 def run_cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     """The installed console script, in its own process (a real hang guard, real forks)."""
     script = Path(sys.executable).with_name("packer")
-    cmd = [str(script)] if script.exists() else [sys.executable, "-c",
-                                                 "from packer.cli import main; main()"]
-    return subprocess.run([*cmd, *args], capture_output=True, text=True, timeout=timeout,
-                          check=False)
+    cmd = [str(script)] if script.exists() else [sys.executable, "-c", "from packer.cli import main; main()"]
+    return subprocess.run([*cmd, *args], capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def write_repeated(path: Path, chunk: bytes, size: int) -> None:
@@ -212,13 +213,16 @@ def write_repeated(path: Path, chunk: bytes, size: int) -> None:
 
 def test_binary_files_without_extension(tmp_path):
     root = tmp_path / "r"
-    write(root, {
-        "blob": bytes(range(256)) * 8,
-        "elf": b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 56 + b"\x90" * 200,
-        "png": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200),
-        "controls": bytes([1, 2, 3, 4, 5, 6, 7, 8, 14, 15, 16]) * 100,  # no NUL at all
-        "README": "a text file without extension\n",
-    })
+    write(
+        root,
+        {
+            "blob": bytes(range(256)) * 8,
+            "elf": b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 56 + b"\x90" * 200,
+            "png": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200),
+            "controls": bytes([1, 2, 3, 4, 5, 6, 7, 8, 14, 15, 16]) * 100,  # no NUL at all
+            "README": "a text file without extension\n",
+        },
+    )
     result, _, blocks = pack_checked(root, tmp_path)
     for name in ("blob", "elf", "png", "controls"):
         assert reasons(result)[name] == "binary"
@@ -234,13 +238,16 @@ def test_binary_files_without_extension(tmp_path):
 
 def test_invalid_utf8(tmp_path):
     root = tmp_path / "r"
-    write(root, {
-        "latin1.py": "s = 'caf\xe9'\n".encode("latin-1"),
-        "truncated.py": "s = '日本'\n".encode()[:-3] + b"\n",
-        "overlong.txt": b"x = '\xc0\xaf'\n",
-        "surrogate.txt": b"x = '\xed\xa0\x80'\n",  # an encoded surrogate is not UTF-8
-        "ok.py": "s = 'fine'\n",
-    })
+    write(
+        root,
+        {
+            "latin1.py": "s = 'caf\xe9'\n".encode("latin-1"),
+            "truncated.py": "s = '日本'\n".encode()[:-3] + b"\n",
+            "overlong.txt": b"x = '\xc0\xaf'\n",
+            "surrogate.txt": b"x = '\xed\xa0\x80'\n",  # an encoded surrogate is not UTF-8
+            "ok.py": "s = 'fine'\n",
+        },
+    )
     result, _, _ = pack_checked(root, tmp_path)
     for name in ("latin1.py", "truncated.py", "overlong.txt", "surrogate.txt"):
         assert reasons(result)[name] == "undecodable (not UTF-8)"
@@ -254,13 +261,16 @@ def test_invalid_utf8(tmp_path):
 def test_utf16_and_utf32_with_bom(tmp_path):
     root = tmp_path / "r"
     text = "héllo 日本 </file> ]]>\nsecond line\n"
-    write(root, {
-        "le16.txt": b"\xff\xfe" + text.encode("utf-16-le"),
-        "be16.txt": b"\xfe\xff" + text.encode("utf-16-be"),
-        "le32.txt": text.encode("utf-32"),  # with its BOM
-        "sig8.txt": text.encode("utf-8-sig"),
-        "nobom16.txt": text.encode("utf-16-le"),  # NULs and no BOM: binary, as git says
-    })
+    write(
+        root,
+        {
+            "le16.txt": b"\xff\xfe" + text.encode("utf-16-le"),
+            "be16.txt": b"\xfe\xff" + text.encode("utf-16-be"),
+            "le32.txt": text.encode("utf-32"),  # with its BOM
+            "sig8.txt": text.encode("utf-8-sig"),
+            "nobom16.txt": text.encode("utf-16-le"),  # NULs and no BOM: binary, as git says
+        },
+    )
     for fmt in FORMATS:
         result, _, blocks = pack_checked(root, tmp_path, fmt=fmt)
         for name in ("le16.txt", "be16.txt", "le32.txt", "sig8.txt"):
@@ -279,8 +289,9 @@ def test_nul_bytes_inside_text(tmp_path):
         assert modes(result)["late.py"] == "full"
         if fmt == "xml":
             # XML 1.0 cannot carry NUL, form feed or ESC at all: control pictures stand in.
-            assert blocks["late.py"] == late.replace("\x00", "\u2400").replace(
-                "\x0c", "\u240c").replace("\x1b", "\u241b")
+            assert blocks["late.py"] == late.replace("\x00", "\u2400").replace("\x0c", "\u240c").replace(
+                "\x1b", "\u241b"
+            )
         else:
             assert blocks["late.py"] == late
 
@@ -319,8 +330,9 @@ def test_100_mb_file(tmp_path, monkeypatch):
     try:
         read = []
         real_read = packer.content._read
-        monkeypatch.setattr(packer.content, "_read",
-                            lambda c, limit: read.append(c.path) or real_read(c, limit))
+        monkeypatch.setattr(
+            packer.content, "_read", lambda c, limit: read.append(c.path) or real_read(c, limit)
+        )
         start = time.perf_counter()
         result, _, _ = pack_checked(root, tmp_path, budget=5_000, timeout=30)
         assert time.perf_counter() - start < 10  # decided from lstat, never read
@@ -329,8 +341,9 @@ def test_100_mb_file(tmp_path, monkeypatch):
         assert modes(result) == {"small.py": "full"}
 
         # With no size limit it is read, estimated and listed (it cannot fit): no crash.
-        result, _, _ = pack_checked(root, tmp_path, budget=5_000, max_file_size="none",
-                                    timeout=120, cache=False)
+        result, _, _ = pack_checked(
+            root, tmp_path, budget=5_000, max_file_size="none", timeout=120, cache=False
+        )
         assert modes(result) == {"small.py": "full", "big.py": "listed"}
         assert not result.skipped
     finally:
@@ -339,24 +352,26 @@ def test_100_mb_file(tmp_path, monkeypatch):
 
 def test_20_mb_single_line_minified_bundle(tmp_path):
     root = tmp_path / "r"
-    write(root, {"app.js": "export function main() {\n  return 1;\n}\n",
-                 "vendor.min.js": "var a=1;\n"})
+    write(root, {"app.js": "export function main() {\n  return 1;\n}\n", "vendor.min.js": "var a=1;\n"})
     bundle = root / "bundle.js"
     piece = b"".join(b"var a%d=function(b){return b+%d};" % (i, i) for i in range(20_000))
     write_repeated(bundle, piece, 20 * MB)
     try:
         size = bundle.stat().st_size
         result, _, _ = pack_checked(root, tmp_path, budget=5_000)
-        assert reasons(result) == {"bundle.js": f"too large ({size} bytes > 1000000)",
-                                   "vendor.min.js": "minified"}
+        assert reasons(result) == {
+            "bundle.js": f"too large ({size} bytes > 1000000)",
+            "vendor.min.js": "minified",
+        }
         start = time.perf_counter()
         result, _, _ = pack_checked(root, tmp_path, budget=5_000, max_file_size="none")
         assert time.perf_counter() - start < 10
         assert reasons(result) == {"bundle.js": "minified", "vendor.min.js": "minified"}
 
         # Kept: too large to pack or skeletonize, it is listed; the pack stays in budget.
-        result, _, _ = pack_checked(root, tmp_path, budget=5_000, max_file_size="none",
-                                    keep=["minified"], timeout=120, cache=False)
+        result, _, _ = pack_checked(
+            root, tmp_path, budget=5_000, max_file_size="none", keep=["minified"], timeout=120, cache=False
+        )
         assert modes(result) == {"app.js": "full", "bundle.js": "listed", "vendor.min.js": "full"}
         assert not result.skipped
     finally:
@@ -369,10 +384,27 @@ DEPTH = 10_000
 def _deep_files() -> dict[str, str]:
     n = DEPTH
     return {
-        "deep.py": ("def f():\n    return " + "(\n" * n + "1" + ")\n" * n
-                    + "\n\nclass A:\n    def g(self):\n        return " + "[\n" * n + "]\n" * n),
-        "deep.js": ("function f() {\n  return " + "[\n" * n + "1" + "]\n" * n + ";\n}\n"
-                    + "const g = " + "{a:\n" * n + "1" + "}\n" * n + ";\n"),
+        "deep.py": (
+            "def f():\n    return "
+            + "(\n" * n
+            + "1"
+            + ")\n" * n
+            + "\n\nclass A:\n    def g(self):\n        return "
+            + "[\n" * n
+            + "]\n" * n
+        ),
+        "deep.js": (
+            "function f() {\n  return "
+            + "[\n" * n
+            + "1"
+            + "]\n" * n
+            + ";\n}\n"
+            + "const g = "
+            + "{a:\n" * n
+            + "1"
+            + "}\n" * n
+            + ";\n"
+        ),
         "nested.js": "".join(f"function f{i}() {{\n" for i in range(n)) + "return 1;\n" + "}\n" * n,
         "deep.json": "[\n" * n + "]\n" * n,
         "deep.c": "int f(void) {\n  return " + "(\n" * n + "1" + ")\n" * n + ";\n}\n",
@@ -390,9 +422,15 @@ def test_10000_level_nesting(tmp_path):
         syms = bounded(symbols.extract, data, lang, path=name, timeout=30)
         assert syms.fallback in (None, "text format")
         bounded(skeletonize, text, lang, timeout=30)
-        chunks = bounded(lambda *a, **kw: list(packer.chunker.chunk_file(*a, **kw)), data,
-                         path=name, language=lang, max_tokens=256, timeout=60)
-        assert b"".join(data[c.start_byte:c.end_byte] for c in chunks) == data
+        chunks = bounded(
+            lambda *a, **kw: list(packer.chunker.chunk_file(*a, **kw)),
+            data,
+            path=name,
+            language=lang,
+            max_tokens=256,
+            timeout=60,
+        )
+        assert b"".join(data[c.start_byte : c.end_byte] for c in chunks) == data
         assert all(c.tokens == COUNT(c.text) <= 256 for c in chunks)
 
     result, _, _ = pack_checked(root, tmp_path, skeleton=True, timeout=60)
@@ -427,7 +465,8 @@ def test_symlink_loops(tmp_path):
             git(root, "init", "-q")
         result, _, blocks = pack_checked(root, tmp_path)
         assert {"loop_a", "loop_b", "c1", "c2", "c3"} <= {
-            p for p, r in reasons(result).items() if r == "symlink loop"}
+            p for p, r in reasons(result).items() if r == "symlink loop"
+        }
         assert reasons(result)["self"] == reasons(result)["sub/up"] == "symlink to directory"
         assert reasons(result)["through"] == "symlink to a.py"
         assert sorted(blocks) == ["a.py", "sub/b.py"]
@@ -459,8 +498,15 @@ def test_symlinks_pointing_outside_root(tmp_path):
 
 def test_file_vanishing_during_the_walk(tmp_path, monkeypatch):
     root = tmp_path / "r"
-    write(root, {"keep.py": "K = 1\n", "listed_then_gone.py": "L = 1\n",
-                 "read_then_gone.py": "R = 1\n", "gone_dir/x.py": "X = 1\n"})
+    write(
+        root,
+        {
+            "keep.py": "K = 1\n",
+            "listed_then_gone.py": "L = 1\n",
+            "read_then_gone.py": "R = 1\n",
+            "gone_dir/x.py": "X = 1\n",
+        },
+    )
 
     real_list = packer.discover._plain_list
     real_scandir = os.scandir
@@ -485,9 +531,11 @@ def test_file_vanishing_during_the_walk(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "scandir", scandir)
     monkeypatch.setattr(packer.content, "_read", read)
     result, _, _ = pack_checked(root, tmp_path, cache=False)
-    assert reasons(result) == {"gone_dir/": "vanished during walk",
-                               "listed_then_gone.py": "vanished during walk",
-                               "read_then_gone.py": "vanished before it was read"}
+    assert reasons(result) == {
+        "gone_dir/": "vanished during walk",
+        "listed_then_gone.py": "vanished during walk",
+        "read_then_gone.py": "vanished before it was read",
+    }
     assert modes(result) == {"keep.py": "full"}
 
     # Under git a listed path that is gone is a tracked file deleted from the work tree:
@@ -511,8 +559,17 @@ def test_file_vanishing_during_the_walk(tmp_path, monkeypatch):
 
 def test_file_turning_unreadable_during_the_walk(tmp_path, monkeypatch):
     root = tmp_path / "r"
-    write(root, {"ok.py": "O = 1\n", "at_open.py": "A = 1\n", "at_lstat.py": "L = 1\n",
-                 "at_read.py": "R = 1\n", "locked_dir/x.py": "X = 1\n", "mode000.py": "M = 1\n"})
+    write(
+        root,
+        {
+            "ok.py": "O = 1\n",
+            "at_open.py": "A = 1\n",
+            "at_lstat.py": "L = 1\n",
+            "at_read.py": "R = 1\n",
+            "locked_dir/x.py": "X = 1\n",
+            "mode000.py": "M = 1\n",
+        },
+    )
     real_open, real_lstat, real_read, real_scandir = os.open, os.lstat, os.read, os.scandir
     read_fds: set[int] = set()
 
@@ -572,6 +629,7 @@ def test_file_changed_between_walk_and_write(tmp_path, monkeypatch):
         def wrapped(blocks: Any, output: Any) -> Any:
             change()
             return real_write(blocks, output)
+
         return wrapped
 
     changes = {
@@ -616,10 +674,12 @@ def test_fifo(tmp_path, monkeypatch):
 
     monkeypatch.setattr(packer.content, "_read", swap)
     result, _, _ = pack_checked(root, tmp_path, gitignore=False, cache=False)
-    assert reasons(result) == {"pipe": "not a regular file (fifo)",
-                               "sub/pipe.py": "not a regular file (fifo)",
-                               "swapped.py": "not a regular file",
-                               "to_pipe": "symlink to a special file (fifo)"}
+    assert reasons(result) == {
+        "pipe": "not a regular file (fifo)",
+        "sub/pipe.py": "not a regular file (fifo)",
+        "swapped.py": "not a regular file",
+        "to_pipe": "symlink to a special file (fifo)",
+    }
     assert_accounted(result, on_disk(root))
 
     # git never lists a FIFO (it cannot be added): under git it is as if ignored.
@@ -653,9 +713,19 @@ def test_fifo_swapped_in_while_chunking_does_not_block(tmp_path, monkeypatch):
 
 def test_names_with_newlines_and_invalid_bytes(tmp_path):
     root = tmp_path / "r"
-    write(root, {"ok.py": "O = 1\n", "new\nline.py": "N = 1\n", "tab\tcr\r.py": "T = 1\n",
-                 "<file>]]>&'\".py": "X = 1\n", "```.md": "fence\n", "<|endoftext|>.md": "eot\n",
-                 "dir\nwith newline/inner.py": "I = 1\n", " lead space.py": "S = 1\n"})
+    write(
+        root,
+        {
+            "ok.py": "O = 1\n",
+            "new\nline.py": "N = 1\n",
+            "tab\tcr\r.py": "T = 1\n",
+            "<file>]]>&'\".py": "X = 1\n",
+            "```.md": "fence\n",
+            "<|endoftext|>.md": "eot\n",
+            "dir\nwith newline/inner.py": "I = 1\n",
+            " lead space.py": "S = 1\n",
+        },
+    )
     for raw in (b"bad\xff.py", b"caf\xe9/latin1.py", b"\xed\xa0\x80surrogate.py"):
         full = os.fsencode(root) + b"/" + raw
         os.makedirs(os.path.dirname(full), exist_ok=True)
@@ -677,7 +747,10 @@ def test_names_with_newlines_and_invalid_bytes(tmp_path):
             # The manifest keeps the real name (ASCII escapes): it maps back to the bytes.
             manifest = json.loads((tmp_path / "manifest.json").read_text(encoding="ascii"))
             assert {os.fsencode(f["path"]) for f in manifest["files"]} >= {
-                b"bad\xff.py", b"new\nline.py", b"caf\xe9/latin1.py"}
+                b"bad\xff.py",
+                b"new\nline.py",
+                b"caf\xe9/latin1.py",
+            }
     chunks = bounded(lambda: list(packer.chunk(root)), timeout=30)
     assert len({c.path for c in chunks}) == len(names)
 
@@ -714,8 +787,7 @@ def test_directory_of_50000_small_files(many_files, tmp_path):
 
 def test_root_of_50000_small_files_packs_under_the_default_budget(many_files, tmp_path):
     # A big directory lists only its packed files and one line for the rest (tree.LIST_LIMIT).
-    result, text, _ = pack_checked(many_files / "many", tmp_path, budget=200_000, timeout=120,
-                                   cache=False)
+    result, text, _ = pack_checked(many_files / "many", tmp_path, budget=200_000, timeout=120, cache=False)
     assert result.stats.files_packed > 1000
     assert "more files of 50,000 here" in text
 
@@ -766,16 +838,19 @@ def test_cli_on_a_tree_holding_every_case(tmp_path):
     outside = tmp_path / "outside.py"
     outside.write_text("OUTSIDE_MARKER = 1\n")
     root = tmp_path / "r"
-    write(root, {
-        "blob": bytes(range(256)) * 4,
-        "latin1.py": b"s = 'caf\xe9'\n",
-        "utf16.txt": "hello\n".encode("utf-16"),
-        "nul.py": "x = 1\n" * 2000 + "s = '\x00'\n",
-        "evil.py": "s = ']]></file>```<|endoftext|>'\n",
-        "new\nline.py": "N = 1\n",
-        "deep.py": "x = " + "[\n" * DEPTH + "]\n" * DEPTH,
-        "bundle.js": "var a=1;" * 50_000,
-    })
+    write(
+        root,
+        {
+            "blob": bytes(range(256)) * 4,
+            "latin1.py": b"s = 'caf\xe9'\n",
+            "utf16.txt": "hello\n".encode("utf-16"),
+            "nul.py": "x = 1\n" * 2000 + "s = '\x00'\n",
+            "evil.py": "s = ']]></file>```<|endoftext|>'\n",
+            "new\nline.py": "N = 1\n",
+            "deep.py": "x = " + "[\n" * DEPTH + "]\n" * DEPTH,
+            "bundle.js": "var a=1;" * 50_000,
+        },
+    )
     write_repeated(root / "large.txt", b"a line of text\n", 3 * MB)
     os.symlink("loop2", root / "loop1")
     os.symlink("loop1", root / "loop2")
@@ -785,8 +860,9 @@ def test_cli_on_a_tree_holding_every_case(tmp_path):
     os.write(fd, b"B = 1\n")
     os.close(fd)
     out, man = tmp_path / "out.xml", tmp_path / "manifest.json"
-    res = run_cli("pack", str(root), "-o", str(out), "--manifest", str(man), "--budget", "8k",
-                  "--no-gitignore")
+    res = run_cli(
+        "pack", str(root), "-o", str(out), "--manifest", str(man), "--budget", "8k", "--no-gitignore"
+    )
     assert res.returncode == 0, res.stderr
     text = read_exact(out)
     manifest = json.loads(man.read_text(encoding="ascii"))
@@ -796,9 +872,14 @@ def test_cli_on_a_tree_holding_every_case(tmp_path):
     skipped = {s["path"]: s["reason"] for s in manifest["skipped"]}
     large = (root / "large.txt").stat().st_size
     assert skipped == {
-        "blob": "binary", "latin1.py": "undecodable (not UTF-8)", "bundle.js": "minified",
-        "large.txt": f"too large ({large} bytes > 1000000)", "loop1": "symlink loop",
-        "loop2": "symlink loop", "escape": "symlink outside root",
-        "pipe": "not a regular file (fifo)"}
+        "blob": "binary",
+        "latin1.py": "undecodable (not UTF-8)",
+        "bundle.js": "minified",
+        "large.txt": f"too large ({large} bytes > 1000000)",
+        "loop1": "symlink loop",
+        "loop2": "symlink loop",
+        "escape": "symlink outside root",
+        "pipe": "not a regular file (fifo)",
+    }
     decided = {f["path"] for f in manifest["files"]}
     assert decided | set(skipped) == on_disk(root)

@@ -20,20 +20,24 @@ def _infos(spec):
 def _tree(infos, fmt="xml", list_limit=256):
     r = make_renderer(fmt)
     sep = COUNTER.count(r.tree_separator()) if r.tree_separator() else 0
-    return Tree(infos, line_cost=lambda line: COUNTER.count(r.tree_line(line)), separator_cost=sep,
-                list_limit=list_limit), r
+    return Tree(
+        infos,
+        line_cost=lambda line: COUNTER.count(r.tree_line(line)),
+        separator_cost=sep,
+        list_limit=list_limit,
+    ), r
 
 
 def _actual_cost(tree, r):
     lines = list(tree.lines())
     sep = r.tree_separator()
     return sum(COUNTER.count(r.tree_line(x)) for x in lines) + (len(lines) - 1) * (
-        COUNTER.count(sep) if sep else 0)
+        COUNTER.count(sep) if sep else 0
+    )
 
 
 def test_folded_directories_show_counts_and_packed_ones_expand():
-    infos = _infos({"README.md": 10, "src/a.py": 20, "src/b.py": 30, "docs/x/y.md": 5,
-                    "docs/z.md": 7})
+    infos = _infos({"README.md": 10, "src/a.py": 20, "src/b.py": 30, "docs/x/y.md": 5, "docs/z.md": 7})
     tree, _ = _tree(infos)
     assert list(tree.lines()) == [". [5 files, 72 tokens: none packed]"]
     tree.apply(3, "full")  # src/a.py
@@ -48,23 +52,31 @@ def test_folded_directories_show_counts_and_packed_ones_expand():
 
 
 paths = st.lists(
-    st.lists(st.sampled_from(["a", "b", "src", "deep", "x.py", "y.md", "日本"]), min_size=1,
-             max_size=4).map("/".join),
-    min_size=1, max_size=25, unique=True,
+    st.lists(st.sampled_from(["a", "b", "src", "deep", "x.py", "y.md", "日本"]), min_size=1, max_size=4).map(
+        "/".join
+    ),
+    min_size=1,
+    max_size=25,
+    unique=True,
 ).filter(lambda ps: not any(p + "/" in q for p in ps for q in ps))
 
 
 @settings(max_examples=80, deadline=None)
-@given(paths=paths, sizes=st.lists(st.integers(1, 400), min_size=25, max_size=25),
-       budget=st.integers(60, 3000), fmt=st.sampled_from(["xml", "json"]),
-       list_limit=st.sampled_from([0, 1, 2, 256]))
+@given(
+    paths=paths,
+    sizes=st.lists(st.integers(1, 400), min_size=25, max_size=25),
+    budget=st.integers(60, 3000),
+    fmt=st.sampled_from(["xml", "json"]),
+    list_limit=st.sampled_from([0, 1, 2, 256]),
+)
 def test_delta_is_exact_and_fit_never_exceeds_budget(paths, sizes, budget, fmt, list_limit):
     infos = _infos(dict(zip(paths, sizes, strict=False)))
     tree, r = _tree(infos, fmt, list_limit)
     assert tree.cost == _actual_cost(tree, r)
     assume(50 + tree.cost <= budget)  # else the pipeline refuses the budget up front
-    plan = fit(infos, default_order(infos), tree=tree, budget=budget, fixed_tokens=50,
-               file_separator_tokens=2)
+    plan = fit(
+        infos, default_order(infos), tree=tree, budget=budget, fixed_tokens=50, file_separator_tokens=2
+    )
     assert tree.cost == _actual_cost(tree, r)
     files = sum(infos[i].tokens for i in plan.packed) + 2 * max(len(plan.packed) - 1, 0)
     assert plan.body_tokens == tree.cost + files
@@ -87,34 +99,47 @@ def test_a_big_directory_lists_only_its_packed_files_and_sums_up_the_rest():
     tree.apply(k, "full")
     assert tree.cost == collapsed + need == _actual_cost(tree, r)
     lines = list(tree.lines())
-    assert lines[1:] == ["├── many/", "│   ├── f01500.json [full 12]",
-                         "│   └── [2,999 more files of 3,000 here, 35,988 tokens: not packed]",
-                         "└── README.md [listed 40]"]
+    assert lines[1:] == [
+        "├── many/",
+        "│   ├── f01500.json [full 12]",
+        "│   └── [2,999 more files of 3,000 here, 35,988 tokens: not packed]",
+        "└── README.md [listed 40]",
+    ]
     assert not tree.visible(k - 1) and tree.visible(k)
-    plan = fit(infos, default_order(infos), tree=_tree(infos)[0], budget=2000, fixed_tokens=0,
-               file_separator_tokens=0)
+    plan = fit(
+        infos,
+        default_order(infos),
+        tree=_tree(infos)[0],
+        budget=2000,
+        fixed_tokens=0,
+        file_separator_tokens=0,
+    )
     assert 50 < len(plan.packed) < 3000  # many packed within a small budget
 
 
 def test_no_budget_packs_everything():
     infos = _infos({f"d{k}/f{k}.py": 100 for k in range(10)})
     tree, _ = _tree(infos)
-    plan = fit(infos, default_order(infos), tree=tree, budget=None, fixed_tokens=0,
-               file_separator_tokens=0)
+    plan = fit(infos, default_order(infos), tree=tree, budget=None, fixed_tokens=0, file_separator_tokens=0)
     assert len(plan.packed) == 10
     assert all(d.mode == "full" for d in plan.decisions)
 
 
 @settings(max_examples=60, deadline=None)
-@given(paths=paths, sizes=st.lists(st.integers(1, 400), min_size=25, max_size=25),
-       skel=st.lists(st.one_of(st.none(), st.integers(1, 100)), min_size=25, max_size=25),
-       budget=st.integers(60, 3000), focus_n=st.integers(0, 3))
+@given(
+    paths=paths,
+    sizes=st.lists(st.integers(1, 400), min_size=25, max_size=25),
+    skel=st.lists(st.one_of(st.none(), st.integers(1, 100)), min_size=25, max_size=25),
+    budget=st.integers(60, 3000),
+    focus_n=st.integers(0, 3),
+)
 def test_default_passes_stay_in_budget_and_pack_focus_first(paths, sizes, skel, budget, focus_n):
     from packer.fit import default_passes
 
     infos = _infos(dict(zip(paths, sizes, strict=False)))
-    skel_cost = {i: (None if s is None else min(s, infos[i].tokens)) for i, s in
-                 enumerate(skel[: len(infos)])}
+    skel_cost = {
+        i: (None if s is None else min(s, infos[i].tokens)) for i, s in enumerate(skel[: len(infos)])
+    }
 
     def cost(i, mode):
         return infos[i].tokens if mode == "full" else skel_cost[i]
@@ -123,8 +148,16 @@ def test_default_passes_stay_in_budget_and_pack_focus_first(paths, sizes, skel, 
     assume(50 + tree.cost <= budget)
     ranked = default_order(infos)
     focus = {x.index for x in ranked[-focus_n:]} if focus_n else set()
-    plan = fit(infos, ranked, tree=tree, budget=budget, fixed_tokens=50, file_separator_tokens=2,
-               passes=default_passes(focus), cost=cost)
+    plan = fit(
+        infos,
+        ranked,
+        tree=tree,
+        budget=budget,
+        fixed_tokens=50,
+        file_separator_tokens=2,
+        passes=default_passes(focus),
+        cost=cost,
+    )
     assert tree.cost == _actual_cost(tree, r)
     files = sum(cost(i, plan.modes[i]) for i in plan.packed) + 2 * max(len(plan.packed) - 1, 0)
     assert plan.body_tokens == tree.cost + files
@@ -142,8 +175,15 @@ def test_focus_goes_in_before_better_ranked_files():
     tree, _ = _tree(infos)
     ranked = default_order(infos)
     focus = {next(x.index for x in ranked if infos[x.index].path == "tests/test_z.py")}
-    plan = fit(infos, ranked, tree=tree, budget=420, fixed_tokens=0, file_separator_tokens=0,
-               passes=default_passes(focus))
+    plan = fit(
+        infos,
+        ranked,
+        tree=tree,
+        budget=420,
+        fixed_tokens=0,
+        file_separator_tokens=0,
+        passes=default_passes(focus),
+    )
     assert [infos[i].path for i in plan.packed] == ["tests/test_z.py"]
 
 
@@ -152,9 +192,16 @@ def test_skeletons_fill_what_full_files_leave():
 
     infos = _infos({f"src/m{k}.py": 1000 for k in range(10)})
     tree, _ = _tree(infos)
-    plan = fit(infos, default_order(infos), tree=tree, budget=5000, fixed_tokens=0,
-               file_separator_tokens=0, passes=default_passes(()),
-               cost=lambda i, mode: 1000 if mode == "full" else 150)
+    plan = fit(
+        infos,
+        default_order(infos),
+        tree=tree,
+        budget=5000,
+        fixed_tokens=0,
+        file_separator_tokens=0,
+        passes=default_passes(()),
+        cost=lambda i, mode: 1000 if mode == "full" else 150,
+    )
     modes = [plan.modes.get(i) for i in range(10)]
     assert modes.count("full") == 4 and modes.count("skeleton") >= 3
     # the best-ranked files are the full ones
@@ -162,11 +209,15 @@ def test_skeletons_fill_what_full_files_leave():
 
 
 @settings(max_examples=60, deadline=None)
-@given(paths=paths, sizes=st.lists(st.integers(1, 400), min_size=25, max_size=25),
-       guess=st.lists(st.floats(0.3, 3.0), min_size=25, max_size=25),
-       budget=st.integers(60, 3000))
+@given(
+    paths=paths,
+    sizes=st.lists(st.integers(1, 400), min_size=25, max_size=25),
+    guess=st.lists(st.floats(0.3, 3.0), min_size=25, max_size=25),
+    budget=st.integers(60, 3000),
+)
 def test_estimated_sizes_never_break_the_budget_and_an_honest_floor_loses_nothing(
-        paths, sizes, guess, budget):
+    paths, sizes, guess, budget
+):
     """Infos carry estimates (off by up to 3x either way); the fit asks `cost` for exact
     counts only of files whose floor fits, stays within budget, and with a floor at or
     below the truth still leaves out no file that would have fitted."""
@@ -175,8 +226,10 @@ def test_estimated_sizes_never_break_the_budget_and_an_honest_floor_loses_nothin
     from packer.fit import default_passes
 
     exact = _infos(dict(zip(paths, sizes, strict=False)))
-    infos = [replace(f, tokens=max(1, round(f.tokens * g)), estimated=True)
-             for f, g in zip(exact, guess, strict=False)]
+    infos = [
+        replace(f, tokens=max(1, round(f.tokens * g)), estimated=True)
+        for f, g in zip(exact, guess, strict=False)
+    ]
     asked: set[int] = set()
 
     def cost(i, mode):
@@ -188,11 +241,23 @@ def test_estimated_sizes_never_break_the_budget_and_an_honest_floor_loses_nothin
     def floor(i):
         return exact[i].tokens // 2
 
-    tree = Tree(infos, line_cost=lambda line: COUNTER.count(make_renderer("xml").tree_line(line)),
-                file_cost=lambda i, mode: exact[i].tokens)
+    tree = Tree(
+        infos,
+        line_cost=lambda line: COUNTER.count(make_renderer("xml").tree_line(line)),
+        file_cost=lambda i, mode: exact[i].tokens,
+    )
     assume(50 + tree.cost <= budget)
-    plan = fit(infos, default_order(infos), tree=tree, budget=budget, fixed_tokens=50,
-               file_separator_tokens=2, passes=default_passes(()), cost=cost, floor=floor)
+    plan = fit(
+        infos,
+        default_order(infos),
+        tree=tree,
+        budget=budget,
+        fixed_tokens=50,
+        file_separator_tokens=2,
+        passes=default_passes(()),
+        cost=cost,
+        floor=floor,
+    )
     files = sum(exact[i].tokens for i in plan.packed) + 2 * max(len(plan.packed) - 1, 0)
     assert plan.body_tokens == tree.cost + files
     assert 50 + plan.body_tokens <= budget

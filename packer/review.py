@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 
 from packer import secrets
 from packer.errors import ApiError, ConfigError, CostError, NothingToReview, SecretsError
-from packer.models import DEFAULT_MODEL, Model, get_model, merge_declared
+from packer.prices import DEFAULT_MODEL, Model, get_model, merge_declared
 from packer.records import PackResult, Secret
 from packer.task import read_query, read_text_arg
 from packer.tokens import Counter
@@ -93,8 +93,9 @@ class ReviewPlan:
         return {
             "model": self.model.name,
             "api": self.api,
-            "requests": [{"label": r.label, "input_tokens": r.input_tokens, "body": r.body}
-                         for r in self.requests],
+            "requests": [
+                {"label": r.label, "input_tokens": r.input_tokens, "body": r.body} for r in self.requests
+            ],
             "merge_request": self.merge,
             "cost_estimate_usd": round(self.cost_estimate, 4),
             "secrets_redacted": [{"path": s.path, "line": s.line, "kind": s.kind} for s in self.secrets],
@@ -180,19 +181,31 @@ def plan_review(
     room = counter.count(instr) + counter.count(task) + max_output_tokens + 1_000
     with tempfile.TemporaryDirectory(prefix="packer-review-") as tmp:
         out = Path(tmp) / "pack.xml"
-        result = pack(root, target=pack_target, budget=budget,
-                      reserve=room if pack_target not in ("codex", None) else None, query=query,
-                      focus=focus, diff=diff, staged=staged, output=out, config=config,
-                      progress=progress, allow_secrets=allow_secrets or None,
-                      also_written=[output] if output is not None else [])
+        result = pack(
+            root,
+            target=pack_target,
+            budget=budget,
+            reserve=room if pack_target not in ("codex", None) else None,
+            query=query,
+            focus=focus,
+            diff=diff,
+            staged=staged,
+            output=out,
+            config=config,
+            progress=progress,
+            allow_secrets=allow_secrets or None,
+            also_written=[output] if output is not None else [],
+        )
         paths = [p.path for p in result.parts] if result.parts else [str(out)]
         texts = [Path(p).read_text(encoding="utf-8") for p in paths if p]
     unredacted = [s for s in result.secrets if not s.redacted]
     if unredacted and not allow_secrets:
         first = unredacted[0]
-        raise SecretsError(f"{len(unredacted)} unredacted secret(s) in the pack (first: {first.kind} at "
-                           f"{first.path}:{first.line}); remove them, let packer redact them, or pass "
-                           "--allow-secrets")
+        raise SecretsError(
+            f"{len(unredacted)} unredacted secret(s) in the pack (first: {first.kind} at "
+            f"{first.path}:{first.line}); remove them, let packer redact them, or pass "
+            "--allow-secrets"
+        )
     requests = []
     for k, text in enumerate(texts, 1):
         label = "review" if len(texts) == 1 else f"part {k} of {len(texts)}"
@@ -207,12 +220,24 @@ def plan_review(
         merge_in = counter.count(MERGE_INSTRUCTIONS) + len(requests) * max_output_tokens
         total_in += merge_in
         cost += m.cost(merge_in, max_output_tokens)
-    plan = ReviewPlan(m, api, result, tuple(requests), merge, max_output_tokens, total_in, cost,
-                      (*(s for s in result.secrets if s.redacted), *instr_secrets, *task_secrets), cap)
+    plan = ReviewPlan(
+        m,
+        api,
+        result,
+        tuple(requests),
+        merge,
+        max_output_tokens,
+        total_in,
+        cost,
+        (*(s for s in result.secrets if s.redacted), *instr_secrets, *task_secrets),
+        cap,
+    )
     if cap is not None and cost > cap:
-        raise CostError(f"this review may cost up to ${cost:,.2f} ({plan.request_count} request(s), "
-                        f"{total_in:,} input tokens), over --max-cost ${cap:,.2f}; use a smaller "
-                        "--target or --budget, --focus the task, or lower --max-output-tokens")
+        raise CostError(
+            f"this review may cost up to ${cost:,.2f} ({plan.request_count} request(s), "
+            f"{total_in:,} input tokens), over --max-cost ${cap:,.2f}; use a smaller "
+            "--target or --budget, --focus the task, or lower --max-output-tokens"
+        )
     return plan
 
 
@@ -222,26 +247,32 @@ def _require_changes(root: Path, diff: str | None, staged: bool) -> None:
         return
     from packer.task import build_task
 
-    task = build_task(root, diff="HEAD" if staged and diff is None else diff, staged=staged,
-                      max_diff_bytes=1)  # only `changed` is needed here
+    task = build_task(
+        root, diff="HEAD" if staged and diff is None else diff, staged=staged, max_diff_bytes=1
+    )  # only `changed` is needed here
     if not task.changed:
-        raise NothingToReview("nothing to review: " + (
-            "no staged changes" if staged else f"no changes against {diff}"))
+        raise NothingToReview(
+            "nothing to review: " + ("no staged changes" if staged else f"no changes against {diff}")
+        )
 
 
 def _check_window(m: Model, requests: Sequence[Request], max_output: int) -> None:
     for r in requests:
         if r.input_tokens + max_output > m.window:
-            raise ConfigError(f"the {r.label} request has {r.input_tokens:,} input tokens; with "
-                              f"{max_output:,} for the answer that is more than {m.name}'s "
-                              f"{m.window:,}-token window: lower --budget (or the config's budget)")
+            raise ConfigError(
+                f"the {r.label} request has {r.input_tokens:,} input tokens; with "
+                f"{max_output:,} for the answer that is more than {m.name}'s "
+                f"{m.window:,}-token window: lower --budget (or the config's budget)"
+            )
 
 
 def map_reduce_cap_error(plan: ReviewPlan) -> CostError:
     """A map-reduce review is many requests: it is sent only under a cap the user chose."""
-    return CostError(f"this is a map-reduce review of {plan.request_count} requests ({plan.input_tokens:,} "
-                     f"input tokens, up to ${plan.cost_estimate:,.2f}); it needs an explicit cap: pass "
-                     "--max-cost USD (or set max_cost under [review] in your user config)")
+    return CostError(
+        f"this is a map-reduce review of {plan.request_count} requests ({plan.input_tokens:,} "
+        f"input tokens, up to ${plan.cost_estimate:,.2f}); it needs an explicit cap: pass "
+        "--max-cost USD (or set max_cost under [review] in your user config)"
+    )
 
 
 def resolve_api_key(api_key: str | None = None, *, env: str | None = None) -> str:
@@ -255,8 +286,7 @@ def resolve_api_key(api_key: str | None = None, *, env: str | None = None) -> st
         env = load_user_config().api_key_env or DEFAULT_KEY_ENV
     key = os.environ.get(env)
     if not key:
-        raise ApiError(f"no API key: set {env} (or pass --api-key-env NAME to read it from another "
-                       "variable)")
+        raise ApiError(f"no API key: set {env} (or pass --api-key-env NAME to read it from another variable)")
     return key
 
 
@@ -277,11 +307,14 @@ def check_endpoint(url: str, *, allow_insecure: bool = False) -> str:
     parts = urlsplit(url)
     shown = display_url(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"base URL {shown!r} is not an http(s) URL; pass one like "
-                          "https://api.example.com/v1")
+        raise ConfigError(
+            f"base URL {shown!r} is not an http(s) URL; pass one like https://api.example.com/v1"
+        )
     if parts.scheme == "http" and not allow_insecure and not _is_loopback(parts.hostname):
-        raise ConfigError(f"refusing to send the key and the code over plain http to {parts.hostname}: "
-                          "use an https URL, or pass --allow-insecure if this network is trusted")
+        raise ConfigError(
+            f"refusing to send the key and the code over plain http to {parts.hostname}: "
+            "use an https URL, or pass --allow-insecure if this network is trusted"
+        )
     return shown
 
 
@@ -313,16 +346,20 @@ def mask_keys(text: str, *known: str) -> str:
     return _KEYISH.sub(lambda m: f"{m.group(1)} ***" if m.group(1) else "sk-***", text)
 
 
-def _task_text(root: Path, query: str | None, focus: Sequence[str], diff: str | None,
-               staged: bool) -> tuple[str, list[Secret]]:
+def _task_text(
+    root: Path, query: str | None, focus: Sequence[str], diff: str | None, staged: bool
+) -> tuple[str, list[Secret]]:
     """The task message, redacted whole: the query is, and so are the focus paths and the
     ref the user typed (a path can hold a key too)."""
     lines = ["Task:"]
     if query:
         lines.append(read_query(query, root=root))  # @file and @@text, as `pack` reads them
     if diff is not None or staged:
-        lines.append("Review the " + ("staged changes" if staged else f"changes against {diff}")
-                     + " (the diff is in the pack) and their effect on the code around them.")
+        lines.append(
+            "Review the "
+            + ("staged changes" if staged else f"changes against {diff}")
+            + " (the diff is in the pack) and their effect on the code around them."
+        )
     if focus:
         lines.append("Focus on: " + ", ".join(focus))
     if len(lines) == 1:
@@ -336,14 +373,23 @@ def _body(api: str, model: str, instructions: str, pack_text: str, task: str, ma
         return {
             "model": model,
             "instructions": instructions,
-            "input": [{"role": "user", "content": [{"type": "input_text", "text": pack_text},
-                                                   {"type": "input_text", "text": task}]}],
+            "input": [
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "input_text", "text": pack_text},
+                        {"type": "input_text", "text": task},
+                    ],
+                }
+            ],
             "max_output_tokens": max_out,
         }
     return {
         "model": model,
-        "messages": [{"role": "system", "content": instructions},
-                     {"role": "user", "content": pack_text + "\n" + task}],
+        "messages": [
+            {"role": "system", "content": instructions},
+            {"role": "user", "content": pack_text + "\n" + task},
+        ],
         "max_completion_tokens": max_out,
     }
 
@@ -380,8 +426,15 @@ def send_review(
         raise ApiError(mask_keys(str(exc), key)) from exc
 
 
-def _send(plan: ReviewPlan, key: str, endpoint: str, output: str | os.PathLike[str] | None,
-          on_text: Callable[[str], None] | None, max_retries: int, timeout: float) -> ReviewResult:
+def _send(
+    plan: ReviewPlan,
+    key: str,
+    endpoint: str,
+    output: str | os.PathLike[str] | None,
+    on_text: Callable[[str], None] | None,
+    max_retries: int,
+    timeout: float,
+) -> ReviewResult:
     try:
         import openai
     except ImportError as exc:  # pragma: no cover - a declared dependency
@@ -415,19 +468,32 @@ def _send(plan: ReviewPlan, key: str, endpoint: str, output: str | os.PathLike[s
             if plan.merge:
                 emit("\n## merged review\n\n")
                 findings = "\n\n".join(f"### {r.label}\n{a}" for r, a in zip(requests, answers, strict=True))
-                body = _body(plan.api, plan.model.name, MERGE_INSTRUCTIONS, findings,
-                             "Merge these findings.\n", plan.max_output_tokens)
+                body = _body(
+                    plan.api,
+                    plan.model.name,
+                    MERGE_INSTRUCTIONS,
+                    findings,
+                    "Merge these findings.\n",
+                    plan.max_output_tokens,
+                )
                 answers.append(_stream(client, plan.api, body, emit, usage, openai))
                 sent += 1
         except ApiError as exc:
             kept = f"; what arrived ({received[0]:,} characters) is in {output}" if output else ""
             raise ApiError(f"{exc} (request {sent + 1} of {plan.request_count}){kept}") from exc
-    return ReviewResult(plan, answers[-1] if answers else "", sent, usage,
-                        os.fspath(output) if output is not None else None)
+    return ReviewResult(
+        plan, answers[-1] if answers else "", sent, usage, os.fspath(output) if output is not None else None
+    )
 
 
-def _stream(client: Any, api: str, body: dict[str, Any], emit: Callable[[str], None],
-            usage: dict[str, int], openai: Any) -> str:
+def _stream(
+    client: Any,
+    api: str,
+    body: dict[str, Any],
+    emit: Callable[[str], None],
+    usage: dict[str, int],
+    openai: Any,
+) -> str:
     parts: list[str] = []
     finished = False
     try:
@@ -445,8 +511,9 @@ def _stream(client: Any, api: str, body: dict[str, Any], emit: Callable[[str], N
                 elif kind in ("response.failed", "error"):
                     raise ApiError(f"the model failed mid-answer: {_short(Exception(str(event)))}")
         else:
-            stream = client.chat.completions.create(**body, stream=True,
-                                                    stream_options={"include_usage": True})
+            stream = client.chat.completions.create(
+                **body, stream=True, stream_options={"include_usage": True}
+            )
             for chunk in stream:
                 if chunk.choices and chunk.choices[0].delta.content:
                     parts.append(chunk.choices[0].delta.content)
@@ -459,12 +526,15 @@ def _stream(client: Any, api: str, body: dict[str, Any], emit: Callable[[str], N
     except openai.AuthenticationError as exc:
         raise ApiError("the API key was refused (401): check OPENAI_API_KEY") from exc
     except openai.NotFoundError as exc:
-        raise ApiError(f"model {body['model']!r} not found at this endpoint: pass --model with one it "
-                       "serves") from exc
+        raise ApiError(
+            f"model {body['model']!r} not found at this endpoint: pass --model with one it serves"
+        ) from exc
     except openai.BadRequestError as exc:
         if "context" in str(exc).lower():
-            raise ApiError("the request is longer than the model's context: use --target codex, a "
-                           "smaller --budget in config, or --focus the task") from exc
+            raise ApiError(
+                "the request is longer than the model's context: use --target codex, a "
+                "smaller --budget in config, or --focus the task"
+            ) from exc
         raise ApiError(f"the API rejected the request: {_short(exc)}") from exc
     except openai.RateLimitError as exc:
         raise ApiError("rate limited (429) after every retry: wait and run again") from exc
@@ -534,9 +604,23 @@ def review(
     key = resolve_api_key(api_key)
     endpoint = resolve_endpoint(base_url)
     check_endpoint(endpoint, allow_insecure=allow_insecure)
-    plan = plan_review(root, query=query, focus=focus, diff=diff, staged=staged,
-                       instructions=instructions, target=target, budget=budget, model=model,
-                       max_output_tokens=max_output_tokens, api=api, allow_secrets=allow_secrets,
-                       max_cost=max_cost, config=config, output=output)
-    return send_review(plan, api_key=key, base_url=endpoint, allow_insecure=allow_insecure,
-                       output=output, on_text=on_text)
+    plan = plan_review(
+        root,
+        query=query,
+        focus=focus,
+        diff=diff,
+        staged=staged,
+        instructions=instructions,
+        target=target,
+        budget=budget,
+        model=model,
+        max_output_tokens=max_output_tokens,
+        api=api,
+        allow_secrets=allow_secrets,
+        max_cost=max_cost,
+        config=config,
+        output=output,
+    )
+    return send_review(
+        plan, api_key=key, base_url=endpoint, allow_insecure=allow_insecure, output=output, on_text=on_text
+    )

@@ -28,18 +28,56 @@ from packer.tokens import Counter
 FIXTURES = Path(__file__).parent / "fixtures" / "chunk"
 COUNTER = Counter()
 BOM = b"\xef\xbb\xbf"
-KEYS = ["path", "language", "start_byte", "end_byte", "start_line", "end_line", "tokens",
-        "symbol", "kind", "text", "redacted"]
+KEYS = [
+    "path",
+    "language",
+    "start_byte",
+    "end_byte",
+    "start_line",
+    "end_line",
+    "tokens",
+    "symbol",
+    "kind",
+    "text",
+    "redacted",
+]
 # Definition nodes whose own text must stay in one chunk when it fits the budget.
-DEFINITION_TYPES = frozenset({
-    "function_definition", "class_definition", "decorated_definition", "function_declaration",
-    "class_declaration", "method_definition", "method_declaration", "function_item",
-    "impl_item", "struct_item", "enum_item", "trait_item", "mod_item", "constructor_declaration",
-    "interface_declaration", "enum_declaration", "method", "singleton_method", "class", "module",
-    "object_declaration", "object_definition", "trait_definition", "struct_specifier",
-    "class_specifier", "namespace_definition", "namespace_declaration", "record_declaration",
-    "protocol_declaration", "type_declaration", "arrow_function", "lexical_declaration",
-})
+DEFINITION_TYPES = frozenset(
+    {
+        "function_definition",
+        "class_definition",
+        "decorated_definition",
+        "function_declaration",
+        "class_declaration",
+        "method_definition",
+        "method_declaration",
+        "function_item",
+        "impl_item",
+        "struct_item",
+        "enum_item",
+        "trait_item",
+        "mod_item",
+        "constructor_declaration",
+        "interface_declaration",
+        "enum_declaration",
+        "method",
+        "singleton_method",
+        "class",
+        "module",
+        "object_declaration",
+        "object_definition",
+        "trait_definition",
+        "struct_specifier",
+        "class_specifier",
+        "namespace_definition",
+        "namespace_declaration",
+        "record_declaration",
+        "protocol_declaration",
+        "type_declaration",
+        "arrow_function",
+        "lexical_declaration",
+    }
+)
 # A definition whose own text is this much under the budget always fits as a piece: its
 # piece adds the indentation before it and the newlines after it.
 PIECE_SLACK = 8
@@ -47,11 +85,12 @@ PIECE_SLACK = 8
 
 def own_text(data: bytes, c: Chunk) -> str:
     start = max(c.start_byte, len(BOM) if data.startswith(BOM) else 0)
-    return data[start:c.end_byte].decode("utf-8", "replace")
+    return data[start : c.end_byte].decode("utf-8", "replace")
 
 
-def check_chunks(data: bytes, chunks: list[Chunk], max_tokens: int, *, context: bool = False,
-                 overlap: int = 0) -> None:
+def check_chunks(
+    data: bytes, chunks: list[Chunk], max_tokens: int, *, context: bool = False, overlap: int = 0
+) -> None:
     """Every guarantee that holds for any input."""
     if not data:
         assert chunks == []
@@ -60,7 +99,7 @@ def check_chunks(data: bytes, chunks: list[Chunk], max_tokens: int, *, context: 
     assert chunks[-1].end_byte == len(data)
     for before, after in itertools.pairwise(chunks):
         assert before.end_byte == after.start_byte
-    assert b"".join(data[c.start_byte:c.end_byte] for c in chunks) == data
+    assert b"".join(data[c.start_byte : c.end_byte] for c in chunks) == data
     body = data[3:] if data.startswith(BOM) else data
     try:
         body.decode("utf-8")
@@ -81,7 +120,7 @@ def check_chunks(data: bytes, chunks: list[Chunk], max_tokens: int, *, context: 
             assert re.match(r"^(# |// |<!-- |/\* |-- |\.\. )?path: ", extra), c.text[:80]
             extra = extra.split("\n", 1)[1]
         if valid:
-            data[max(c.start_byte, len(data) - len(body)):c.end_byte].decode("utf-8")  # whole chars
+            data[max(c.start_byte, len(data) - len(body)) : c.end_byte].decode("utf-8")  # whole chars
             prefix = extra.encode("utf-8")
             assert data[c.start_byte - len(prefix) : c.start_byte] == prefix
             assert extra.count("\n") <= overlap
@@ -111,21 +150,23 @@ def check_whole(data: bytes, chunks: list[Chunk], language: str, max_tokens: int
             continue
         checked += 1
         inside = [c for c in chunks if c.start_byte <= start and end <= c.end_byte]
-        assert inside, (f"{data[start:end][:60]!r} ({start}:{end}) split across "
-                        f"{[(c.start_byte, c.end_byte) for c in chunks]}")
+        assert inside, (
+            f"{data[start:end][:60]!r} ({start}:{end}) split across "
+            f"{[(c.start_byte, c.end_byte) for c in chunks]}"
+        )
     return checked
 
 
 def run(data: bytes, language: str | None, max_tokens: int, **options: object) -> list[Chunk]:
-    return list(chunk_file(data, path="f", language=language, max_tokens=max_tokens,
-                           **options))  # type: ignore[arg-type]
+    return list(chunk_file(data, path="f", language=language, max_tokens=max_tokens, **options))  # type: ignore[arg-type]
 
 
 # -- generated inputs -------------------------------------------------------------------
 
 NAMES = st.sampled_from(["a", "b", "value", "parse_all", "x1", "Ünï", "数据", "émoji😀"])
-STRINGS = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\"\\\n\r"),
-                  max_size=30)
+STRINGS = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters='"\\\n\r'), max_size=30
+)
 
 
 @st.composite
@@ -134,7 +175,7 @@ def expressions(draw: st.DrawFn) -> str:
     if kind == 0:
         return draw(NAMES)
     if kind == 1:
-        return str(draw(st.integers(-10**6, 10**6)))
+        return str(draw(st.integers(-(10**6), 10**6)))
     if kind == 2:
         return '"' + draw(STRINGS) + '"'
     args = draw(st.lists(NAMES, max_size=4))
@@ -163,8 +204,11 @@ def python_lines(draw: st.DrawFn, depth: int = 0) -> list[str]:
             if kind == "decorated":
                 lines.append(f"@{draw(NAMES)}")
                 kind = "def"
-            head = {"def": f"def {draw(NAMES)}({draw(NAMES)}):", "class": f"class {draw(NAMES)}:",
-                    "if": f"if {draw(expressions())}:"}[kind]
+            head = {
+                "def": f"def {draw(NAMES)}({draw(NAMES)}):",
+                "class": f"class {draw(NAMES)}:",
+                "if": f"if {draw(expressions())}:",
+            }[kind]
             lines.append(head)
             if draw(st.booleans()):
                 lines.append('    """' + draw(STRINGS) + '"""')
@@ -189,8 +233,11 @@ def js_lines(draw: st.DrawFn, depth: int = 0) -> list[str]:
         elif kind == "blank":
             lines.append("")
         else:
-            head = {"function": f"function {draw(NAMES)}({draw(NAMES)}) {{",
-                    "class": f"class {draw(NAMES)} {{", "if": f"if ({draw(expressions())}) {{"}[kind]
+            head = {
+                "function": f"function {draw(NAMES)}({draw(NAMES)}) {{",
+                "class": f"class {draw(NAMES)} {{",
+                "if": f"if ({draw(expressions())}) {{",
+            }[kind]
             lines.append(head)
             body = draw(js_lines(depth + 1))
             if kind == "class":
@@ -211,8 +258,13 @@ def sources(draw: st.DrawFn) -> tuple[bytes, str | None]:
     elif language == "markdown":
         lines = []
         for _ in range(draw(st.integers(1, 6))):
-            lines += ["#" * draw(st.integers(1, 3)) + " " + draw(STRINGS), "",
-                      draw(STRINGS), draw(STRINGS), ""]
+            lines += [
+                "#" * draw(st.integers(1, 3)) + " " + draw(STRINGS),
+                "",
+                draw(STRINGS),
+                draw(STRINGS),
+                "",
+            ]
             if draw(st.booleans()):
                 lines += ["```", draw(STRINGS), "", draw(STRINGS), "```", ""]
     elif language == "json":
@@ -239,8 +291,9 @@ def sources(draw: st.DrawFn) -> tuple[bytes, str | None]:
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(sources(), st.integers(4, 300), st.booleans(), st.integers(0, 3))
-def test_generated_inputs_keep_every_guarantee(source: tuple[bytes, str | None], max_tokens: int,
-                                               context: bool, overlap: int) -> None:
+def test_generated_inputs_keep_every_guarantee(
+    source: tuple[bytes, str | None], max_tokens: int, context: bool, overlap: int
+) -> None:
     data, language = source
     if context:
         max_tokens += 60  # room for the header
@@ -251,8 +304,9 @@ def test_generated_inputs_keep_every_guarantee(source: tuple[bytes, str | None],
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(["python", "javascript"]), st.data(), st.integers(8, 200))
-def test_generated_definitions_that_fit_stay_whole(language: str, data_: st.DataObject,
-                                                   max_tokens: int) -> None:
+def test_generated_definitions_that_fit_stay_whole(
+    language: str, data_: st.DataObject, max_tokens: int
+) -> None:
     lines = data_.draw(python_lines() if language == "python" else js_lines())
     newline = data_.draw(st.sampled_from(["\n", "\r\n"]))
     data = newline.join(lines).encode() + newline.encode()
@@ -305,8 +359,7 @@ def test_fixture_files(path: Path, max_tokens: int) -> None:
     language = languages.detect(path.name)
     chunks = list(chunk_file(data, path=path.name, language=language, max_tokens=max_tokens))
     check_chunks(data, chunks, max_tokens)
-    assert chunks == list(chunk_file(data, path=path.name, language=language,
-                                     max_tokens=max_tokens))
+    assert chunks == list(chunk_file(data, path=path.name, language=language, max_tokens=max_tokens))
     if languages.is_code(language):
         assert language is not None
         checked = check_whole(data, chunks, language, max_tokens)
@@ -329,8 +382,16 @@ def test_fixture_files_with_context_and_overlap(path: Path) -> None:
     data = path.read_bytes()
     language = languages.detect(path.name)
     for max_tokens, overlap in ((80, 0), (80, 3), (200, 1)):
-        chunks = list(chunk_file(data, path=f"src/{path.name}", language=language,
-                                 max_tokens=max_tokens, context=True, overlap=overlap))
+        chunks = list(
+            chunk_file(
+                data,
+                path=f"src/{path.name}",
+                language=language,
+                max_tokens=max_tokens,
+                context=True,
+                overlap=overlap,
+            )
+        )
         check_chunks(data, chunks, max_tokens, context=True, overlap=overlap)
         for c in chunks:
             header = c.text.split("\n", 1)[0].removesuffix(" */").removesuffix(" -->")
@@ -352,9 +413,11 @@ def test_python_symbols_and_kinds() -> None:
 
 
 def test_comments_and_decorators_stay_with_their_definition() -> None:
-    data = (b"import os\n\n"
-            + b"x = 1\n" * 40
-            + b"\n# Explain f.\n# More.\n@decorator\ndef f():\n    return os.sep\n")
+    data = (
+        b"import os\n\n"
+        + b"x = 1\n" * 40
+        + b"\n# Explain f.\n# More.\n@decorator\ndef f():\n    return os.sep\n"
+    )
     chunks = run(data, "python", 60)
     check_chunks(data, chunks, 60)
     holder = [c for c in chunks if "def f" in c.text]
@@ -421,8 +484,17 @@ def test_json_splits_by_top_level_keys() -> None:
         chunks = list(chunk_file(data, path="d.json", language="json", max_tokens=max_tokens))
         check_chunks(data, chunks, max_tokens)
         found = check_blocks(data, chunks, member, max_tokens)
-        assert set(found) <= {"", "name", "version", "description", "scripts", "dependencies",
-                              "devDependencies", "keywords", "private"}
+        assert set(found) <= {
+            "",
+            "name",
+            "version",
+            "description",
+            "scripts",
+            "dependencies",
+            "devDependencies",
+            "keywords",
+            "private",
+        }
     chunks = list(chunk_file(data, path="d.json", language="json", max_tokens=40))
     assert next(c.text for c in chunks if c.symbol == "scripts").startswith('  "scripts": {')
 
@@ -467,13 +539,19 @@ def test_plain_text_splits_by_paragraphs() -> None:
 # -- limits -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("name", "data", "language"), [
-    ("nested lists", b"x = " + b"[" * 10_000 + b"]" * 10_000 + b"\n", "python"),
-    ("nested json", b"[" * 10_000 + b"]" * 10_000, "json"),
-    ("nested calls", b"f(" + b"(" * 10_000 + b"1" + b")" * 10_000 + b");\n", "javascript"),
-    ("nested blocks", b"".join(b" " * i + b"if x:\n" for i in range(400)) + b" " * 400 + b"y\n",
-     "python"),
-])
+@pytest.mark.parametrize(
+    ("name", "data", "language"),
+    [
+        ("nested lists", b"x = " + b"[" * 10_000 + b"]" * 10_000 + b"\n", "python"),
+        ("nested json", b"[" * 10_000 + b"]" * 10_000, "json"),
+        ("nested calls", b"f(" + b"(" * 10_000 + b"1" + b")" * 10_000 + b");\n", "javascript"),
+        (
+            "nested blocks",
+            b"".join(b" " * i + b"if x:\n" for i in range(400)) + b" " * 400 + b"y\n",
+            "python",
+        ),
+    ],
+)
 def test_deep_nesting_terminates(name: str, data: bytes, language: str) -> None:
     start = time.monotonic()
     chunks = run(data, language, 64)
@@ -487,7 +565,7 @@ def test_a_5mb_single_line_terminates(language: str | None) -> None:
     start = time.monotonic()
     chunks = list(chunk_file(data, path="one-line", language=language, max_tokens=512))
     assert time.monotonic() - start < 60
-    assert b"".join(data[c.start_byte:c.end_byte] for c in chunks) == data
+    assert b"".join(data[c.start_byte : c.end_byte] for c in chunks) == data
     assert all(c.tokens <= 512 for c in chunks)
     sample = chunks[:: max(1, len(chunks) // 50)]
     assert all(c.tokens == COUNTER.count(c.text) for c in sample)
@@ -500,8 +578,15 @@ def test_options_are_checked() -> None:
     with pytest.raises(PackerError, match="--overlap"):
         chunk_file(b"x", path="f", language=None, overlap=-1)
     with pytest.raises(PackerError, match="--context"):
-        list(chunk_file(b"x = 1\n", path="a/very/long/path/to/some/file.py", language="python",
-                        max_tokens=8, context=True))
+        list(
+            chunk_file(
+                b"x = 1\n",
+                path="a/very/long/path/to/some/file.py",
+                language="python",
+                max_tokens=8,
+                context=True,
+            )
+        )
     with pytest.raises(PackerError, match="unknown encoding"):
         chunk(".", encoding="nope")
 
@@ -512,8 +597,7 @@ def test_threads_give_the_same_chunks() -> None:
     results: list[list[list[Chunk]]] = []
 
     def work() -> None:
-        results.append([list(chunk_file(d, path="f", language=lang, max_tokens=64))
-                        for d, lang in files])
+        results.append([list(chunk_file(d, path="f", language=lang, max_tokens=64)) for d, lang in files])
 
     threads = [threading.Thread(target=work) for _ in range(4)]
     for t in threads:
@@ -527,22 +611,33 @@ def test_threads_give_the_same_chunks() -> None:
 
 
 def test_chunk_walks_directories_like_pack(tmp_path: Path) -> None:
-    write(tmp_path, {
-        "src/a.py": "def f():\n    return 1\n",
-        "src/b.md": "# Title\n\ntext\n",
-        "ignored.py": "x = 1\n",
-        ".gitignore": "ignored.py\n",
-        "image.bin": b"\x00\x01\x02" * 100,
-        "package-lock.json": "{}\n",
-        "vendor/lib.py": "y = 2\n",
-    })
+    write(
+        tmp_path,
+        {
+            "src/a.py": "def f():\n    return 1\n",
+            "src/b.md": "# Title\n\ntext\n",
+            "ignored.py": "x = 1\n",
+            ".gitignore": "ignored.py\n",
+            "image.bin": b"\x00\x01\x02" * 100,
+            "package-lock.json": "{}\n",
+            "vendor/lib.py": "y = 2\n",
+        },
+    )
     git(tmp_path, "init", "-q")
     got = list(packer.chunk(tmp_path, max_tokens=100))
     assert sorted({c.path.rsplit("/", 2)[-2] + "/" + c.path.rsplit("/", 1)[-1] for c in got}) == [
-        "src/a.py", "src/b.md", tmp_path.name + "/.gitignore"]
+        "src/a.py",
+        "src/b.md",
+        tmp_path.name + "/.gitignore",
+    ]
     progress: list[tuple[str, int, int]] = []
-    rel = list(chunk([tmp_path / "src", tmp_path / "ignored.py", tmp_path / "image.bin"],
-                     exclude=["*.md"], progress=lambda *a: progress.append(a)))
+    rel = list(
+        chunk(
+            [tmp_path / "src", tmp_path / "ignored.py", tmp_path / "image.bin"],
+            exclude=["*.md"],
+            progress=lambda *a: progress.append(a),
+        )
+    )
     names = [c.path.split("/")[-1] for c in rel]
     assert names == ["a.py", "ignored.py"]  # named files are chunked, binaries never
     assert progress[-1] == ("chunk", 3, 3)
@@ -558,11 +653,14 @@ def test_chunk_paths_are_relative_to_the_argument(tmp_path: Path, monkeypatch: p
 
 
 def test_import_stays_light() -> None:
-    code = ("import sys, packer; assert callable(packer.chunk); "
-            "import packer.chunker; assert packer.chunk is packer.chunker.chunk")
+    code = (
+        "import sys, packer; assert callable(packer.chunk); "
+        "import packer.chunker; assert packer.chunk is packer.chunker.chunk"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
-    code = ("import sys, packer; "
-            "assert not any(m.startswith(('tiktoken', 'tree_sitter')) for m in sys.modules)")
+    code = (
+        "import sys, packer; assert not any(m.startswith(('tiktoken', 'tree_sitter')) for m in sys.modules)"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
@@ -571,8 +669,20 @@ def test_import_stays_light() -> None:
 
 def test_cli_writes_json_lines(tmp_path: Path) -> None:
     write(tmp_path, {"a.py": (FIXTURES / "python.py").read_text(), "b.json": '{"k": "é"}\n'})
-    result = CliRunner().invoke(main, ["chunk", str(tmp_path / "a.py"), str(tmp_path / "b.json"),
-                                       "--max-tokens", "100", "--context", "--overlap", "2", "-q"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "chunk",
+            str(tmp_path / "a.py"),
+            str(tmp_path / "b.json"),
+            "--max-tokens",
+            "100",
+            "--context",
+            "--overlap",
+            "2",
+            "-q",
+        ],
+    )
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     records = [json.loads(line) for line in lines]
@@ -595,9 +705,11 @@ def test_cli_output_file_and_errors(tmp_path: Path) -> None:
     record = json.loads(out.read_text(encoding="utf-8"))
     assert record["symbol"] == "def f" and record["kind"] == "function"
     assert record["start_line"] == 1 and record["end_line"] == 2
-    for args, message in ((["--max-tokens", "0"], "--max-tokens must be a positive"),
-                          (["--overlap", "-2"], "--overlap is a number of lines"),
-                          (["--max-tokens", "5", "--context"], "leaves no room")):
+    for args, message in (
+        (["--max-tokens", "0"], "--max-tokens must be a positive"),
+        (["--overlap", "-2"], "--overlap is a number of lines"),
+        (["--max-tokens", "5", "--context"], "leaves no room"),
+    ):
         result = runner.invoke(main, ["chunk", str(tmp_path / "a.py"), "-o", str(out), *args])
         assert result.exit_code == 1
         assert result.stderr.startswith("error: ") and message in result.stderr

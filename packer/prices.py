@@ -32,13 +32,18 @@ class Model:
 
 MODELS: dict[str, Model] = {
     "gpt-5.5": Model("gpt-5.5", window=1_000_000, max_output=128_000, input_price=5.0, output_price=30.0),
-    "gpt-5.5-pro": Model("gpt-5.5-pro", window=1_000_000, max_output=128_000, input_price=30.0,
-                         output_price=180.0),
+    "gpt-5.5-pro": Model(
+        "gpt-5.5-pro", window=1_000_000, max_output=128_000, input_price=30.0, output_price=180.0
+    ),
 }
 DEFAULT_MODEL = "gpt-5.5"
 _FIELDS: dict[str, type | tuple[type, ...]] = {
-    "window": int, "max_output": int, "input_price": (int, float), "output_price": (int, float),
-    "encoding": str}
+    "window": int,
+    "max_output": int,
+    "input_price": (int, float),
+    "output_price": (int, float),
+    "encoding": str,
+}
 
 
 def get_model(name: str, declared: Mapping[str, Mapping[str, Any]] | None = None) -> Model:
@@ -47,13 +52,17 @@ def get_model(name: str, declared: Mapping[str, Mapping[str, Any]] | None = None
     base = MODELS.get(name)
     if base is None and not spec:
         known = ", ".join(sorted({*MODELS, *(declared or {})}))
-        raise ConfigError(f"unknown model {name!r}; use one of: {known}, or declare it under "
-                          f"[tool.packer.models.{name}] with window, max_output, input_price, output_price")
+        raise ConfigError(
+            f"unknown model {name!r}; use one of: {known}, or declare it under "
+            f"[tool.packer.models.{name}] with window, max_output, input_price, output_price"
+        )
     for key, value in spec.items():
         kind = _FIELDS.get(key)
         if kind is None or not isinstance(value, kind) or isinstance(value, bool):
-            raise ConfigError(f"models.{name}.{key}: expected one of {', '.join(_FIELDS)} with a "
-                              f"{'number' if key in _FIELDS else 'known key'}, not {value!r}")
+            raise ConfigError(
+                f"models.{name}.{key}: expected one of {', '.join(_FIELDS)} with a "
+                f"{'number' if key in _FIELDS else 'known key'}, not {value!r}"
+            )
     if base is None:
         missing = sorted(set(_FIELDS) - {"encoding"} - set(spec))
         if missing:
@@ -62,8 +71,9 @@ def get_model(name: str, declared: Mapping[str, Mapping[str, Any]] | None = None
     return Model(**{**base.__dict__, **spec})
 
 
-def merge_declared(user: Mapping[str, Mapping[str, Any]],
-                   repo: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+def merge_declared(
+    user: Mapping[str, Mapping[str, Any]], repo: Mapping[str, Mapping[str, Any]]
+) -> dict[str, dict[str, Any]]:
     """Models declared by the user, then by the repository; a repository's price below the
     user's own is ignored (a repository can only make the estimate larger)."""
     merged = {name: dict(spec) for name, spec in user.items()}
@@ -71,8 +81,12 @@ def merge_declared(user: Mapping[str, Mapping[str, Any]],
         mine = merged.setdefault(name, {})
         for key, value in spec.items():
             floor = mine.get(key)
-            if key in ("input_price", "output_price") and isinstance(floor, (int, float)) \
-                    and isinstance(value, (int, float)) and value < floor:
+            if (
+                key in ("input_price", "output_price")
+                and isinstance(floor, (int, float))
+                and isinstance(value, (int, float))
+                and value < floor
+            ):
                 continue
             mine[key] = value
     return merged

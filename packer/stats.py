@@ -60,18 +60,39 @@ def stats(
     path = path.resolve()
     cfg = resolve(
         path,
-        explicit={"encoding": encoding, "include": include, "exclude": exclude,
-                  "gitignore": gitignore, "max_file_size": max_file_size, "keep": keep,
-                  "cache": cache, "cache_dir": cache_dir, "jobs": jobs},
+        explicit={
+            "encoding": encoding,
+            "include": include,
+            "exclude": exclude,
+            "gitignore": gitignore,
+            "max_file_size": max_file_size,
+            "keep": keep,
+            "cache": cache,
+            "cache_dir": cache_dir,
+            "jobs": jobs,
+        },
         config_file=Path(config) if config else None,
     )
-    walked = discover.walk(path, use_gitignore=cfg.use_gitignore, include=cfg.include,
-                           exclude=cfg.exclude, keep=cfg.keep, max_file_size=cfg.max_file_size)
+    walked = discover.walk(
+        path,
+        use_gitignore=cfg.use_gitignore,
+        include=cfg.include,
+        exclude=cfg.exclude,
+        keep=cfg.keep,
+        max_file_size=cfg.max_file_size,
+    )
 
     store = Cache(cfg.cache_dir) if cfg.cache else None
-    work = Work(keep=cfg.keep, max_file_size=cfg.max_file_size, encoding=cfg.encoding, format=None,
-                count=True, fingerprints=False, jobs=cfg.jobs,
-                cache_dir=str(store.directory) if store is not None else None)
+    work = Work(
+        keep=cfg.keep,
+        max_file_size=cfg.max_file_size,
+        encoding=cfg.encoding,
+        format=None,
+        count=True,
+        fingerprints=False,
+        jobs=cfg.jobs,
+        cache_dir=str(store.directory) if store is not None else None,
+    )
     try:
         measured = measure(walked.files, work=work, cache=store, progress=progress)
     finally:
@@ -95,8 +116,7 @@ def stats(
             sorted((Entry(p, t, n) for p, (t, n) in dirs.items()), key=lambda e: (-e.tokens, e.path))
         ),
         largest=tuple(
-            sorted((Entry(i.path, i.tokens) for i in measured.infos),
-                   key=lambda e: (-e.tokens, e.path))
+            sorted((Entry(i.path, i.tokens) for i in measured.infos), key=lambda e: (-e.tokens, e.path))
         ),
         skipped=tuple(skipped),
         skipped_by_reason=tuple(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
