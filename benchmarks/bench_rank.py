@@ -7,7 +7,7 @@ commit's parent is packed with the commit message as the query; recall at a budg
 fraction of the modified files packed in full. Budgets are shares of the repository's
 tokens (`total_tokens` of an unbudgeted pack at the parent) or absolute counts.
 
-Rows: packer with the query (in-process `packer.pack(..., query=MESSAGE)`), packer without
+Rows: packer with the query (in-process `packer.pack(..., Options(query=MESSAGE))`), packer without
 a query (its task-free order), and three baselines packed in full in their own order with
 packer's own fitter and accounting: BM25 over path + file text, path order, random order
 (mean of 3 seeds).
@@ -47,7 +47,7 @@ from typing import Any
 
 import packer
 import packer.pipeline
-from packer import languages
+from packer import Options, languages
 from packer.config import parse_budget
 
 RANDOM_SEEDS = 3
@@ -392,7 +392,7 @@ def evaluate(
 ) -> CommitResult | None:
     """None when no modified file is packable at the parent (not an eligible commit)."""
     checkout(wt, c.parent)
-    full = packer.pack(wt, budget="none", output=None)
+    full = packer.pack(wt, Options(budget="none"), output=None)
     packable = {d.path: d.tokens for d in full.files}
     targets = [p for p in c.modified if p in packable]
     if not targets:
@@ -415,7 +415,7 @@ def evaluate(
         res.budgets[b.label] = budget
         calls: list[FitCall] = []
         with spy_fit(calls):
-            base = packer.pack(wt, budget=budget, output=None)
+            base = packer.pack(wt, Options(budget=budget), output=None)
         put("packer-no-query", b.label, modes_of(base))
 
         if calls and {"infos", "ranked", "tree"} <= calls[-1].arguments.keys():
@@ -472,7 +472,7 @@ def evaluate(
             t0 = time.perf_counter()
             # "@x" would name a query file; "@@" escapes it.
             query = "@" + c.message if c.message.startswith("@") else c.message
-            got = packer.pack(wt, budget=budget, output=None, query=query)  # type: ignore[call-arg]
+            got = packer.pack(wt, Options(budget=budget, query=query), output=None)
             res.seconds[b.label] = round(time.perf_counter() - t0, 3)
             put("packer", b.label, modes_of(got))
     res.fitter = "+".join(sorted(fitters))
@@ -618,9 +618,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     head = git("rev-parse", args.rev, git_dir=git_dir).strip()
     name = args.name or repo_name(source)
     version = packer_source()  # now: the code imported is the code at start, not at the end
-    has_query = "query" in inspect.signature(packer.pack).parameters
+    has_query = "query" in {f.name for f in dataclasses.fields(Options)}
     if not has_query:
-        log("packer has no --query yet (packer.pack takes no query=): packer row is n/a")
+        log("packer has no --query yet (packer.Options has no query): packer row is n/a")
 
     commits, why = eligible_commits(git_dir, head, args.max_files)
     log(f"{name} @ {head[:12]}: {len(commits)} eligible commits; evaluating up to {args.commits}")

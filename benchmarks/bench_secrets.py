@@ -29,6 +29,7 @@ from collections import Counter
 from pathlib import Path
 
 import packer
+from packer import Options
 from packer.secrets import redact
 
 MARKER = re.compile(r"\[REDACTED:[^\]\n]+\]")
@@ -86,7 +87,7 @@ def measure_packer(root: Path) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "pack.json"
         t0 = time.perf_counter()
-        result = packer.pack(root, budget="none", format="json", output=out, cache=False)
+        result = packer.pack(root, Options(budget="none", format="json", cache=False), output=out)
         seconds = time.perf_counter() - t0
         files = json.loads(out.read_text(encoding="utf-8"))["files"]
     corrupt, changed = [], 0

@@ -1,9 +1,10 @@
 """packer: pack a large codebase into a model's context window, exactly counted.
 
 The public surface is small: `pack`, `chunk`, `stats`, `review` (with `plan_review` and
-`send_review`), their result records and the error base. The library never prints or
-exits; progress comes through an optional callback. `import packer` is light: tiktoken,
-tree-sitter and openai load only when a function that needs them runs.
+`send_review`), the `Options` record they take, their result records and the error base.
+The library never prints or exits; progress comes through an optional callback.
+`import packer` is light: tiktoken, tree-sitter and openai load only when a function
+that needs them runs.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from packer.records import Chunk, Decision, PackResult, Part, Secret, Skip
 
 if TYPE_CHECKING:
     from packer.chunker import chunk
-    from packer.config import PackConfig, Target
+    from packer.config import Options, PackConfig, Target
     from packer.pipeline import pack
     from packer.review import ReviewPlan, ReviewResult, plan_review, review, send_review
     from packer.stats import StatsResult, stats
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Chunk",
     "Decision",
+    "Options",
     "PackConfig",
     "PackResult",
     "PackerError",
@@ -51,6 +53,7 @@ _LAZY = {
     "chunk": "packer.chunker",
     "stats": "packer.stats",
     "StatsResult": "packer.stats",
+    "Options": "packer.config",
     "PackConfig": "packer.config",
     "Target": "packer.config",
     "review": "packer.review",

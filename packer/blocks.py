@@ -126,13 +126,52 @@ _FRONT_MATTER_END = re.compile(rb"(?:---|\.\.\.)[ \t]*\r?\n?\Z")
 
 def _markdown(data: bytes) -> list[Block]:
     """Sections nested by heading level; inside each, its heading and content blocks."""
-    top: list[Block] = []
-    stack: list[tuple[int, Block]] = []  # open sections with their levels
+    out = _Sections()
+    lines = _lines(data)
+    i = 0
+    front = _front_matter(data, lines)
+    if front is not None:
+        block, i = front
+        out.add(block)
+    while i < len(lines):
+        s, e = lines[i]
+        line = data[s:e]
+        fence = _FENCE.match(line)
+        if fence:
+            out.end_paragraph()
+            j = _fence_end(data, lines, i, fence.group(1))
+            out.add(Block(s, lines[j][1], "fence"))
+            i = j + 1
+            continue
+        heading = _HEADING.match(line)
+        if heading:
+            out.heading(s, e, heading)
+        elif _is_blank(data, s, e):
+            out.end_paragraph()
+        else:
+            out.paragraph_line(s, e)
+        i += 1
+    out.end_paragraph()
+    out.close(0)
+    return out.top
 
-    def add(block: Block) -> None:
-        (stack[-1][1].children if stack else top).append(block)
 
-    def close(level: int) -> None:
+class _Sections:
+    """A Markdown file's blocks as its lines are read: each goes into the innermost open
+    section, and runs of text lines become paragraphs."""
+
+    def __init__(self) -> None:
+        self.top: list[Block] = []
+        self.stack: list[tuple[int, Block]] = []  # open sections with their levels
+        self.para_start = -1
+        self.para_end = 0
+
+    def add(self, block: Block) -> None:
+        (self.stack[-1][1].children if self.stack else self.top).append(block)
+
+    def close(self, level: int) -> None:
+        """Close the open sections at `level` or deeper, each ending at its last block."""
+        stack = self.stack
         while stack and stack[-1][0] >= level:
             _, section = stack.pop()
             section.end_byte = max(section.end_byte, section.children[-1].end_byte)
@@ -140,59 +179,47 @@ def _markdown(data: bytes) -> list[Block]:
                 parent = stack[-1][1]
                 parent.end_byte = max(parent.end_byte, section.end_byte)
 
-    lines = _lines(data)
-    i = 0
-    para_start = -1
-    para_end = 0
+    def heading(self, s: int, e: int, heading: re.Match[bytes]) -> None:
+        """Open the section the heading on line [s, e) starts."""
+        self.end_paragraph()
+        level = len(heading.group(1))
+        self.close(level)
+        text = (heading.group(2) or b"").decode("utf-8", "replace").strip()
+        section = Block(s, e, "section", [Block(s, e, "heading")], label=f"{'#' * level} {text}".rstrip())
+        self.add(section)
+        self.stack.append((level, section))
 
-    def end_paragraph() -> None:
-        nonlocal para_start
-        if para_start >= 0:
-            add(Block(para_start, para_end, "paragraph"))
-            para_start = -1
+    def paragraph_line(self, s: int, e: int) -> None:
+        if self.para_start < 0:
+            self.para_start = s
+        self.para_end = e
 
+    def end_paragraph(self) -> None:
+        if self.para_start >= 0:
+            self.add(Block(self.para_start, self.para_end, "paragraph"))
+            self.para_start = -1
+
+
+def _front_matter(data: bytes, lines: list[tuple[int, int]]) -> tuple[Block, int] | None:
+    """YAML front matter (from a first `---` line to a `---` or `...` line) and the index
+    of the line after it; None without it."""
     if lines and _FRONT_MATTER.match(data, 0, lines[0][1]):
         for j in range(1, len(lines)):
             if _FRONT_MATTER_END.match(data, lines[j][0], lines[j][1]):
-                top.append(Block(0, lines[j][1], "front_matter"))
-                i = j + 1
-                break
-    while i < len(lines):
-        s, e = lines[i]
-        line = data[s:e]
-        fence = _FENCE.match(line)
-        if fence:
-            end_paragraph()
-            mark = fence.group(1)
-            j = i + 1
-            while j < len(lines):
-                closing = data[lines[j][0] : lines[j][1]].strip()
-                if closing.startswith(mark[:1] * len(mark)) and not closing.strip(mark[:1]):
-                    break
-                j += 1
-            j = min(j, len(lines) - 1)
-            add(Block(s, lines[j][1], "fence"))
-            i = j + 1
-            continue
-        heading = _HEADING.match(line)
-        if heading:
-            end_paragraph()
-            level = len(heading.group(1))
-            close(level)
-            text = (heading.group(2) or b"").decode("utf-8", "replace").strip()
-            section = Block(s, e, "section", [Block(s, e, "heading")], label=f"{'#' * level} {text}".rstrip())
-            add(section)
-            stack.append((level, section))
-        elif _is_blank(data, s, e):
-            end_paragraph()
-        else:
-            if para_start < 0:
-                para_start = s
-            para_end = e
-        i += 1
-    end_paragraph()
-    close(0)
-    return top
+                return Block(0, lines[j][1], "front_matter"), j + 1
+    return None
+
+
+def _fence_end(data: bytes, lines: list[tuple[int, int]], i: int, mark: bytes) -> int:
+    """The index of the line closing the fence that line i opens with `mark` (the last
+    line when none does)."""
+    j = i + 1
+    while j < len(lines):
+        closing = data[lines[j][0] : lines[j][1]].strip()
+        if closing.startswith(mark[:1] * len(mark)) and not closing.strip(mark[:1]):
+            break
+        j += 1
+    return min(j, len(lines) - 1)
 
 
 # -- JSON -------------------------------------------------------------------------------
@@ -203,6 +230,28 @@ _JSON_KEY = re.compile(rb'\s*"((?:[^"\\\n]|\\.)*)"\s*:')
 
 def _json(data: bytes) -> list[Block] | None:
     """The members of the top-level container, or None if this is not bracketed JSON."""
+    found = _json_container(data)
+    if found is None:
+        return None
+    for outside in (data[: found.open_at].strip(), data[found.close_at + 1 :].strip()):
+        if outside and not outside.startswith((b"//", b"/*", b"\xef\xbb\xbf")):
+            return None
+    return _json_members(data, found)
+
+
+@dataclass(frozen=True)
+class _Container:
+    """Where JSON's top-level container opens and closes, and the commas between its members."""
+
+    open_at: int
+    close_at: int
+    array: bool
+    commas: list[int]
+
+
+def _json_container(data: bytes) -> _Container | None:
+    """Match the brackets, strings and comments skipped; None unless they balance around
+    exactly one top-level container."""
     depth = 0
     open_at = close_at = -1
     array = False
@@ -230,11 +279,15 @@ def _json(data: bytes) -> list[Block] | None:
             commas.append(m.start())
     if depth != 0 or open_at < 0 or close_at < 0:
         return None
-    for outside in (data[:open_at].strip(), data[close_at + 1 :].strip()):
-        if outside and not outside.startswith((b"//", b"/*", b"\xef\xbb\xbf")):
-            return None
+    return _Container(open_at, close_at, array, commas)
+
+
+def _json_members(data: bytes, found: _Container) -> list[Block]:
+    """The container's brackets and its members (each with its comma), labelled by key or
+    by index."""
+    open_at, close_at = found.open_at, found.close_at
     out = [Block(open_at, open_at + 1, "punctuation")]
-    bounds = [open_at + 1, *(c + 1 for c in commas), close_at]
+    bounds = [open_at + 1, *(c + 1 for c in found.commas), close_at]
     for i in range(len(bounds) - 1):
         start = _skip_space(data, bounds[i], bounds[i + 1])
         end = bounds[i + 1]
@@ -243,7 +296,7 @@ def _json(data: bytes) -> list[Block] | None:
         if end <= start:
             continue
         key = _JSON_KEY.match(data, start)
-        label = f"[{len(out) - 1}]" if array else ""
+        label = f"[{len(out) - 1}]" if found.array else ""
         if key:
             label = key.group(1).decode("utf-8", "replace")
         out.append(Block(start, end, "member", label=label))

@@ -65,7 +65,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import metadata, resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import xxhash
 
@@ -104,6 +104,12 @@ def namespace() -> bytes:
     Hashing the package's own files (~0.3 MB) means a development checkout never reads
     a value an older version of the code computed.
     """
+    return namespace_of(resources.files("packer"))
+
+
+def namespace_of(package: Any) -> bytes:
+    """`namespace` for packer's files at `package` (a `Traversable` or a `Path`): a test
+    shows an edited copy of the code gets another namespace."""
     h = xxhash.xxh3_128()
     h.update(f"{FORMAT} {sys.version_info[:2]}".encode())
     for name in _LIBRARIES:
@@ -114,8 +120,7 @@ def namespace() -> bytes:
     for dist in sorted(d.metadata["Name"] or "" for d in metadata.distributions()):
         if dist.startswith("tree-sitter-"):  # grammar wheels
             h.update(f"{dist}={metadata.version(dist)}".encode())
-    root = resources.files("packer")
-    for entry in sorted(_code_files(root), key=str):
+    for entry in sorted(_code_files(package), key=str):
         h.update(str(entry).rsplit("packer", 1)[-1].encode())
         h.update(entry.read_bytes())
     return h.digest()
@@ -129,10 +134,69 @@ def _code_files(root: Any) -> Iterable[Any]:
             yield entry
 
 
-def key(digest: str, size: int, kind: str, *params: object) -> bytes:
+# What packer caches, by the kind its key names; every key is made by a function below.
+Kind = Literal[
+    "read",  # a file's read verdict: ("text", encoding, lines, `#!` line)
+    "count",  # the exact tokens of a file's block (None for a skeleton: none to count)
+    "secrets",  # the secret scan: ((start, end, kind), ...)
+    "symbols",  # `measure.symbols_to_tuple` of the file's redacted text
+    "terms",  # its comment words, redacted
+    "fp",  # its `sketch.Fingerprint` as a tuple
+    "skeleton-text",  # its skeleton, redacted (None: no skeleton)
+    "measure-index",  # a repository's stat index: path -> (stamp, size, outcome)
+    "tree-lines",  # a repository's tree lines -> their block cost
+    "rank",  # the ranking of a repository for one task
+]
+
+
+def key(digest: str, size: int, kind: Kind, *params: object) -> bytes:
     """The key of `kind` computed from the file whose bytes have this digest and size."""
     text = "\0".join([digest, str(size), kind, *map(str, params)])
     return xxhash.xxh3_128_digest(text.encode("utf-8", "surrogatepass"), seed=0) + namespace()[:8]
+
+
+def read_key(digest: str, size: int, keep: Iterable[str]) -> bytes:
+    return key(digest, size, "read", sorted(keep))
+
+
+def count_key(digest: str, size: int, encoding: str, frame: str, redacted: bool) -> bytes:
+    """`frame`: the file's block around empty text (path, mode, language, format)."""
+    return key(digest, size, "count", encoding, frame, redacted)
+
+
+def secrets_key(path: str, digest: str, size: int) -> bytes:
+    # detect-secrets' keyword patterns depend on the file's extension.
+    return key(digest, size, "secrets", os.path.splitext(path)[1])
+
+
+def symbols_key(digest: str, size: int, language: str | None) -> bytes:
+    return key(digest, size, "symbols", language)
+
+
+def terms_key(digest: str, size: int) -> bytes:
+    return key(digest, size, "terms")
+
+
+def fp_key(digest: str, size: int, sketch: bool, redacted: bool) -> bytes:
+    return key(digest, size, "fp", sketch, redacted)
+
+
+def skeleton_text_key(digest: str, size: int, language: str | None) -> bytes:
+    return key(digest, size, "skeleton-text", language)
+
+
+def index_key(root: str, keep: Iterable[str], work: str) -> bytes:
+    """`work`: what was measured, as text that does not vary between processes."""
+    return key("", 0, "measure-index", root, sorted(keep), work)
+
+
+def tree_lines_key(root: str, encoding: str, frame: str) -> bytes:
+    return key("", 0, "tree-lines", root, encoding, frame)
+
+
+def rank_key(digest: str, files: int) -> bytes:
+    """`digest`: of everything the ranking depends on."""
+    return key(digest, files, "rank")
 
 
 def stat_key(abspath: str, size: int, stamp: Sequence[int]) -> bytes:

@@ -8,17 +8,21 @@ import json
 import sys
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from packer import __version__
-from packer.config import FORMATS, TARGETS
+from packer.config import FORMATS, TARGETS, Options
 from packer.errors import PackerError
 from packer.records import KEEP_KINDS
 from packer.tokens import ENCODINGS
+
+if TYPE_CHECKING:
+    from packer.records import Chunk, PackResult
+    from packer.review import ReviewPlan, ReviewResult
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -88,78 +92,117 @@ class _Progress:
             click.echo("\r\x1b[K", err=True, nl=False)
 
 
+# Flags shared by `pack` and `stats`: which files are considered, and how.
+_COMMON = [
+    click.option(
+        "--include",
+        multiple=True,
+        metavar="GLOB",
+        help="Only pack files matching GLOB (gitignore syntax). Repeatable.",
+    ),
+    click.option(
+        "--exclude",
+        multiple=True,
+        metavar="GLOB",
+        help="Leave out files matching GLOB (gitignore syntax). Repeatable.",
+    ),
+    click.option(
+        "--no-gitignore",
+        "no_gitignore",
+        is_flag=True,
+        default=None,
+        help="Ignore .gitignore, .git/info/exclude and global excludes.",
+    ),
+    click.option(
+        "--max-file-size",
+        metavar="SIZE",
+        help="Skip files larger than SIZE (default 1mb; 'none' for no limit).",
+    ),
+    click.option(
+        "--keep",
+        multiple=True,
+        type=click.Choice(KEEP_KINDS),
+        help="Keep a kind of file skipped by default. Repeatable.",
+    ),
+    click.option(
+        "--encoding",
+        type=click.Choice(ENCODINGS),
+        help="Token encoding (default: the target's, o200k_base).",
+    ),
+    click.option(
+        "--config",
+        type=click.Path(dir_okay=False),
+        help="Config file (default: .packer.toml or pyproject.toml [tool.packer]).",
+    ),
+    click.option(
+        "--cache-dir",
+        metavar="DIR",
+        type=click.Path(file_okay=False),
+        help="Cache directory (default: $PACKER_CACHE_DIR, else ~/.cache/packer).",
+    ),
+    click.option(
+        "--no-cache", "no_cache", is_flag=True, default=None, help="Neither read nor write the cache."
+    ),
+    click.option(
+        "-j",
+        "--jobs",
+        type=click.IntRange(min=1),
+        metavar="N",
+        help="Worker processes (default: one per core for large repositories; 1: none).",
+    ),
+    click.option("-q", "--quiet", is_flag=True, help="No progress or summary on stderr."),
+    click.option(
+        "-v", "--verbose", is_flag=True, help="More detail on stderr; tracebacks for internal errors."
+    ),
+]
+
+
 def _common(f: F) -> F:
     """Options shared by `pack` and `stats`: which files are considered."""
-    for opt in reversed(
-        [
-            click.option(
-                "--include",
-                multiple=True,
-                metavar="GLOB",
-                help="Only pack files matching GLOB (gitignore syntax). Repeatable.",
-            ),
-            click.option(
-                "--exclude",
-                multiple=True,
-                metavar="GLOB",
-                help="Leave out files matching GLOB (gitignore syntax). Repeatable.",
-            ),
-            click.option(
-                "--no-gitignore",
-                "no_gitignore",
-                is_flag=True,
-                default=None,
-                help="Ignore .gitignore, .git/info/exclude and global excludes.",
-            ),
-            click.option(
-                "--max-file-size",
-                metavar="SIZE",
-                help="Skip files larger than SIZE (default 1mb; 'none' for no limit).",
-            ),
-            click.option(
-                "--keep",
-                multiple=True,
-                type=click.Choice(KEEP_KINDS),
-                help="Keep a kind of file skipped by default. Repeatable.",
-            ),
-            click.option(
-                "--encoding",
-                type=click.Choice(ENCODINGS),
-                help="Token encoding (default: the target's, o200k_base).",
-            ),
-            click.option(
-                "--config",
-                type=click.Path(dir_okay=False),
-                help="Config file (default: .packer.toml or pyproject.toml [tool.packer]).",
-            ),
-            click.option(
-                "--cache-dir",
-                metavar="DIR",
-                type=click.Path(file_okay=False),
-                help="Cache directory (default: $PACKER_CACHE_DIR, else ~/.cache/packer).",
-            ),
-            click.option(
-                "--no-cache", "no_cache", is_flag=True, default=None, help="Neither read nor write the cache."
-            ),
-            click.option(
-                "-j",
-                "--jobs",
-                type=click.IntRange(min=1),
-                metavar="N",
-                help="Worker processes (default: one per core for large repositories; 1: none).",
-            ),
-            click.option("-q", "--quiet", is_flag=True, help="No progress or summary on stderr."),
-            click.option(
-                "-v", "--verbose", is_flag=True, help="More detail on stderr; tracebacks for internal errors."
-            ),
-        ]
-    ):
+    for opt in reversed(_COMMON):
         f = opt(f)
     return f
 
 
 def _tuple_or_none(values: tuple[str, ...]) -> tuple[str, ...] | None:
     return values or None
+
+
+def _common_options(
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    no_gitignore: bool | None,
+    max_file_size: str | None,
+    keep: tuple[str, ...],
+    encoding: str | None,
+    cache_dir: str | None,
+    no_cache: bool | None,
+    jobs: int | None,
+    config: str | None,
+) -> Options:
+    """The `_common` flags as Options; a flag not given is None, for the config to decide."""
+    return Options(
+        include=_tuple_or_none(include),
+        exclude=_tuple_or_none(exclude),
+        gitignore=False if no_gitignore else None,
+        max_file_size=max_file_size,
+        keep=_tuple_or_none(keep),
+        encoding=encoding,
+        cache=False if no_cache else None,
+        cache_dir=cache_dir,
+        jobs=jobs,
+        config=config,
+    )
+
+
+@contextmanager
+def _progress(quiet: bool) -> Iterator[_Progress]:
+    """A progress display (unless quiet), cleared however the work ends."""
+    progress = _Progress(not quiet)
+    try:
+        yield progress
+    finally:
+        progress.close()
 
 
 @click.group()
@@ -273,67 +316,60 @@ def pack(
     """
     from packer.pipeline import pack as run_pack
 
-    progress = _Progress(not quiet)
-    with _errors(verbose):
-        try:
-            result = run_pack(
-                path,
-                budget=budget,
-                target=target,
-                reserve=reserve,
-                encoding=encoding,
-                format=fmt,
-                include=_tuple_or_none(include),
-                exclude=_tuple_or_none(exclude),
-                gitignore=False if no_gitignore else None,
-                max_file_size=max_file_size,
-                keep=_tuple_or_none(keep),
-                skeleton=skeleton,
-                query=query,
-                focus=focus,
-                diff=diff,
-                staged=staged,
-                parts=parts,
-                split=split,
-                allow_secrets=allow_secrets,
-                cache=False if no_cache else None,
-                cache_dir=cache_dir,
-                jobs=jobs,
-                config=config,
-                output=sys.stdout if output == "-" else output,
-                manifest=manifest,
-                progress=progress,
-            )
-        finally:
-            progress.close()
+    common = _common_options(
+        include, exclude, no_gitignore, max_file_size, keep, encoding, cache_dir, no_cache, jobs, config
+    )
+    options = dataclasses.replace(
+        common,
+        budget=budget,
+        target=target,
+        reserve=reserve,
+        format=fmt,
+        skeleton=skeleton,
+        query=query,
+        focus=focus,
+        diff=diff,
+        staged=staged,
+        parts=parts,
+        split=split,
+        allow_secrets=allow_secrets,
+    )
+    with _errors(verbose), _progress(quiet) as progress:
+        out = sys.stdout if output == "-" else output
+        result = run_pack(path, options, output=out, manifest=manifest, progress=progress)
     if not quiet:
-        for w in result.warnings:
-            click.echo(f"warning: {w}", err=True)
-        budget_text = "no budget" if result.budget is None else f"budget {result.budget:,}"
-        n_full = sum(f.mode == "full" for f in result.files)
-        n_skel = sum(f.mode == "skeleton" for f in result.files)
-        skeletons = f", {n_skel:,} as skeletons" if n_skel else ""
+        _pack_summary(result, verbose)
+
+
+def _pack_summary(result: PackResult, verbose: bool) -> None:
+    """What went in, the secrets found, the parts and (verbose) the time per stage, on stderr."""
+    for w in result.warnings:
+        click.echo(f"warning: {w}", err=True)
+    budget_text = "no budget" if result.budget is None else f"budget {result.budget:,}"
+    n_full = sum(f.mode == "full" for f in result.files)
+    n_skel = sum(f.mode == "skeleton" for f in result.files)
+    skeletons = f", {n_skel:,} as skeletons" if n_skel else ""
+    click.echo(
+        f"packed {n_full:,} files in full{skeletons}, {result.stats.files_listed:,} "
+        f"listed, {result.stats.files_skipped:,} skipped: {result.total_tokens:,} tokens "
+        f"({budget_text}, {result.encoding})",
+        err=True,
+    )
+    _secrets_summary(result.secrets)
+    for part in result.parts:
         click.echo(
-            f"packed {n_full:,} files in full{skeletons}, {result.stats.files_listed:,} "
-            f"listed, {result.stats.files_skipped:,} skipped: {result.total_tokens:,} tokens "
-            f"({budget_text}, {result.encoding})",
+            f"  part {part.index}: {part.total_tokens:,} tokens, {part.files_full:,} "
+            f"full, {part.files_skeleton:,} skeletons -> {part.path or '(not written)'}",
             err=True,
         )
-        _secrets_summary(result.secrets)
-        for part in result.parts:
+    if verbose:
+        stages = ", ".join(f"{k} {v:.2f}s" for k, v in result.stats.seconds.items())
+        click.echo(f"time: {stages}", err=True)
+        if result.stats.counted_at_fit:
             click.echo(
-                f"  part {part.index}: {part.total_tokens:,} tokens, {part.files_full:,} "
-                f"full, {part.files_skeleton:,} skeletons -> {part.path or '(not written)'}",
+                f"estimated first; counted exactly when fitting: {result.stats.counted_at_fit:,} files",
                 err=True,
             )
-        if verbose:
-            stages = ", ".join(f"{k} {v:.2f}s" for k, v in result.stats.seconds.items())
-            click.echo(f"time: {stages}", err=True)
-            if result.stats.counted_at_fit:
-                click.echo(
-                    f"estimated first; counted exactly when fitting: {result.stats.counted_at_fit:,} files",
-                    err=True,
-                )
 
 
 def _secrets_summary(found: Any) -> None:
@@ -379,26 +415,11 @@ def stats(
     """
     from packer.stats import stats as run_stats
 
-    progress = _Progress(not quiet)
-    with _errors(verbose):
-        try:
-            result = run_stats(
-                path,
-                depth=depth,
-                encoding=encoding,
-                include=_tuple_or_none(include),
-                exclude=_tuple_or_none(exclude),
-                gitignore=False if no_gitignore else None,
-                max_file_size=max_file_size,
-                keep=_tuple_or_none(keep),
-                cache=False if no_cache else None,
-                cache_dir=cache_dir,
-                jobs=jobs,
-                config=config,
-                progress=progress,
-            )
-        finally:
-            progress.close()
+    options = _common_options(
+        include, exclude, no_gitignore, max_file_size, keep, encoding, cache_dir, no_cache, jobs, config
+    )
+    with _errors(verbose), _progress(quiet) as progress:
+        result = run_stats(path, options, depth=depth, progress=progress)
     with _errors(verbose):  # a closed pipe (`packer stats | head`) ends quietly
         click.echo(
             f"{result.total_tokens:,} tokens in {result.files:,} files ({result.encoding}); "
@@ -572,10 +593,8 @@ def chunk(
     file's byte ranges join back to its exact bytes. Secrets in the text are redacted.
     Directories are walked as `pack` walks them.
     """
-    import json
-
     from packer.chunker import chunk as run_chunk
-    from packer.output import atomic_text, check
+    from packer.output import check
 
     def lines() -> Iterator[str]:
         for c in run_chunk(
@@ -591,44 +610,14 @@ def chunk(
             progress=progress,
             also_written=[] if output == "-" else [output],
         ):
-            record = {
-                "path": c.path,
-                "language": c.language,
-                "start_byte": c.start_byte,
-                "end_byte": c.end_byte,
-                "start_line": c.start_line,
-                "end_line": c.end_line,
-                "tokens": c.tokens,
-                "symbol": c.symbol,
-                "kind": c.kind,
-                "text": c.text,
-                "redacted": c.redacted,
-            }
             stats[c.path] = stats.get(c.path, 0) + 1
-            line = json.dumps(record, ensure_ascii=False)
-            try:
-                line.encode("utf-8")
-            except UnicodeEncodeError:  # a path with undecodable bytes: escape it
-                line = json.dumps(record, ensure_ascii=True)
-            yield line + "\n"
+            yield _chunk_line(c)
 
     stats: dict[str, int] = {}
-    progress = _Progress(not quiet)
-    with _errors(verbose):
-        try:
-            if output != "-":
-                check(output)  # before any work
-            if output == "-":
-                stdout = sys.stdout.buffer  # UTF-8 whatever the locale says
-                for line in lines():
-                    stdout.write(line.encode("utf-8"))
-                stdout.flush()
-            else:
-                with atomic_text(output) as f:
-                    for line in lines():
-                        f.write(line)
-        finally:
-            progress.close()
+    with _errors(verbose), _progress(quiet) as progress:
+        if output != "-":
+            check(output)  # before any work
+        _write_lines(output, lines())
     if not quiet:
         click.echo(
             f"chunked {len(stats):,} files into {sum(stats.values()):,} chunks of at most "
@@ -637,10 +626,51 @@ def chunk(
         )
 
 
+def _chunk_line(c: Chunk) -> str:
+    """A chunk as one JSON line."""
+    import json
+
+    record = {
+        "path": c.path,
+        "language": c.language,
+        "start_byte": c.start_byte,
+        "end_byte": c.end_byte,
+        "start_line": c.start_line,
+        "end_line": c.end_line,
+        "tokens": c.tokens,
+        "symbol": c.symbol,
+        "kind": c.kind,
+        "text": c.text,
+        "redacted": c.redacted,
+    }
+    line = json.dumps(record, ensure_ascii=False)
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:  # a path with undecodable bytes: escape it
+        line = json.dumps(record, ensure_ascii=True)
+    return line + "\n"
+
+
+def _write_lines(output: str, lines: Iterable[str]) -> None:
+    """To stdout ('-') as UTF-8 whatever the locale says, else to the file, atomically."""
+    from packer.output import atomic_text
+
+    if output == "-":
+        stdout = sys.stdout.buffer
+        for line in lines:
+            stdout.write(line.encode("utf-8"))
+        stdout.flush()
+    else:
+        with atomic_text(output) as f:
+            for line in lines:
+                f.write(line)
+
+
 SEVERITY_CHOICES = ("low", "medium", "high", "critical", "never")
 DEFAULT_YES_CAP = 1.00  # USD: what --yes may spend when no cap was chosen
 
 
+# long: 24 flags and the --help text are two thirds of it; each step is a helper below.
 @main.command("review")
 @click.argument("path", default=".", type=click.Path(file_okay=True))
 @click.option("--query", metavar="TEXT", help="What to review for; @FILE reads it from a file.")
@@ -767,104 +797,171 @@ def review_cmd(
     terminal and to -o.
     """
     from packer.config import load_user_config
-    from packer.errors import ApiError, CostError, NothingToReview
-    from packer.review import (
-        SEVERITIES,
-        check_endpoint,
-        map_reduce_cap_error,
-        plan_review,
-        resolve_api_key,
-        resolve_endpoint,
-        send_review,
-        write_dry_run,
-    )
+    from packer.review import map_reduce_cap_error, write_dry_run
 
-    progress = _Progress(not quiet)
+    options = Options(
+        query=query,
+        focus=focus,
+        diff=diff,
+        staged=staged,
+        target=target,
+        budget=budget,
+        allow_secrets=allow_secrets,
+        config=config,
+    )
     with _errors(verbose):
         cap = max_cost if max_cost is not None else load_user_config().max_cost
         default_cap = cap is None and yes and not dry_run
-        key = endpoint = shown = ""
+        endpoint = shown = key = ""
         if not dry_run:  # checked before packing: nothing is walked for a review that cannot go
-            endpoint = resolve_endpoint(base_url)
-            shown = check_endpoint(endpoint, allow_insecure=allow_insecure)
-            try:
-                key = resolve_api_key(None, env=api_key_env)
-            except ApiError as exc:
-                if strict:
-                    raise
-                click.echo(f"warning: review skipped: {exc}", err=True)
+            access = _review_access(base_url, allow_insecure, api_key_env, strict)
+            if access is None:
                 return
-        try:
-            plan = plan_review(
-                path,
-                query=query,
-                focus=focus,
-                diff=diff,
-                staged=staged,
-                instructions=instructions,
-                target=target,
-                budget=budget,
-                model=model,
-                max_output_tokens=max_output_tokens,
-                api=api,
-                allow_secrets=allow_secrets,
-                max_cost=DEFAULT_YES_CAP if default_cap else cap,
-                config=config,
-                progress=progress,
-                output=output,
-            )
-        except NothingToReview as exc:
-            click.echo(f"review: {exc}", err=True)
+            endpoint, shown, key = access
+        plan = _review_plan(
+            path,
+            options,
+            instructions=instructions,
+            model=model,
+            max_output_tokens=max_output_tokens,
+            api=api,
+            max_cost=DEFAULT_YES_CAP if default_cap else cap,
+            output=output,
+            quiet=quiet,
+            default_cap=default_cap,
+        )
+        if plan is None:
             return
-        except CostError as exc:
-            if default_cap:
-                raise CostError(
-                    f"{exc} (--yes caps a review at ${DEFAULT_YES_CAP:.2f} unless --max-cost is given)"
-                ) from exc
-            raise
-        finally:
-            progress.close()
-        for w in plan.pack.warnings:
-            if not quiet:
-                click.echo(f"warning: {w}", err=True)
-        _secrets_summary(plan.secrets)
         if dry_run:
             write_dry_run(plan, output if output else sys.stdout)
             return
         if plan.merge and cap is None:  # the default cap of --yes does not count
             raise map_reduce_cap_error(plan)
-        click.echo(
-            f"review: {plan.request_count} request(s) to {plan.model.name} ({plan.api} API) at "
-            f"{shown}, {plan.input_tokens:,} input tokens, estimate up to "
-            f"${plan.cost_estimate:,.2f}"
-            + (" (map-reduce: one per part, then a merge)" if plan.merge else ""),
-            err=True,
-        )
-        if not yes:
-            if not sys.stdin.isatty():
-                raise PackerError("not a terminal, so cannot ask: pass --yes to send (or --dry-run)")
-            if not click.confirm("send?", default=False, err=True):
-                click.echo("not sent", err=True)
-                return
-        try:
-            result = send_review(
-                plan,
-                api_key=key,
-                base_url=endpoint,
-                allow_insecure=allow_insecure,
-                output=output,
-                on_text=lambda t: click.echo(t, nl=False),
-            )
-        except ApiError as exc:
-            if "cannot reach" in str(exc) and not strict:
-                click.echo(f"warning: review skipped: {exc}", err=True)
-                return
+        if not _confirmed(plan, shown, yes):
+            return
+        result = _sent(plan, key, endpoint, allow_insecure=allow_insecure, output=output, strict=strict)
+        if result is not None:
+            _fail_on(result, fail_on)
+
+
+def _review_access(
+    base_url: str | None, allow_insecure: bool, api_key_env: str | None, strict: bool
+) -> tuple[str, str, str] | None:
+    """The endpoint, how it is shown, and the key; None when there is no key and not --strict
+    (said on stderr: the review is skipped)."""
+    from packer.errors import ApiError
+    from packer.review import check_endpoint, resolve_api_key, resolve_endpoint
+
+    endpoint = resolve_endpoint(base_url)
+    shown = check_endpoint(endpoint, allow_insecure=allow_insecure)
+    try:
+        key = resolve_api_key(None, env=api_key_env)
+    except ApiError as exc:
+        if strict:
             raise
-        click.echo("")
-        worst = result.severity()
-        if fail_on != "never" and worst is not None and SEVERITIES.index(worst) >= SEVERITIES.index(fail_on):
-            click.echo(f"review found [{worst}] findings (--fail-on {fail_on})", err=True)
-            sys.exit(1)
+        click.echo(f"warning: review skipped: {exc}", err=True)
+        return None
+    return endpoint, shown, key
+
+
+def _review_plan(
+    path: str,
+    options: Options,
+    *,
+    instructions: str | None,
+    model: str,
+    max_output_tokens: int,
+    api: str,
+    max_cost: float | None,
+    output: str | None,
+    quiet: bool,
+    default_cap: bool,
+) -> ReviewPlan | None:
+    """The plan, its warnings and secrets said on stderr; None when there is nothing to review."""
+    from packer.errors import CostError, NothingToReview
+    from packer.review import plan_review
+
+    try:
+        with _progress(quiet) as progress:
+            plan = plan_review(
+                path,
+                options,
+                instructions=instructions,
+                model=model,
+                max_output_tokens=max_output_tokens,
+                api=api,
+                max_cost=max_cost,
+                progress=progress,
+                output=output,
+            )
+    except NothingToReview as exc:
+        click.echo(f"review: {exc}", err=True)
+        return None
+    except CostError as exc:
+        if default_cap:
+            raise CostError(
+                f"{exc} (--yes caps a review at ${DEFAULT_YES_CAP:.2f} unless --max-cost is given)"
+            ) from exc
+        raise
+    for w in plan.pack.warnings:
+        if not quiet:
+            click.echo(f"warning: {w}", err=True)
+    _secrets_summary(plan.secrets)
+    return plan
+
+
+def _confirmed(plan: ReviewPlan, shown: str, yes: bool) -> bool:
+    """Say what will be sent, where and at what cost; ask unless --yes."""
+    click.echo(
+        f"review: {plan.request_count} request(s) to {plan.model.name} ({plan.api} API) at "
+        f"{shown}, {plan.input_tokens:,} input tokens, estimate up to "
+        f"${plan.cost_estimate:,.2f}" + (" (map-reduce: one per part, then a merge)" if plan.merge else ""),
+        err=True,
+    )
+    if yes:
+        return True
+    if not sys.stdin.isatty():
+        raise PackerError("not a terminal, so cannot ask: pass --yes to send (or --dry-run)")
+    if not click.confirm("send?", default=False, err=True):
+        click.echo("not sent", err=True)
+        return False
+    return True
+
+
+def _sent(
+    plan: ReviewPlan, key: str, endpoint: str, *, allow_insecure: bool, output: str | None, strict: bool
+) -> ReviewResult | None:
+    """Send, streaming the answer to stdout; None when the endpoint cannot be reached and not
+    --strict (said on stderr)."""
+    from packer.errors import ApiError
+    from packer.review import send_review
+
+    try:
+        result = send_review(
+            plan,
+            api_key=key,
+            base_url=endpoint,
+            allow_insecure=allow_insecure,
+            output=output,
+            on_text=lambda t: click.echo(t, nl=False),
+        )
+    except ApiError as exc:
+        if "cannot reach" in str(exc) and not strict:
+            click.echo(f"warning: review skipped: {exc}", err=True)
+            return None
+        raise
+    click.echo("")
+    return result
+
+
+def _fail_on(result: ReviewResult, fail_on: str) -> None:
+    """Exit 1 when the review's worst finding is at least --fail-on."""
+    from packer.review import SEVERITIES
+
+    worst = result.severity()
+    if fail_on != "never" and worst is not None and SEVERITIES.index(worst) >= SEVERITIES.index(fail_on):
+        click.echo(f"review found [{worst}] findings (--fail-on {fail_on})", err=True)
+        sys.exit(1)
 
 
 @main.command("context")
@@ -896,12 +993,20 @@ def context_cmd(
     The pack leaves OUTPUT itself out and ranks without git history, so the file changes
     only when the code it describes does.
     """
-    import io
     import os
 
     from packer.output import check, ensure_new_placeholder, write_text
-    from packer.pipeline import pack as run_pack
 
+    options = Options(
+        budget=budget,
+        target=target,
+        format=fmt,
+        skeleton=skeleton,
+        include=_tuple_or_none(include),
+        exclude=_tuple_or_none(exclude),
+        history=False,
+        config=config,
+    )
     with _errors(verbose):
         root = os.path.abspath(path)
         if check(output):
@@ -915,26 +1020,7 @@ def context_cmd(
         if not created:
             with open(output, encoding="utf-8", newline="") as f:
                 old = f.read()
-        buf = io.StringIO()
-        try:
-            run_pack(
-                root,
-                budget=budget,
-                target=target,
-                format=fmt,
-                skeleton=skeleton,
-                include=_tuple_or_none(include),
-                exclude=_tuple_or_none(exclude),
-                history=False,
-                config=config,
-                output=buf,
-                also_written=[output],
-            )
-        except BaseException:
-            if old is None:
-                os.unlink(output)
-            raise
-        new = buf.getvalue()
+        new = _context_text(root, options, output, created)
         if old == new:
             return
         write_text(output, new)
@@ -944,3 +1030,20 @@ def context_cmd(
             err=True,
         )
         sys.exit(1)
+
+
+def _context_text(root: str, options: Options, output: str, created: bool) -> str:
+    """The pack for the context file; a placeholder `output` created for it goes if it fails."""
+    import io
+    import os
+
+    from packer.pipeline import pack as run_pack
+
+    buf = io.StringIO()
+    try:
+        run_pack(root, options, output=buf, also_written=[output])
+    except BaseException:
+        if created:
+            os.unlink(output)
+        raise
+    return buf.getvalue()

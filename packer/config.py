@@ -1,4 +1,4 @@
-"""Options, targets and their layered merge: defaults < config file < explicit arguments.
+"""Options, targets and their layered merge: defaults < config file < the caller's `Options`.
 
 The library does the merge, so an agent calling `packer.pack` gets exactly what the
 CLI gets. Config lives in `[tool.packer]` of the root's `pyproject.toml` or in
@@ -56,6 +56,82 @@ TARGETS: dict[str, Target] = {
     # The raw API window, less a reserve for the instructions and the answer.
     "api": Target("api", window=1_000_000, reserve=32_000),
 }
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the caller asked for, built once by the CLI or the library call.
+
+    Every field left None comes from `[tool.packer]` in the root's `pyproject.toml` or
+    from `.packer.toml` (`config` names another file), else from the defaults: target
+    "codex" (budget 200,000), encoding o200k_base, format "xml", gitignore on,
+    max_file_size 1 MB. `resolve` is the one place they meet. Sequences are stored as
+    tuples (a list is accepted, a lone string is one item), so the record is hashable.
+
+    The pack: `budget` (tokens: 200k, 1m, 350000; "none" packs everything), `target`
+    (a window: "codex", "api", one from config, or "auto": the codex budget if
+    everything relevant fits it in full, else the api window, else a split into
+    api-sized parts), `reserve` (tokens kept free for instructions and the answer),
+    `encoding`, `format` ("xml", "markdown", "json", "plain"), `skeleton` (each code
+    file as its skeleton: signatures, docs, declarations; bodies elided). `parts=N` /
+    `split=True`: cover the repository (with a task: the relevant files) in N parts / as
+    many as needed, each within the budget, grouped by directory and reference graph;
+    an output "NAME.xml" becomes NAME-1.xml, NAME-2.xml, ...
+
+    The files: `include` / `exclude` (gitignore-syntax globs), `gitignore` (False:
+    ignore .gitignore and the excludes), `max_file_size` (bytes or 500k, 1mb; "none":
+    no limit), `keep` (kinds of file skipped by default, `KEEP_KINDS`).
+
+    Safety and speed: secrets found in packed files are replaced by
+    `[REDACTED:<kind>]`; `allow_secrets=True` keeps them (still listed, as not
+    redacted). `history=False` ranks without git history, so the output depends on the
+    files' contents only (generated context files). Counts, secret scans and parses of
+    unchanged files are reused from the cache (`cache_dir`, else `PACKER_CACHE_DIR`,
+    else the user cache directory); `cache=False` neither reads nor writes it. `jobs`
+    sets the worker processes (1: none); the output is the same whatever it is.
+
+    The task: `query` (text, or "@file"), `focus` (files or directories that must be in
+    full), `diff` (a git REF: the changes against it, untracked files included, are
+    rendered in the pack and the changed files become focus files), `staged` (the
+    index against HEAD). With none of these the ranking is global.
+    """
+
+    budget: int | str | None = None
+    target: str | None = None
+    reserve: int | None = None
+    encoding: str | None = None
+    format: str | None = None
+    include: Sequence[str] | None = None
+    exclude: Sequence[str] | None = None
+    gitignore: bool | None = None
+    max_file_size: int | str | None = None
+    keep: Sequence[str] | None = None
+    skeleton: bool | None = None
+    parts: int | None = None
+    split: bool | None = None
+    allow_secrets: bool | None = None
+    history: bool | None = None
+    cache: bool | None = None
+    cache_dir: str | os.PathLike[str] | None = None
+    jobs: int | None = None
+    config: str | os.PathLike[str] | None = None  # the config file; None: the root's
+    query: str | None = None
+    focus: Sequence[str] = ()
+    diff: str | None = None
+    staged: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("include", "exclude", "keep", "focus"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                object.__setattr__(self, name, (value,))
+            # Anything but strings stays as given, for `resolve` to name it in its error.
+            elif (
+                isinstance(value, Sequence)
+                and not isinstance(value, tuple)
+                and all(isinstance(v, str) for v in value)
+            ):
+                object.__setattr__(self, name, tuple(value))
 
 
 @dataclass(frozen=True)
@@ -338,72 +414,20 @@ def _check_prices(models: Mapping[str, Any], where: str) -> None:
                 )
 
 
-def resolve(
-    root: Path,
-    *,
-    explicit: Mapping[str, Any],
-    config_file: Path | None = None,
-) -> PackConfig:
-    """Merge defaults < config files < explicit (only the keys the caller gave)."""
-    file_values, used = load_config_files(root, config_file)
-    values: dict[str, Any] = {**file_values, **{k: v for k, v in explicit.items() if v is not None}}
-
-    targets = dict(TARGETS)
-    for name, spec in file_values.get("targets", {}).items():
-        base = targets.get(name, Target(name, window=0))
-        targets[name] = replace(base, name=name, **spec)
-        if targets[name].window <= 0:
-            raise ConfigError(f"targets.{name}: set a positive window in {', '.join(used)}")
-
-    tname = values.get("target", "codex")
-    auto = tname == "auto"
-    if auto:
-        if "budget" in values:
-            raise ConfigError(
-                "--target auto chooses the budget itself; drop --budget (or the "
-                "config's budget), or name a target"
-            )
-        tname = "codex"
-    if tname not in targets:
-        raise ConfigError(f"unknown target {tname!r}; use one of: {', '.join(sorted([*targets, 'auto']))}")
-    target = targets[tname]
-    if "reserve" in values:
-        if values["reserve"] < 0:
-            raise ConfigError(f"invalid reserve {values['reserve']!r}: it must be 0 or more")
-        if auto:  # the reserve is the API window's; codex keeps its headroom
-            targets["api"] = replace(targets["api"], reserve=int(values["reserve"]))
-        else:
-            target = replace(target, reserve=int(values["reserve"]))
-
-    encoding = values.get("encoding", target.encoding)
+def resolve(root: Path, options: Options) -> PackConfig:
+    """Merge defaults < config files < options (the fields the caller gave, not None)."""
+    files, used = load_config_files(root, Path(options.config) if options.config else None)
+    target, ladder = _target(options, files, _targets(files, used))
+    encoding = _given(options.encoding, files, "encoding", target.encoding)
     if encoding not in ENCODINGS:
         raise ConfigError(f"unknown encoding {encoding!r}; use one of: {', '.join(ENCODINGS)}")
-
-    if "budget" in values:
-        budget = parse_budget(values["budget"])
-    else:
-        budget = target.budget
-        if budget <= 0:
-            raise ConfigError(
-                f"target {target.name!r} leaves no budget (window {target.window:,} minus "
-                f"headroom and reserve); lower --reserve or pass --budget"
-            )
-
-    fmt = values.get("format", "xml")
+    budget = _budget(options, files, target)
+    fmt = _given(options.format, files, "format", "xml")
     if fmt not in FORMATS:
         raise ConfigError(f"unknown format {fmt!r}; use one of: {', '.join(FORMATS)}")
-    keep = frozenset(_str_list(values.get("keep", ()), "keep"))
-    bad = keep - set(KEEP_KINDS)
-    if bad:
-        raise ConfigError(f"unknown keep kind {sorted(bad)[0]!r}; use any of: {', '.join(KEEP_KINDS)}")
-    jobs, notes = _jobs(values.get("jobs")), []
-    cores = os.cpu_count() or 1
-    if explicit.get("jobs") is None and jobs is not None and jobs > cores:
-        notes.append(
-            f"jobs = {jobs} in {', '.join(used)} is more than this machine's {cores} core(s): using {cores}"
-        )
-        jobs = cores
-    parts = _parts(values)
+    keep = _keep(_given(options.keep, files, "keep", ()))
+    jobs, notes = _clamped_jobs(options.jobs, files, used)
+    parts = _parts(_given(options.parts, files, "parts"), _given(options.split, files, "split"))
     if parts is not None and budget is None:
         raise ConfigError("a split pack needs a budget per part; drop budget 'none' or --parts/--split")
     return PackConfig(
@@ -411,24 +435,103 @@ def resolve(
         budget=budget,
         encoding=encoding,
         format=fmt,
-        include=tuple(_str_list(values.get("include", ()), "include")),
-        exclude=tuple(_str_list(values.get("exclude", ()), "exclude")),
-        use_gitignore=bool(values.get("gitignore", True)),
-        max_file_size=parse_size(values.get("max_file_size", 1_000_000)),
+        include=tuple(_str_list(_given(options.include, files, "include", ()), "include")),
+        exclude=tuple(_str_list(_given(options.exclude, files, "exclude", ()), "exclude")),
+        use_gitignore=bool(_given(options.gitignore, files, "gitignore", True)),
+        max_file_size=parse_size(_given(options.max_file_size, files, "max_file_size", 1_000_000)),
         keep=keep,
-        skeleton=bool(values.get("skeleton", False)),
-        auto=auto,
-        ladder=(targets["codex"], targets["api"]) if auto else (),
+        skeleton=bool(_given(options.skeleton, files, "skeleton", False)),
+        auto=bool(ladder),
+        ladder=ladder,
         parts=parts,
-        weights=_weights(values.get("weights", {}), used),
-        allow_secrets=bool(values.get("allow_secrets", False)),
-        history=bool(values.get("history", True)),
-        cache=bool(values.get("cache", True)),
-        cache_dir=_cache_dir(values.get("cache_dir")),
+        weights=_weights(files.get("weights", {}), used),
+        allow_secrets=bool(options.allow_secrets),  # never from a repository's config
+        history=bool(_given(options.history, files, "history", True)),
+        cache=bool(_given(options.cache, files, "cache", True)),
+        cache_dir=_cache_dir(options.cache_dir),  # not a config key
         jobs=jobs,
         config_files=tuple(used),
         warnings=tuple(notes),
     )
+
+
+def _given(value: object, files: Mapping[str, Any], key: str, default: object = None) -> Any:
+    """The caller's value, else the config files' `key`, else the default."""
+    return files.get(key, default) if value is None else value
+
+
+def _targets(files: Mapping[str, Any], used: Sequence[str]) -> dict[str, Target]:
+    """The built-in targets, with the config's `[targets.NAME]` tables over them."""
+    targets = dict(TARGETS)
+    for name, spec in files.get("targets", {}).items():
+        base = targets.get(name, Target(name, window=0))
+        targets[name] = replace(base, name=name, **spec)
+        if targets[name].window <= 0:
+            raise ConfigError(f"targets.{name}: set a positive window in {', '.join(used)}")
+    return targets
+
+
+def _target(
+    options: Options, files: Mapping[str, Any], targets: dict[str, Target]
+) -> tuple[Target, tuple[Target, ...]]:
+    """The target named (default codex) with the reserve applied, and the ladder of "auto"
+    (empty for any other target)."""
+    name = _given(options.target, files, "target", "codex")
+    auto = name == "auto"
+    if auto:
+        if options.budget is not None or "budget" in files:
+            raise ConfigError(
+                "--target auto chooses the budget itself; drop --budget (or the "
+                "config's budget), or name a target"
+            )
+        name = "codex"
+    if name not in targets:
+        raise ConfigError(f"unknown target {name!r}; use one of: {', '.join(sorted([*targets, 'auto']))}")
+    target = targets[name]
+    reserve = _given(options.reserve, files, "reserve")
+    if reserve is not None:
+        if reserve < 0:
+            raise ConfigError(f"invalid reserve {reserve!r}: it must be 0 or more")
+        if auto:  # the reserve is the API window's; codex keeps its headroom
+            targets = {**targets, "api": replace(targets["api"], reserve=int(reserve))}
+        else:
+            target = replace(target, reserve=int(reserve))
+    return target, (targets["codex"], targets["api"]) if auto else ()
+
+
+def _budget(options: Options, files: Mapping[str, Any], target: Target) -> int | None:
+    """The budget given (by the caller or the config), else the target's."""
+    if options.budget is not None or "budget" in files:
+        return parse_budget(_given(options.budget, files, "budget"))
+    if target.budget <= 0:
+        raise ConfigError(
+            f"target {target.name!r} leaves no budget (window {target.window:,} minus "
+            f"headroom and reserve); lower --reserve or pass --budget"
+        )
+    return target.budget
+
+
+def _keep(value: object) -> frozenset[str]:
+    keep = frozenset(_str_list(value, "keep"))
+    bad = keep - set(KEEP_KINDS)
+    if bad:
+        raise ConfigError(f"unknown keep kind {sorted(bad)[0]!r}; use any of: {', '.join(KEEP_KINDS)}")
+    return keep
+
+
+def _clamped_jobs(
+    given: int | None, files: Mapping[str, Any], used: Sequence[str]
+) -> tuple[int | None, list[str]]:
+    """The worker processes, and a note when the config asked for more than the machine's
+    cores (a repository's config may not; the caller may)."""
+    jobs = _jobs(_given(given, files, "jobs"))
+    cores = os.cpu_count() or 1
+    if given is None and jobs is not None and jobs > cores:
+        note = (
+            f"jobs = {jobs} in {', '.join(used)} is more than this machine's {cores} core(s): using {cores}"
+        )
+        return cores, [note]
+    return jobs, []
 
 
 def _cache_dir(value: object) -> str | None:
@@ -447,11 +550,10 @@ def _jobs(value: object) -> int | None:
     return value
 
 
-def _parts(values: Mapping[str, Any]) -> int | None:
-    n = values.get("parts")
+def _parts(n: object, split: object) -> int | None:
     if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
         raise ConfigError(f"invalid parts {n!r}: give the number of parts, 1 or more")
-    if values.get("split"):
+    if split:
         if n is not None:
             raise ConfigError("give --parts N or --split, not both")
         return 0

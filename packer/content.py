@@ -20,6 +20,7 @@ import re
 import stat
 from collections.abc import Collection, Iterator
 from fnmatch import fnmatchcase
+from typing import Literal
 
 import xxhash
 
@@ -119,9 +120,9 @@ def read_source(
     c: Candidate, *, keep: Collection[str] = (), max_file_size: int | None = 1_000_000
 ) -> SourceText | Skip:
     """The decoded text of `c`, or a `Skip` saying why it is not packed."""
-    reason = skipped_by_name(c.path, keep)
-    if reason:
-        return Skip(c.path, reason)
+    by_name = skipped_by_name(c.path, keep)
+    if by_name:
+        return Skip(c.path, by_name)
     data = _read_kept(c, max_file_size, keep)
     if isinstance(data, Skip):
         return data
@@ -130,9 +131,9 @@ def read_source(
         return Skip(c.path, decoded)
     text, encoding = decoded
     if output.looks_like_output(text[: output.HEAD_CHARS]):  # an earlier pack or manifest
-        return Skip(c.path, output.PACKER_OUTPUT)
+        return Skip(c.path, "packer-output")
     if "generated" not in keep and has_generated_marker(text):
-        return Skip(c.path, "generated (marker)")
+        return Skip(c.path, "generated", "marker")
     if "minified" not in keep and looks_minified(text):
         return Skip(c.path, "minified")
     return SourceText(
@@ -163,7 +164,7 @@ def read_again(
     )
 
 
-def skipped_by_name(path: str, keep: Collection[str]) -> str | None:
+def skipped_by_name(path: str, keep: Collection[str]) -> Literal["lockfile", "minified"] | None:
     """Why a file is left out by its name alone (lockfiles, `*.min.js`), if it is."""
     name = path.rpartition("/")[2]
     if "lockfile" not in keep and is_lockfile(name):
@@ -195,26 +196,26 @@ def _read(c: Candidate, max_file_size: int | None, *, sniff: bool = True) -> byt
     try:
         fd = os.open(c.abspath, _OPEN_FLAGS)
     except FileNotFoundError:
-        return Skip(c.path, "vanished before it was read")
+        return Skip(c.path, "vanished-before-read")
     except OSError as e:
         if e.errno == errno.ELOOP:
-            return Skip(c.path, "not a regular file (symlink)")
-        return Skip(c.path, f"unreadable: {e.strerror}")
+            return Skip(c.path, "not-regular", "symlink")
+        return Skip(c.path, "unreadable", str(e.strerror))
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            return Skip(c.path, "not a regular file")
+            return Skip(c.path, "not-regular")
         if max_file_size is not None and st.st_size > max_file_size:
-            return Skip(c.path, f"too large ({st.st_size} bytes > {max_file_size})")
+            return Skip(c.path, "too-large", f"{st.st_size} bytes > {max_file_size}")
         data = _read_fd(fd, st.st_size, max_file_size, sniff)
     except OSError as e:
-        return Skip(c.path, f"unreadable: {e.strerror}")
+        return Skip(c.path, "unreadable", str(e.strerror))
     finally:
         os.close(fd)
     if data is None:
         return Skip(c.path, "binary")
     if max_file_size is not None and len(data) > max_file_size:  # grown since fstat
-        return Skip(c.path, f"too large ({max(st.st_size, len(data))} bytes > {max_file_size})")
+        return Skip(c.path, "too-large", f"{max(st.st_size, len(data))} bytes > {max_file_size}")
     return data
 
 
@@ -267,8 +268,8 @@ def _binary_head(head: bytes) -> bool:
     return is_binary(head)
 
 
-def _decode(data: bytes, keep: Collection[str]) -> tuple[str, str] | str:
-    """(text, encoding), or the skip reason."""
+def _decode(data: bytes, keep: Collection[str]) -> tuple[str, str] | Literal["binary", "undecodable"]:
+    """(text, encoding), or the kind of skip."""
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             try:
@@ -287,7 +288,7 @@ def _decode(data: bytes, keep: Collection[str]) -> tuple[str, str] | str:
         return data.decode(encoding), encoding
     except UnicodeDecodeError:
         if "undecodable" not in keep:
-            return "undecodable (not UTF-8)"
+            return "undecodable"
         return data.decode(encoding, "replace"), encoding
 
 

@@ -85,19 +85,39 @@ def find_duplicates(
         raise ValueError(f"{n} paths but {len(prints)} fingerprints")
     rank = dict.fromkeys(range(n), n)
     rank.update((i, r) for r, i in enumerate(order))
-    parent = list(range(n))
+    out: list[Duplicate] = []
+    for members in _linked_groups(prints):
+        if len(members) < 2:
+            continue
+        members.sort(key=lambda i: (vendored(paths[i]), rank[i], paths[i]))
+        out.extend(_assign(members, paths, prints))
+    out.sort(key=lambda d: d.path)
+    return out
 
-    def find(i: int) -> int:
+
+class _Links:
+    """Union-find over file indices; the root of each set is its smallest index."""
+
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+
+    def find(self, i: int) -> int:
+        parent = self.parent
         while parent[i] != i:
             parent[i] = parent[parent[i]]
             i = parent[i]
         return i
 
-    def union(i: int, j: int) -> None:
-        ri, rj = find(i), find(j)
+    def union(self, i: int, j: int) -> None:
+        ri, rj = self.find(i), self.find(j)
         if ri != rj:
-            parent[max(ri, rj)] = min(ri, rj)
+            self.parent[max(ri, rj)] = min(ri, rj)
 
+
+def _linked_groups(prints: Sequence[Fingerprint]) -> list[list[int]]:
+    """The files linked as exact, normalised or near copies, every file in one group."""
+    n = len(prints)
+    links = _Links(n)
     # Exact and normalised copies: equal normalised hashes. One representative each.
     first: dict[str, int] = {}
     reps: list[int] = []
@@ -108,24 +128,17 @@ def find_duplicates(
         if j == i:
             reps.append(i)
         else:
-            union(i, j)
+            links.union(i, j)
 
     # Near copies: LSH candidates among the representatives, verified.
     sketched = [i for i in reps if prints[i].minhash is not None]
     for i, j in _near_pairs([_values(prints[i]) for i in sketched]):
-        union(sketched[i], sketched[j])
+        links.union(sketched[i], sketched[j])
 
     groups: dict[int, list[int]] = {}
     for i in range(n):
-        groups.setdefault(find(i), []).append(i)
-    out: list[Duplicate] = []
-    for members in groups.values():
-        if len(members) < 2:
-            continue
-        members.sort(key=lambda i: (vendored(paths[i]), rank[i], paths[i]))
-        out.extend(_assign(members, paths, prints))
-    out.sort(key=lambda d: d.path)
-    return out
+        groups.setdefault(links.find(i), []).append(i)
+    return list(groups.values())
 
 
 def _values(fp: Fingerprint) -> U32Array:

@@ -33,7 +33,7 @@ Which files (applied in this order; every file left out is a `Skip` with its rea
    every file on disk is listed (still skipping `.git`).
 2. Vendored directories: a directory named `vendor`, `third_party`, `third-party`,
    `node_modules` or `bower_components` (at any depth below root) is recorded once,
-   as `Skip("a/vendor/", "vendored (N files)")`, unless `"vendored"` is in `keep`.
+   as `Skip("a/vendor/", "vendored", "N files")`, unless `"vendored"` is in `keep`.
    A file whose `.gitattributes` say `-linguist-vendored` escapes its directory.
 3. `.packerignore` files: gitignore syntax, nested like `.gitignore`, applied on
    top of the above in both modes.
@@ -188,8 +188,6 @@ def _sort_key(path: str) -> bytes:
 # ---------------------------------------------------------------------------
 # secrets in names: no path, reason or warning the walk returns holds one
 
-SECRETS_FILE = "secrets file"
-SECRET_NAME = "secret in file name"
 Span = tuple[int, int, str]
 
 
@@ -214,34 +212,42 @@ _HINTS = ("=", ":", "PRIVATE KEY")
 
 def _suspects(texts: Sequence[str]) -> set[int]:
     """Indices of the texts a detector's regex may match (a superset of those it does)."""
-    joined = "\n".join(texts)
-    groups: list[tuple[Sequence[int], str]]
-    if joined.isascii():
-        groups = [(range(len(texts)), joined)]
-    else:
-        ascii_texts = [i for i, t in enumerate(texts) if t.isascii()]
-        other = [i for i, t in enumerate(texts) if not t.isascii()]
-        groups = [
-            (ascii_texts, "\n".join(texts[i] for i in ascii_texts)),
-            (other, "\n".join(texts[i] for i in other)),
-        ]
-    fast, rest = secrets._fast_detector()  # RE2, exact on ASCII; Python's re for the rest
     out: set[int] = set()
-    for k, (group, text) in enumerate(groups):
+    for k, (group, text) in enumerate(_by_script(texts)):
         if not group:
             continue
-        spans = [span for needle in _HINTS for span in _finds(text, needle)]
-        if k == 0:  # ASCII: RE2 on bytes (same offsets, no conversion per match)
-            spans += [m.span() for m in fast.finditer(text.encode("ascii"))] if fast is not None else []
-            spans += [m.span() for m in rest.finditer(text)] if rest is not None else []
-        else:
-            spans += [m.span() for m in secrets._any_detector().finditer(text)]
+        spans = _suspect_spans(text, ascii=k == 0)
         if spans:
             starts = list(accumulate((len(texts[i]) + 1 for i in group[:-1]), initial=0))
             for a, b in spans:  # a match may run over a newline into the next text
                 first = bisect_right(starts, a) - 1
                 out.update(group[first : bisect_right(starts, max(a, b - 1))])
     return out
+
+
+def _by_script(texts: Sequence[str]) -> list[tuple[Sequence[int], str]]:
+    """The ASCII texts, then the others: each group's indices and its texts joined by newlines."""
+    joined = "\n".join(texts)
+    if joined.isascii():
+        return [(range(len(texts)), joined)]
+    ascii_texts = [i for i, t in enumerate(texts) if t.isascii()]
+    other = [i for i, t in enumerate(texts) if not t.isascii()]
+    return [
+        (ascii_texts, "\n".join(texts[i] for i in ascii_texts)),
+        (other, "\n".join(texts[i] for i in other)),
+    ]
+
+
+def _suspect_spans(text: str, *, ascii: bool) -> list[tuple[int, int]]:
+    """Where a hint or a detector's regex matches in `text`."""
+    spans = [span for needle in _HINTS for span in _finds(text, needle)]
+    if ascii:  # RE2 on bytes (same offsets, no conversion per match); Python's re for the rest
+        fast, rest = secrets._fast_detector()
+        spans += [m.span() for m in fast.finditer(text.encode("ascii"))] if fast is not None else []
+        spans += [m.span() for m in rest.finditer(text)] if rest is not None else []
+    else:
+        spans += [m.span() for m in secrets._any_detector().finditer(text)]
+    return spans
 
 
 def _finds(text: str, needle: str) -> Iterator[tuple[int, int]]:
@@ -268,7 +274,7 @@ def _without_secret_names(paths: list[str], skips: list[Skip]) -> tuple[list[str
         cut = path.find("/", spans[0][1])  # the first secret ends in a directory's name
         if cut < 0:
             masked = _masked(path, spans)
-            skips.append(Skip(masked, SECRET_NAME))
+            skips.append(Skip(masked, "secret-in-name"))
             found.extend(Secret(masked, 0, kind) for _, _, kind in spans)
             continue
         d = path[: cut + 1]
@@ -278,7 +284,7 @@ def _without_secret_names(paths: list[str], skips: list[Skip]) -> tuple[list[str
             found.extend(Secret(dirs[d][0], 0, kind) for _, _, kind in inside)
         dirs[d] = (dirs[d][0], dirs[d][1] + 1)
     skips.extend(
-        Skip(masked, f"{SECRET_NAME} ({n} file{'' if n == 1 else 's'})") for masked, n in dirs.values()
+        Skip(masked, "secret-in-name", f"{n} file{'' if n == 1 else 's'}") for masked, n in dirs.values()
     )
     return [p for i, p in enumerate(paths) if i not in flagged], found
 
@@ -294,10 +300,10 @@ def _mask_secrets(skips: list[Skip], warnings: list[str]) -> list[Secret]:
         if i >= 2 * n:
             warnings[i - 2 * n] = _masked(warnings[i - 2 * n], spans)
         elif i >= n:
-            skips[i - n] = Skip(skips[i - n].path, _masked(skips[i - n].reason, spans))
+            skips[i - n] = skips[i - n].with_reason(_masked(skips[i - n].reason, spans))
         else:
             masked = _masked(skips[i].path, spans)
-            skips[i] = Skip(masked, SECRET_NAME)
+            skips[i] = Skip(masked, "secret-in-name")
             found.extend(Secret(masked, 0, kind) for _, _, kind in spans)
     return found
 
@@ -393,7 +399,7 @@ def _git_list(root_abs: str, skips: list[Skip], warnings: list[str]) -> list[str
             continue
         path = os.fsdecode(raw)
         if path.endswith("/"):
-            skips.append(Skip(path, "nested git repository"))
+            skips.append(Skip(path, "nested-repository"))
         else:
             paths.append(path)
     return paths
@@ -441,10 +447,10 @@ def _plain_list(root_abs: str, *, use_gitignore: bool, skips: list[Skip]) -> lis
             with os.scandir(os.path.join(root_abs, prefix) if prefix else root_abs) as it:
                 entries = list(it)
         except FileNotFoundError:
-            skips.append(Skip(prefix or "./", "vanished during walk"))
+            skips.append(Skip(prefix or "./", "vanished-during-walk"))
             continue
         except OSError as e:
-            skips.append(Skip(prefix or "./", f"unreadable: {e.strerror}"))
+            skips.append(Skip(prefix or "./", "unreadable", str(e.strerror)))
             continue
         if use_gitignore and any(e.name == ".gitignore" for e in entries):
             own = Rules.read(os.path.join(root_abs, prefix, ".gitignore"), prefix)
@@ -521,7 +527,7 @@ class _Selector:
                 skips.append(result)
             elif result is not None:
                 files.append(result)
-        skips.extend(Skip(d, f"vendored ({n} file{'' if n == 1 else 's'})") for d, n in vendored.items())
+        skips.extend(Skip(d, "vendored", f"{n} file{'' if n == 1 else 's'}") for d, n in vendored.items())
         return files
 
     def judge(self, rel: str) -> Candidate | Skip | str | None:
@@ -538,23 +544,23 @@ class _Selector:
         self, rel: str, name: str, state: _DirState, attrs: dict[str, AttrValue]
     ) -> Candidate | Skip | None:
         if rel in self.outputs or output.is_temp_name(name):
-            return Skip(rel, output.PACKER_OUTPUT)
+            return Skip(rel, "packer-output")
         if state.packer_ignored or (
             state.packer_rules and is_ignored(state.packer_rules, rel, name, is_dir=False)
         ):
-            return Skip(rel, ".packerignore")
+            return Skip(rel, "packerignore")
         if self.exclude is not None:
             check = self.exclude.check_file(rel)
             if check.include and check.index is not None:
-                return Skip(rel, f"excluded by --exclude {self.exclude_patterns[check.index]}")
+                return Skip(rel, "excluded", self.exclude_patterns[check.index])
         if self.include is not None and not self.include.match_file(rel):
-            return Skip(rel, "not matched by --include")
+            return Skip(rel, "not-included")
         if "secrets-file" not in self.keep and secrets.is_secrets_file(rel):
-            return Skip(rel, SECRETS_FILE)
+            return Skip(rel, "secrets-file")
         if attrs.get("linguist-vendored") and "vendored" not in self.keep:
-            return Skip(rel, "vendored (.gitattributes linguist-vendored)")
+            return Skip(rel, "vendored", ".gitattributes linguist-vendored")
         if attrs.get("linguist-generated") and "generated" not in self.keep:
-            return Skip(rel, "generated (.gitattributes linguist-generated)")
+            return Skip(rel, "generated", ".gitattributes linguist-generated")
         return self._inspect(rel)
 
     def _inspect(self, rel: str) -> Candidate | Skip | None:
@@ -564,19 +570,19 @@ class _Selector:
             st = os.lstat(abspath)
         except OSError as e:
             if e.errno in (errno.ENOENT, errno.ENOTDIR):
-                return None if self.listed_by_git else Skip(rel, "vanished during walk")
-            return Skip(rel, f"unreadable: {e.strerror}")
+                return None if self.listed_by_git else Skip(rel, "vanished-during-walk")
+            return Skip(rel, "unreadable", str(e.strerror))
         mode = st.st_mode
         if stat.S_ISLNK(mode):
-            return Skip(rel, self._symlink_reason(abspath))
+            return self._symlink_skip(rel, abspath)
         if stat.S_ISDIR(mode):
-            return Skip(rel, "git submodule")  # only git lists a directory
+            return Skip(rel, "submodule")  # only git lists a directory
         if not stat.S_ISREG(mode):
-            return Skip(rel, f"not a regular file ({_special_kind(mode)})")
+            return Skip(rel, "not-regular", _special_kind(mode))
         if self.max_file_size is not None and st.st_size > self.max_file_size:
-            return Skip(rel, f"too large ({st.st_size} bytes > {self.max_file_size})")
+            return Skip(rel, "too-large", f"{st.st_size} bytes > {self.max_file_size}")
         if not self._may_read(st):
-            return Skip(rel, f"unreadable: {os.strerror(errno.EACCES)}")
+            return Skip(rel, "unreadable", os.strerror(errno.EACCES))
         return Candidate(
             path=rel, abspath=abspath, size=st.st_size, stamp=(st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
         )
@@ -591,24 +597,23 @@ class _Selector:
             return bool(st.st_mode & stat.S_IRGRP)
         return bool(st.st_mode & stat.S_IROTH)
 
-    def _symlink_reason(self, abspath: str) -> str:
+    def _symlink_skip(self, rel: str, abspath: str) -> Skip:
         try:
             st = os.stat(abspath)
         except OSError as e:
             if e.errno == errno.ELOOP:
-                return "symlink loop"
+                return Skip(rel, "symlink-loop")
             if e.errno in (errno.ENOENT, errno.ENOTDIR):
-                return "broken symlink"
-            return f"unreadable: {e.strerror}"
+                return Skip(rel, "broken-symlink")
+            return Skip(rel, "unreadable", str(e.strerror))
         target = os.path.realpath(abspath)
         if os.path.commonpath([self.root_real, target]) != self.root_real:
-            return "symlink outside root"
+            return Skip(rel, "symlink-outside-root")
         if stat.S_ISDIR(st.st_mode):
-            return "symlink to directory"
+            return Skip(rel, "symlink-to-directory")
         if not stat.S_ISREG(st.st_mode):
-            return f"symlink to a special file ({_special_kind(st.st_mode)})"
-        inside = os.path.relpath(target, self.root_real).replace(os.sep, "/")
-        return f"symlink to {inside}"
+            return Skip(rel, "symlink-to-special", _special_kind(st.st_mode))
+        return Skip(rel, "symlink", os.path.relpath(target, self.root_real).replace(os.sep, "/"))
 
     def _dir_state(self, d: str) -> _DirState:
         state = self.dirs.get(d)
@@ -688,7 +693,7 @@ def left_out_by_name(
     for rel in paths:
         verdict = selector.judge(rel)
         if isinstance(verdict, str):
-            out[rel] = f"vendored ({verdict})"
+            out[rel] = Skip(rel, "vendored", verdict).reason
         elif isinstance(verdict, Skip):
             out[rel] = verdict.reason
     return out

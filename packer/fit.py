@@ -17,7 +17,7 @@ order is rank order whatever the pass, so the most relevant content comes first.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from packer.rank import Ranked
 from packer.records import Decision, FileInfo, Mode
@@ -73,63 +73,90 @@ def fit(
     cost_of: Cost = cost or (
         lambda i, mode: infos[i].cost(mode) if mode == "full" else infos[i].skeleton_tokens
     )
-    used = fixed_tokens + tree.cost
-    modes: dict[int, Mode] = {}
-    why_not: dict[int, str] = {}
+    fitter = _Fitter(infos, tree, cost_of, floor, file_separator_tokens, used=fixed_tokens + tree.cost)
     for p in passes:
         limit = None if budget is None else budget - round((1.0 - p.share) * budget)
+        fitter.run(p, ranked, limit)
+    return fitter.plan(ranked, fixed_tokens)
+
+
+@dataclass
+class _Fitter:
+    """One fit as its passes run: the tokens used, the mode of each packed file, and why
+    each file tried and left out did not fit."""
+
+    infos: Sequence[FileInfo]
+    tree: Tree
+    cost_of: Cost
+    floor: Callable[[int], int] | None
+    separator: int  # tokens between two blocks
+    used: int
+    modes: dict[int, Mode] = field(default_factory=dict)
+    why_not: dict[int, str] = field(default_factory=dict)
+
+    def run(self, p: Pass, ranked: Sequence[Ranked], limit: int | None) -> None:
+        """One pass over the files it considers, best first, up to `limit` tokens."""
         misses = 0
         for r in ranked:
             i = r.index
-            if i in modes or (p.only is not None and i not in p.only):
+            if i in self.modes or (p.only is not None and i not in p.only):
                 continue
-            if limit is not None and limit - used < file_separator_tokens + 1:
+            if limit is not None and limit - self.used < self.separator + 1:
                 break  # nothing more can fit in this pass
-            sep = file_separator_tokens if modes else 0
-            for mode in p.modes:
-                if (
-                    floor is not None
-                    and mode == "full"
-                    and limit is not None
-                    and floor(i) + sep > limit - used
-                ):
-                    why_not[i] = (
-                        f"over budget: full needs about {infos[i].tokens:,} tokens, "
-                        f"{max(limit - used, 0):,} left"
-                    )
-                    continue
-                block = cost_of(i, mode)
-                if block is None:
-                    continue
-                need = block + tree.delta(i, mode) + sep
-                if limit is None or used + need <= limit:
-                    tree.apply(i, mode)
-                    used += need
-                    modes[i] = mode
-                    why_not.pop(i, None)
-                    misses = 0
-                    break
-                why_not[i] = f"over budget: {mode} needs {need:,} tokens, {max(limit - used, 0):,} left"
-            else:
-                misses += 1
-                if p.give_up_after and misses >= p.give_up_after:
-                    break
-    packed = tuple(r.index for r in ranked if r.index in modes)
-    decisions = [
-        Decision(infos[i].path, modes[i], cost_of(i, modes[i]) or 0, r.score, r.reason)
-        for r in ranked
-        if (i := r.index) in modes
-    ]
-    decisions += [
-        Decision(
-            infos[i].path,
-            "listed",
-            tree.line_tokens(i),
-            r.score,
-            f"{r.reason}; {why_not.get(i, 'over budget')}"
-            + ("" if tree.visible(i) else "; in a folded directory"),
-        )
-        for r in ranked
-        if (i := r.index) not in modes
-    ]
-    return Plan(packed, modes, tuple(decisions), used - fixed_tokens)
+            if self.place(i, p.modes, limit):
+                misses = 0
+                continue
+            misses += 1
+            if p.give_up_after and misses >= p.give_up_after:
+                break
+
+    def place(self, i: int, modes: Sequence[Mode], limit: int | None) -> bool:
+        """Pack file i in the first of `modes` whose block, separator and tree growth fit."""
+        sep = self.separator if self.modes else 0
+        for mode in modes:
+            if (
+                self.floor is not None
+                and mode == "full"
+                and limit is not None
+                and self.floor(i) + sep > limit - self.used
+            ):
+                self.why_not[i] = (
+                    f"over budget: full needs about {self.infos[i].tokens:,} tokens, "
+                    f"{max(limit - self.used, 0):,} left"
+                )
+                continue
+            block = self.cost_of(i, mode)
+            if block is None:
+                continue
+            need = block + self.tree.delta(i, mode) + sep
+            if limit is None or self.used + need <= limit:
+                self.tree.apply(i, mode)
+                self.used += need
+                self.modes[i] = mode
+                self.why_not.pop(i, None)
+                return True
+            self.why_not[i] = f"over budget: {mode} needs {need:,} tokens, {max(limit - self.used, 0):,} left"
+        return False
+
+    def plan(self, ranked: Sequence[Ranked], fixed_tokens: int) -> Plan:
+        """The packed files in rank order, and a decision for every file, packed or listed."""
+        infos, tree, modes = self.infos, self.tree, self.modes
+        packed = tuple(r.index for r in ranked if r.index in modes)
+        decisions = [
+            Decision(infos[i].path, modes[i], self.cost_of(i, modes[i]) or 0, r.score, r.reason)
+            for r in ranked
+            if (i := r.index) in modes
+        ]
+        decisions += [
+            Decision(
+                infos[i].path,
+                "listed",
+                tree.line_tokens(i),
+                r.score,
+                f"{r.reason}; {self.why_not.get(i, 'over budget')}"
+                + ("" if tree.visible(i) else "; in a folded directory"),
+            )
+            for r in ranked
+            if (i := r.index) not in modes
+        ]
+        return Plan(packed, modes, tuple(decisions), self.used - fixed_tokens)

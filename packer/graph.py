@@ -100,6 +100,45 @@ def name_table(n: int, symbols: Sequence[FileSymbols | None]) -> NameTable:
     One pass over the records with C-level iteration per file: on a 78K-file repository
     (2.8M definitions, 7.6M references) this is where most of the graph's time goes.
     """
+    got = _gather_names(n, symbols)
+    ids, names = _intern(got.names)
+    v = max(len(names), 1)
+    files = np.arange(n, dtype=np.int64)
+    dkey = np.sort(np.repeat(files, got.def_len) * v + ids[: got.n_def])
+    if len(dkey):
+        dkey = dkey[np.concatenate(([True], dkey[1:] != dkey[:-1]))]
+    dfile, dname = dkey // v, dkey % v
+    order = np.lexsort((dfile, dname))
+    dfile, dname = dfile[order], dname[order]
+    def_ptr = np.zeros(len(names) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(dname, minlength=len(names)), out=def_ptr[1:])
+    rkey = np.repeat(files, got.ref_len) * v + ids[got.n_def :]  # unique per file already
+    return NameTable(
+        names=names,
+        def_file=dfile,
+        def_name=dname,
+        def_ptr=def_ptr,
+        ref_file=rkey // v,
+        ref_name=rkey % v,
+        ref_count=np.asarray(got.counts, dtype=np.int64),
+        files_with_symbols=got.with_symbols,
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class _Gathered:
+    """Every name occurrence of the records: definitions first, then each file's distinct
+    references, with how many each file has."""
+
+    names: list[str]
+    n_def: int  # the first n_def names are definitions
+    def_len: IntArray  # per file: its definitions
+    ref_len: IntArray  # per file: its distinct referenced names
+    counts: list[int]  # per reference: how often the file uses the name
+    with_symbols: int  # files that define or use anything
+
+
+def _gather_names(n: int, symbols: Sequence[FileSymbols | None]) -> _Gathered:
     get_name = operator.attrgetter("name")
     all_names: list[str] = []
     def_len = np.zeros(n, dtype=np.int64)
@@ -120,10 +159,17 @@ def name_table(n: int, symbols: Sequence[FileSymbols | None]) -> NameTable:
         all_names.extend(used)
         counts.extend(used.values())
         ref_len[i] = len(used)
-    # Group names by their 64-bit hash, in numpy: a dict of millions of distinct strings
-    # costs cache misses per lookup and is several times slower. Ids follow first
-    # occurrence, so they do not depend on the process's hash seed. (Two names sharing a
-    # hash would merge; among 2M names the chance is about 1e-7.)
+    return _Gathered(all_names, n_def, def_len, ref_len, counts, with_symbols)
+
+
+def _intern(all_names: list[str]) -> tuple[IntArray, list[str]]:
+    """An id per occurrence, and the distinct names in order of first occurrence.
+
+    Names are grouped by their 64-bit hash, in numpy: a dict of millions of distinct
+    strings costs cache misses per lookup and is several times slower. Ids follow first
+    occurrence, so they do not depend on the process's hash seed. (Two names sharing a
+    hash would merge; among 2M names the chance is about 1e-7.)
+    """
     hashes = np.fromiter(map(hash, all_names), dtype=np.int64, count=len(all_names))
     order = np.argsort(hashes, kind="stable")
     new = np.ones(len(order), dtype=bool)
@@ -135,28 +181,7 @@ def name_table(n: int, symbols: Sequence[FileSymbols | None]) -> NameTable:
     id_of[by_first] = np.arange(len(by_first))
     ids = np.empty(len(order), dtype=np.int64)
     ids[order] = id_of[group]
-    names = list(map(all_names.__getitem__, first[by_first].tolist()))
-    v = max(len(names), 1)
-    files = np.arange(n, dtype=np.int64)
-    dkey = np.sort(np.repeat(files, def_len) * v + ids[:n_def])
-    if len(dkey):
-        dkey = dkey[np.concatenate(([True], dkey[1:] != dkey[:-1]))]
-    dfile, dname = dkey // v, dkey % v
-    order = np.lexsort((dfile, dname))
-    dfile, dname = dfile[order], dname[order]
-    def_ptr = np.zeros(len(names) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(dname, minlength=len(names)), out=def_ptr[1:])
-    rkey = np.repeat(files, ref_len) * v + ids[n_def:]  # unique per file already
-    return NameTable(
-        names=names,
-        def_file=dfile,
-        def_name=dname,
-        def_ptr=def_ptr,
-        ref_file=rkey // v,
-        ref_name=rkey % v,
-        ref_count=np.asarray(counts, dtype=np.int64),
-        files_with_symbols=with_symbols,
-    )
+    return ids, list(map(all_names.__getitem__, first[by_first].tolist()))
 
 
 @dataclass(frozen=True, eq=False)
@@ -246,6 +271,35 @@ def _build_graph(paths: Sequence[str], symbols: Sequence[FileSymbols | None]) ->
     if len(symbols) != n:
         raise ValueError(f"{len(symbols)} symbol records for {n} paths")
     t = name_table(n, symbols)
+    entries = _Entries.join(_reference_entries(t), _import_entries(paths, symbols))
+    return _merged(paths, t, entries)
+
+
+@dataclass(frozen=True, eq=False)
+class _Entries:
+    """Edge entries before merging: one per (referencing file, defining file, name), and
+    one per (importing file, imported file)."""
+
+    src: IntArray
+    dst: IntArray
+    val: FloatArray
+    lab: IntArray  # the name, -1 for an import
+    is_import: npt.NDArray[np.bool_]
+
+    @staticmethod
+    def join(refs: _Entries, imports: _Entries) -> _Entries:
+        return _Entries(
+            np.concatenate([refs.src, imports.src]),
+            np.concatenate([refs.dst, imports.dst]),
+            np.concatenate([refs.val, imports.val]),
+            np.concatenate([refs.lab, imports.lab]),
+            np.concatenate([refs.is_import, imports.is_import]),
+        )
+
+
+def _reference_entries(t: NameTable) -> _Entries:
+    """The identifier entries: each file's uses of a name another file defines, weighted
+    by `identifier_weight` (names that weigh nothing or have too many definers left out)."""
     names = t.names
     ndef = t.definers
     v = max(len(names), 1)
@@ -270,19 +324,23 @@ def _build_graph(paths: Sequence[str], symbols: Sequence[FileSymbols | None]) ->
     within = np.arange(len(src), dtype=np.int64) - np.repeat(np.cumsum(reps) - reps, reps)
     dst = t.def_file[starts + within]
     val = np.repeat(np.sqrt(rcount.astype(np.float64)) * mul[rname], reps)
+    return _Entries(src, dst, val, lab, np.zeros(len(val), dtype=bool))
 
+
+def _import_entries(paths: Sequence[str], symbols: Sequence[FileSymbols | None]) -> _Entries:
     isrc, idst, ival = _import_edges(paths, symbols)
-    src = np.concatenate([src, isrc])
-    dst = np.concatenate([dst, idst])
-    val = np.concatenate([val, ival])
-    lab = np.concatenate([lab, np.full(len(isrc), -1, dtype=np.int64)])
-    is_import = np.concatenate([np.zeros(len(val) - len(isrc), dtype=bool), np.ones(len(isrc), dtype=bool)])
+    lab = np.full(len(isrc), -1, dtype=np.int64)
+    return _Entries(isrc, idst, ival, lab, np.ones(len(isrc), dtype=bool))
 
-    # group by (src, dst): sum the weights, label with the heaviest identifier
+
+def _merged(paths: Sequence[str], t: NameTable, e: _Entries) -> FileGraph:
+    """The graph with one edge per (src, dst): the entries' summed weight, labelled with
+    the heaviest identifier (-1 for none) and marked when an import makes it."""
+    n = len(paths)
     nn = max(n, 1)
-    key = src * nn + dst
+    key = e.src * nn + e.dst
     order = np.argsort(key, kind="stable")
-    key, val, lab, is_import = key[order], val[order], lab[order], is_import[order]
+    key, val, lab, is_import = key[order], e.val[order], e.lab[order], e.is_import[order]
     first = np.ones(len(key), dtype=bool)
     first[1:] = key[1:] != key[:-1]
     starts_k = np.flatnonzero(first)

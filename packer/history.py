@@ -112,9 +112,7 @@ def _parse_log(out: bytes) -> list[list[_Entry]]:
 
 
 def _signals(commits: list[list[_Entry]], focus: Sequence[str]) -> GitSignals:
-    alias: dict[str, str] = {}  # an older name -> the file's current name
-    seen: set[str] = set()
-    dead: set[str] = set()  # files whose newest change deletes them
+    names = _Names()
     newest: dict[str, int] = {}  # file -> index (among counted commits) of its newest change
     churn: Counter[str] = Counter()
     focus_files = {f for f in focus if f and not f.endswith("/")}
@@ -123,17 +121,7 @@ def _signals(commits: list[list[_Entry]], focus: Sequence[str]) -> GitSignals:
     focus_commits: Counter[str] = Counter()
     counted = 0
     for entries in commits:  # newest first
-        touched: dict[str, None] = {}  # ordered, so the dicts built from it are deterministic
-        for letter, path, old in entries:
-            current = alias.get(path, path)
-            if current not in seen:
-                seen.add(current)
-                if letter == "D":
-                    dead.add(current)
-            if old is not None and old != path:
-                alias[old] = current
-            if current not in dead:
-                touched[current] = None
+        touched = names.touched(entries)
         if len(entries) > HUGE_COMMIT_FILES or not touched:
             continue
         for path in touched:
@@ -146,12 +134,43 @@ def _signals(commits: list[list[_Entry]], focus: Sequence[str]) -> GitSignals:
     recency = {path: 0.5 ** (index / half_life) for path, index in newest.items()}
     top = max(churn.values(), default=0)
     churn_share = {path: count / top for path, count in churn.items()}
+    cochange = _cochange(together, focus_commits)
+    return GitSignals(recency=recency, churn=churn_share, cochange=cochange, commits=len(commits))
+
+
+class _Names:
+    """Files by their current name, as history is read newest first."""
+
+    def __init__(self) -> None:
+        self.alias: dict[str, str] = {}  # an older name -> the file's current name
+        self.seen: set[str] = set()
+        self.dead: set[str] = set()  # files whose newest change deletes them
+
+    def touched(self, entries: list[_Entry]) -> dict[str, None]:
+        """The files one commit touches, by current name, deleted files left out; ordered,
+        so the dicts built from it are deterministic."""
+        touched: dict[str, None] = {}
+        for letter, path, old in entries:
+            current = self.alias.get(path, path)
+            if current not in self.seen:
+                self.seen.add(current)
+                if letter == "D":
+                    self.dead.add(current)
+            if old is not None and old != path:
+                self.alias[old] = current
+            if current not in self.dead:
+                touched[current] = None
+        return touched
+
+
+def _cochange(together: dict[str, Counter[str]], focus_commits: Counter[str]) -> dict[str, dict[str, float]]:
+    """Per focus entry, the share of its commits each other file was in, strongest first."""
     cochange: dict[str, dict[str, float]] = {}
     for f in sorted(together):
         shares = sorted(together[f].items(), key=lambda kv: (-kv[1], kv[0]))[:COCHANGE_LIMIT]
         if shares:
             cochange[f] = {other: count / focus_commits[f] for other, count in shares}
-    return GitSignals(recency=recency, churn=churn_share, cochange=cochange, commits=len(commits))
+    return cochange
 
 
 def _count_together(

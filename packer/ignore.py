@@ -137,38 +137,10 @@ def _bracket(glob: bytes, start: int) -> tuple[frozenset[int], int] | None:
     while True:  # git's do { ... } while (*++p != ']'): the first "]" is a member
         if i >= n:
             return None  # unterminated: git's wildmatch aborts
-        c = glob[i]
-        if c == _BACKSLASH:
-            i += 1
-            if i >= n:
-                return None
-            c = glob[i]
-            members.add(c)
-        elif c == 0x2D and prev and i + 1 < n and glob[i + 1] != 0x5D:  # "a-z"
-            i += 1
-            hi = glob[i]
-            if hi == _BACKSLASH:
-                i += 1
-                if i >= n:
-                    return None
-                hi = glob[i]
-            members.update(range(prev, hi + 1))  # empty when prev > hi
-            c = 0
-        elif c == 0x5B and glob[i + 1 : i + 2] == b":":  # "[:class:]"
-            end = glob.find(b"]", i + 2)
-            if end < 0:
-                return None
-            if end - 1 < i + 2 or glob[end - 1] != 0x3A:
-                members.add(c)  # no ":]": an ordinary "[", then ":" on the next turn
-            else:
-                cls = _CLASSES.get(glob[i + 2 : end - 1])
-                if cls is None:
-                    return None  # an unknown class: git's wildmatch aborts
-                members |= cls
-                c, i = 0, end
-        else:
-            members.add(c)
-        prev = c
+        step = _bracket_member(glob, i, prev, members)
+        if step is None:
+            return None
+        prev, i = step
         i += 1
         if i >= n:
             return None
@@ -176,6 +148,51 @@ def _bracket(glob: bytes, start: int) -> tuple[frozenset[int], int] | None:
             break
     found = frozenset(members)
     return (frozenset(range(256)) - found if negated else found), i + 1
+
+
+def _bracket_member(glob: bytes, i: int, prev: int, members: set[int]) -> tuple[int, int] | None:
+    """Add the member at `i` (an escaped byte, a range, a class or a byte) to `members`:
+    git's prev_ch after it and the index of its last byte, or None where wildmatch aborts."""
+    c = glob[i]
+    if c == _BACKSLASH:
+        i += 1
+        if i >= len(glob):
+            return None
+        members.add(glob[i])
+        return glob[i], i
+    if c == 0x2D and prev and i + 1 < len(glob) and glob[i + 1] != 0x5D:  # "a-z"
+        return _bracket_range(glob, i + 1, prev, members)
+    if c == 0x5B and glob[i + 1 : i + 2] == b":":  # "[:class:]"
+        return _bracket_class(glob, i, members)
+    members.add(c)
+    return c, i
+
+
+def _bracket_range(glob: bytes, i: int, lo: int, members: set[int]) -> tuple[int, int] | None:
+    """The range from `lo` to the byte at `i` (after the "-"), which may be escaped."""
+    hi = glob[i]
+    if hi == _BACKSLASH:
+        i += 1
+        if i >= len(glob):
+            return None
+        hi = glob[i]
+    members.update(range(lo, hi + 1))  # empty when lo > hi
+    return 0, i
+
+
+def _bracket_class(glob: bytes, i: int, members: set[int]) -> tuple[int, int] | None:
+    """A "[:class:]" at `i`; without its ":]", an ordinary "[" (then ":" on the next turn)."""
+    end = glob.find(b"]", i + 2)
+    if end < 0:
+        return None
+    if end - 1 < i + 2 or glob[end - 1] != 0x3A:
+        members.add(0x5B)
+        return 0x5B, i
+    cls = _CLASSES.get(glob[i + 2 : end - 1])
+    if cls is None:
+        return None  # an unknown class: git's wildmatch aborts
+    members |= cls
+    return 0, end
 
 
 # ---------------------------------------------------------------------------

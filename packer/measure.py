@@ -17,11 +17,11 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import Any
+from typing import Any, TypeGuard
 
 from packer import cache as cachelib
 from packer import content, languages, secrets, symbols
@@ -39,6 +39,7 @@ from packer.records import (
     SourceText,
 )
 from packer.render import Renderer, check_block, make_renderer, neutral
+from packer.secrets import Span
 from packer.skeleton import skeletonize
 from packer.sketch import Fingerprint, fingerprint
 from packer.symbols import comment_words
@@ -78,6 +79,66 @@ class Work:
 
 
 @dataclass(frozen=True)
+class Values:
+    """What was computed of one text file, each value only when `Work` asks for it."""
+
+    count: int | None = None  # its full block's exact cost
+    skeleton: int | None = None  # its skeleton block's cost (None too when it has none)
+    secrets: tuple[Span, ...] | None = None  # the secret scan; None: not scanned
+    symbols: tuple[Any, ...] | None = None  # as `symbols_to_tuple`; None: not parsed, or deferred
+    terms: tuple[str, ...] | None = None  # comment words; None: not asked, or deferred
+    fingerprint: Fingerprint | None = None
+
+
+@dataclass(frozen=True)
+class Text:
+    """A file read as text: what `FileInfo` is made of."""
+
+    path: str
+    size: int
+    digest: str
+    encoding: str
+    lines: int
+    language: str | None
+    values: Values
+
+
+Outcome = Skip | Text  # what measuring makes of one file
+
+
+@dataclass(frozen=True)
+class Keys:
+    """The cache keys of the values `Work` asks of one file; None: not asked."""
+
+    count: bytes | None = None
+    skeleton: bytes | None = None
+    secrets: bytes | None = None
+    symbols: bytes | None = None
+    terms: bytes | None = None
+    fp: bytes | None = None
+
+    def all(self) -> list[bytes]:
+        keys = (self.count, self.skeleton, self.secrets, self.symbols, self.terms, self.fp)
+        return [k for k in keys if k is not None]
+
+    def values(self, found: Mapping[bytes, Any]) -> Values:
+        """The values these keys name, as far as `found` (cached values, by key) holds them."""
+
+        def get(k: bytes | None) -> Any:
+            return None if k is None else found.get(k)
+
+        terms, fp = get(self.terms), get(self.fp)
+        return Values(
+            count=get(self.count),
+            skeleton=get(self.skeleton),
+            secrets=get(self.secrets),
+            symbols=get(self.symbols),
+            terms=None if terms is None else tuple(terms),
+            fingerprint=None if fp is None else Fingerprint(*fp),
+        )
+
+
+@dataclass(frozen=True)
 class Measured:
     infos: list[FileInfo]
     candidates: list[Candidate]  # parallel to infos, to re-read at write time
@@ -90,45 +151,48 @@ class Measured:
     processes: int = 0  # worker processes used (0: this process only)
     # Symbols and comment words a warm run left in the cache (keys by info index): ranking
     # needs them only when its memo misses, so they are loaded then (`complete`).
-    deferred: dict[int, dict[str, bytes]] = field(default_factory=dict)
+    deferred: dict[int, Keys] = field(default_factory=dict)
 
     def complete(self, cache: cachelib.Cache | None, work: Work) -> None:
         """Fill in the deferred symbols and comment words (parsing again what is gone)."""
         if not self.deferred:
             return
-        found = cache.get_many([k for ks in self.deferred.values() for k in ks.values()]) if cache else {}
+        found = cache.get_many([k for ks in self.deferred.values() for k in ks.all()]) if cache else {}
         for i, ks in sorted(self.deferred.items()):
             info = self.infos[i]
-            text: str | None = None
-            for name, k in ks.items():
-                if k in found:
-                    value = found[k]
-                else:  # dropped from the cache since: made again
-                    if text is None:
-                        got = content.read_again(
-                            self.candidates[i], info.digest, keep=work.keep, max_file_size=work.max_file_size
-                        )
-                        if got is None:
-                            raise ConcurrentChangeError(
-                                f"{info.path} changed while packing; nothing was written, run packer again"
-                            )
-                        text = secrets.redact(got.text, info.path)[0]  # as `_one` made them
-                    value = (
-                        symbols_to_tuple(
-                            symbols.extract(
-                                text.encode("utf-8", "surrogatepass"), info.language, path=info.path
-                            )
-                        )
-                        if name == "symbols"
-                        else comment_words(text)
-                    )
-                    if cache is not None:
-                        cache.put(k, value)
-                if name == "symbols":
-                    self.symbols[i] = symbols_from_tuple(info.path, value)
-                else:
-                    self.terms[i] = tuple(value)
+            if any(k not in found for k in ks.all()):  # dropped from the cache since: made again
+                made = _remake(self.candidates[i], info, ks, work, found)
+                found.update(made)
+                if cache is not None:
+                    cache.put_many(made.items())
+            if ks.symbols is not None:
+                self.symbols[i] = symbols_from_tuple(info.path, found[ks.symbols])
+            if ks.terms is not None:
+                self.terms[i] = tuple(found[ks.terms])
         self.deferred.clear()
+
+
+def _read_again(c: Candidate, info: FileInfo, work: Work) -> SourceText:
+    """The file as measured, read again; an error if its bytes changed since."""
+    got = content.read_again(c, info.digest, keep=work.keep, max_file_size=work.max_file_size)
+    if got is None:
+        raise ConcurrentChangeError(
+            f"{info.path} changed while packing; nothing was written, run packer again"
+        )
+    return got
+
+
+def _remake(
+    c: Candidate, info: FileInfo, keys: Keys, work: Work, found: Mapping[bytes, Any]
+) -> dict[bytes, Any]:
+    """The symbols and comment words `keys` name that `found` lacks, from the file read again."""
+    text = secrets.redact(_read_again(c, info, work).text, info.path)[0]  # as `_one` made them
+    made: dict[bytes, Any] = {}
+    if keys.symbols is not None and keys.symbols not in found:
+        made[keys.symbols] = _parse(text, info.language, info.path)
+    if keys.terms is not None and keys.terms not in found:
+        made[keys.terms] = comment_words(text)
+    return made
 
 
 def workers() -> int:
@@ -145,54 +209,51 @@ def frame(renderer: Renderer | None, path: str, mode: Mode, language: str | None
     return "" if renderer is None else neutral(renderer).file_block(path, "", mode, language)
 
 
-def count_key(
+def _count_key(
     work: Work, renderer: Renderer | None, path: str, digest: str, size: int, mode: Mode, language: str | None
 ) -> bytes:
-    return cachelib.key(
-        digest, size, "count", work.encoding, frame(renderer, path, mode, language), work.redact
+    return cachelib.count_key(digest, size, work.encoding, frame(renderer, path, mode, language), work.redact)
+
+
+def _keys(work: Work, renderer: Renderer | None, path: str, digest: str, size: int, lang: str | None) -> Keys:
+    """The cache keys of the values `work` needs for one file."""
+    big = _big_keys(work, digest, size, lang)
+    skeleton = work.count and work.skeleton and languages.is_code(lang)
+    # Symbols and comment words are text kept at rest: made from the redacted text always.
+    scan = (work.count and work.redact) or bool(big.all())
+    fp = None
+    if work.fingerprints:
+        fp = cachelib.fp_key(digest, size, work.sketches, work.redact and work.count)
+    return Keys(
+        count=_count_key(work, renderer, path, digest, size, "full", lang) if work.count else None,
+        skeleton=_count_key(work, renderer, path, digest, size, "skeleton", lang) if skeleton else None,
+        secrets=cachelib.secrets_key(path, digest, size) if scan else None,
+        symbols=big.symbols,
+        terms=big.terms,
+        fp=fp,
     )
 
 
-def secrets_key(path: str, digest: str, size: int) -> bytes:
-    # detect-secrets' keyword patterns depend on the file's extension.
-    return cachelib.key(digest, size, "secrets", os.path.splitext(path)[1])
-
-
-def fp_key(digest: str, size: int, sketch: bool, redacted: bool) -> bytes:
-    return cachelib.key(digest, size, "fp", sketch, redacted)
-
-
-def read_key(work: Work, digest: str, size: int) -> bytes:
-    return cachelib.key(digest, size, "read", sorted(work.keep))
-
-
-def _keys(
-    work: Work, renderer: Renderer | None, path: str, digest: str, size: int, lang: str | None
-) -> dict[str, bytes]:
-    """The cache keys of the values `work` needs for one file."""
-    keys: dict[str, bytes] = {}
+def _big_keys(work: Work, digest: str, size: int, lang: str | None) -> Keys:
+    """The keys of the symbols and comment words `work` asks for: large values, which the
+    stat index leaves out."""
     with_symbols = work.symbols and languages.is_code(lang)
-    if work.count:
-        keys["count"] = count_key(work, renderer, path, digest, size, "full", lang)
-        if work.skeleton and languages.is_code(lang):
-            keys["skeleton"] = count_key(work, renderer, path, digest, size, "skeleton", lang)
-    # Symbols and comment words are text kept at rest: made from the redacted text always.
-    if (work.count and work.redact) or with_symbols or work.terms:
-        keys["secrets"] = secrets_key(path, digest, size)
-    if with_symbols:
-        keys["symbols"] = cachelib.key(digest, size, "symbols", lang)
-    if work.terms:
-        keys["terms"] = cachelib.key(digest, size, "terms")
-    if work.fingerprints:
-        keys["fp"] = fp_key(digest, size, work.sketches, work.redact and work.count)
-    return keys
+    return Keys(
+        symbols=cachelib.symbols_key(digest, size, lang) if with_symbols else None,
+        terms=cachelib.terms_key(digest, size) if work.terms else None,
+    )
 
 
 # -- one file, in whatever process ---------------------------------------------------
 
-# A file's outcome: a Skip, or (path, size, digest, encoding, lines, language, values).
-_Out = tuple[str, int, str, str, int, str | None, dict[str, Any]]
-_Done = tuple[Skip | _Out, list[tuple[bytes, Any]]]
+
+@dataclass(frozen=True)
+class _Done:
+    """One file's outcome, and the cache entries made measuring it (the cache's owner
+    writes them)."""
+
+    outcome: Outcome
+    entries: tuple[tuple[bytes, Any], ...] = ()
 
 
 class _Tools:
@@ -232,49 +293,56 @@ def _one(work: Work, tools: _Tools, c: Candidate) -> _Done:
     """Read one file and compute what `work` asks that the cache does not hold."""
     got = content.read_source(c, keep=work.keep, max_file_size=work.max_file_size)
     if isinstance(got, Skip):
-        return got, []
-    text = got.text
-    sniff = _sniff(text)
+        return _Done(got)
+    sniff = _sniff(got.text)
     lang = languages.detect(c.path, sniff)
     keys = _keys(work, tools.renderer, c.path, got.digest, got.size, lang)
-    have = tools.cache.get_many(list(keys.values())) if tools.cache else {}
-    values = {name: have[k] for name, k in keys.items() if k in have}
-    lines = _lines(text)
+    found = tools.cache.get_many(keys.all()) if tools.cache else {}
+    made = _make(work, tools, got, lang, keys, found)
+    lines = _lines(got.text)
     verdict = ("text", got.encoding, lines, sniff)
-    new: list[tuple[bytes, Any]] = [(read_key(work, got.digest, got.size), verdict)]
+    text = Text(c.path, got.size, got.digest, got.encoding, lines, lang, keys.values({**found, **made}))
+    return _Done(text, ((cachelib.read_key(got.digest, got.size, work.keep), verdict), *made.items()))
 
-    def put(name: str, value: Any) -> None:
-        values[name] = value
-        new.append((keys[name], value))
 
-    redacted = text
-    if "secrets" in keys:
-        if "secrets" not in values:
-            put("secrets", tuple(secrets.scan(text, c.path)))
-        if values["secrets"]:
-            redacted = secrets.apply(text, values["secrets"], c.path)[0]
+def _make(
+    work: Work, tools: _Tools, got: SourceText, lang: str | None, keys: Keys, found: Mapping[bytes, Any]
+) -> dict[bytes, Any]:
+    """The values `keys` name that `found` lacks, made from the file's text, by key."""
+    made: dict[bytes, Any] = {}
+
+    def missing(k: bytes | None) -> TypeGuard[bytes]:
+        return k is not None and k not in found
+
+    text = redacted = got.text
+    if keys.secrets is not None:
+        spans = found.get(keys.secrets)
+        if spans is None:
+            spans = made[keys.secrets] = tuple(secrets.scan(text, got.path))
+        if spans:
+            redacted = secrets.apply(text, spans, got.path)[0]
     if work.count and work.redact:  # counted as written
         text = redacted
-    if "count" in keys and "count" not in values:
-        put("count", tools.counter.count(_block(tools.renderer, c.path, text, "full", lang)))
-    if "skeleton" in keys and "skeleton" not in values:
+    if missing(keys.count):
+        made[keys.count] = tools.counter.count(_block(tools.renderer, got.path, text, "full", lang))
+    if missing(keys.skeleton):
         skel = skeletonize(text, lang)
-        put(
-            "skeleton",
+        made[keys.skeleton] = (
             None
             if skel is None
-            else tools.counter.count(_block(tools.renderer, c.path, skel, "skeleton", lang)),
+            else tools.counter.count(_block(tools.renderer, got.path, skel, "skeleton", lang))
         )
-    if "symbols" in keys and "symbols" not in values:
-        put(
-            "symbols",
-            symbols_to_tuple(symbols.extract(redacted.encode("utf-8", "surrogatepass"), lang, path=c.path)),
-        )
-    if "terms" in keys and "terms" not in values:
-        put("terms", comment_words(redacted))
-    if "fp" in keys and "fp" not in values:
-        put("fp", astuple_fp(fingerprint(text, sketch=work.sketches)))
-    return (c.path, got.size, got.digest, got.encoding, lines, lang, values), new
+    if missing(keys.symbols):
+        made[keys.symbols] = _parse(redacted, lang, got.path)
+    if missing(keys.terms):
+        made[keys.terms] = comment_words(redacted)
+    if missing(keys.fp):
+        made[keys.fp] = astuple_fp(fingerprint(text, sketch=work.sketches))
+    return made
+
+
+def _parse(text: str, lang: str | None, path: str) -> tuple[Any, ...]:
+    return symbols_to_tuple(symbols.extract(text.encode("utf-8", "surrogatepass"), lang, path=path))
 
 
 def _block(renderer: Renderer | None, path: str, text: str, mode: Mode, lang: str | None) -> str:
@@ -359,25 +427,39 @@ def measure(
     (tiktoken releases the GIL). Each worker holds one file's text at a time. The
     result does not depend on where a file was measured: a test packs both ways.
     """
-    renderer = make_renderer(work.format) if work.format else None
-    done: list[_Done | None] = [None] * len(candidates)
-    index_key = _index_key(work, candidates)
-    index: dict[str, Any] = {}
-    deferred: dict[int, dict[str, bytes]] = {}
-    hits = 0
+    done: list[Outcome | None] = [None] * len(candidates)
+    deferred: dict[int, Keys] = {}
     if cache is not None:
+        index_key = _index_key(work, candidates)
         index = _from_index(cache.get(index_key) or {}, candidates, done, work, deferred)
         hits = sum(d is not None for d in done)
+        renderer = make_renderer(work.format) if work.format else None
         _from_cache(work, renderer, candidates, cache, done)
     todo = [i for i, d in enumerate(done) if d is None]
+    processes = _processes(work, sum(candidates[i].size for i in todo))
+    _read_all(replace(work, jobs=None), candidates, todo, done, cache, processes=processes, progress=progress)
+    if cache is not None and (todo or len(index) != hits):  # something was measured or is gone: a new index
+        cache.put(index_key, _index(candidates, done))
+    return _assemble(work, candidates, done, deferred, read=len(todo), processes=processes)
+
+
+def _read_all(
+    work: Work,
+    candidates: Sequence[Candidate],
+    todo: Sequence[int],
+    done: list[Outcome | None],
+    cache: cachelib.Cache | None,
+    *,
+    processes: int,
+    progress: Progress | None,
+) -> None:
+    """Measure the files at `todo` into `done`, in batches, and cache what was made."""
     total = len(candidates)
     finished = total - len(todo)
     if progress:
         progress("count", finished, total)
     stamps: list[tuple[bytes, str]] = []
     batches = _batches(candidates, todo)
-    processes = _processes(work, sum(candidates[i].size for i in todo))
-    work = replace(work, jobs=None)
     fn: Callable[[Sequence[Candidate]], tuple[list[_Done], list[str]]] = (
         partial(_batch, work) if processes else partial(_local_batch, _Tools(work, cache), work)
     )
@@ -387,22 +469,18 @@ def measure(
         ):
             if cache is not None and problems:
                 cache.warnings.extend(w for w in problems if w not in cache.warnings)
-            for i, (out, new) in zip(idx, outs, strict=True):
-                done[i] = (out, [])  # its new cache entries are handed over below, not kept
+            for i, d in zip(idx, outs, strict=True):
+                done[i] = d.outcome  # its new cache entries are handed over here, not kept
                 if cache is not None:
-                    cache.put_many(new)
-                    if not isinstance(out, Skip):
-                        st = _stat_entry(candidates[i], out[2])
-                        if st is not None:
-                            stamps.append(st)
+                    cache.put_many(d.entries)
+                    st = _stat_entry(candidates[i], d.outcome)
+                    if st is not None:
+                        stamps.append(st)
             finished += len(idx)
             if progress:
                 progress("count", finished, total)
     if cache is not None:
         cache.put_many(stamps)
-        if todo or len(index) != hits:  # something was measured or is gone: a new index
-            cache.put(index_key, _index(candidates, done))
-    return _assemble(work, candidates, done, deferred, read=len(todo), processes=processes)
 
 
 # One entry per repository and `Work` maps each settled file's path and stat to its whole
@@ -414,7 +492,7 @@ def _index_key(work: Work, candidates: Sequence[Candidate]) -> bytes:
     root = c.abspath[: len(c.abspath) - len(c.path)] if c else ""
     # repr of a frozenset depends on the process's hash seed: the keep kinds go sorted.
     sig = replace(work, keep=frozenset(), cache_dir=None, jobs=None)
-    return cachelib.key("index", 0, "measure-index", root, sorted(work.keep), repr(sig))
+    return cachelib.index_key(root, work.keep, repr(sig))
 
 
 def _settled(c: Candidate, now: int) -> bool:
@@ -425,9 +503,9 @@ def _settled(c: Candidate, now: int) -> bool:
 def _from_index(
     index: dict[str, Any],
     candidates: Sequence[Candidate],
-    done: list[_Done | None],
+    done: list[Outcome | None],
     work: Work,
-    deferred: dict[int, dict[str, bytes]],
+    deferred: dict[int, Keys],
 ) -> dict[str, Any]:
     """Fill `done` from the index for files whose stat is what it recorded; the index.
 
@@ -437,51 +515,61 @@ def _from_index(
     if not isinstance(index, dict):
         return {}
     now = time.time_ns()
-    later: dict[int, dict[str, bytes]] = {}
     for i, c in enumerate(candidates):
         e = index.get(c.path)
-        if e is not None and e[0] == c.stamp and e[1] == c.size and _settled(c, now):
-            out = e[2]
-            if out[0] == "skip":
-                done[i] = (Skip(c.path, out[1]), [])
-                continue
-            got = tuple(out[1:])
-            done[i] = (got, [])
-            _, size, digest, _, _, lang, _ = got
-            big: dict[str, bytes] = {}
-            if work.symbols and languages.is_code(lang):
-                big["symbols"] = cachelib.key(digest, size, "symbols", lang)
-            if work.terms:
-                big["terms"] = cachelib.key(digest, size, "terms")
-            if big:
-                later[i] = big
-    deferred.update(later)
+        if e is None or e[0] != c.stamp or e[1] != c.size or not _settled(c, now):
+            continue
+        out = done[i] = _from_plain(c.path, e[2])
+        if isinstance(out, Text):
+            big = _big_keys(work, out.digest, out.size, out.language)
+            if big.all():
+                deferred[i] = big
     return index
 
 
-def _index(candidates: Sequence[Candidate], done: Sequence[_Done | None]) -> dict[str, Any]:
+def _index(candidates: Sequence[Candidate], done: Sequence[Outcome | None]) -> dict[str, Any]:
     now = time.time_ns()
-    out: dict[str, Any] = {}
-    for c, d in zip(candidates, done, strict=True):
-        if d is None or not _settled(c, now):
-            continue
-        got = d[0]
-        if isinstance(got, Skip):
-            out[c.path] = (c.stamp, c.size, ("skip", got.reason))
-        else:
-            values = {k: v for k, v in got[6].items() if k not in _NOT_INDEXED}
-            out[c.path] = (c.stamp, c.size, ("ok", *got[:6], values))
-    return out
+    return {
+        c.path: (c.stamp, c.size, _plain(d))
+        for c, d in zip(candidates, done, strict=True)
+        if d is not None and _settled(c, now)
+    }
 
 
-_NOT_INDEXED = frozenset({"symbols", "terms"})  # large: kept in their own entries
+def _plain(out: Outcome) -> tuple[Any, ...]:
+    """An outcome as the index holds it (values `marshal` takes), less its symbols and
+    comment words: large, they are kept in their own entries."""
+    if isinstance(out, Skip):
+        return ("skip", out.kind, out.detail)
+    v = out.values
+    fp = None if v.fingerprint is None else astuple_fp(v.fingerprint)
+    return (
+        "text",
+        out.size,
+        out.digest,
+        out.encoding,
+        out.lines,
+        out.language,
+        v.count,
+        v.skeleton,
+        v.secrets,
+        fp,
+    )
 
 
-def _stat_entry(c: Candidate, digest: str) -> tuple[bytes, str] | None:
-    """The stat -> digest entry of a file just read, if its stat is settled."""
-    if c.stamp is None or not _settled(c, time.time_ns()):
+def _from_plain(path: str, plain: tuple[Any, ...]) -> Outcome:
+    if plain[0] == "skip":
+        return Skip(path, plain[1], plain[2])
+    _, size, digest, encoding, lines, lang, count, skeleton, spans, fp = plain
+    values = Values(count, skeleton, spans, fingerprint=None if fp is None else Fingerprint(*fp))
+    return Text(path, size, digest, encoding, lines, lang, values)
+
+
+def _stat_entry(c: Candidate, out: Outcome) -> tuple[bytes, str] | None:
+    """The stat -> digest entry of a text file just read, if its stat is settled."""
+    if isinstance(out, Skip) or c.stamp is None or not _settled(c, time.time_ns()):
         return None
-    return cachelib.stat_key(c.abspath, c.size, c.stamp), digest
+    return cachelib.stat_key(c.abspath, c.size, c.stamp), out.digest
 
 
 def _from_cache(
@@ -489,7 +577,7 @@ def _from_cache(
     renderer: Renderer | None,
     candidates: Sequence[Candidate],
     cache: cachelib.Cache,
-    done: list[_Done | None],
+    done: list[Outcome | None],
 ) -> None:
     """Fill `done` for the files the cache knows whole (stat, read verdict and values)."""
     limit = work.max_file_size
@@ -504,22 +592,28 @@ def _from_cache(
     if not known:
         return
     digests = cache.get_many(list(known.values()))
-    rkeys = {i: read_key(work, digests[k], candidates[i].size) for i, k in known.items() if k in digests}
+    rkeys = {
+        i: cachelib.read_key(digests[k], candidates[i].size, work.keep)
+        for i, k in known.items()
+        if k in digests
+    }
     reads = cache.get_many(list(rkeys.values()))
-    wanted: dict[int, tuple[Any, str | None, dict[str, bytes]]] = {}  # verdict, language, keys
+    texts: dict[int, Text] = {}  # what the read verdict says, values to come
+    keys: dict[int, Keys] = {}
     for i, rk in rkeys.items():
         c = candidates[i]
         verdict = reads.get(rk)
         if verdict is None or verdict[0] != "text":
             continue
-        lang = languages.detect(c.path, verdict[3])
-        wanted[i] = (verdict, lang, _keys(work, renderer, c.path, digests[known[i]], c.size, lang))
-    values = cache.get_many([k for _, _, ks in wanted.values() for k in ks.values()])
-    for i, ((_, encoding, lines, _), lang, ks) in wanted.items():
-        if all(k in values for k in ks.values()):
-            c = candidates[i]
-            got = {name: values[k] for name, k in ks.items()}
-            done[i] = ((c.path, c.size, digests[known[i]], encoding, lines, lang, got), [])
+        _, encoding, lines, sniff = verdict
+        lang = languages.detect(c.path, sniff)
+        digest = digests[known[i]]
+        texts[i] = Text(c.path, c.size, digest, encoding, lines, lang, Values())
+        keys[i] = _keys(work, renderer, c.path, digest, c.size, lang)
+    values = cache.get_many([k for ks in keys.values() for k in ks.all()])
+    for i, ks in keys.items():
+        if all(k in values for k in ks.all()):
+            done[i] = replace(texts[i], values=ks.values(values))
 
 
 def _batches(candidates: Sequence[Candidate], todo: Sequence[int]) -> list[list[int]]:
@@ -578,59 +672,56 @@ def _executor(processes: int) -> Any:
 def _assemble(
     work: Work,
     candidates: Sequence[Candidate],
-    done: list[_Done | None],
-    deferred: dict[int, dict[str, bytes]],
+    done: list[Outcome | None],
+    deferred: dict[int, Keys],
     *,
     read: int,
     processes: int,
 ) -> Measured:
-    infos: list[FileInfo] = []
-    kept: list[Candidate] = []
-    skipped: list[Skip] = []
-    prints: list[Fingerprint] = []
-    syms: list[FileSymbols | None] = []
-    terms: list[tuple[str, ...]] = []
+    m = Measured([], [], [], [], [], [], read=read, processes=processes)
     clean: set[int] = set()
-    later: dict[int, dict[str, bytes]] = {}
     for k, c in enumerate(candidates):
-        d = done[k]
-        assert d is not None
+        out = done[k]
+        assert out is not None
         done[k] = None  # the records below replace it: one copy at a time
-        out = d[0]
         if isinstance(out, Skip):
-            skipped.append(out)
+            m.skipped.append(out)
             continue
-        path, size, digest, encoding, lines, lang, values = out
-        tokens = values["count"] if work.count else estimate(size, path)
-        skel = values.get("skeleton")
-        infos.append(
-            FileInfo(
-                path=path,
-                abspath=c.abspath,
-                size=size,
-                digest=digest,
-                encoding=encoding,
-                language=lang,
-                tokens=tokens,
-                lines=lines,
-                # A skeleton that costs as much as the file is no rung at all.
-                skeleton_tokens=skel if skel is not None and skel < tokens else None,
-                estimated=not work.count,
-            )
-        )
-        kept.append(c)
+        v = out.values
+        n = len(m.infos)
+        m.infos.append(_info(out, c.abspath))
+        m.candidates.append(c)
         if work.fingerprints:
-            prints.append(Fingerprint(*values["fp"]))
+            assert v.fingerprint is not None
+            m.prints.append(v.fingerprint)
         if k in deferred:
-            later[len(infos) - 1] = deferred[k]
+            m.deferred[n] = deferred[k]
         if work.symbols:
-            sym = values.get("symbols")
-            syms.append(None if sym is None else symbols_from_tuple(path, sym))
+            m.symbols.append(None if v.symbols is None else symbols_from_tuple(out.path, v.symbols))
         if work.terms:
-            terms.append(tuple(values.get("terms", ())))
-        if "secrets" in values and not values["secrets"]:
-            clean.add(len(infos) - 1)
-    return Measured(infos, kept, skipped, prints, syms, terms, frozenset(clean), read, processes, later)
+            m.terms.append(v.terms or ())
+        if v.secrets is not None and not v.secrets:
+            clean.add(n)
+    return replace(m, clean=frozenset(clean))
+
+
+def _info(out: Text, abspath: str) -> FileInfo:
+    """What the pipeline keeps of a text file: counted exactly if `Work.count` asked."""
+    tokens = estimate(out.size, out.path) if out.values.count is None else out.values.count
+    skel = out.values.skeleton
+    return FileInfo(
+        path=out.path,
+        abspath=abspath,
+        size=out.size,
+        digest=out.digest,
+        encoding=out.encoding,
+        language=out.language,
+        tokens=tokens,
+        lines=out.lines,
+        # A skeleton that costs as much as the file is no rung at all.
+        skeleton_tokens=skel if skel is not None and skel < tokens else None,
+        estimated=out.values.count is None,
+    )
 
 
 class Costs:
@@ -672,15 +763,7 @@ class Costs:
 
     def raw(self, i: int) -> SourceText:
         """File i's text as read, after checking it is the file that was measured."""
-        info = self._m.infos[i]
-        got = content.read_again(
-            self._m.candidates[i], info.digest, keep=self._work.keep, max_file_size=self._work.max_file_size
-        )
-        if got is None:
-            raise ConcurrentChangeError(
-                f"{info.path} changed while packing; nothing was written, run packer again"
-            )
-        return got
+        return _read_again(self._m.candidates[i], self._m.infos[i], self._work)
 
     def source(self, i: int) -> SourceText:
         """File i's text as it will be written: secrets redacted (unless allowed)."""
@@ -688,7 +771,8 @@ class Costs:
         if i in self._m.clean:  # scanned when measured, same bytes (checked): nothing to redact
             return got
         spans = self._cached(
-            secrets_key(got.path, got.digest, got.size), lambda: tuple(secrets.scan(got.text, got.path))
+            cachelib.secrets_key(got.path, got.digest, got.size),
+            lambda: tuple(secrets.scan(got.text, got.path)),
         )
         text, found = secrets.apply(got.text, spans, got.path)
         if found:
@@ -705,7 +789,7 @@ class Costs:
         keys: list[bytes] = []
         for i in indices:
             info = self._m.infos[i]
-            keys.append(fp_key(info.digest, info.size, True, False))
+            keys.append(cachelib.fp_key(info.digest, info.size, True, False))
             if info.estimated:
                 keys.append(self._key(i, "full"))
             if languages.is_code(info.language):
@@ -771,7 +855,7 @@ class Costs:
 
     def _key(self, i: int, mode: Mode) -> bytes:
         info = self._m.infos[i]
-        return count_key(self._work, self._renderer, info.path, info.digest, info.size, mode, info.language)
+        return _count_key(self._work, self._renderer, info.path, info.digest, info.size, mode, info.language)
 
     def _count_full(self, i: int) -> int:
         def make() -> int:
@@ -787,7 +871,7 @@ class Costs:
         info = self._m.infos[i]
         if not self._redact:  # text with secrets in it is never kept at rest
             return skeletonize(self.source(i).text, info.language)
-        k = cachelib.key(info.digest, info.size, "skeleton-text", info.language)
+        k = cachelib.skeleton_text_key(info.digest, info.size, info.language)
         got: str | None = self._cached(k, lambda: skeletonize(self.source(i).text, info.language))
         return got
 
@@ -819,7 +903,8 @@ class Costs:
         info = self._m.infos[i]
         return Fingerprint(
             *self._cached(
-                fp_key(info.digest, info.size, True, False), lambda: astuple_fp(fingerprint(self.raw(i).text))
+                cachelib.fp_key(info.digest, info.size, True, False),
+                lambda: astuple_fp(fingerprint(self.raw(i).text)),
             )
         )
 

@@ -25,13 +25,17 @@ import re
 import secrets
 import stat
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import IO
 
 from packer.errors import PackerError
 
+# Where a pack goes: a path (written atomically), a text stream (written through, block by
+# block), or None (nothing written). A writer takes the pack's blocks in order.
+Output = str | os.PathLike[str] | IO[str] | None
+Writer = Callable[[Iterable[str], Output], str | None]
+
 PathArg = str | os.PathLike[str]
-PACKER_OUTPUT = "packer output"  # the skip reason of what packer wrote
 
 TEMP_NAME = re.compile(r"\A\.(?P<name>.+)\.packer-(?P<pid>\d+)-[0-9a-f]{8}\.tmp\Z", re.DOTALL)
 # The first bytes of what packer writes (see render.header_lines, JsonRenderer.header and

@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 import posixpath
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from packer.graph import FileGraph
 
     FloatArray = npt.NDArray[np.float64]
+    _Part = tuple[float, FloatArray, str]  # (weight, values in [0, 1], signal name)
 
 _README = re.compile(r"(?i)^readme(\.[a-z0-9]+)?$")
 _DOC_EXT = {".md", ".rst", ".txt", ".adoc", ".markdown", ".org"}
@@ -122,16 +123,38 @@ def classify(path: str, language: str | None) -> tuple[float, str]:
     parts = path.split("/")
     name = parts[-1]
     ext = posixpath.splitext(name)[1].lower()
-    top = len(parts) == 1
-    dirs = {p.lower() for p in parts[:-1]}
-    if top and _README.match(name):
+    if len(parts) == 1:
+        top = _top_level_kind(name, ext)
+        if top is not None:
+            return top
+    aside = _kind_set_aside(name, {p.lower() for p in parts[:-1]})
+    if aside is not None:
+        return aside
+    if _is_entry_point(parts):
+        return 0.75, "entry point"
+    if language is not None and language not in _TEXT_LANGS:
+        return 0.5, "source"
+    if ext in _DOC_EXT:
+        return 0.3, "docs"
+    return 0.2, "other"
+
+
+def _top_level_kind(name: str, ext: str) -> tuple[float, str] | None:
+    """The prior of a file at the top that says what the repository is (or only its history)."""
+    if _README.match(name):
         return 1.0, "readme"
-    if top and _LEGAL.match(name):
+    if _LEGAL.match(name):
         return 0.35, "license or changelog"
-    if top and ext in _DOC_EXT:
+    if ext in _DOC_EXT:
         return 0.9, "top-level doc"
-    if top and name in _MANIFESTS:
+    if name in _MANIFESTS:
         return 0.85, "package manifest"
+    return None
+
+
+def _kind_set_aside(name: str, dirs: set[str]) -> tuple[float, str] | None:
+    """The low prior of vendored and generated code, tests, docs and examples (the kinds a
+    task can point at)."""
     if dirs & _VENDOR_DIRS:
         return 0.05, "vendored"
     if _GENERATED.search(name):
@@ -142,17 +165,17 @@ def classify(path: str, language: str | None) -> tuple[float, str]:
         return 0.3, "docs"
     if dirs & _EXAMPLE_DIRS:
         return 0.25, "example"
-    if (
+    return None
+
+
+def _is_entry_point(parts: Sequence[str]) -> bool:
+    """Whether a program starts in this file: by name anywhere, or at the top, in src/ or cmd/."""
+    name = parts[-1]
+    return (
         name in _ENTRY_ANYWHERE
-        or (name in _ENTRY_TOP and (top or parts[-2] in ("src", "cmd")))
+        or (name in _ENTRY_TOP and (len(parts) == 1 or parts[-2] in ("src", "cmd")))
         or (name == "main.go" and len(parts) == 3 and parts[0] == "cmd")
-    ):
-        return 0.75, "entry point"
-    if language is not None and language not in _TEXT_LANGS:
-        return 0.5, "source"
-    if ext in _DOC_EXT:
-        return 0.3, "docs"
-    return 0.2, "other"
+    )
 
 
 def default_order(infos: Sequence[FileInfo]) -> list[Ranked]:
@@ -361,10 +384,21 @@ def _norm(name: str) -> str:
 
 
 def _parse_query(text: str, stopwords: frozenset[str]) -> _Query:
-    terms: dict[str, None] = {}
-    keys: dict[str, float] = {}
-    shown: dict[str, str] = {}
-    words: list[tuple[str, bool]] = []  # (word, looks like an identifier)
+    """The query as BM25 terms, identifier candidates, path mentions and the kinds of file it asks for."""
+    words = _query_words(text)
+    keys, shown = _identifier_keys(words, stopwords)
+    paths = tuple(
+        dict.fromkeys(
+            m.group().strip("./") for m in _PATHLIKE.finditer(text) if not m.group().startswith("http")
+        )
+    )
+    return _Query(_query_terms(words, stopwords), keys, shown, paths, _pointed_kinds(words))
+
+
+def _query_words(text: str) -> list[tuple[str, bool]]:
+    """The query's words, each with whether it is written like an identifier: snake_case,
+    camelCase, called, or after a backtick or a dot."""
+    words: list[tuple[str, bool]] = []
     for m in _WORD.finditer(text):
         w = m.group()
         ident = (
@@ -374,44 +408,74 @@ def _parse_query(text: str, stopwords: frozenset[str]) -> _Query:
             or (text[max(m.start() - 1, 0) : m.start()] in "`." and m.start() > 0)
         )
         words.append((w, ident))
+    return words
+
+
+def _query_terms(words: Sequence[tuple[str, bool]], stopwords: frozenset[str]) -> tuple[str, ...]:
+    """BM25 terms: the parts of each word, deduplicated in order, stopwords left out (a
+    stopword written as an identifier still gives its parts)."""
+    terms: dict[str, None] = {}
+    for w, ident in words:
         low = w.lower()
         if low in stopwords and not ident:
             continue
         for t in split_identifier(w) or ([low] if len(low) > 1 else []):
             if t not in stopwords:
                 terms.setdefault(t, None)
-    for i, (w, ident) in enumerate(words):  # identifiers, and 2-3 words that may spell one
-        for span in (1, 2, 3):
-            group = words[i : i + span]
-            if len(group) < span:
-                break
-            if span > 1 and any(g[0].lower() in stopwords for g in group):
-                break
-            raw = "_".join(g[0] for g in group) if span > 1 else w
-            key = _norm(raw)
-            if len(key) < 3 or (span == 1 and w.lower() in stopwords and not ident):
-                continue
-            if span == 1 and not ident and len(key) < 4:
-                continue
-            # as written like an identifier > words that spell one > a plain word
-            strength = (3.0 if ident else 0.5) if span == 1 else 1.0
+    return tuple(terms)
+
+
+def _identifier_keys(
+    words: Sequence[tuple[str, bool]], stopwords: frozenset[str]
+) -> tuple[dict[str, float], dict[str, str]]:
+    """Normalised identifier candidates -> how strongly the query names them, and -> as written."""
+    keys: dict[str, float] = {}
+    shown: dict[str, str] = {}
+    for i in range(len(words)):
+        for key, raw, strength in _spellings(words, i, stopwords):
             if strength > keys.get(key, 0.0):
                 keys[key] = strength
-                shown[key] = w if span == 1 else raw
-    kinds = set()
+                shown[key] = raw
+    return keys, shown
+
+
+def _spellings(
+    words: Sequence[tuple[str, bool]], i: int, stopwords: frozenset[str]
+) -> Iterator[tuple[str, str, float]]:
+    """(key, as written, strength) of the identifiers starting at word i: the word itself,
+    and 2-3 words that may spell one (`parse config` -> parse_config)."""
+    w, ident = words[i]
+    for span in (1, 2, 3):
+        group = words[i : i + span]
+        if len(group) < span:
+            break
+        if span > 1 and any(g[0].lower() in stopwords for g in group):
+            break
+        raw = "_".join(g[0] for g in group) if span > 1 else w
+        key = _norm(raw)
+        if len(key) < 3 or (span == 1 and w.lower() in stopwords and not ident):
+            continue
+        if span == 1 and not ident and len(key) < 4:
+            continue
+        # as written like an identifier > words that spell one > a plain word
+        yield key, raw, (3.0 if ident else 0.5) if span == 1 else 1.0
+
+
+# Words of a query that point at a kind of file `classify` sets aside.
+_KIND_WORDS = (
+    (
+        "test",
+        frozenset({"test", "tests", "testing", "pytest", "unittest", "spec", "specs", "fixture", "fixtures"}),
+    ),
+    ("docs", frozenset({"doc", "docs", "documentation", "readme", "docstring", "docstrings"})),
+    ("example", frozenset({"example", "examples", "sample", "samples", "demo"})),
+)
+
+
+def _pointed_kinds(words: Sequence[tuple[str, bool]]) -> frozenset[str]:
+    """The kinds of file the query asks for by name ("the tests of ...", "docs for ...")."""
     lowered = {w.lower() for w, _ in words}
-    if lowered & {"test", "tests", "testing", "pytest", "unittest", "spec", "specs", "fixture", "fixtures"}:
-        kinds.add("test")
-    if lowered & {"doc", "docs", "documentation", "readme", "docstring", "docstrings"}:
-        kinds.add("docs")
-    if lowered & {"example", "examples", "sample", "samples", "demo"}:
-        kinds.add("example")
-    paths = tuple(
-        dict.fromkeys(
-            m.group().strip("./") for m in _PATHLIKE.finditer(text) if not m.group().startswith("http")
-        )
-    )
-    return _Query(tuple(terms), keys, shown, paths, frozenset(kinds))
+    return frozenset(kind for kind, said in _KIND_WORDS if lowered & said)
 
 
 # -- ranking -----------------------------------------------------------------------------
@@ -433,9 +497,6 @@ def rank(
     one); `terms[i]`, if given, are extra words of file i (from its text) for the query to
     match; `graph` is `build_graph` of the same files, if the caller has it already.
     """
-
-    import numpy as np
-
     from packer import graph as graphs
 
     n = len(infos)
@@ -445,8 +506,35 @@ def rank(
         return []
     paths = [f.path for f in infos]
     index = {p: i for i, p in enumerate(paths)}
+    scope = _task_scope(task, paths, index)
+    if graph is None and any(s is not None for s in symbols):
+        graph = graphs.build_graph(paths, symbols)
+    named = _named_by_query(graph, scope.query, paths)
+    text = _text_relevance(paths, graph, terms, scope.query)
+    evidence = _Evidence(
+        scope,
+        named,
+        text,
+        closeness=_graph_closeness(graph, len(paths), scope, named, text),
+        history=_history(signals, paths, index, scope),
+        priors=_priors(infos, scope),
+    )
+    return _order(paths, graph, evidence, weights)
 
-    # -- task --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Scope:
+    """What the task points at, as file indices and a parsed query."""
+
+    focus: set[int]
+    changed: set[int]  # changed by the diff, focus files left out
+    query: _Query
+    has_query: bool
+    global_mode: bool  # no task at all: plain PageRank and the global prior
+
+
+def _task_scope(task: Task, paths: Sequence[str], index: Mapping[str, int]) -> _Scope:
+    """The task's focus and changed files and its parsed query; without any, global mode."""
     focus = _resolve_paths(task.focus, paths, index)
     changed = _resolve_paths(task.changed, paths, index) - focus
     from bm25s.stopwords import STOPWORDS_EN_PLUS
@@ -454,18 +542,50 @@ def rank(
     stopwords = frozenset(STOPWORDS_EN_PLUS) | _QUERY_NOISE
     query = _parse_query(task.query, stopwords)
     has_query = bool(query.terms or query.keys)
-    global_mode = not (focus or changed or has_query)
+    return _Scope(focus, changed, query, has_query, not (focus or changed or has_query))
 
-    # -- graph and query symbols -------------------------------------------------------
-    if graph is None and any(s is not None for s in symbols):
-        graph = graphs.build_graph(paths, symbols)
-    sym_score = np.zeros(n)
+
+@dataclass(frozen=True)
+class _Named:
+    """Files the query names, by the identifiers they define or by their path."""
+
+    sym_score: FloatArray
+    sym_names: dict[int, list[str]]  # file -> the query's identifiers it defines
+    mentioned: dict[int, str]  # file -> the path mention that names it
+
+
+def _named_by_query(graph: FileGraph | None, query: _Query, paths: Sequence[str]) -> _Named:
+    """The symbols signal (files defining what the query names) and the files it mentions by path."""
+    import numpy as np
+
+    sym_score = np.zeros(len(paths))
     sym_names: dict[int, list[str]] = {}
     if graph is not None and query.keys:
         sym_score, sym_names = _query_symbols(graph, query)
-    mentioned = _mentioned_paths(query.paths, paths)
+    return _Named(sym_score, sym_names, _mentioned_paths(query.paths, paths))
 
-    # -- text ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Text:
+    """The bm25 signal, the terms each file matched, and how well each path matches."""
+
+    bm25: FloatArray
+    matched_terms: dict[int, list[str]]
+    path_score: FloatArray
+
+
+def _text_relevance(
+    paths: Sequence[str],
+    graph: FileGraph | None,
+    terms: Sequence[Sequence[str]] | None,
+    query: _Query,
+) -> _Text:
+    """The query's words against each file's identifiers, path and extra terms (BM25)."""
+    import numpy as np
+
+    from packer import graph as graphs
+
+    n = len(paths)
     bm25 = np.zeros(n)
     matched_terms: dict[int, list[str]] = {}
     path_score = np.zeros(n)
@@ -475,46 +595,97 @@ def rank(
             bm25, matched_terms = _bm25(docs, vocab, query.terms)
             path_score = _path_match(paths, path_docs, query.terms)
             del docs
+    return _Text(bm25, matched_terms, path_score)
 
-    # -- pagerank ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Closeness:
+    """The pagerank signal: PageRank as walked (for reasons), scaled to [0, 1], and its seeds."""
+
+    raw: FloatArray
+    scaled: FloatArray
+    seeds: dict[int, float]
+
+
+def _graph_closeness(
+    graph: FileGraph | None, n: int, scope: _Scope, named: _Named, text: _Text
+) -> _Closeness:
+    """PageRank seeded by the task's files, relative to a walk from everywhere; without a
+    task, plain PageRank (the most depended-on files)."""
+    import numpy as np
+
+    from packer import graph as graphs
+
     pr = np.zeros(n)
     seeds: dict[int, float] = {}
     if graph is not None and graph.edge_count:
-        seeds = _seeds(n, focus, changed, sym_score, path_score, mentioned)
-        pr = graphs.pagerank(graph, seeds or None, reverse=0.0 if global_mode else REVERSE)
-    pr_raw = pr
+        seeds = _seeds(n, scope.focus, scope.changed, named.sym_score, text.path_score, named.mentioned)
+        pr = graphs.pagerank(graph, seeds or None, reverse=0.0 if scope.global_mode else REVERSE)
     if seeds and graph is not None:
         # Closeness to the task, not importance: how much more often a walk from the
         # task's files visits a file than a walk from anywhere does. Hubs (builtins stubs,
         # utilities every file uses) get high PageRank from any seed and no lift.
         base = graphs.pagerank(graph, None, reverse=REVERSE)
-        pr_n = _scale_pagerank(pr / (base + float(np.median(base))), set(seeds))
+        scaled = _scale_pagerank(pr / (base + float(np.median(base))), set(seeds))
     else:
-        pr_n = _scale_pagerank(pr, set(seeds) if not global_mode else set())
+        scaled = _scale_pagerank(pr, set(seeds) if not scope.global_mode else set())
+    return _Closeness(pr, scaled, seeds)
 
-    # -- git -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _History:
+    """The git signals: co-change with the task's files (and with which), recency, churn."""
+
+    cochange: FloatArray
+    co_with: dict[int, int]  # file -> the task file it co-changes with most
+    recency: FloatArray
+    churn: FloatArray
+
+
+def _history(
+    signals: GitSignals | None, paths: Sequence[str], index: Mapping[str, int], scope: _Scope
+) -> _History | None:
+    """Recent git history per file; None for a repository without history."""
+    import numpy as np
+
+    if signals is None:
+        return None
+    n = len(paths)
     co = np.zeros(n)
     co_with: dict[int, int] = {}
     rec = np.zeros(n)
     churn = np.zeros(n)
-    if signals is not None:
-        for i, p in enumerate(paths):
-            rec[i] = signals.recency.get(p, 0.0)
-            churn[i] = signals.churn.get(p, 0.0)
-        for s in sorted(focus | changed):
-            for other, share in signals.cochange.get(paths[s], {}).items():
-                j = index.get(other)
-                if j is not None and j != s and share > co[j]:
-                    co[j] = share
-                    co_with[j] = s
+    for i, p in enumerate(paths):
+        rec[i] = signals.recency.get(p, 0.0)
+        churn[i] = signals.churn.get(p, 0.0)
+    for s in sorted(scope.focus | scope.changed):
+        for other, share in signals.cochange.get(paths[s], {}).items():
+            j = index.get(other)
+            if j is not None and j != s and share > co[j]:
+                co[j] = share
+                co_with[j] = s
+    return _History(co, co_with, rec, churn)
 
-    # -- priors --------------------------------------------------------------------------
-    pointed = set(query.pointed_kinds)
-    for s in focus | changed:
-        kind = classify(paths[s], infos[s].language)[1]
+
+@dataclass(frozen=True)
+class _Priors:
+    """The prior signal: each file's kind score, and the kind in words."""
+
+    score: FloatArray
+    reason: list[str]
+
+
+def _priors(infos: Sequence[FileInfo], scope: _Scope) -> _Priors:
+    """`classify` of every file, raised to 0.5 for the kinds the task points at (a query
+    about tests, a focus file that is a doc)."""
+    import numpy as np
+
+    pointed = set(scope.query.pointed_kinds)
+    for s in scope.focus | scope.changed:
+        kind = classify(infos[s].path, infos[s].language)[1]
         if kind in ("test", "docs", "example", "generated", "vendored"):
             pointed.add(kind)
-    prior = np.empty(n)
+    prior = np.empty(len(infos))
     prior_reason: list[str] = []
     for i, f in enumerate(infos):
         score, why = classify(f.path, f.language)
@@ -522,49 +693,87 @@ def rank(
             score = max(score, 0.5)
         prior[i] = score
         prior_reason.append(why)
+    return _Priors(prior, prior_reason)
 
-    # -- fusion --------------------------------------------------------------------------
-    w = weights
-    parts: list[tuple[float, FloatArray, str]] = []
+
+@dataclass(frozen=True)
+class _Evidence:
+    """Every signal's values for one task, as the phases of `rank` found them."""
+
+    scope: _Scope
+    named: _Named
+    text: _Text
+    closeness: _Closeness
+    history: _History | None  # None without git history
+    priors: _Priors
+
+
+def _signal_parts(graph: FileGraph | None, ev: _Evidence, w: RankWeights) -> list[_Part]:
+    """The signals that apply to this task, each with its weight: a query-less task has no
+    bm25, a repository without history no git signals."""
+    import numpy as np
+
+    n = len(ev.priors.reason)
+    parts: list[_Part] = []
     if graph is not None and graph.edge_count:
-        parts.append((w.pagerank, pr_n, "pagerank"))
-    if has_query:
-        parts.append((w.bm25, _unit(bm25), "bm25"))
-        parts.append((w.symbols, np.maximum(_unit(sym_score), _mentioned_vec(n, mentioned)), "symbols"))
-    if signals is not None:
-        if focus or changed:
-            parts.append((w.cochange, co, "cochange"))
-        parts.append((w.recency, rec, "recency"))
-        parts.append((w.churn, churn, "churn"))
-    parts.append((w.global_prior if global_mode else w.prior, prior, "prior"))
+        parts.append((w.pagerank, ev.closeness.scaled, "pagerank"))
+    if ev.scope.has_query:
+        parts.append((w.bm25, _unit(ev.text.bm25), "bm25"))
+        symbols = np.maximum(_unit(ev.named.sym_score), _mentioned_vec(n, ev.named.mentioned))
+        parts.append((w.symbols, symbols, "symbols"))
+    if ev.history is not None:
+        if ev.scope.focus or ev.scope.changed:
+            parts.append((w.cochange, ev.history.cochange, "cochange"))
+        parts.append((w.recency, ev.history.recency, "recency"))
+        parts.append((w.churn, ev.history.churn, "churn"))
+    parts.append((w.global_prior if ev.scope.global_mode else w.prior, ev.priors.score, "prior"))
+    return parts
+
+
+def _fuse(parts: Sequence[_Part], n: int) -> tuple[FloatArray, list[_Part]]:
+    """The weighted mean of the signals, and each signal with its share of the total weight."""
+    import numpy as np
+
     total_w = sum(p[0] for p in parts) or 1.0
     fused = np.zeros(n)
     for weight, values, _name in parts:
         fused += (weight / total_w) * values
+    return fused, [(weight / total_w, values, name) for weight, values, name in parts]
+
+
+def _order(paths: Sequence[str], graph: FileGraph | None, ev: _Evidence, w: RankWeights) -> list[Ranked]:
+    """Fuse the signals, lift the tests of the best files, put the task's files first, and
+    give every file its score, reason and relevance, best first (ties by path)."""
+    import numpy as np
+
+    n = len(paths)
+    scope = ev.scope
+    parts = _signal_parts(graph, ev, w)
+    fused, shares = _fuse(parts, n)
     companion_of: dict[int, int] = {}
-    if not global_mode and w.tests > 0:
-        companion_of = _lift_tests(paths, prior_reason, fused, w.tests)
+    if not scope.global_mode and w.tests > 0:
+        companion_of = _lift_tests(paths, ev.priors.reason, fused, w.tests)
     focus_bonus = np.zeros(n)
-    for k in focus | changed:
+    for k in scope.focus | scope.changed:
         focus_bonus[k] = w.focus
     final = fused + focus_bonus
-
     explain = _Explainer(
-        focus=focus,
-        changed=changed,
-        near=_neighbours(graph, paths, focus, changed, seeds),
-        sym_names=sym_names,
-        matched_terms=matched_terms,
-        mentioned=mentioned,
-        co_with={j: paths[k] for j, k in co_with.items()},
-        pr_raw=pr_raw,
-        prior_reason=prior_reason,
-        global_mode=global_mode,
+        focus=scope.focus,
+        changed=scope.changed,
+        near=_neighbours(graph, paths, scope.focus, scope.changed, ev.closeness.seeds),
+        sym_names=ev.named.sym_names,
+        matched_terms=ev.text.matched_terms,
+        mentioned=ev.named.mentioned,
+        co_with={j: paths[k] for j, k in ev.history.co_with.items()} if ev.history is not None else {},
+        pr_raw=ev.closeness.raw,
+        prior_reason=ev.priors.reason,
+        global_mode=scope.global_mode,
         tested={t: paths[f] for t, f in companion_of.items()},
-        seeds=seeds,
-        parts=[(weight / total_w, values, name) for weight, values, name in parts],
+        seeds=ev.closeness.seeds,
+        parts=shares,
     )
-    relevant = _relevant(n, global_mode, parts, focus | changed | set(companion_of) | set(mentioned))
+    named = scope.focus | scope.changed | set(companion_of) | set(ev.named.mentioned)
+    relevant = _relevant(n, scope.global_mode, parts, named)
     order = sorted(range(n), key=lambda i: (-round(float(final[i]), 12), paths[i]))
     return [Ranked(i, round(float(final[i]), 6), explain.reason(i), bool(relevant[i])) for i in order]
 
@@ -575,9 +784,7 @@ RELEVANT_SHARE = 0.25
 _TASK_PARTS = ("pagerank", "bm25", "symbols", "cochange")
 
 
-def _relevant(
-    n: int, global_mode: bool, parts: Sequence[tuple[float, FloatArray, str]], named: set[int]
-) -> FloatArray:
+def _relevant(n: int, global_mode: bool, parts: Sequence[_Part], named: set[int]) -> FloatArray:
     """What `--target auto` and `--split` must cover: everything without a task, else
     the files the task names and those its signals score near the best."""
     import numpy as np
@@ -948,7 +1155,7 @@ class _Explainer:
     global_mode: bool
     tested: Mapping[int, str]  # test file -> the top file it is named after
     seeds: Mapping[int, float]
-    parts: Sequence[tuple[float, FloatArray, str]]
+    parts: Sequence[_Part]
 
     def reason(self, i: int) -> str:
         """The largest contributions to file i's score, in words (at most two)."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Literal
 
 from packer.errors import ConfigError
@@ -30,12 +30,99 @@ class Candidate:
     stamp: tuple[int, int, int] | None = None  # lstat (mtime_ns, ctime_ns, inode): the cache's stat key
 
 
+SkipKind = Literal[
+    # by name or by content (each kept with `keep=`, see `KEEP_KINDS`)
+    "lockfile",
+    "minified",
+    "binary",
+    "undecodable",
+    "generated",  # detail: "marker", or the .gitattributes attribute
+    "vendored",  # detail: how many files a vendored directory holds, or the attribute
+    "secrets-file",
+    "secret-in-name",  # detail: how many files, for a directory whose name holds one
+    # by the rules
+    "packer-output",
+    "packerignore",
+    "excluded",  # detail: the --exclude pattern
+    "not-included",
+    "nested-repository",
+    "submodule",
+    # by what the file system says
+    "too-large",  # detail: "<size> bytes > <limit>"
+    "unreadable",  # detail: the OS error
+    "vanished-before-read",
+    "vanished-during-walk",
+    "not-regular",  # detail: "fifo", "socket", "device", "symlink", ...
+    "symlink",  # to a file inside root; detail: its target
+    "symlink-loop",
+    "broken-symlink",
+    "symlink-outside-root",
+    "symlink-to-directory",
+    "symlink-to-special",  # detail: what it points at ("fifo", ...)
+]
+
+# Each kind's summary label (`stats`, the pack's last line) and its text: "{}" stands for
+# the detail, which otherwise follows in parentheses when there is one.
+_SKIP_TEXTS: dict[SkipKind, tuple[str, str]] = {
+    "lockfile": ("lockfile", "lockfile"),
+    "minified": ("minified", "minified"),
+    "binary": ("binary", "binary"),
+    "undecodable": ("undecodable", "undecodable (not UTF-8)"),
+    "generated": ("generated", "generated"),
+    "vendored": ("vendored", "vendored"),
+    "secrets-file": ("secrets file", "secrets file"),
+    "secret-in-name": ("secret in file name", "secret in file name"),
+    "packer-output": ("packer output", "packer output"),
+    "packerignore": (".packerignore", ".packerignore"),
+    "excluded": ("excluded by", "excluded by --exclude {}"),
+    "not-included": ("not matched by", "not matched by --include"),
+    "nested-repository": ("nested git repository", "nested git repository"),
+    "submodule": ("git submodule", "git submodule"),
+    "too-large": ("too large", "too large"),
+    "unreadable": ("unreadable", "unreadable: {}"),
+    "vanished-before-read": ("vanished before it was read", "vanished before it was read"),
+    "vanished-during-walk": ("vanished during walk", "vanished during walk"),
+    "not-regular": ("not a regular file", "not a regular file"),
+    "symlink": ("symlink", "symlink to {}"),
+    "symlink-loop": ("symlink", "symlink loop"),
+    "broken-symlink": ("broken symlink", "broken symlink"),
+    "symlink-outside-root": ("symlink", "symlink outside root"),
+    "symlink-to-directory": ("symlink", "symlink to directory"),
+    "symlink-to-special": ("symlink", "symlink to a special file"),
+}
+
+
 @dataclass(frozen=True)
 class Skip:
     """A file (or a pruned directory, path ending in "/") left out, and why."""
 
     path: str
-    reason: str
+    kind: SkipKind
+    detail: str = ""  # what varies within the kind: a size, an OS error, a pattern, ...
+
+    @property
+    def reason(self) -> str:
+        """The reason as manifests and messages give it ("too large (5 bytes > 4)")."""
+        text = _SKIP_TEXTS[self.kind][1]
+        if "{}" in text:
+            return text.format(self.detail)
+        return f"{text} ({self.detail})" if self.detail else text
+
+    @property
+    def label(self) -> str:
+        """The kind as summaries count it: symlinks of every sort are "symlink"."""
+        return _SKIP_TEXTS[self.kind][0]
+
+    def with_reason(self, reason: str) -> Skip:
+        """This skip with the detail that makes its reason read `reason`: a copy of the
+        reason with a secret masked, where only the detail can hold one."""
+        if reason == self.reason:
+            return self
+        text = _SKIP_TEXTS[self.kind][1]
+        head, tail = text.split("{}") if "{}" in text else (f"{text} (", ")")
+        if reason.startswith(head) and reason.endswith(tail) and len(reason) >= len(head) + len(tail):
+            return replace(self, detail=reason[len(head) : len(reason) - len(tail)])
+        return replace(self, detail=reason)  # not of this kind's shape: kept whole, never lost
 
 
 @dataclass(frozen=True)

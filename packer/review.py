@@ -27,12 +27,13 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
 
 from packer import secrets
+from packer.config import Options
 from packer.errors import ApiError, ConfigError, CostError, NothingToReview, SecretsError
 from packer.prices import DEFAULT_MODEL, Model, get_model, merge_declared
 from packer.records import PackResult, Secret
@@ -126,38 +127,33 @@ def _read_arg(value: str | None, default: str, root: Path) -> tuple[str, list[Se
 
 def plan_review(
     root: str | os.PathLike[str] = ".",
+    options: Options | None = None,
     *,
-    query: str | None = None,
-    focus: Sequence[str] = (),
-    diff: str | None = None,
-    staged: bool = False,
     instructions: str | None = None,
-    target: str = "auto",
-    budget: int | str | None = None,
     model: str = DEFAULT_MODEL,
     max_output_tokens: int = DEFAULT_MAX_OUTPUT,
     api: str = "responses",
-    allow_secrets: bool = False,
     max_cost: float | None = None,
-    config: str | os.PathLike[str] | None = None,
     progress: Callable[[str, int, int], None] | None = None,
     output: str | os.PathLike[str] | None = None,
 ) -> ReviewPlan:
-    """Pack for the task and build the exact requests, without sending anything.
+    """Pack for the task (`options`: query, focus, diff, staged, ...) and build the exact
+    requests, without sending anything.
 
-    `target`: codex (200K pack), api (the window less the answer), or auto (the smaller
-    that holds what the task needs, else parts of the api size and a map-reduce review).
-    `budget` (or the config's `budget`) packs to that many tokens instead of auto.
-    Raises NothingToReview when `staged` / `diff` find no changes (checked before
-    packing), SecretsError when secrets were allowed into the pack and `allow_secrets`
-    is not set, CostError above `max_cost` (USD; None: the user config's `max_cost`).
-    `output`, where the answer or the dry run will go, is checked before packing (a bad
-    path is a PackerError) and never packed.
+    `options.target`: codex (200K pack), api (the window less the answer), or auto (the
+    default: the smaller that holds what the task needs, else parts of the api size and a
+    map-reduce review). A budget (given, or the config's) packs to that many tokens
+    instead of auto. Raises NothingToReview when `staged` / `diff` find no changes
+    (checked before packing), SecretsError when secrets were allowed into the pack and
+    `allow_secrets` is not set, CostError above `max_cost` (USD; None: the user config's
+    `max_cost`). `output`, where the answer or the dry run will go, is checked before
+    packing (a bad path is a PackerError) and never packed.
     """
     from packer.config import load_config_files, load_user_config
     from packer.output import check
-    from packer.pipeline import pack
 
+    options = options or Options()
+    target = options.target or "auto"
     if api not in APIS:
         raise ConfigError(f"unknown api {api!r}; use one of: {', '.join(APIS)}")
     if target not in ("auto", "codex", "api"):
@@ -165,80 +161,107 @@ def plan_review(
     if output is not None:
         check(output)
     user = load_user_config()
-    file_values = load_config_files(Path(root), Path(config) if config else None)[0]
+    file_values = load_config_files(Path(root), Path(options.config) if options.config else None)[0]
     m = get_model(model, merge_declared(user.models, file_values.get("models", {})))
-    cap = max_cost if max_cost is not None else user.max_cost
-    _require_changes(Path(root), diff, staged)
-    # A budget (given, or the config's) sizes the pack; auto would refuse it.
-    budgeted = budget is not None or "budget" in file_values
-    pack_target = (None if target == "auto" else target) if budgeted else target
+    _require_changes(Path(root), options.diff, options.staged)
     if not 0 < max_output_tokens <= m.max_output:
         raise ConfigError(f"--max-output-tokens must be 1..{m.max_output:,} for {m.name}")
     counter = Counter(m.encoding)
     instr, instr_secrets = _read_arg(instructions, INSTRUCTIONS, Path(root))
-    task, task_secrets = _task_text(Path(root), query, focus, diff, staged)
+    task, task_secrets = _task_text(Path(root), options.query, options.focus, options.diff, options.staged)
     # What the window must hold besides the pack: instructions, task, the answer.
     room = counter.count(instr) + counter.count(task) + max_output_tokens + 1_000
+    budgeted = options.budget is not None or "budget" in file_values
+    result, texts = _pack_texts(root, _pack_options(options, target, budgeted, room), progress, output)
+    _refuse_unredacted(result, bool(options.allow_secrets))
+    requests = _requests(api, m, counter, instr, texts, task, max_output_tokens)
+    merge, total_in, cost = _estimate(m, requests, max_output_tokens, counter)
+    redacted = (*(s for s in result.secrets if s.redacted), *instr_secrets, *task_secrets)
+    cap = max_cost if max_cost is not None else user.max_cost
+    plan = ReviewPlan(
+        m, api, result, tuple(requests), merge, max_output_tokens, total_in, cost, redacted, cap
+    )
+    _check_cost(plan)
+    return plan
+
+
+def _pack_options(options: Options, target: str, budgeted: bool, room: int) -> Options:
+    """The pack's options: a budget sizes the pack (auto would refuse it); a window less
+    than codex's keeps `room` free for the rest of the request."""
+    pack_target = (None if target == "auto" else target) if budgeted else target
+    return replace(
+        options,
+        target=pack_target,
+        reserve=room if pack_target not in ("codex", None) else None,
+        allow_secrets=options.allow_secrets or None,
+    )
+
+
+def _pack_texts(
+    root: str | os.PathLike[str],
+    options: Options,
+    progress: Callable[[str, int, int], None] | None,
+    output: str | os.PathLike[str] | None,
+) -> tuple[PackResult, list[str]]:
+    """Pack into a temporary file (or parts) and read the texts back."""
+    from packer.pipeline import pack
+
     with tempfile.TemporaryDirectory(prefix="packer-review-") as tmp:
         out = Path(tmp) / "pack.xml"
-        result = pack(
-            root,
-            target=pack_target,
-            budget=budget,
-            reserve=room if pack_target not in ("codex", None) else None,
-            query=query,
-            focus=focus,
-            diff=diff,
-            staged=staged,
-            output=out,
-            config=config,
-            progress=progress,
-            allow_secrets=allow_secrets or None,
-            also_written=[output] if output is not None else [],
-        )
+        also = [output] if output is not None else []
+        result = pack(root, options, output=out, progress=progress, also_written=also)
         paths = [p.path for p in result.parts] if result.parts else [str(out)]
-        texts = [Path(p).read_text(encoding="utf-8") for p in paths if p]
+        return result, [Path(p).read_text(encoding="utf-8") for p in paths if p]
+
+
+def _refuse_unredacted(result: PackResult, allowed: bool) -> None:
     unredacted = [s for s in result.secrets if not s.redacted]
-    if unredacted and not allow_secrets:
+    if unredacted and not allowed:
         first = unredacted[0]
         raise SecretsError(
             f"{len(unredacted)} unredacted secret(s) in the pack (first: {first.kind} at "
             f"{first.path}:{first.line}); remove them, let packer redact them, or pass "
             "--allow-secrets"
         )
+
+
+def _requests(
+    api: str, m: Model, counter: Counter, instr: str, texts: Sequence[str], task: str, max_out: int
+) -> list[Request]:
+    """One request per pack text (the review, or a part of several), each checked to fit."""
     requests = []
     for k, text in enumerate(texts, 1):
         label = "review" if len(texts) == 1 else f"part {k} of {len(texts)}"
-        body = _body(api, m.name, instr, text, task, max_output_tokens)
+        body = _body(api, m.name, instr, text, task, max_out)
         tokens = counter.count(instr) + counter.count(text) + counter.count(task)
         requests.append(Request(label, body, tokens))
-    _check_window(m, requests, max_output_tokens)
+    _check_window(m, requests, max_out)
+    return requests
+
+
+def _estimate(
+    m: Model, requests: Sequence[Request], max_out: int, counter: Counter
+) -> tuple[bool, int, float]:
+    """Whether a merge request follows, the input tokens of all requests and their cost at
+    most (each answering `max_out` tokens; the merge's input at its largest)."""
     merge = len(requests) > 1
     total_in = sum(r.input_tokens for r in requests)
-    cost = sum(m.cost(r.input_tokens, max_output_tokens) for r in requests)
+    cost = sum(m.cost(r.input_tokens, max_out) for r in requests)
     if merge:
-        merge_in = counter.count(MERGE_INSTRUCTIONS) + len(requests) * max_output_tokens
+        merge_in = counter.count(MERGE_INSTRUCTIONS) + len(requests) * max_out
         total_in += merge_in
-        cost += m.cost(merge_in, max_output_tokens)
-    plan = ReviewPlan(
-        m,
-        api,
-        result,
-        tuple(requests),
-        merge,
-        max_output_tokens,
-        total_in,
-        cost,
-        (*(s for s in result.secrets if s.redacted), *instr_secrets, *task_secrets),
-        cap,
-    )
-    if cap is not None and cost > cap:
+        cost += m.cost(merge_in, max_out)
+    return merge, total_in, cost
+
+
+def _check_cost(plan: ReviewPlan) -> None:
+    cap = plan.max_cost
+    if cap is not None and plan.cost_estimate > cap:
         raise CostError(
-            f"this review may cost up to ${cost:,.2f} ({plan.request_count} request(s), "
-            f"{total_in:,} input tokens), over --max-cost ${cap:,.2f}; use a smaller "
+            f"this review may cost up to ${plan.cost_estimate:,.2f} ({plan.request_count} request(s), "
+            f"{plan.input_tokens:,} input tokens), over --max-cost ${cap:,.2f}; use a smaller "
             "--target or --budget, --focus the task, or lower --max-output-tokens"
         )
-    return plan
 
 
 def _require_changes(root: Path, diff: str | None, staged: bool) -> None:
@@ -494,35 +517,12 @@ def _stream(
     usage: dict[str, int],
     openai: Any,
 ) -> str:
-    parts: list[str] = []
-    finished = False
+    """The answer, streamed to `emit` as it comes, with the API's errors said in words."""
     try:
         if api == "responses":
-            for event in client.responses.create(**body, stream=True):
-                kind = getattr(event, "type", "")
-                if kind == "response.output_text.delta":
-                    parts.append(event.delta)
-                    emit(event.delta)
-                elif kind in ("response.completed", "response.incomplete"):
-                    finished = True
-                    if event.response.usage is not None:
-                        _add(usage, "input_tokens", event.response.usage.input_tokens)
-                        _add(usage, "output_tokens", event.response.usage.output_tokens)
-                elif kind in ("response.failed", "error"):
-                    raise ApiError(f"the model failed mid-answer: {_short(Exception(str(event)))}")
+            parts, finished = _stream_responses(client, body, emit, usage)
         else:
-            stream = client.chat.completions.create(
-                **body, stream=True, stream_options={"include_usage": True}
-            )
-            for chunk in stream:
-                if chunk.choices and chunk.choices[0].delta.content:
-                    parts.append(chunk.choices[0].delta.content)
-                    emit(chunk.choices[0].delta.content)
-                if chunk.choices and chunk.choices[0].finish_reason:
-                    finished = True
-                if getattr(chunk, "usage", None):
-                    _add(usage, "input_tokens", chunk.usage.prompt_tokens)
-                    _add(usage, "output_tokens", chunk.usage.completion_tokens)
+            parts, finished = _stream_chat(client, body, emit, usage)
     except openai.AuthenticationError as exc:
         raise ApiError("the API key was refused (401): check OPENAI_API_KEY") from exc
     except openai.NotFoundError as exc:
@@ -553,6 +553,46 @@ def _stream(
     return "".join(parts)
 
 
+def _stream_responses(
+    client: Any, body: dict[str, Any], emit: Callable[[str], None], usage: dict[str, int]
+) -> tuple[list[str], bool]:
+    """The Responses API's stream: the answer's parts, and whether it said it finished."""
+    parts: list[str] = []
+    finished = False
+    for event in client.responses.create(**body, stream=True):
+        kind = getattr(event, "type", "")
+        if kind == "response.output_text.delta":
+            parts.append(event.delta)
+            emit(event.delta)
+        elif kind in ("response.completed", "response.incomplete"):
+            finished = True
+            if event.response.usage is not None:
+                _add(usage, "input_tokens", event.response.usage.input_tokens)
+                _add(usage, "output_tokens", event.response.usage.output_tokens)
+        elif kind in ("response.failed", "error"):
+            raise ApiError(f"the model failed mid-answer: {_short(Exception(str(event)))}")
+    return parts, finished
+
+
+def _stream_chat(
+    client: Any, body: dict[str, Any], emit: Callable[[str], None], usage: dict[str, int]
+) -> tuple[list[str], bool]:
+    """The Chat Completions stream: the answer's parts, and whether it said it finished."""
+    parts: list[str] = []
+    finished = False
+    stream = client.chat.completions.create(**body, stream=True, stream_options={"include_usage": True})
+    for chunk in stream:
+        if chunk.choices and chunk.choices[0].delta.content:
+            parts.append(chunk.choices[0].delta.content)
+            emit(chunk.choices[0].delta.content)
+        if chunk.choices and chunk.choices[0].finish_reason:
+            finished = True
+        if getattr(chunk, "usage", None):
+            _add(usage, "input_tokens", chunk.usage.prompt_tokens)
+            _add(usage, "output_tokens", chunk.usage.completion_tokens)
+    return parts, finished
+
+
 def _add(usage: dict[str, int], key: str, value: int | None) -> None:
     if value:
         usage[key] = usage.get(key, 0) + int(value)
@@ -575,25 +615,18 @@ def write_dry_run(plan: ReviewPlan, output: str | os.PathLike[str] | IO[str]) ->
 
 def review(
     root: str | os.PathLike[str] = ".",
+    options: Options | None = None,
     *,
-    query: str | None = None,
-    focus: Sequence[str] = (),
-    diff: str | None = None,
-    staged: bool = False,
     instructions: str | None = None,
-    target: str = "auto",
-    budget: int | str | None = None,
     model: str = DEFAULT_MODEL,
     max_output_tokens: int = DEFAULT_MAX_OUTPUT,
     api: str = "responses",
-    allow_secrets: bool = False,
     max_cost: float | None = None,
     api_key: str | None = None,
     base_url: str | None = None,
     allow_insecure: bool = False,
     output: str | os.PathLike[str] | None = None,
     on_text: Callable[[str], None] | None = None,
-    config: str | os.PathLike[str] | None = None,
 ) -> ReviewResult:
     """Pack for the task and send the review: `plan_review` then `send_review`.
 
@@ -606,19 +639,12 @@ def review(
     check_endpoint(endpoint, allow_insecure=allow_insecure)
     plan = plan_review(
         root,
-        query=query,
-        focus=focus,
-        diff=diff,
-        staged=staged,
+        options,
         instructions=instructions,
-        target=target,
-        budget=budget,
         model=model,
         max_output_tokens=max_output_tokens,
         api=api,
-        allow_secrets=allow_secrets,
         max_cost=max_cost,
-        config=config,
         output=output,
     )
     return send_review(

@@ -237,6 +237,44 @@ def _first_named(node: Node) -> Node | None:
     return node.named_children[0] if node.named_child_count else None
 
 
+def _attach(nodes: list[Node], kinds: list[str]) -> tuple[list[bool], list[list[Node]]]:
+    """Which members belong to a kept member: the comments and prefixes right above it (doc
+    comments, decorators) and a comment on its last line; and each kept member's run of
+    doc comments above it, in order."""
+    n = len(nodes)
+    attached = [False] * n
+    docs: list[list[Node]] = []
+    for i, k in enumerate(kinds):
+        if k not in _KEPT:
+            continue
+        top_row = nodes[i].start_point.row
+        j = i - 1
+        run: list[Node] = []
+        while j >= 0 and kinds[j] in (COMMENT, PREFIX) and _end_row(nodes[j]) >= top_row - 1:
+            attached[j] = True
+            top_row = nodes[j].start_point.row
+            if kinds[j] == COMMENT:
+                run.append(nodes[j])
+            j -= 1
+        if run:
+            docs.append(run[::-1])
+        if i + 1 < n and kinds[i + 1] == COMMENT and nodes[i + 1].start_point.row == _end_row(nodes[i]):
+            attached[i + 1] = True
+    return attached, docs
+
+
+def _loose_comments_to_holes(nodes: list[Node], kinds: list[str], attached: list[bool]) -> None:
+    """Loose comments right above an elided statement go with it: they become holes, in place."""
+    for i in range(len(nodes) - 1, 0, -1):
+        if (
+            kinds[i] == HOLE
+            and kinds[i - 1] in (COMMENT, PREFIX)
+            and not attached[i - 1]
+            and _end_row(nodes[i - 1]) >= nodes[i].start_point.row - 1
+        ):
+            kinds[i - 1] = HOLE
+
+
 @dataclass(frozen=True)
 class _Edit:
     start: int
@@ -286,52 +324,36 @@ class _Skeleton:
             kinds = [COMMENT if n.type in self.rules.comments else HOLE for n in nodes]
         else:
             kinds = [self.kind(n, depth == 0) for n in nodes]
-        n = len(nodes)
-        # Comments and prefixes right above a kept member belong to it (doc comments,
-        # decorators), and so does a comment on its last line.
-        attached = [False] * n
-        docs: list[list[Node]] = []
-        for i, k in enumerate(kinds):
-            if k not in _KEPT:
-                continue
-            top_row = nodes[i].start_point.row
-            j = i - 1
-            run: list[Node] = []
-            while j >= 0 and kinds[j] in (COMMENT, PREFIX) and _end_row(nodes[j]) >= top_row - 1:
-                attached[j] = True
-                top_row = nodes[j].start_point.row
-                if kinds[j] == COMMENT:
-                    run.append(nodes[j])
-                j -= 1
-            if run:
-                docs.append(run[::-1])
-            if i + 1 < n and kinds[i + 1] == COMMENT and nodes[i + 1].start_point.row == _end_row(nodes[i]):
-                attached[i + 1] = True
-        # Loose comments right above an elided statement go with it.
-        for i in range(n - 1, 0, -1):
-            if (
-                kinds[i] == HOLE
-                and kinds[i - 1] in (COMMENT, PREFIX)
-                and not attached[i - 1]
-                and _end_row(nodes[i - 1]) >= nodes[i].start_point.row - 1
-            ):
-                kinds[i - 1] = HOLE
+        attached, docs = _attach(nodes, kinds)
+        _loose_comments_to_holes(nodes, kinds, attached)
         for run in docs:
-            # Each block comment is cut on its own; consecutive line comments together.
-            group: list[Node] = []
-            for c in run:
-                if self.src.startswith(b"/*", c.start_byte):
-                    if group:
-                        self.doc_comments(group)
-                    self.doc_comments([c])
-                    group = []
-                else:
-                    group.append(c)
-            if group:
-                self.doc_comments(group)
+            self.doc_comment_run(run)
         for i, k in enumerate(kinds):
             if k == PREFIX and attached[i]:
                 self.value(nodes[i], cap=True)
+        self.edit_members(nodes, kinds, attached, depth, stack)
+
+    def doc_comment_run(self, run: list[Node]) -> None:
+        """Cut the doc comments above one member: each block comment on its own,
+        consecutive line comments together."""
+        group: list[Node] = []
+        for c in run:
+            if self.src.startswith(b"/*", c.start_byte):
+                if group:
+                    self.doc_comments(group)
+                self.doc_comments([c])
+                group = []
+            else:
+                group.append(c)
+        if group:
+            self.doc_comments(group)
+
+    def edit_members(
+        self, nodes: list[Node], kinds: list[str], attached: list[bool], depth: int, stack: list[_Entry]
+    ) -> None:
+        """Keep the kept members, elide each run of statements (with the loose comments
+        inside it) under one marker, and drop comments attached to nothing."""
+        n = len(nodes)
         empty = not any(k in _KEPT for k in kinds)
         i = 0
         while i < n:
@@ -385,49 +407,63 @@ class _Skeleton:
     def item(self, node: Node, kind: str, depth: int, stack: list[_Entry]) -> None:
         """Edit one kept member and push the member lists it holds."""
         for _ in range(8):  # a wrapper may wrap a wrapper: export > declare > namespace
-            if kind in (CONTAINER, WRAPPER):
-                table = self.rules.containers if kind == CONTAINER else self.rules.wrappers
-                inner = self.locate(node, table.get(node.type, ()))
-                if kind == WRAPPER and inner is not None:
-                    for child in node.children:  # decorators: their arguments can be data
-                        if child.is_named and child != inner and child.type in self.rules.prefixes:
-                            self.value(child, cap=True)
-                if inner is None:
-                    kind = VALUE if kind == WRAPPER else TRIVIAL
-                    continue
-                if inner == node:  # its own children are the members: Go `const ( ... )`
-                    stack.append((node, depth + 1, ()))
-                    return
-                inner_kind = self.kind(inner, False)
-                if inner_kind in (FUNCTION, CONTAINER, WRAPPER, TRANSPARENT) or (
-                    kind == CONTAINER and inner_kind in _KEPT
-                ):
-                    node, kind = inner, inner_kind
-                    continue
-                if kind == CONTAINER:
-                    outside = tuple(
-                        c
-                        for c in node.children
-                        if c.type in self.rules.comments
-                        and (c.end_byte <= inner.start_byte or c.start_byte >= inner.end_byte)
-                    )
-                    stack.append((inner, depth + 1, outside))
-                    return
-                # `export const x = ...`: the whole statement is the declaration
-                kind = DECL if inner_kind == DECL else VALUE
-                continue
-            if kind == FUNCTION:
-                self.function(node)
-            elif node.type == "heredoc_body":
-                self.heredoc(node)
-            elif kind == TRANSPARENT:
-                stack.extend((block, depth + 1, ()) for block in self.blocks(node))
-            elif kind in (DECL, VALUE):
-                if self.rules.style == "python" and _is_docstring(node):
-                    self.docstring(node)
-                else:
-                    self.value(node, cap=kind == VALUE)
-            return
+            if kind not in (CONTAINER, WRAPPER):
+                self.declaration(node, kind, depth, stack)
+                return
+            inside = self.unwrap(node, kind, depth, stack)
+            if inside is None:
+                return
+            node, kind = inside
+
+    def unwrap(self, node: Node, kind: str, depth: int, stack: list[_Entry]) -> tuple[Node, str] | None:
+        """One step into a container or wrapper: what to edit next and its kind, or None once
+        the member list it holds is pushed onto the stack."""
+        table = self.rules.containers if kind == CONTAINER else self.rules.wrappers
+        inner = self.locate(node, table.get(node.type, ()))
+        if kind == WRAPPER and inner is not None:
+            self.decorators(node, inner)
+        if inner is None:
+            return node, VALUE if kind == WRAPPER else TRIVIAL
+        if inner == node:  # its own children are the members: Go `const ( ... )`
+            stack.append((node, depth + 1, ()))
+            return None
+        inner_kind = self.kind(inner, False)
+        if inner_kind in (FUNCTION, CONTAINER, WRAPPER, TRANSPARENT) or (
+            kind == CONTAINER and inner_kind in _KEPT
+        ):
+            return inner, inner_kind
+        if kind == CONTAINER:
+            outside = tuple(
+                c
+                for c in node.children
+                if c.type in self.rules.comments
+                and (c.end_byte <= inner.start_byte or c.start_byte >= inner.end_byte)
+            )
+            stack.append((inner, depth + 1, outside))
+            return None
+        # `export const x = ...`: the whole statement is the declaration
+        return node, DECL if inner_kind == DECL else VALUE
+
+    def decorators(self, wrapper: Node, inner: Node) -> None:
+        """Keep a wrapper's decorators beside what it wraps: their arguments can be data."""
+        for child in wrapper.children:
+            if child.is_named and child != inner and child.type in self.rules.prefixes:
+                self.value(child, cap=True)
+
+    def declaration(self, node: Node, kind: str, depth: int, stack: list[_Entry]) -> None:
+        """Edit a kept member that wraps nothing: elide a function's body, cut a long value,
+        or push the blocks of a transparent statement."""
+        if kind == FUNCTION:
+            self.function(node)
+        elif node.type == "heredoc_body":
+            self.heredoc(node)
+        elif kind == TRANSPARENT:
+            stack.extend((block, depth + 1, ()) for block in self.blocks(node))
+        elif kind in (DECL, VALUE):
+            if self.rules.style == "python" and _is_docstring(node):
+                self.docstring(node)
+            else:
+                self.value(node, cap=kind == VALUE)
 
     def blocks(self, node: Node) -> list[Node]:
         """The member lists of a transparent node."""
@@ -690,28 +726,36 @@ class _Skeleton:
         while queue and seen < SEARCH_NODES:
             current, depth = queue.popleft()
             seen += 1
-            kids = current.children
-            if len(kids) >= 2 and kids[0].child_count == 0 and kids[-1].child_count == 0:
-                a, b = kids[0], kids[-1]
-                open_ = self.src[a.start_byte : a.end_byte]
-                close = self.src[b.start_byte : b.end_byte]
-                is_pair = _PAIRS.get(open_) == close and (
-                    open_ != b"(" or self.rules.style != "brace" or "argument" in current.type
-                )
-                is_string = bool(
-                    not is_pair and open_ and close and open_[-1] in _QUOTES and close[0] in _QUOTES
-                )
-                start, end = a.end_byte, b.start_byte
-                if (
-                    (is_pair or is_string)
-                    and end > start
-                    and not any(e.start < start < e.end or e.start < end < e.end for e in nested)
-                ):
-                    score = (self.content_rows(start, end), end - start, depth)
-                    if score[0] and (best is None or score > best):
-                        best, found = score, (start, end, is_string)
-            queue.extend((c, depth + 1) for c in kids if c.child_count)
+            interior = self.literal_interior(current, nested)
+            if interior is not None:
+                start, end, _ = interior
+                score = (self.content_rows(start, end), end - start, depth)
+                if score[0] and (best is None or score > best):
+                    best, found = score, interior
+            queue.extend((c, depth + 1) for c in current.children if c.child_count)
         return found
+
+    def literal_interior(self, node: Node, nested: list[_Edit]) -> tuple[int, int, bool] | None:
+        """(start, end, is a string) of what lies between a literal's brackets or quotes, if
+        `node` is one and no edit in `nested` cuts across its ends."""
+        kids = node.children
+        if len(kids) < 2 or kids[0].child_count != 0 or kids[-1].child_count != 0:
+            return None
+        a, b = kids[0], kids[-1]
+        open_ = self.src[a.start_byte : a.end_byte]
+        close = self.src[b.start_byte : b.end_byte]
+        is_pair = _PAIRS.get(open_) == close and (
+            open_ != b"(" or self.rules.style != "brace" or "argument" in node.type
+        )
+        is_string = bool(not is_pair and open_ and close and open_[-1] in _QUOTES and close[0] in _QUOTES)
+        start, end = a.end_byte, b.start_byte
+        if (
+            (is_pair or is_string)
+            and end > start
+            and not any(e.start < start < e.end or e.start < end < e.end for e in nested)
+        ):
+            return start, end, is_string
+        return None
 
     def collapse(self, start: int, end: int, is_string: bool) -> None:
         mark = _marker(self.content_rows(start, end))

@@ -11,10 +11,11 @@ from typing import Any
 
 from packer import discover
 from packer.cache import Cache
-from packer.config import resolve
+from packer.config import Options, resolve
 from packer.errors import PackerError
 from packer.measure import Work
-from packer.pipeline import Progress, measure, skip_kind
+from packer.pipeline import Progress, measure
+from packer.records import FileInfo
 
 
 @dataclass(frozen=True)
@@ -39,40 +40,22 @@ class StatsResult:
 
 def stats(
     root: str | os.PathLike[str] = ".",
+    options: Options | None = None,
     *,
     depth: int = 2,
-    encoding: str | None = None,
-    include: Sequence[str] | None = None,
-    exclude: Sequence[str] | None = None,
-    gitignore: bool | None = None,
-    max_file_size: int | str | None = None,
-    keep: Sequence[str] | None = None,
-    cache: bool | None = None,
-    cache_dir: str | os.PathLike[str] | None = None,
-    jobs: int | None = None,
-    config: str | os.PathLike[str] | None = None,
     progress: Progress | None = None,
 ) -> StatsResult:
-    """Exact content tokens of every packable file, by directory (down to `depth`) and file."""
+    """Exact content tokens of every packable file, by directory (down to `depth`) and file.
+
+    Of `options` only the file selection (`include`, `exclude`, `gitignore`,
+    `max_file_size`, `keep`), `encoding`, the cache (`cache`, `cache_dir`), `jobs` and
+    `config` count; the rest is resolved (and checked) as for a pack, then unused.
+    """
     path = Path(root)
     if not path.is_dir():
         raise PackerError(f"{os.fspath(root)!r} is not a directory; pass the repository's directory")
     path = path.resolve()
-    cfg = resolve(
-        path,
-        explicit={
-            "encoding": encoding,
-            "include": include,
-            "exclude": exclude,
-            "gitignore": gitignore,
-            "max_file_size": max_file_size,
-            "keep": keep,
-            "cache": cache,
-            "cache_dir": cache_dir,
-            "jobs": jobs,
-        },
-        config_file=Path(config) if config else None,
-    )
+    cfg = resolve(path, options or Options())
     walked = discover.walk(
         path,
         use_gitignore=cfg.use_gitignore,
@@ -98,23 +81,14 @@ def stats(
     finally:
         if store is not None:
             store.close()
-    dirs: dict[str, list[int]] = {}
-    for info in measured.infos:
-        parts = info.path.split("/")[:-1][: max(depth, 0)]
-        for k in range(1, len(parts) + 1):
-            acc = dirs.setdefault("/".join(parts[:k]) + "/", [0, 0])
-            acc[0] += info.tokens
-            acc[1] += 1
     skipped = sorted([*walked.skipped, *measured.skipped], key=lambda s: s.path)
-    reasons = Tally(skip_kind(s.reason) for s in skipped)
+    reasons = Tally(s.label for s in skipped)
     return StatsResult(
         root=str(path),
         encoding=cfg.encoding,
         files=len(measured.infos),
         total_tokens=sum(i.tokens for i in measured.infos),
-        directories=tuple(
-            sorted((Entry(p, t, n) for p, (t, n) in dirs.items()), key=lambda e: (-e.tokens, e.path))
-        ),
+        directories=_by_directory(measured.infos, depth),
         largest=tuple(
             sorted((Entry(i.path, i.tokens) for i in measured.infos), key=lambda e: (-e.tokens, e.path))
         ),
@@ -122,3 +96,15 @@ def stats(
         skipped_by_reason=tuple(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
         warnings=tuple(store.warnings) if store is not None else (),
     )
+
+
+def _by_directory(infos: Sequence[FileInfo], depth: int) -> tuple[Entry, ...]:
+    """Tokens and files of each directory down to `depth`, largest first."""
+    dirs: dict[str, list[int]] = {}
+    for info in infos:
+        parts = info.path.split("/")[:-1][: max(depth, 0)]
+        for k in range(1, len(parts) + 1):
+            acc = dirs.setdefault("/".join(parts[:k]) + "/", [0, 0])
+            acc[0] += info.tokens
+            acc[1] += 1
+    return tuple(sorted((Entry(p, t, n) for p, (t, n) in dirs.items()), key=lambda e: (-e.tokens, e.path)))

@@ -33,8 +33,9 @@ import stat
 import subprocess
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import IO
 
 from packer import secrets
 from packer.discover import git_command, git_env, run_git
@@ -217,6 +218,28 @@ def _diff(
     """The diff's sections (git's, then the untracked files'), the paths it touches, and
     whether it was cut at `max_bytes`."""
     flag = "--staged" if staged and ref == "HEAD" else f"--diff {ref}"
+    _check_work_tree(root_abs, ref, flag)
+    is_range = ".." in ref
+    base = ref
+    if ref == "HEAD" and run_git(root_abs, "rev-parse", "-q", "--verify", "HEAD^{commit}").returncode != 0:
+        base = _git_ok(root_abs, flag, "hash-object", "-t", "tree", "--stdin").decode().strip()  # empty tree
+    select = ["--cached"] if staged else []
+    buf = _Capped(max_bytes)
+    filters_off = _filters_off(root_abs, flag) if not staged and not is_range else []  # the work tree's
+    entries = _stream_diff(root_abs, flag, [*select, base], buf, filters_off)
+    sections = _split_sections(b"".join(buf.parts), entries)
+    changed = {paths[-1] for paths in entries}
+    if not staged and not is_range:
+        untracked = _untracked(root_abs, flag)
+        changed.update(untracked)
+        sections.extend(_untracked_sections(root_abs, untracked, buf))
+    ordered = tuple(sorted(changed, key=lambda p: p.encode("utf-8", "surrogateescape")))
+    return tuple(sections), ordered, buf.full
+
+
+def _check_work_tree(root_abs: str, ref: str, flag: str) -> None:
+    """Refuse, saying how to fix it: a ref that is empty or looks like an option, a root
+    that is not a directory, no git on PATH, a root outside a git work tree."""
     if ref.startswith("-") or not ref.strip():
         raise ConfigError(f"{flag}: not a git revision; pass a commit, branch or tag")
     if not os.path.isdir(root_abs):
@@ -232,27 +255,18 @@ def _diff(
             f"{flag}: {root_abs} is not in a git work tree; "
             f"run git init (and commit) or drop {flag.split()[0]}"
         )
-    is_range = ".." in ref
-    base = ref
-    if ref == "HEAD" and run_git(root_abs, "rev-parse", "-q", "--verify", "HEAD^{commit}").returncode != 0:
-        base = _git_ok(root_abs, flag, "hash-object", "-t", "tree", "--stdin").decode().strip()  # empty tree
-    select = ["--cached"] if staged else []
-    buf = _Capped(max_bytes)
-    filters_off = _filters_off(root_abs, flag) if not staged and not is_range else []  # the work tree's
-    entries = _stream_diff(root_abs, flag, [*select, base], buf, filters_off)
-    sections = _split_sections(b"".join(buf.parts), entries)
-    changed = {paths[-1] for paths in entries}
-    if not staged and not is_range:
-        untracked = _untracked(root_abs, flag)
-        changed.update(untracked)
-        for path in untracked:
-            if buf.full:
-                break
-            kept = buf.add(_new_file_patch(root_abs, path, buf.room))
-            if kept:
-                sections.append(DiffSection(path, kept.decode("utf-8", "replace")))
-    ordered = tuple(sorted(changed, key=lambda p: p.encode("utf-8", "surrogateescape")))
-    return tuple(sections), ordered, buf.full
+
+
+def _untracked_sections(root_abs: str, untracked: Sequence[str], buf: _Capped) -> list[DiffSection]:
+    """The untracked files as new-file sections, added to `buf` until it is full."""
+    sections: list[DiffSection] = []
+    for path in untracked:
+        if buf.full:
+            break
+        kept = buf.add(_new_file_patch(root_abs, path, buf.room))
+        if kept:
+            sections.append(DiffSection(path, kept.decode("utf-8", "replace")))
+    return sections
 
 
 # A section starts at git's header line; a conflicted path in the index has one line only.
@@ -479,8 +493,6 @@ def _stream_diff(
         "--no-color", "--no-ext-diff", "--no-textconv", "--find-renames", "--relative",
         "--src-prefix=a/", "--dst-prefix=b/", *args, "--", ".",
     ]  # fmt: skip
-    entries: list[tuple[str, ...]] = []
-    paths: list[str] = []
     with tempfile.TemporaryFile() as err:
         try:
             proc = subprocess.Popen(
@@ -490,28 +502,8 @@ def _stream_diff(
             raise ConfigError(f"{flag}: cannot run git ({e.strerror}); check that git is installed") from e
         assert proc.stdout is not None
         with proc:
-            pending, pos, need = b"", 0, 0  # need: paths still to read for the current entry
-            raw_done = False
-            while not raw_done:
-                end = pending.find(b"\0", pos)
-                if end < 0:
-                    chunk = proc.stdout.read(65536)
-                    if not chunk:
-                        break
-                    pending, pos = pending[pos:] + chunk, 0
-                    continue
-                token, pos = pending[pos:end], end + 1
-                if need:
-                    need -= 1
-                    paths.append(os.fsdecode(token))
-                    if need == 0:  # the last path of an entry: a rename's or copy's new path
-                        entries.append(tuple(paths))
-                        paths = []
-                elif token.startswith(b":"):
-                    need = 2 if token.rsplit(b" ", 1)[-1][:1] in (b"R", b"C") else 1
-                else:
-                    raw_done = True  # the empty token between the raw entries and the patch
-            buf.add(pending[pos:])
+            entries, patch_start = _raw_entries(proc.stdout)
+            buf.add(patch_start)
             while not buf.full:
                 chunk = proc.stdout.read(65536)
                 if not chunk:
@@ -526,6 +518,34 @@ def _stream_diff(
     return entries
 
 
+def _raw_entries(stream: IO[bytes]) -> tuple[list[tuple[str, ...]], bytes]:
+    """Read the raw entries `--patch-with-raw -z` writes first: each entry's paths (old
+    first), and the bytes read past them, where the patch starts."""
+    entries: list[tuple[str, ...]] = []
+    paths: list[str] = []
+    pending, pos, need = b"", 0, 0  # need: paths still to read for the current entry
+    while True:
+        end = pending.find(b"\0", pos)
+        if end < 0:
+            chunk = stream.read(65536)
+            if not chunk:
+                break
+            pending, pos = pending[pos:] + chunk, 0
+            continue
+        token, pos = pending[pos:end], end + 1
+        if need:
+            need -= 1
+            paths.append(os.fsdecode(token))
+            if need == 0:  # the last path of an entry: a rename's or copy's new path
+                entries.append(tuple(paths))
+                paths = []
+        elif token.startswith(b":"):
+            need = 2 if token.rsplit(b" ", 1)[-1][:1] in (b"R", b"C") else 1
+        else:
+            break  # the empty token between the raw entries and the patch
+    return entries, pending[pos:]
+
+
 def _new_file_patch(root_abs: str, path: str, limit: int) -> bytes:
     """An untracked file as git shows a new file (without the index line).
 
@@ -534,36 +554,19 @@ def _new_file_patch(root_abs: str, path: str, limit: int) -> bytes:
     """
     a, b = _quote("a/" + path), _quote("b/" + path)
     head = f"diff --git {a} {b}\n".encode("utf-8", "surrogateescape")
-    full = os.path.join(root_abs, path.replace("/", os.sep))
     try:
-        st = os.lstat(full)
-        if stat.S_ISLNK(st.st_mode):
-            mode, data = "120000", os.fsencode(os.readlink(full))
-            newlines, last = data.count(b"\n"), data[-1:]
-        elif stat.S_ISREG(st.st_mode):
-            mode = "100755" if st.st_mode & 0o111 else "100644"
-            # A FIFO or a symlink swapped in since the lstat is refused, never waited on.
-            fd = os.open(full, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0))
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                os.close(fd)
-                return b""
-            with os.fdopen(fd, "rb") as f:
-                data = f.read(max(0, limit) + 1)
-                newlines, last = data.count(b"\n"), data[-1:]
-                if len(data) > limit and b"\0" not in data[:_BINARY_SNIFF]:
-                    while chunk := f.read(1 << 20):
-                        newlines += chunk.count(b"\n")
-                        last = chunk[-1:]
-        else:
-            return b""
+        got = _read_untracked(os.path.join(root_abs, path.replace("/", os.sep)), limit)
     except OSError as e:
         return head + f"[packer: untracked file not read: {e.strerror}]\n".encode()
-    head += f"new file mode {mode}\n".encode()
+    if got is None:
+        return b""
+    head += f"new file mode {got.mode}\n".encode()
+    data, last = got.data, got.last
     if not data:
         return head
     if b"\0" in data[:_BINARY_SNIFF]:
         return head + f"Binary files /dev/null and {b} differ\n".encode("utf-8", "surrogateescape")
-    count = newlines + (last != b"\n")
+    count = got.newlines + (last != b"\n")
     hunk = "@@ -0,0 +1 @@\n" if count == 1 else f"@@ -0,0 +1,{count} @@\n"
     lines = data.split(b"\n")
     if lines[-1] == b"":
@@ -574,6 +577,40 @@ def _new_file_patch(root_abs: str, path: str, limit: int) -> bytes:
     tab = "\t" if " " in path else ""  # git marks where a name with spaces ends
     tail = f"--- /dev/null\n+++ {b}{tab}\n{hunk}".encode("utf-8", "surrogateescape")
     return head + tail + body
+
+
+@dataclass(frozen=True)
+class _Untracked:
+    """What a new-file patch needs of an untracked file."""
+
+    mode: str  # as git writes it: 100644, 100755, 120000
+    data: bytes  # its first `limit` + 1 bytes; a symlink's target
+    newlines: int  # in the whole file
+    last: bytes  # its last byte
+
+
+def _read_untracked(full: str, limit: int) -> _Untracked | None:
+    """Read an untracked file or symlink; None for anything else (a FIFO, a socket, or a
+    file swapped for one since the lstat, which is refused, never waited on)."""
+    st = os.lstat(full)
+    if stat.S_ISLNK(st.st_mode):
+        data = os.fsencode(os.readlink(full))
+        return _Untracked("120000", data, data.count(b"\n"), data[-1:])
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    mode = "100755" if st.st_mode & 0o111 else "100644"
+    fd = os.open(full, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0))
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        return None
+    with os.fdopen(fd, "rb") as f:
+        data = f.read(max(0, limit) + 1)
+        newlines, last = data.count(b"\n"), data[-1:]
+        if len(data) > limit and b"\0" not in data[:_BINARY_SNIFF]:
+            while chunk := f.read(1 << 20):
+                newlines += chunk.count(b"\n")
+                last = chunk[-1:]
+    return _Untracked(mode, data, newlines, last)
 
 
 def _quote(path: str) -> str:

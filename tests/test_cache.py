@@ -6,9 +6,11 @@ want the warm no-read path back-date their files (`_backdate`).
 
 from __future__ import annotations
 
+import importlib
 import io
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -21,18 +23,21 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from conftest import write
+from conftest import measure_work, write
 
 import packer
 import packer.cache
+import packer.pipeline
+from packer import Options, discover
 from packer import cache as cachelib
-from packer import discover
-from packer import measure as measurelib
 from packer.cache import Cache
 from packer.cli import main
-from packer.measure import Measured, Work, measure
+from packer.config import resolve
+from packer.measure import Measured, measure
+from packer.pipeline import Stages
 from packer.records import PackResult
 from packer.stats import stats
+from packer.task import build_task
 from packer.tokens import Counter
 
 COUNT = Counter().count
@@ -101,9 +106,18 @@ def _backdate(root: Path, seconds: float = 10.0) -> None:
             os.utime(p, ns=(t, t))
 
 
-def _pack(root: Path, **kw: Any) -> tuple[str, PackResult]:
+def _pack(root: Path, stages: Stages | None = None, **kw: Any) -> tuple[str, PackResult]:
+    """`packer.pack` to a string, through `stages` if given."""
     buf = io.StringIO()
-    result = packer.pack(root, output=buf, **kw)
+    options = Options(**kw)
+    if stages is None:
+        result = packer.pack(root, options, output=buf)
+    else:  # what `packer.pack` does, with these stages
+        path = root.resolve()
+        task = build_task(path, query=options.query)
+        result = packer.pipeline.run(
+            path, resolve(path, options), task=task, output=buf, manifest=None, stages=stages
+        )
     return buf.getvalue(), result
 
 
@@ -160,24 +174,8 @@ def _cache_files(cache_dir: Path) -> dict[str, int]:
     return {p.name: p.stat().st_size for p in cache_dir.iterdir()} if cache_dir.is_dir() else {}
 
 
-def _work(cache: Cache | None, **kw: Any) -> Work:
-    """What an unbudgeted pack measures: exact counts, skeletons, secrets, symbols, terms."""
-    args: dict[str, Any] = {
-        "keep": frozenset(),
-        "max_file_size": 1_000_000,
-        "count": True,
-        "skeleton": True,
-        "redact": True,
-        "symbols": True,
-        "terms": True,
-        "cache_dir": str(cache.directory) if cache is not None else None,
-        "jobs": 1,
-    }
-    return Work(**{**args, **kw})
-
-
 def _measure(root: Path, cache: Cache | None, **kw: Any) -> Measured:
-    work = _work(cache, **kw)
+    work = measure_work(cache, **kw)
     m = measure(discover.walk(root).files, work=work, cache=cache)
     # A warm measure leaves symbols and comment words in the cache until ranking asks.
     m.complete(cache, work)
@@ -263,7 +261,7 @@ def test_same_size_rewrite_with_restored_mtime_is_never_trusted(
     root = _repo(tmp_path / "repo")
     cd = tmp_path / "cache"
     before, _ = _pack(root, budget=budget, cache_dir=cd)
-    stats(root, cache_dir=cd)  # its counts too: `stats` has no write-time re-read to catch staleness
+    stats(root, Options(cache_dir=cd))  # its counts too: `stats` has no write-time re-read to catch staleness
     assert 'MODE = "alpha"' in before
 
     p = root / "src" / "mode.py"
@@ -288,7 +286,7 @@ def test_same_size_rewrite_with_restored_mtime_is_never_trusted(
     assert 'MODE = "omega"' in text and 'MODE = "alpha"' not in text
     assert result.total_tokens == COUNT(text)
     assert text == _pack(root, budget=budget, cache=False)[0]
-    assert stats(root, cache_dir=cd) == stats(root, cache=False)
+    assert stats(root, Options(cache_dir=cd)) == stats(root, Options(cache=False))
 
 
 # -- 4. entries are shared between repositories ----------------------------------------------
@@ -516,34 +514,41 @@ def _needs_fork() -> None:
     assert threading.active_count() == 1, f"pytest runs {threading.active_count()} threads: no fork"
 
 
+class _Processes(list[int]):
+    """The worker processes each `measure` call chose (`Measured.processes`; 0: measured
+    in this process)."""
+
+    def measure(self, *args: Any, **kw: Any) -> Measured:
+        measured = measure(*args, **kw)
+        self.append(measured.processes)
+        return measured
+
+
 @pytest.fixture
-def processes_used(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The worker processes each `measure` call chose (0: measured in this process)."""
+def processes_used(monkeypatch: pytest.MonkeyPatch) -> _Processes:
+    """Records what each pack's measure stage (given as `Stages(measure=processes_used.measure)`)
+    and each `packer stats` chose."""
     _needs_fork()
-    used: list[int] = []
-    real = measurelib._processes
-
-    def spy(work: Work, size: int) -> int:
-        used.append(real(work, size))
-        return used[-1]
-
-    monkeypatch.setattr(measurelib, "_processes", spy)
+    used = _Processes()
+    # `packer.stats` the attribute is the function: the module is patched by its name.
+    monkeypatch.setattr(importlib.import_module("packer.stats"), "measure", used.measure)
     return used
 
 
 @pytest.mark.parametrize("config", ["unbudgeted", "budget-query"])
-def test_two_jobs_pack_what_one_job_packs(tmp_path: Path, processes_used: list[int], config: str) -> None:
+def test_two_jobs_pack_what_one_job_packs(tmp_path: Path, processes_used: _Processes, config: str) -> None:
     root = _repo(tmp_path / "repo")
     kw = CONFIGS[config]
-    one, r1 = _pack(root, jobs=1, cache_dir=tmp_path / "c1", **kw)
-    two, r2 = _pack(root, jobs=2, cache_dir=tmp_path / "c2", **kw)  # cold: the workers count
-    two_uncached, r3 = _pack(root, jobs=2, cache=False, **kw)
+    spy = Stages(measure=processes_used.measure)
+    one, r1 = _pack(root, spy, jobs=1, cache_dir=tmp_path / "c1", **kw)
+    two, r2 = _pack(root, spy, jobs=2, cache_dir=tmp_path / "c2", **kw)  # cold: the workers count
+    two_uncached, r3 = _pack(root, spy, jobs=2, cache=False, **kw)
     assert processes_used == [0, 2, 2]
     assert one == two == two_uncached
     assert r1.manifest() == r2.manifest() == r3.manifest()
 
 
-def test_two_jobs_stats_what_one_job_stats(tmp_path: Path, processes_used: list[int]) -> None:
+def test_two_jobs_stats_what_one_job_stats(tmp_path: Path, processes_used: _Processes) -> None:
     root = _repo(tmp_path / "repo")
     one = _cli("stats", str(root), "-j", "1", "--cache-dir", str(tmp_path / "c1"))
     two = _cli("stats", str(root), "-j", "2", "--cache-dir", str(tmp_path / "c2"))
@@ -577,25 +582,15 @@ def fresh_namespace() -> Iterator[None]:
     real.cache_clear()  # recomputed from the real code on next use
 
 
-class _EditedModule:
-    """Stands for one more source file of packer (`namespace` hashes each file's name and bytes)."""
-
-    def __str__(self) -> str:
-        return "/site-packages/packer/edited.py"
-
-    def read_bytes(self) -> bytes:
-        return b"EDITED = True\n"
-
-
 def test_namespace_follows_code_and_library_versions(
-    monkeypatch: pytest.MonkeyPatch, fresh_namespace: None
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_namespace: None
 ) -> None:
     real = cachelib.namespace()
-    files = cachelib._code_files
-    monkeypatch.setattr(cachelib, "_code_files", lambda root: [*files(root), _EditedModule()])
-    cachelib.namespace.cache_clear()
-    edited = cachelib.namespace()
-    monkeypatch.setattr(cachelib, "_code_files", files)
+    code = tmp_path / "packer"  # a copy of packer's code, then one more source file
+    shutil.copytree(Path(packer.__file__).parent, code, ignore=shutil.ignore_patterns("__pycache__", "vocab"))
+    assert cachelib.namespace_of(code) == real  # where the code lives does not count
+    (code / "edited.py").write_text("EDITED = True\n")
+    edited = cachelib.namespace_of(code)
     version = metadata.version
     monkeypatch.setattr(metadata, "version", lambda name: "999.0" if name == "tiktoken" else version(name))
     cachelib.namespace.cache_clear()
@@ -747,7 +742,7 @@ def test_deferred_symbols_are_made_again_when_the_cache_lost_them(tmp_path: Path
     with Cache(cd) as cache:
         _measure(root, cache, symbols=True, terms=True)
     with Cache(cd) as cache:
-        work = _work(cache, symbols=True, terms=True)
+        work = measure_work(cache, symbols=True, terms=True)
         warm = measure(discover.walk(root).files, work=work, cache=cache)
         assert warm.read == 0 and warm.deferred  # left in the cache, not loaded
     warm.complete(None, work)  # as if evicted: parsed again

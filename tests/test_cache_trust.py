@@ -20,6 +20,7 @@ import sqlite3
 import stat
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +30,11 @@ from click.testing import CliRunner, Result
 from conftest import write
 
 import packer
+from packer import Options, content, discover
 from packer import cache as cachelib
-from packer import content, discover
 from packer.cache import FILE_NAME, KEY_NAME, Cache
 from packer.cli import main
-from packer.measure import Work, measure, secrets_key
+from packer.measure import Text, Work, _from_plain, _plain, measure
 from packer.records import Candidate, PackResult, Skip, SourceText
 from packer.stats import stats
 
@@ -78,7 +79,7 @@ def _repo(root: Path, files: dict[str, str | bytes] | None = None) -> Path:
 
 def _pack(root: Path, **kw: Any) -> tuple[str, PackResult]:
     buf = io.StringIO()
-    result = packer.pack(root, output=buf, **kw)
+    result = packer.pack(root, Options(**kw), output=buf)
     return buf.getvalue(), result
 
 
@@ -190,7 +191,7 @@ def test_a_refused_directory_is_a_warning_on_the_cli(tmp_path: Path) -> None:
             if ln.startswith("warning: cache directory") and "packing without the cache" in ln
         ], args
     assert _cli("pack", str(root), "-b", "none", "--cache-dir", str(cd)).stdout == ref
-    assert stats(root, cache_dir=cd).warnings and not stats(root, cache=False).warnings
+    assert stats(root, Options(cache_dir=cd)).warnings and not stats(root, Options(cache=False)).warnings
     assert sorted(p.name for p in cd.iterdir()) == names
 
 
@@ -438,9 +439,9 @@ def _secrets_plant(tmp_path: Path, how: str) -> tuple[str, str, PackResult]:
     _pack(a_repo, budget="none", cache_dir=cd)
     _, a = _facts(a_repo, "src/clean.py")
     _, b = _facts(b_repo, "src/keys.py")
-    b_key = secrets_key(b.path, b.digest, b.size)
+    b_key = cachelib.secrets_key(b.path, b.digest, b.size)
     if how == "copied":
-        _plant(cd, b_key, *_row(cd, secrets_key(a.path, a.digest, a.size)))
+        _plant(cd, b_key, *_row(cd, cachelib.secrets_key(a.path, a.digest, a.size)))
     else:
         with Cache(cd) as cache:
             cache.put(b_key, ())
@@ -498,7 +499,7 @@ def _stat_plant(tmp_path: Path, how: str) -> tuple[Any, Any, list[str]]:
     a_c, a = _facts(a_repo, "notes.txt")
     b_c, b = _facts(b_repo, "notes.txt")
     assert a.size == b.size and a.digest != b.digest
-    stats(a_repo, cache_dir=cd)  # A's stat entry, read verdict and count
+    stats(a_repo, Options(cache_dir=cd))  # A's stat entry, read verdict and count
     assert a_c.stamp is not None and b_c.stamp is not None
     b_key = cachelib.stat_key(b_c.abspath, b_c.size, b_c.stamp)
     if how == "copied":
@@ -506,8 +507,8 @@ def _stat_plant(tmp_path: Path, how: str) -> tuple[Any, Any, list[str]]:
     else:
         with Cache(cd) as cache:
             cache.put(b_key, a.digest)
-    got = stats(b_repo, cache_dir=cd)
-    return got, stats(b_repo, cache=False), list(got.warnings)
+    got = stats(b_repo, Options(cache_dir=cd))
+    return got, stats(b_repo, Options(cache=False)), list(got.warnings)
 
 
 def test_a_stat_entry_pointing_at_another_file_is_not_used(tmp_path: Path) -> None:
@@ -536,9 +537,11 @@ def test_an_edited_stat_index_is_not_used(tmp_path: Path, forged: str) -> None:
         r for r in rows if isinstance(marshal.loads(r[1]), dict) and "src/keys.py" in marshal.loads(r[1])
     ]
     index = marshal.loads(blob)
-    stamp, size, outcome = index["src/keys.py"]
-    assert outcome[-1]["secrets"], "the scan found the key"
-    index["src/keys.py"] = (stamp, size, (*outcome[:-1], {**outcome[-1], "secrets": ()}))
+    stamp, size, plain = index["src/keys.py"]
+    outcome = _from_plain("src/keys.py", plain)
+    assert isinstance(outcome, Text) and outcome.values.secrets, "the scan found the key"
+    emptied = replace(outcome, values=replace(outcome.values, secrets=()))
+    index["src/keys.py"] = (stamp, size, _plain(emptied))
     if forged == "right-key":  # the control: what a writer holding the key can do
         with Cache(cd) as cache:
             cache.put(k, index)

@@ -1,8 +1,10 @@
+import dataclasses
 import os
 from pathlib import Path
 
 import pytest
 
+from packer import Options
 from packer.config import TARGETS, parse_budget, parse_size, resolve
 from packer.errors import ConfigError
 
@@ -39,21 +41,21 @@ def test_sizes():
 
 
 def test_targets_give_the_documented_budgets(tmp_path):
-    assert resolve(tmp_path, explicit={}).budget == 200_000
-    assert resolve(tmp_path, explicit={"target": "api"}).budget == 1_000_000 - 32_000
-    assert resolve(tmp_path, explicit={"target": "api", "reserve": 100_000}).budget == 900_000
-    assert resolve(tmp_path, explicit={"budget": "none"}).budget is None
+    assert resolve(tmp_path, Options()).budget == 200_000
+    assert resolve(tmp_path, Options(target="api")).budget == 1_000_000 - 32_000
+    assert resolve(tmp_path, Options(target="api", reserve=100_000)).budget == 900_000
+    assert resolve(tmp_path, Options(budget="none")).budget is None
     assert TARGETS["codex"].window == 400_000
 
 
-def test_layering_defaults_file_explicit(tmp_path):
+def test_layering_defaults_file_options(tmp_path):
     (tmp_path / "pyproject.toml").write_text(
         '[tool.packer]\nformat = "markdown"\nbudget = "50k"\nexclude = ["*.log"]\n'
     )
-    cfg = resolve(tmp_path, explicit={})
+    cfg = resolve(tmp_path, Options())
     assert (cfg.format, cfg.budget, cfg.exclude) == ("markdown", 50_000, ("*.log",))
     (tmp_path / ".packer.toml").write_text('format = "json"\n')
-    cfg = resolve(tmp_path, explicit={"budget": "10k"})
+    cfg = resolve(tmp_path, Options(budget="10k"))
     assert (cfg.format, cfg.budget) == ("json", 10_000)  # .packer.toml beats pyproject
 
 
@@ -61,9 +63,9 @@ def test_targets_are_extendable_from_config(tmp_path):
     (tmp_path / ".packer.toml").write_text(
         '[targets.small]\nwindow = 128000\nreserve = 8000\nmodel = "mini"\n[targets.api]\nreserve = 0\n'
     )
-    cfg = resolve(tmp_path, explicit={"target": "small"})
+    cfg = resolve(tmp_path, Options(target="small"))
     assert (cfg.budget, cfg.target.model) == (120_000, "mini")
-    assert resolve(tmp_path, explicit={"target": "api"}).budget == 1_000_000
+    assert resolve(tmp_path, Options(target="api")).budget == 1_000_000
 
 
 @pytest.mark.parametrize(
@@ -78,21 +80,78 @@ def test_targets_are_extendable_from_config(tmp_path):
 def test_bad_config_names_file_and_key(tmp_path, text, match):
     (tmp_path / ".packer.toml").write_text(text)
     with pytest.raises(ConfigError, match=match):
-        resolve(tmp_path, explicit={})
+        resolve(tmp_path, Options())
 
 
 @pytest.mark.parametrize(
-    ("explicit", "match"),
+    ("options", "match"),
     [
-        ({"target": "gpt9"}, "unknown target 'gpt9'; use one of: api, auto, codex"),
-        ({"encoding": "p50k"}, "unknown encoding 'p50k'"),
-        ({"format": "html"}, "unknown format 'html'"),
-        ({"keep": ["pdf"]}, "unknown keep kind 'pdf'"),
+        (Options(target="gpt9"), "unknown target 'gpt9'; use one of: api, auto, codex"),
+        (Options(encoding="p50k"), "unknown encoding 'p50k'"),
+        (Options(format="html"), "unknown format 'html'"),
+        (Options(keep=["pdf"]), "unknown keep kind 'pdf'"),
     ],
 )
-def test_bad_options(tmp_path, explicit, match):
+def test_bad_options(tmp_path, options, match):
     with pytest.raises(ConfigError, match=match):
-        resolve(tmp_path, explicit=explicit)
+        resolve(tmp_path, options)
+
+
+def test_options_store_sequences_as_tuples_and_are_frozen():
+    opts = Options(include=["src/**"], exclude="*.log", keep=["binary"], focus=["a.py"])
+    assert (opts.include, opts.exclude, opts.keep, opts.focus) == (
+        ("src/**",),
+        ("*.log",),
+        ("binary",),
+        ("a.py",),
+    )
+    same = Options(include=("src/**",), exclude=("*.log",), keep=("binary",), focus=("a.py",))
+    assert opts == same and hash(opts) == hash(same)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        opts.budget = "10k"  # type: ignore[misc]
+    assert dataclasses.replace(opts, budget="10k").include == ("src/**",)
+
+
+def test_an_option_given_beats_the_config_file_and_one_left_none_takes_it(tmp_path):
+    (tmp_path / ".packer.toml").write_text('format = "json"\nbudget = "50k"\nexclude = ["*.log"]\njobs = 1\n')
+    cfg = resolve(tmp_path, Options(format="markdown", exclude=["docs/**"]))
+    assert (cfg.format, cfg.exclude, cfg.budget, cfg.jobs) == ("markdown", ("docs/**",), 50_000, 1)
+    assert resolve(tmp_path, Options(budget="none", gitignore=False)).budget is None
+    other = tmp_path / "other.toml"
+    other.write_text('format = "plain"\n')
+    assert resolve(tmp_path, Options(config=other)).format == "plain"  # instead of .packer.toml
+
+
+@pytest.mark.parametrize(
+    ("options", "config", "message"),
+    [
+        (Options(include=[1]), "", "include must be a list of strings, not [1]"),
+        (Options(target="api", reserve=-1), "", "invalid reserve -1: it must be 0 or more"),
+        (Options(parts=0), "", "invalid parts 0: give the number of parts, 1 or more"),
+        (Options(parts=2), "split = true\n", "give --parts N or --split, not both"),
+        (Options(jobs=0), "jobs = 2\n", "invalid jobs 0: give the number of worker processes, 1 or more"),
+        (Options(cache_dir=""), "", "invalid cache_dir '': give a directory path"),
+        (
+            Options(budget="10k"),
+            'target = "auto"\n',
+            "--target auto chooses the budget itself; drop --budget (or the config's budget), "
+            "or name a target",
+        ),
+        (Options(encoding="p50k"), 'encoding = "cl100k_base"\n', "unknown encoding 'p50k'; use one of: "),
+    ],
+)
+def test_invalid_options_raise_the_same_errors(tmp_path, options, config, message):
+    (tmp_path / ".packer.toml").write_text(config)
+    with pytest.raises(ConfigError) as err:
+        resolve(tmp_path, options)
+    assert str(err.value).startswith(message) and (message.endswith(": ") or str(err.value) == message)
+
+
+def test_options_is_exported_by_the_package():
+    import packer
+    import packer.config
+
+    assert packer.Options is packer.config.Options is Options and "Options" in packer.__all__
 
 
 # A repository's config may tighten safety, never loosen it.
@@ -129,7 +188,7 @@ def test_bad_options(tmp_path, explicit, match):
 def test_repo_config_cannot_loosen_safety(tmp_path, file, text, match):
     (tmp_path / file).write_text(text)
     with pytest.raises(ConfigError, match=match):
-        resolve(tmp_path, explicit={})
+        resolve(tmp_path, Options())
 
 
 def test_repo_config_may_raise_prices_and_declare_models(tmp_path):
@@ -144,15 +203,7 @@ def test_repo_config_may_raise_prices_and_declare_models(tmp_path):
     assert get_model("gpt-5.5", declared).input_price == 6.5
     assert get_model("local", declared).input_price == 0
     # The explicit argument is the caller's choice.
-    assert resolve(tmp_path, explicit={"allow_secrets": True}).allow_secrets is True
-
-
-def test_user_prices_are_a_floor_for_the_repository():
-    from packer.prices import merge_declared
-
-    user = {"local": {"window": 8000, "max_output": 100, "input_price": 2.0, "output_price": 2.0}}
-    merged = merge_declared(user, {"local": {"input_price": 0.0, "output_price": 3.0, "window": 4000}})
-    assert merged["local"] == {"window": 4000, "max_output": 100, "input_price": 2.0, "output_price": 3.0}
+    assert resolve(tmp_path, Options(allow_secrets=True)).allow_secrets is True
 
 
 def test_jobs_from_a_repository_are_capped_at_the_cores(tmp_path):
@@ -160,15 +211,15 @@ def test_jobs_from_a_repository_are_capped_at_the_cores(tmp_path):
 
     cores = os.cpu_count() or 1
     (tmp_path / ".packer.toml").write_text("jobs = 512\n")
-    cfg = resolve(tmp_path, explicit={})
+    cfg = resolve(tmp_path, Options())
     assert cfg.jobs == cores
     assert cfg.warnings == (
         f"jobs = 512 in {tmp_path / '.packer.toml'} is more than this machine's "
         f"{cores} core(s): using {cores}",
     )
-    assert resolve(tmp_path, explicit={"jobs": 3}).jobs == 3  # the caller's own choice stands
+    assert resolve(tmp_path, Options(jobs=3)).jobs == 3  # the caller's own choice stands
     (tmp_path / "a.py").write_text("x = 1\n")
-    result = packer.pack(tmp_path, output=None, cache=False)
+    result = packer.pack(tmp_path, Options(cache=False), output=None)
     assert cfg.warnings[0] in result.warnings
 
 

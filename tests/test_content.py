@@ -106,7 +106,7 @@ def test_bom_lookalike_with_nul_is_binary(tmp_path):
 
 def test_invalid_utf8_is_undecodable_unless_kept(tmp_path):
     c = candidate(tmp_path, "latin1.txt", b"caf\xe9 au lait\n")
-    assert read_source(c) == Skip("latin1.txt", "undecodable (not UTF-8)")
+    assert read_source(c) == Skip("latin1.txt", "undecodable")
     assert text_of(read_source(c, keep=["undecodable"])) == "caf\ufffd au lait\n"
 
 
@@ -169,7 +169,7 @@ def test_normal_source_with_one_long_literal_is_not_minified(tmp_path):
 )
 def test_generated_marker_in_header(tmp_path, header):
     c = candidate(tmp_path, "gen.src", header.encode())
-    assert read_source(c) == Skip("gen.src", "generated (marker)")
+    assert read_source(c) == Skip("gen.src", "generated", "marker")
     assert text_of(read_source(c, keep={"generated"})) == header
 
 
@@ -409,7 +409,7 @@ def test_real_generator_headers_are_generated(tmp_path, name):
     text = "\n".join(REAL_HEADERS[name]) + "\n" + "x = 1\n" * 50
     assert has_generated_marker(text), name
     c = candidate(tmp_path, "gen.src", text.encode())
-    assert read_source(c) == Skip("gen.src", "generated (marker)")
+    assert read_source(c) == Skip("gen.src", "generated", "marker")
 
 
 def test_packers_own_content_module_is_not_generated():
@@ -448,7 +448,7 @@ def test_mentions_of_markers_are_not_markers(tmp_path, text):
 
 def test_size_limit_while_reading(tmp_path):
     c = candidate(tmp_path, "big.txt", b"x" * 101)
-    assert read_source(c, max_file_size=100) == Skip("big.txt", "too large (101 bytes > 100)")
+    assert read_source(c, max_file_size=100) == Skip("big.txt", "too-large", "101 bytes > 100")
     assert text_of(read_source(c, max_file_size=101)) == "x" * 101
     assert len(text_of(read_source(c, max_file_size=None))) == 101
 
@@ -456,7 +456,7 @@ def test_size_limit_while_reading(tmp_path):
 def test_file_grown_since_the_walk_is_still_limited(tmp_path):
     c = candidate(tmp_path, "grow.txt", b"x" * 10)
     (tmp_path / "grow.txt").write_bytes(b"x\n" * 2500)
-    assert read_source(c, max_file_size=100) == Skip("grow.txt", "too large (5000 bytes > 100)")
+    assert read_source(c, max_file_size=100) == Skip("grow.txt", "too-large", "5000 bytes > 100")
     assert text_of(read_source(c, max_file_size=None)) == "x\n" * 2500  # content, not the old size
 
 
@@ -485,7 +485,7 @@ def test_file_that_grew_or_shrank_since_fstat_is_read_as_it_is(tmp_path, monkeyp
         got = packer.content.read_bytes(c, limit)
         assert got == data, said
     _fstat_says(monkeypatch, 10)  # grown past the limit since fstat: still refused
-    assert read_source(c, max_file_size=60_000) == Skip("f.txt", "too large (60001 bytes > 60000)")
+    assert read_source(c, max_file_size=60_000) == Skip("f.txt", "too-large", "60001 bytes > 60000")
 
 
 def test_binary_file_is_told_from_its_head_and_read_no_further(tmp_path, monkeypatch):
@@ -511,7 +511,7 @@ def test_binary_file_is_told_from_its_head_and_read_no_further(tmp_path, monkeyp
 def _verdict(data: bytes, keep: frozenset[str]) -> object:
     """What `_decode` says of the whole file: the verdict reading the head first must keep."""
     decoded = packer.content._decode(data, keep)
-    return decoded if isinstance(decoded, str) else decoded[0]
+    return Skip("f.src", decoded).reason if isinstance(decoded, str) else decoded[0]
 
 
 CJK = "\u6f22\u5b57"  # no zero byte in UTF-16
@@ -596,7 +596,7 @@ def test_a_file_is_read_into_one_buffer(tmp_path, limit):
 def test_vanished_file(tmp_path):
     c = candidate(tmp_path, "gone.py", b"x\n")
     os.unlink(c.abspath)
-    assert read_source(c) == Skip("gone.py", "vanished before it was read")
+    assert read_source(c) == Skip("gone.py", "vanished-before-read")
 
 
 def test_fifo_swapped_in_does_not_block(tmp_path):
@@ -608,7 +608,7 @@ def test_fifo_swapped_in_does_not_block(tmp_path):
     thread.start()
     thread.join(timeout=20)
     assert not thread.is_alive(), "read_source blocked on a FIFO"
-    assert box == [Skip("pipe.py", "not a regular file")]
+    assert box == [Skip("pipe.py", "not-regular")]
 
 
 def test_symlink_swapped_in_is_not_followed(tmp_path):
@@ -617,21 +617,21 @@ def test_symlink_swapped_in_is_not_followed(tmp_path):
     c = candidate(tmp_path, "root/a.py", b"x\n")
     os.unlink(c.abspath)
     os.symlink(secret, c.abspath)
-    assert read_source(c) == Skip("root/a.py", "not a regular file (symlink)")
+    assert read_source(c) == Skip("root/a.py", "not-regular", "symlink")
 
 
 def test_directory_swapped_in(tmp_path):
     c = candidate(tmp_path, "d.py", b"x\n")
     os.unlink(c.abspath)
     os.mkdir(c.abspath)
-    assert read_source(c) == Skip("d.py", "not a regular file")
+    assert read_source(c) == Skip("d.py", "not-regular")
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads everything")
 def test_unreadable_file(tmp_path):
     c = candidate(tmp_path, "locked.py", b"x\n")
     os.chmod(c.abspath, 0)
-    assert read_source(c) == Skip("locked.py", "unreadable: Permission denied")
+    assert read_source(c) == Skip("locked.py", "unreadable", "Permission denied")
 
 
 def test_keep_one_kind_does_not_keep_another(tmp_path):
@@ -668,7 +668,7 @@ def test_open_errors_become_skips(tmp_path, monkeypatch):
         return real_open(path, *args, **kwargs)
 
     monkeypatch.setattr(os, "open", fake_open)
-    assert read_source(c) == Skip("denied.py", "unreadable: Permission denied")
+    assert read_source(c) == Skip("denied.py", "unreadable", "Permission denied")
 
 
 def test_undecodable_file_name(tmp_path):

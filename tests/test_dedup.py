@@ -1,32 +1,15 @@
 """Exact, whitespace-normalised and near copies; canonical choice; no chains."""
 
-import os
-import subprocess
-import sys
-
 import numpy as np
 import pytest
-import xxhash
+from conftest import module
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from packer import dedup, sketch
 from packer.dedup import find_duplicates
 from packer.records import Duplicate
-from packer.sketch import Fingerprint, fingerprint
-
-
-def module(name: str, n: int = 50) -> str:
-    """200 lines of plausible Python: n functions of 4 lines, numbered."""
-    out = []
-    for i in range(n):
-        out += [
-            f"def {name}_step_{i}(value, factor={i}):",
-            f'    """Scale value number {i} of {name} by its factor."""',
-            f"    result = value * factor + {(i * 37) % 101}",
-            "    return result",
-        ]
-    return "\n".join(out) + "\n"
+from packer.sketch import fingerprint
 
 
 def edit(text: str, lines, tag: str) -> str:
@@ -57,62 +40,6 @@ def jaccard(x: str, y: str) -> float:
 
 
 A = module("alpha")
-
-
-# -- fingerprints -----------------------------------------------------------------------
-
-
-def test_fingerprint_fields():
-    fp = fingerprint(A)
-    assert fp.exact == xxhash.xxh3_64_hexdigest(A.encode())
-    assert fp.normalized == xxhash.xxh3_64_hexdigest(" ".join(A.split()).encode())
-    assert fp.size == len(" ".join(A.split()).encode())
-    assert fp.minhash is not None and len(fp.minhash) == 4 * sketch.NUM_PERM
-    small = fingerprint("x = 1\n" * 10)  # 30 words: exact matching only
-    assert small.minhash is None
-    assert fingerprint("").size == 0
-
-
-def test_normalisation_ignores_line_endings_trailing_space_blank_lines_and_indentation():
-    variants = [
-        A.replace("\n", "\r\n"),
-        A.replace("\n", "   \n"),
-        A.replace("\n", "\n\n\n"),
-        A.replace("    ", "\t"),
-        "\n\n" + A + "\n  \n",
-    ]
-    fp = fingerprint(A)
-    for v in variants:
-        got = fingerprint(v)
-        assert got.exact != fp.exact
-        assert (got.normalized, got.size, got.minhash) == (fp.normalized, fp.size, fp.minhash)
-    assert fingerprint(A.replace("value", "val")).normalized != fp.normalized
-
-
-def test_sketch_is_datasketch_minhash_bit_for_bit():
-    from datasketch import MinHash
-
-    m = MinHash(num_perm=sketch.NUM_PERM, seed=sketch.SEED, hashfunc=int, scheme="affine32")
-    a, b = sketch._permutations()
-    assert (m.permutations[0] == a[:, 0]).all() and (m.permutations[1] == b[:, 0]).all()
-    m.update_batch(sketch.shingles(sketch.sketch_words(A.encode())))
-    assert fingerprint(A).minhash == m.hashvalues.astype("<u4").tobytes()
-    big = module("big", 3000)  # more shingles than one numpy chunk
-    m.clear()
-    m.update_batch(sketch.shingles(sketch.sketch_words(big.encode())))
-    assert fingerprint(big).minhash == m.hashvalues.astype("<u4").tobytes()
-
-
-def test_fingerprint_is_the_same_in_another_process():
-    code = (
-        "import sys; from packer.sketch import fingerprint; "
-        "sys.stdout.write(repr(fingerprint(sys.stdin.read())))"
-    )
-    env = {**os.environ, "PYTHONHASHSEED": "12345"}
-    out = subprocess.run(
-        [sys.executable, "-c", code], input=A, env=env, capture_output=True, text=True, check=True
-    ).stdout
-    assert out == repr(fingerprint(A))
 
 
 # -- grouping -----------------------------------------------------------------------------
@@ -171,16 +98,6 @@ def test_a_shared_licence_header_does_not_make_files_copies():
     assert dups({"x.h": x, "x2.h": x}) == [Duplicate("x2.h", "x.h", 1.0)]  # exact copies still fold
     # Bodies that are near copies still are, under the same header.
     assert [d.path for d in dups({"a.c": LICENCE + A, "b.c": LICENCE + edit(A, (5, 77), "t")})] == ["b.c"]
-
-
-def test_sketch_words_skip_leading_comments_only():
-    header = b"/* a */\n// b\n# c\n#!x\n"
-    assert sketch.sketch_words(header + b"#include <y.h>\nint z;") == [b"#include", b"<y.h>", b"int", b"z;"]
-    assert sketch.sketch_words(b"int z; /* a */") == [b"int", b"z;", b"/*", b"a", b"*/"]
-    assert sketch.sketch_words(b"/* never closed\nint z;") == [b"/*", b"never", b"closed", b"int", b"z;"]
-    data = b"<!-- a -->\n-- b\n;c\n%d\n(* e *){- f -}x y"
-    assert sketch.sketch_words(data) == sketch.sketch_words(data, data.split()) == [b"x", b"y"]
-    assert sketch.sketch_words(b"/*a*/x y", [b"/*a*/x", b"y"]) == [b"x", b"y"]
 
 
 def test_tiny_and_empty_files_are_never_folded():
@@ -290,11 +207,6 @@ def test_copies_always_fold_together_and_never_chain(base, data):
     else:
         assert orig not in dup_paths and copy not in dup_paths
     assert find_duplicates(paths, prints, order=order) == got
-
-
-def test_fingerprint_is_small():
-    fp = fingerprint(A)
-    assert isinstance(fp, Fingerprint) and not hasattr(fp, "__dict__")  # slots
 
 
 def test_near_pairs_are_datasketch_lsh_candidates_verified():

@@ -9,6 +9,7 @@ from click.testing import CliRunner
 from conftest import git, write
 
 import packer
+from packer import Options
 from packer.cli import main
 from packer.errors import ConfigError
 
@@ -56,7 +57,7 @@ def stage_secrets(root: Path) -> None:
 
 def _pack(root: Path, tmp_path: Path, fmt: str, **kw):
     out, manifest = tmp_path / f"pack.{fmt}", tmp_path / f"manifest-{fmt}.json"
-    result = packer.pack(root, format=fmt, output=out, manifest=manifest, **kw)
+    result = packer.pack(root, Options(format=fmt, **kw), output=out, manifest=manifest)
     return out.read_text(encoding="utf-8"), manifest.read_text(encoding="utf-8"), result
 
 
@@ -186,7 +187,7 @@ def test_at_file_outside_the_repository_is_refused(repo, tmp_path, monkeypatch):
             match=r"outside the repository.*copy it into the repository "
             r"or pass an absolute path",
         ):
-            packer.pack(repo, query=query)
+            packer.pack(repo, Options(query=query))
     got = CliRunner().invoke(main, ["review", str(repo), "--dry-run", "--instructions", "@issue.md"])
     assert got.exit_code != 0 and "outside the repository" in got.output
     assert AWS_SECRET not in got.output

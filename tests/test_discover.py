@@ -375,11 +375,11 @@ def test_vendored_directories_recorded_once(tmp_path, mode):
     result = walk(root)
     assert paths(result) == {"app.js", "notvendor/ok.py"}
     assert result.skipped == (
-        Skip("bower_components/", "vendored (1 file)"),
-        Skip("lib/third-party/", "vendored (1 file)"),
-        Skip("lib/third_party/", "vendored (1 file)"),
-        Skip("node_modules/", "vendored (2 files)"),
-        Skip("src/vendor/", "vendored (1 file)"),
+        Skip("bower_components/", "vendored", "1 file"),
+        Skip("lib/third-party/", "vendored", "1 file"),
+        Skip("lib/third_party/", "vendored", "1 file"),
+        Skip("node_modules/", "vendored", "2 files"),
+        Skip("src/vendor/", "vendored", "1 file"),
     )
     assert paths(walk(root, keep=["vendored"])) == set(files)
 
@@ -619,5 +619,5 @@ def test_file_vanishing_between_walk_and_read(tmp_path, mode):
     result = walk(root)
     os.unlink(root / "b.py")
     got = {c.path: read_source(c) for c in result.files}
-    assert got["b.py"] == Skip("b.py", "vanished before it was read")
+    assert got["b.py"] == Skip("b.py", "vanished-before-read")
     assert got["a.py"].text == "a\n"

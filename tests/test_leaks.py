@@ -23,6 +23,7 @@ from conftest import git, write
 from fake_openai import FakeOpenAI
 
 import packer
+from packer import Options
 from packer.cli import main
 
 _RNG = random.Random(12)
@@ -175,7 +176,10 @@ def _pack_all_formats(root: Path, out: Path, **task: object) -> list[str]:
             dest = out / f"pack-{fmt}-{budget}.txt"
             manifest = out / f"manifest-{fmt}-{budget}.json"
             result = packer.pack(
-                root, format=fmt, budget=budget, output=dest, manifest=manifest, cache_dir=cache_dir, **task
+                root,
+                Options(format=fmt, budget=budget, cache_dir=cache_dir, **task),
+                output=dest,
+                manifest=manifest,
             )  # type: ignore[arg-type]
             leaks += _leaks(dest.read_bytes(), f"{fmt} {budget} pack")
             leaks += _leaks(manifest.read_bytes(), f"{fmt} {budget} manifest")
@@ -193,7 +197,7 @@ def test_every_kind_is_found_and_every_format_is_clean(planted, tmp_path):
     out.mkdir()
     assert _pack_all_formats(root, out, staged=True, query=f"why does {S['query']} fail?") == []
     assert _pack_all_formats(root, out, diff="HEAD", query=f"@{outside}") == []  # absolute: the user's choice
-    result = packer.pack(root, budget="none", diff="HEAD", output=None, cache=False)
+    result = packer.pack(root, Options(budget="none", diff="HEAD", cache=False), output=None)
     kinds = {s.kind for s in result.secrets}
     paths = {s.path for s in result.secrets}
     # Everything planted in a committed file was found there (not merely absent from output).
@@ -217,7 +221,7 @@ def test_every_kind_is_found_and_every_format_is_clean(planted, tmp_path):
 def test_redacted_pack_keeps_the_code_around_secrets(planted, tmp_path):
     root, _ = planted
     dest = tmp_path / "pack.json"
-    packer.pack(root, format="json", budget="none", output=dest, cache=False)
+    packer.pack(root, Options(format="json", budget="none", cache=False), output=dest)
     files = {f["path"]: f["content"] for f in json.loads(dest.read_text(encoding="utf-8"))["files"]}
     aws = files["shop/aws.py"]
     assert aws.count("\n") == _committed_files()["shop/aws.py"].count("\n")
@@ -234,7 +238,7 @@ def test_symlinked_query_file_outside_the_repository_is_refused(planted, tmp_pat
     root, _ = planted
     monkeypatch.chdir(root)
     with pytest.raises(packer.PackerError, match="outside"):
-        packer.pack(root, query="@issue.md", output=None, cache=False)
+        packer.pack(root, Options(query="@issue.md", cache=False), output=None)
     got = CliRunner().invoke(main, ["pack", str(root), "--query", "@issue.md", "-o", str(tmp_path / "p.xml")])
     assert got.exit_code == 1 and "outside" in got.output
     assert _leaks(got.output, "cli") == [] and not (tmp_path / "p.xml").exists()

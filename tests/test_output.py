@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from conftest import write
 
 import packer
+from packer import Options
 from packer import output as out_mod
 from packer.cli import main
 from packer.errors import ConfigError, PackerError
@@ -28,7 +29,7 @@ def test_a_device_is_written_through_not_replaced(tmp_path):
     null = tmp_path / "null"  # a node of its own: never the machine's /dev/null
     os.mknod(null, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
     write(tmp_path / "repo", {"a.py": "x = 1\n"})
-    packer.pack(tmp_path / "repo", output=null, manifest=null, cache=False)
+    packer.pack(tmp_path / "repo", Options(cache=False), output=null, manifest=null)
     with atomic_text(null) as f:
         f.write("more\n")
     assert stat.S_ISCHR(os.stat(null).st_mode)
@@ -42,7 +43,7 @@ def test_a_fifo_is_written_through_not_replaced(tmp_path):
     got: list[bytes] = []
     reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
     reader.start()
-    packer.pack(tmp_path / "repo", output=fifo, cache=False)
+    packer.pack(tmp_path / "repo", Options(cache=False), output=fifo)
     reader.join(timeout=20)
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)
     assert got and b"x = 1" in got[0] and got[0].startswith(b"<pack>")
@@ -76,7 +77,7 @@ def test_packer_module_runs_as_a_command():
 def test_a_new_output_gets_the_mode_the_umask_gives(repo, tmp_path, umask):
     old = os.umask(umask)
     try:
-        packer.pack(repo, output=tmp_path / "pack.xml", manifest=tmp_path / "m.json", cache=False)
+        packer.pack(repo, Options(cache=False), output=tmp_path / "pack.xml", manifest=tmp_path / "m.json")
     finally:
         os.umask(old)
     for name in ("pack.xml", "m.json"):
@@ -87,7 +88,7 @@ def test_an_existing_output_keeps_its_mode(repo, tmp_path):
     target = tmp_path / "pack.xml"
     target.write_text("old")
     os.chmod(target, 0o640)
-    packer.pack(repo, output=target, cache=False)
+    packer.pack(repo, Options(cache=False), output=target)
     assert stat.S_IMODE(os.stat(target).st_mode) == 0o640 and target.read_text().startswith("<pack>")
 
 
@@ -126,7 +127,7 @@ def test_a_fifo_manifest_is_written_through(repo, tmp_path):
     got: list[bytes] = []
     reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
     reader.start()
-    packer.pack(repo, output=None, manifest=fifo, cache=False)
+    packer.pack(repo, Options(cache=False), output=None, manifest=fifo)
     reader.join(timeout=20)
     assert stat.S_ISFIFO(os.stat(fifo).st_mode) and b'"files"' in got[0]
 
@@ -160,7 +161,7 @@ def test_a_symlink_to_a_fifo_is_written_through(repo, tmp_path):
     got: list[bytes] = []
     reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
     reader.start()
-    packer.pack(repo, output=link, cache=False)
+    packer.pack(repo, Options(cache=False), output=link)
     reader.join(timeout=20)
     assert link.is_symlink() and got[0].startswith(b"<pack>")
 
@@ -214,7 +215,7 @@ def test_a_read_only_location_is_one_error_line(repo, tmp_path):
             f"error: cannot write {ro / 'pack.xml'}: {ro} is not writable; choose a writable location\n"
         )
         with pytest.raises(PackerError, match="is not writable"):
-            packer.pack(repo, output=ro / "pack.xml", cache=False)
+            packer.pack(repo, Options(cache=False), output=ro / "pack.xml")
     finally:
         if IS_ROOT:
             subprocess.run(["umount", str(ro)], check=False)
@@ -241,7 +242,7 @@ def test_a_full_disk_is_an_error_that_leaves_nothing(repo, tmp_path, monkeypatch
 
     monkeypatch.setattr(out_mod.Sink, "__init__", full_sink)
     with pytest.raises(PackerError, match=f"cannot write {target}: No space left on device"):
-        packer.pack(repo, output=target, cache=False)
+        packer.pack(repo, Options(cache=False), output=target)
     assert target.read_text() == "old pack\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pack.xml", "repo"]
 
@@ -269,7 +270,9 @@ def test_output_and_manifest_naming_one_file_is_an_error(repo, tmp_path):
         assert run.returncode == 1 and b"-o and --manifest both name" in run.stderr, run.stderr
         assert not (tmp_path / "x.xml").exists() and not (tmp_path / "sub" / "x.xml").exists()
     with pytest.raises(ConfigError, match="both name"):
-        packer.pack(repo, output=tmp_path / "p.xml", manifest=tmp_path / "p-2.xml", split=True, cache=False)
+        packer.pack(
+            repo, Options(split=True, cache=False), output=tmp_path / "p.xml", manifest=tmp_path / "p-2.xml"
+        )
 
 
 def _many_files(repo: Path, n: int = 24) -> None:
@@ -285,7 +288,7 @@ def test_parts_never_overwrite_a_file_packer_did_not_write(repo, tmp_path):
     mine = tmp_path / "out-2.xml"
     mine.write_text("my notes\n")
     with pytest.raises(PackerError, match=r"out-2\.xml exists and is not a part of a packer pack"):
-        packer.pack(repo, output=tmp_path / "out.xml", parts=3, budget=6000, cache=False)
+        packer.pack(repo, Options(parts=3, budget=6000, cache=False), output=tmp_path / "out.xml")
     assert mine.read_text() == "my notes\n"
     assert not (tmp_path / "out-1.xml").exists()  # refused before anything was written
 
@@ -293,16 +296,16 @@ def test_parts_never_overwrite_a_file_packer_did_not_write(repo, tmp_path):
 def test_stale_parts_are_removed_only_when_packer_wrote_them(repo, tmp_path):
     _many_files(repo)
     base = tmp_path / "out.xml"
-    first = packer.pack(repo, output=base, parts=4, budget=6000, cache=False)
+    first = packer.pack(repo, Options(parts=4, budget=6000, cache=False), output=base)
     assert len(first.parts) == 4
     (tmp_path / "out-9.xml").write_text("not a pack\n")
-    second = packer.pack(repo, output=base, parts=2, budget=200_000, cache=False)
+    second = packer.pack(repo, Options(parts=2, budget=200_000, cache=False), output=base)
     assert [os.path.basename(p.path or "") for p in second.parts] == ["out-1.xml", "out-2.xml"]
     assert not (tmp_path / "out-3.xml").exists() and not (tmp_path / "out-4.xml").exists()
     assert (tmp_path / "out-9.xml").read_text() == "not a pack\n"
     assert any("out-9.xml is not a packer part" in w for w in second.warnings)
     # overwriting its own parts is fine
-    third = packer.pack(repo, output=base, parts=2, budget=200_000, cache=False)
+    third = packer.pack(repo, Options(parts=2, budget=200_000, cache=False), output=base)
     assert len(third.parts) == 2
 
 
@@ -334,9 +337,12 @@ def test_a_second_run_does_not_pack_the_first_runs_outputs(repo):
 def test_an_earlier_pack_in_any_format_is_recognised_and_skipped(repo, tmp_path, fmt):
     (repo / "docs").mkdir()
     packer.pack(
-        repo, output=repo / "docs" / "old-context.txt", manifest=repo / "old.json", format=fmt, cache=False
+        repo,
+        Options(format=fmt, cache=False),
+        output=repo / "docs" / "old-context.txt",
+        manifest=repo / "old.json",
     )
-    result = packer.pack(repo, output=None, cache=False)
+    result = packer.pack(repo, Options(cache=False), output=None)
     skipped = {s.path: s.reason for s in result.skipped}
     assert skipped.get("docs/old-context.txt") == "packer output"
     assert skipped.get("old.json") == "packer output"
@@ -347,14 +353,16 @@ def test_recognising_packs_matches_every_renderer_and_part(repo, tmp_path):
     _many_files(repo)
     for fmt in ("xml", "markdown", "json", "plain"):
         one = tmp_path / f"one.{fmt}"
-        packer.pack(repo, output=one, manifest=tmp_path / f"m.{fmt}.json", format=fmt, cache=False)
+        packer.pack(repo, Options(format=fmt, cache=False), output=one, manifest=tmp_path / f"m.{fmt}.json")
         head = one.read_text(encoding="utf-8")[: out_mod.HEAD_CHARS]
         assert out_mod.looks_like_output(head), fmt
         assert out_mod.looks_like_output((tmp_path / f"m.{fmt}.json").read_text()[: out_mod.HEAD_CHARS])
         assert not out_mod.is_packer_part(one)
-        split = packer.pack(repo, output=tmp_path / f"s.{fmt}", parts=3, budget=6000, format=fmt, cache=False)
+        split = packer.pack(
+            repo, Options(parts=3, budget=6000, format=fmt, cache=False), output=tmp_path / f"s.{fmt}"
+        )
         assert split.parts and all(out_mod.is_packer_part(p.path) for p in split.parts if p.path), fmt
-        packer.pack(repo, output=tmp_path / f"u.{fmt}", budget="none", format=fmt, cache=False)
+        packer.pack(repo, Options(budget="none", format=fmt, cache=False), output=tmp_path / f"u.{fmt}")
         assert out_mod.looks_like_output((tmp_path / f"u.{fmt}").read_text()[: out_mod.HEAD_CHARS])
 
 
@@ -369,7 +377,7 @@ def test_recognising_packs_matches_every_renderer_and_part(repo, tmp_path):
 )
 def test_a_file_that_only_mentions_packs_is_packed(repo, text):
     write(repo, {"notes.txt": text})
-    assert "notes.txt" in _packed_paths(packer.pack(repo, output=None, cache=False))
+    assert "notes.txt" in _packed_paths(packer.pack(repo, Options(cache=False), output=None))
 
 
 def test_temp_files_of_a_killed_write_are_skipped_then_removed(repo, tmp_path):
@@ -378,8 +386,8 @@ def test_temp_files_of_a_killed_write_are_skipped_then_removed(repo, tmp_path):
     target = repo / "pack.xml"
     script = (
         "import os, signal, sys\n"
-        "import packer, packer.pipeline as p\n"
-        "real = p._write\n"
+        "from pathlib import Path\n"
+        "from packer import Options, config, pipeline, write\n"
         "def dying(blocks, output):\n"
         "    def gen():\n"
         "        for k, b in enumerate(blocks):\n"
@@ -387,9 +395,11 @@ def test_temp_files_of_a_killed_write_are_skipped_then_removed(repo, tmp_path):
         "                sys.stdout.flush()\n"
         "                os.kill(os.getpid(), signal.SIGKILL)\n"
         "            yield b\n"
-        "    return real(gen(), output)\n"
-        "p._write = dying\n"
-        f"packer.pack({str(repo)!r}, output={str(target)!r}, budget='none', cache=False)\n"
+        "    return write.write_blocks(gen(), output)\n"
+        f"root = Path({str(repo)!r}).resolve()\n"
+        "cfg = config.resolve(root, Options(budget='none', cache=False))\n"
+        "stages = pipeline.Stages(write=dying)\n"
+        f"pipeline.run(root, cfg, output={str(target)!r}, manifest=None, stages=stages)\n"
     )
     killed = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, timeout=120, stdin=subprocess.DEVNULL
@@ -398,7 +408,7 @@ def test_temp_files_of_a_killed_write_are_skipped_then_removed(repo, tmp_path):
     temps = [p.name for p in repo.iterdir() if out_mod.is_temp_name(p.name)]
     assert len(temps) == 1 and not target.exists()
     # another run (another output) does not pack the temp file; the next write of pack.xml removes it
-    other = packer.pack(repo, output=None, cache=False)
+    other = packer.pack(repo, Options(cache=False), output=None)
     assert {s.path: s.reason for s in other.skipped}[temps[0]] == "packer output"
     run = _cli("pack", ".", "-o", "pack.xml", "--no-cache", cwd=repo)
     assert run.returncode == 0, run.stderr
@@ -462,5 +472,7 @@ def test_a_directory_symlink_inside_the_repository_does_not_redirect_writes(repo
     assert list(elsewhere.iterdir()) == []
     # links above the repository are the user's own (a symlinked home): followed
     (tmp_path / "alias").symlink_to(tmp_path)
-    packer.pack(tmp_path / "alias" / "repo", output=tmp_path / "alias" / "repo" / "pack.xml", cache=False)
+    packer.pack(
+        tmp_path / "alias" / "repo", Options(cache=False), output=tmp_path / "alias" / "repo" / "pack.xml"
+    )
     assert (repo / "pack.xml").read_text().startswith("<pack>")

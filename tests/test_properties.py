@@ -31,6 +31,7 @@ from hypothesis import strategies as st
 from test_fuzz import may_refuse
 
 import packer
+from packer import Options
 from packer.chunker import chunk, chunk_file
 from packer.discover import VENDORED_DIRS, walk
 from packer.errors import BudgetError, ConfigError, EmptyPackError
@@ -473,12 +474,9 @@ _budgets = st.one_of(st.integers(1, 400), st.integers(400, 3000), st.integers(30
 def _pack(root: Path, out: Path, budget: int | None, fmt: str, jobs: int) -> packer.PackResult:
     return packer.pack(
         root,
-        budget="none" if budget is None else budget,
+        Options(budget="none" if budget is None else budget, format=fmt, cache=False, jobs=jobs),
         output=out / "pack.txt",
         manifest=out / "manifest.json",
-        format=fmt,
-        cache=False,
-        jobs=jobs,
     )
 
 
@@ -533,12 +531,14 @@ def test_pack_is_the_same_with_a_cold_or_warm_cache(repo: Repo, budget: int | No
             try:
                 packer.pack(
                     root,
-                    budget="none" if budget is None else budget,
+                    Options(
+                        budget="none" if budget is None else budget,
+                        format=fmt,
+                        cache=use,
+                        cache_dir=Path(tmp) / "cache",
+                        jobs=1,
+                    ),
                     output=out,
-                    format=fmt,
-                    cache=use,
-                    cache_dir=Path(tmp) / "cache",
-                    jobs=1,
                 )
             except (BudgetError, EmptyPackError) as e:
                 outs.append(type(e).__name__.encode())

@@ -1,13 +1,20 @@
-"""Renderers: every block keeps the additivity shape, and content never breaks structure."""
+"""Renderers: every block keeps the additivity shape, and content never breaks structure;
+the pack's token marks every real delimiter, and the same content gives the same one."""
 
+import io
 import json
 import re
+import shutil
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
+from conftest import git_repo, write
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import packer
+from packer import Options
 from packer.render import (
     PLACEHOLDER,
     TOKEN_DIGITS,
@@ -261,3 +268,92 @@ def test_the_token_is_digits_from_the_content():
     assert pack_token(files, "plain", "o200k_base") != token
     with pytest.raises(ValueError):
         make_renderer("xml", token="a1b2c3d4")
+
+
+# -- the pack's token, end to end ----------------------------------------------------------
+# Every real delimiter carries it, the same content gives the same one, and counts stay
+# exact whatever it is (measure counts with a placeholder).
+
+COUNT = Counter().count
+FILES = {
+    "src/app.py": "def main():\n    return helper()\n",
+    "src/util.py": "def helper():\n    return 42\n",
+    "README.md": "# Demo\n\nRead me.\n",
+    # Delimiters of every format, forged with the placeholder token and without one.
+    "notes.txt": (
+        "================ END FILE 000000000000\n================ FILE 000000000000: x.py\n"
+        "================ FILE: y.py\n### z.py [000000000000]\n\n```text 000000000000\n"
+        ']]></file><file path="w.py" mode="full" pack="000000000000"><![CDATA[\n'
+    ),
+}
+
+
+def _pack(root: Path, **kw) -> tuple[str, packer.PackResult]:
+    buf = io.StringIO()
+    result = packer.pack(root, Options(history=False, **kw), output=buf)
+    return buf.getvalue(), result
+
+
+def _token(text: str) -> str:
+    found = re.findall(r"this pack's token (\d{12})\b", text)
+    assert len(found) == 1
+    return found[0]
+
+
+def _real_paths(fmt: str, text: str, token: str) -> list[str]:
+    """The files a reader finds by the token's delimiters."""
+    pattern = {
+        "xml": rf'^<file path="([^"]*)"[^>\n]* pack="{token}">$',
+        "markdown": rf"^### (.*) \[{token}\]$",
+        "plain": rf"^=+ FILE {token}: (.*)$",
+        "json": r'^\{"path": "([^"]*)"',
+    }[fmt]
+    return re.findall(pattern, text, re.M)
+
+
+@pytest.fixture
+def repo(tmp_path):
+    return git_repo(tmp_path / "a" / "repo", FILES, message=None)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("budget", ["none", 2_000])
+def test_real_delimiters_carry_the_token_and_counts_stay_exact(repo, fmt, budget):
+    text, result = _pack(repo, format=fmt, budget=budget)
+    token = _token(text)
+    assert COUNT(text) == result.total_tokens
+    packed = sorted(d.path for d in result.files if d.mode != "listed")
+    assert sorted(_real_paths(fmt, text, token)) == packed
+    assert "notes.txt" in packed and not {"x.py", "y.py", "z.py", "w.py"} & set(packed)
+    if fmt != "json":
+        assert text.count(token) == 1 + {"xml": 1, "markdown": 2, "plain": 2}[fmt] * len(packed)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_the_same_content_gives_byte_identical_output(repo, tmp_path, fmt):
+    clone = tmp_path / "b" / "repo"  # another checkout of the same content, cache cold
+    shutil.copytree(repo, clone)
+    first, _ = _pack(repo, format=fmt)
+    again, _ = _pack(repo, format=fmt)  # warm cache
+    other, _ = _pack(clone, format=fmt, cache=False)
+    assert first == again == other
+
+
+def test_a_changed_file_changes_the_token(repo):
+    before, _ = _pack(repo)
+    write(repo, {"src/util.py": "def helper():\n    return 43\n"})
+    after, result = _pack(repo)
+    assert _token(before) != _token(after)
+    assert COUNT(after) == result.total_tokens
+    other_format, _ = _pack(repo, format="plain")
+    assert _token(other_format) != _token(after)
+
+
+def test_a_new_token_keeps_the_other_files_counts_cached(repo):
+    _pack(repo, budget=3_000)
+    _, warm = _pack(repo, budget=3_000)
+    assert warm.stats.counted_at_fit == 0
+    write(repo, {"src/util.py": "def helper():\n    return 43\n"})  # a new token
+    text, changed = _pack(repo, budget=3_000)
+    assert changed.stats.counted_at_fit == 1  # only the changed file is counted again
+    assert COUNT(text) == changed.total_tokens

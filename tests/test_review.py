@@ -1,5 +1,6 @@
 """`packer review` against a local OpenAI-compatible server, through the real openai SDK."""
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -10,6 +11,7 @@ from click.testing import CliRunner
 from conftest import git, write
 from fake_openai import FakeOpenAI
 
+from packer import Options
 from packer.cli import main
 from packer.errors import ApiError, ConfigError, CostError, NothingToReview, SecretsError
 from packer.prices import get_model
@@ -50,7 +52,7 @@ def _text_of(body):
 
 
 def test_dry_run_request_is_exact_ordered_and_redacted(repo):
-    plan = plan_review(repo, staged=True, query="is eval safe here?")
+    plan = plan_review(repo, Options(staged=True, query="is eval safe here?"))
     assert plan.request_count == 1 and not plan.merge
     (req,) = plan.requests
     instructions, (pack_text, task) = _text_of(req.body)
@@ -69,7 +71,7 @@ def test_dry_run_request_is_exact_ordered_and_redacted(repo):
 
 
 def test_send_streams_to_file_and_callback_with_retries(repo, tmp_path):
-    plan = plan_review(repo, staged=True)
+    plan = plan_review(repo, Options(staged=True))
     got: list[str] = []
     with FakeOpenAI() as srv:
         srv.script = [429, 500, "ok"]
@@ -88,7 +90,7 @@ def test_send_streams_to_file_and_callback_with_retries(repo, tmp_path):
 
 
 def test_chat_completions_api(repo):
-    plan = plan_review(repo, focus=["app/mod1.py"], api="chat")
+    plan = plan_review(repo, Options(focus=["app/mod1.py"]), api="chat")
     with FakeOpenAI(answer="No findings.") as srv:
         res = send_review(plan, api_key="k", base_url=srv.base_url)
     assert srv.requests[0]["path"] == "/v1/chat/completions"
@@ -106,7 +108,7 @@ def test_chat_completions_api(repo):
     ],
 )
 def test_errors_are_one_clear_line_and_keep_what_arrived(repo, tmp_path, action, message):
-    plan = plan_review(repo, staged=True)
+    plan = plan_review(repo, Options(staged=True))
     out = tmp_path / "partial.md"
     with FakeOpenAI() as srv:
         srv.script = [action]
@@ -120,7 +122,7 @@ def test_errors_are_one_clear_line_and_keep_what_arrived(repo, tmp_path, action,
 
 def test_no_key_is_an_error_before_anything_is_sent(repo, monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    plan = plan_review(repo, staged=True)
+    plan = plan_review(repo, Options(staged=True))
     with pytest.raises(ApiError, match="no API key"):
         send_review(plan)
 
@@ -147,7 +149,7 @@ def test_map_reduce_when_the_task_does_not_fit_the_api_window(repo, tmp_path):
 
 def test_max_cost_secrets_and_bad_options(repo, monkeypatch):
     with pytest.raises(CostError, match="over --max-cost"):
-        plan_review(repo, staged=True, max_cost=0.0001)
+        plan_review(repo, Options(staged=True), max_cost=0.0001)
     with pytest.raises(ConfigError, match="unknown model"):
         plan_review(repo, model="gpt-9")
     with pytest.raises(ConfigError, match="unknown api"):
@@ -155,14 +157,18 @@ def test_max_cost_secrets_and_bad_options(repo, monkeypatch):
     # A repository cannot turn redaction off; a pack that kept secrets anyway is not sent.
     (repo / ".packer.toml").write_text("allow_secrets = true\n")
     with pytest.raises(ConfigError, match=r"\.packer\.toml: 'allow_secrets' cannot be set.*--allow-secrets"):
-        plan_review(repo, staged=True)
+        plan_review(repo, Options(staged=True))
     (repo / ".packer.toml").unlink()
     import packer.pipeline
 
     real = packer.pipeline.pack
-    monkeypatch.setattr(packer.pipeline, "pack", lambda *a, **k: real(*a, **{**k, "allow_secrets": True}))
+    monkeypatch.setattr(
+        packer.pipeline,
+        "pack",
+        lambda root, o, **k: real(root, dataclasses.replace(o, allow_secrets=True), **k),
+    )
     with pytest.raises(SecretsError, match=r"app/settings\.py:1"):
-        plan_review(repo, staged=True)
+        plan_review(repo, Options(staged=True))
 
 
 def test_cli_review(repo, tmp_path, monkeypatch):
@@ -242,7 +248,7 @@ def test_private_key_block_is_removed_whole_and_safe_text_is_kept():
 def test_pack_allow_secrets_keeps_them_and_says_so(repo, tmp_path):
     import packer
 
-    res = packer.pack(repo, output=tmp_path / "p.xml", allow_secrets=True)
+    res = packer.pack(repo, Options(allow_secrets=True), output=tmp_path / "p.xml")
     assert PLANTED in (tmp_path / "p.xml").read_text()
     assert [(s.path, s.redacted) for s in res.secrets] == [("app/settings.py", False)]
     res = packer.pack(repo, output=tmp_path / "q.xml", manifest=tmp_path / "q.json")
@@ -260,12 +266,12 @@ def test_library_review_in_a_few_lines_and_packs_from_threads(repo, tmp_path):
     import packer
 
     with FakeOpenAI() as srv:
-        res = packer.review(repo, diff="HEAD", api_key="k", base_url=srv.base_url, max_cost=5.0)
+        res = packer.review(repo, Options(diff="HEAD"), api_key="k", base_url=srv.base_url, max_cost=5.0)
     assert isinstance(res, packer.ReviewResult) and res.text == srv.answer
     assert res.plan.pack.files[0].reason in ("focus", "changed in diff")
 
     def one(_):
-        return packer.pack(repo, budget="20k", query="f3_7").manifest()
+        return packer.pack(repo, Options(budget="20k", query="f3_7")).manifest()
 
     serial = one(0)
     with ThreadPoolExecutor(4) as pool:
@@ -277,17 +283,17 @@ def test_models_from_the_table_and_from_config(repo):
     (repo / ".packer.toml").write_text(
         "[models.local-coder]\nwindow = 128000\nmax_output = 8000\ninput_price = 0.5\noutput_price = 1.5\n"
     )
-    plan = plan_review(repo, staged=True, model="local-coder", max_output_tokens=8000)
+    plan = plan_review(repo, Options(staged=True), model="local-coder", max_output_tokens=8000)
     assert plan.model.name == "local-coder" and plan.requests[0].body["model"] == "local-coder"
     assert plan.cost_estimate == pytest.approx((plan.input_tokens * 0.5 + 8000 * 1.5) / 1e6)
     with pytest.raises(ConfigError, match="max-output-tokens"):
-        plan_review(repo, staged=True, model="local-coder", max_output_tokens=9000)
+        plan_review(repo, Options(staged=True), model="local-coder", max_output_tokens=9000)
 
 
 def test_unbudgeted_pack_redacts_and_lists_secrets_scanned_once(repo, tmp_path):
     import packer
 
-    res = packer.pack(repo, budget="none", output=tmp_path / "all.xml")
+    res = packer.pack(repo, Options(budget="none"), output=tmp_path / "all.xml")
     text = (tmp_path / "all.xml").read_text()
     assert PLANTED not in text and "[REDACTED:AWS Access Key]" in text
     assert [(s.path, s.line, s.redacted) for s in res.secrets] == [("app/settings.py", 1, True)]
@@ -324,13 +330,13 @@ def test_nothing_staged_sends_nothing(clean_repo, monkeypatch):
         assert srv.requests == []
     calls: list[str] = []
     with pytest.raises(NothingToReview, match="no staged changes"):
-        plan_review(clean_repo, staged=True, progress=lambda stage, done, total: calls.append(stage))
+        plan_review(clean_repo, Options(staged=True), progress=lambda stage, done, total: calls.append(stage))
     assert calls == []  # decided before the repository was walked
     # An untracked file is a change for --diff, not for --staged.
     (clean_repo / "new.py").write_text("def g():\n    return 2\n")
     with pytest.raises(NothingToReview):
-        plan_review(clean_repo, staged=True)
-    assert plan_review(clean_repo, diff="HEAD").request_count == 1
+        plan_review(clean_repo, Options(staged=True))
+    assert plan_review(clean_repo, Options(diff="HEAD")).request_count == 1
 
 
 def test_the_key_is_checked_before_packing(tmp_path, monkeypatch):
@@ -348,7 +354,7 @@ def test_the_key_is_checked_before_packing(tmp_path, monkeypatch):
     import packer
 
     with pytest.raises(ApiError, match="no API key"):
-        packer.review(missing, staged=True)
+        packer.review(missing, Options(staged=True))
 
 
 def test_api_key_env_names_the_variable(repo, monkeypatch):
@@ -385,7 +391,7 @@ def test_yes_caps_the_spend_unless_a_cap_was_chosen(repo, tmp_path, monkeypatch)
     # The user's config may set any price, and its cap applies to the library too.
     user.write_text('[review]\nmax_cost = 0.5\n[models."gpt-5.5"]\ninput_price = 1000.0\n')
     with pytest.raises(CostError, match=r"over --max-cost \$0\.50"):
-        plan_review(repo, staged=True)
+        plan_review(repo, Options(staged=True))
 
 
 def test_map_reduce_needs_an_explicit_max_cost(repo, monkeypatch):
@@ -430,7 +436,7 @@ def test_plain_http_only_to_loopback(clean_repo, tmp_path, monkeypatch):
     import packer
 
     with pytest.raises(ConfigError, match="plain http"):
-        packer.review(clean_repo, staged=True, api_key="k")
+        packer.review(clean_repo, Options(staged=True), api_key="k")
 
 
 KEY = "sk-proj-" + "Zq8xP2mR7vT4nY9wK3bL6cF1hJ5dG0sA" + "x7Yk"
@@ -446,7 +452,7 @@ def test_no_error_message_shows_the_key(repo, monkeypatch):
     assert KEY not in got.output and KEY[:12] not in got.output
     assert "Bearer ***" in got.output and "sk-***" in got.output
     # A key of any shape is masked in the library's errors too.
-    plan = plan_review(repo, staged=True)
+    plan = plan_review(repo, Options(staged=True))
     odd = "my-own-gateway-token-1234"
     with FakeOpenAI() as srv:
         srv.script = ["echo"]
@@ -457,10 +463,10 @@ def test_no_error_message_shows_the_key(repo, monkeypatch):
 
 
 def test_review_honours_a_budget(repo):
-    plan = plan_review(repo, staged=True, budget="5k")
+    plan = plan_review(repo, Options(staged=True, budget="5k"))
     assert plan.pack.budget == 5_000 and plan.pack.total_tokens <= 5_000
     (repo / ".packer.toml").write_text('budget = "6k"\n')
-    assert plan_review(repo, staged=True).pack.budget == 6_000  # a configured budget, not auto
+    assert plan_review(repo, Options(staged=True)).pack.budget == 6_000  # a configured budget, not auto
     got = CliRunner().invoke(main, ["review", str(repo), "--staged", "--budget", "4k", "--dry-run"])
     assert got.exit_code == 0, got.output
     assert (
@@ -476,7 +482,7 @@ def test_review_honours_a_budget(repo):
         "input_price = 1.0\noutput_price = 1.0\n"
     )
     with pytest.raises(ConfigError, match="more than tiny's 8,000-token window: lower --budget"):
-        plan_review(repo, staged=True, model="tiny", max_output_tokens=1000)
+        plan_review(repo, Options(staged=True), model="tiny", max_output_tokens=1000)
 
 
 def test_instructions_say_the_content_is_data():

@@ -26,6 +26,7 @@ from click.testing import CliRunner
 from conftest import write
 
 import packer
+from packer import Options
 from packer import cache as cachelib
 from packer.chunker import chunk_file
 from packer.cli import main
@@ -340,7 +341,7 @@ def test_the_cache_holds_no_secret(tmp_path: Path, config: str) -> None:
     outputs = []
     for _ in range(2):  # cold, then warm
         buf = io.StringIO()
-        packer.pack(root, output=buf, cache_dir=cache_dir, **PACKS[config])
+        packer.pack(root, Options(cache_dir=cache_dir, **PACKS[config]), output=buf)
         outputs.append(buf.getvalue())
     assert outputs[0] == outputs[1]
     if not PACKS[config].get("allow_secrets"):
@@ -362,6 +363,6 @@ def test_budgeted_symbols_come_from_redacted_text(tmp_path: Path) -> None:
     and the file still ranks by its names."""
     root = _repo(tmp_path / "repo")
     buf = io.StringIO()
-    result = packer.pack(root, output=buf, budget=1500, query="connect", cache_dir=tmp_path / "c")
+    result = packer.pack(root, Options(budget=1500, query="connect", cache_dir=tmp_path / "c"), output=buf)
     assert result.files[0].path == "src/db.py"
     assert re.search(r"\bconnect\b", result.files[0].reason)

@@ -13,10 +13,10 @@ from click.testing import CliRunner
 from conftest import git, write
 
 import packer
+from packer import Options
 from packer.cli import main
 from packer.discover import secret_spans, walk
 from packer.errors import ConfigError
-from packer.pipeline import skip_kind
 
 FORMATS = ["xml", "markdown", "json", "plain"]
 AWS_KEY = "AKIA" + "IOSFODNN7" + "Q2X4Z5W"  # AKIA + 16 uppercase/digits
@@ -43,9 +43,9 @@ SECRETS_FILES = [
 TEMPLATES = [".env.example", ".env.sample", ".env.template", "id_rsa.pub", "keys.py", "env.py"]
 
 
-def _pack(root: Path, fmt: str = "xml", **kw) -> tuple[str, packer.PackResult]:
+def _pack(root: Path, fmt: str = "xml", manifest: Path | None = None, **kw) -> tuple[str, packer.PackResult]:
     buf = io.StringIO()
-    result = packer.pack(root, output=buf, format=fmt, budget="none", **kw)
+    result = packer.pack(root, Options(format=fmt, budget="none", **kw), output=buf, manifest=manifest)
     return buf.getvalue(), result
 
 
@@ -64,7 +64,7 @@ def test_secrets_files_are_skipped_by_name_and_templates_are_packed(tmp_path, wi
     result = walk(tmp_path)
     assert {c.path for c in result.files} == set(TEMPLATES)
     assert _skips(result) == dict.fromkeys(SECRETS_FILES, "secrets file")
-    assert skip_kind("secrets file") == "secrets file"
+    assert {s.label for s in result.skipped} == {"secrets file"}
     kept = walk(tmp_path, keep=["secrets-file"])
     assert {c.path for c in kept.files} == set(SECRETS_FILES + TEMPLATES)
     assert kept.skipped == ()
@@ -195,7 +195,7 @@ def test_a_secret_in_a_file_name_is_in_no_output(tmp_path, fmt):
 
 
 def _split(root: Path, out: Path) -> list[Path]:
-    result = packer.pack(root, budget=3000, split=True, output=out / "part.xml")
+    result = packer.pack(root, Options(budget=3000, split=True), output=out / "part.xml")
     return [Path(p.path) for p in result.parts if p.path]
 
 

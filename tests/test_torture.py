@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +30,13 @@ from conftest import git, read_exact, write
 import packer
 import packer.chunker
 import packer.content
-import packer.discover
 import packer.pipeline
-from packer import languages, symbols
+from packer import Options, languages, symbols
 from packer.cli import main
+from packer.config import resolve
 from packer.errors import ConcurrentChangeError, EmptyPackError
-from packer.records import PackResult
+from packer.pipeline import Stages
+from packer.records import Candidate, PackResult
 from packer.render import display_path
 from packer.skeleton import skeletonize
 from packer.tokens import Counter
@@ -132,17 +133,44 @@ def files_of(fmt: str, text: str) -> dict[str, str]:
     return got
 
 
+REAL = Stages()  # the real stages, which a fault wraps
+
+
+def pack_staged(stages: Stages) -> Callable[..., PackResult]:
+    """`packer.pack` (no task) with `stages` in place of the real ones: a fault injected
+    after the walk (a file deleted, rewritten or swapped for a FIFO) goes in here."""
+
+    def pack(
+        root: Path, options: Options, *, output: Any = None, manifest: Any = None, **kw: Any
+    ) -> PackResult:
+        path = Path(root).resolve()
+        assert options.query is None and not options.focus and options.diff is None and not options.staged
+        cfg = resolve(path, options)
+        return packer.pipeline.run(path, cfg, output=output, manifest=manifest, stages=stages, **kw)
+
+    return pack
+
+
 def pack_checked(
-    root: Path, out_dir: Path, *, budget: int | str = 20_000, fmt: str = "xml", timeout: float = 30, **kw: Any
+    root: Path,
+    out_dir: Path,
+    *,
+    budget: int | str = 20_000,
+    fmt: str = "xml",
+    timeout: float = 30,
+    stages: Stages | None = None,
+    **kw: Any,
 ) -> tuple[PackResult, str, dict[str, str]]:
-    """Pack under a timeout; check the exact count, the budget, the manifest, the format.
+    """Pack under a timeout (with `stages` if given); check the exact count, the budget,
+    the manifest, the format.
 
     Returns the result, the output text and its file blocks by displayed path.
     """
     out = out_dir / f"out.{fmt}"
     man = out_dir / "manifest.json"
+    pack = packer.pack if stages is None else pack_staged(stages)
     result: PackResult = bounded(
-        packer.pack, root, budget=budget, format=fmt, output=out, manifest=man, timeout=timeout, **kw
+        pack, root, Options(budget=budget, format=fmt, **kw), output=out, manifest=man, timeout=timeout
     )
     text = out.read_bytes().decode("utf-8")  # strict: the output is valid UTF-8
     assert text == read_exact(out)
@@ -320,7 +348,7 @@ def test_wrapper_breaking_content(tmp_path):
 # -- size ---------------------------------------------------------------------------------
 
 
-def test_100_mb_file(tmp_path, monkeypatch):
+def test_100_mb_file(tmp_path):
     root = tmp_path / "r"
     write(root, {"small.py": "def small():\n    return 1\n"})
     big = root / "big.py"
@@ -328,15 +356,16 @@ def test_100_mb_file(tmp_path, monkeypatch):
     row = b"".join(b"row_%07d = '%s'\n" % (i, b"abcdefghij" * 20) for i in range(5000))
     write_repeated(big, row, 100 * MB)
     try:
-        read = []
-        real_read = packer.content._read
-        monkeypatch.setattr(
-            packer.content, "_read", lambda c, limit: read.append(c.path) or real_read(c, limit)
-        )
+        read: list[str] = []
+
+        def measure(files: Sequence[Candidate], **kw: Any) -> Any:
+            read.extend(c.path for c in files)
+            return REAL.measure(files, **kw)
+
         start = time.perf_counter()
-        result, _, _ = pack_checked(root, tmp_path, budget=5_000, timeout=30)
+        result, _, _ = pack_checked(root, tmp_path, budget=5_000, timeout=30, stages=Stages(measure=measure))
         assert time.perf_counter() - start < 10  # decided from lstat, never read
-        assert "big.py" not in read
+        assert read == ["small.py"]
         assert reasons(result)["big.py"] == f"too large ({big.stat().st_size} bytes > 1000000)"
         assert modes(result) == {"small.py": "full"}
 
@@ -438,7 +467,7 @@ def test_10000_level_nesting(tmp_path):
     assert {m for p, m in modes(result).items() if p != "deep.json"} <= {"skeleton", "full"}
     result, _, _ = pack_checked(root, tmp_path, budget=3_000, keep=["minified"], timeout=60)
     assert set(modes(result)) == set(files) and not result.skipped
-    result = bounded(packer.pack, root, budget="none", skeleton=True, output=None, timeout=60)
+    result = bounded(packer.pack, root, Options(budget="none", skeleton=True), output=None, timeout=60)
     assert len(result.files) == len(files) - 1
 
     chunks = bounded(lambda: list(packer.chunk(root, max_tokens=300)), timeout=60)
@@ -508,29 +537,32 @@ def test_file_vanishing_during_the_walk(tmp_path, monkeypatch):
         },
     )
 
-    real_list = packer.discover._plain_list
-    real_scandir = os.scandir
-    real_read = packer.content._read
+    real_lstat, real_scandir = os.lstat, os.scandir
 
-    def listing(root_abs: str, **kw: Any) -> list[str]:
-        paths = real_list(root_abs, **kw)
-        os.unlink(os.path.join(root_abs, "listed_then_gone.py"))  # after listing, before lstat
-        return paths
+    def gone_at_lstat(name: str) -> None:
+        """`name`, listed, is deleted just before the walker's lstat of it."""
+        pending = [name]
+
+        def lstat(path: Any, *a: Any, **kw: Any) -> os.stat_result:
+            if pending and named(path, name):
+                pending.clear()
+                os.unlink(path)
+            return real_lstat(path, *a, **kw)
+
+        monkeypatch.setattr(os, "lstat", lstat)
 
     def scandir(path: Any = ".") -> Any:
         if named(path, "gone_dir"):
             shutil.rmtree(path)  # listed by its parent, gone when entered
         return real_scandir(path)
 
-    def read(c: Any, limit: int | None) -> Any:
-        if c.path == "read_then_gone.py":
-            os.unlink(c.abspath)  # passed the walk's lstat, gone when opened
-        return real_read(c, limit)
+    def measure(files: Sequence[Candidate], **kw: Any) -> Any:
+        os.unlink(root / "read_then_gone.py")  # passed the walk's lstat, gone when opened
+        return REAL.measure(files, **kw)
 
-    monkeypatch.setattr(packer.discover, "_plain_list", listing)
+    gone_at_lstat("listed_then_gone.py")
     monkeypatch.setattr(os, "scandir", scandir)
-    monkeypatch.setattr(packer.content, "_read", read)
-    result, _, _ = pack_checked(root, tmp_path, cache=False)
+    result, _, _ = pack_checked(root, tmp_path, cache=False, stages=Stages(measure=measure))
     assert reasons(result) == {
         "gone_dir/": "vanished during walk",
         "listed_then_gone.py": "vanished during walk",
@@ -543,16 +575,8 @@ def test_file_vanishing_during_the_walk(tmp_path, monkeypatch):
     monkeypatch.undo()
     write(root, {"read_then_gone.py": "R = 1\n", "untracked_gone.py": "U = 1\n"})
     git(root, "init", "-q")
-    real_git_list = packer.discover._git_list
-
-    def git_listing(root_abs: str, skips: Any, warnings: Any) -> Any:
-        paths = real_git_list(root_abs, skips, warnings)
-        os.unlink(os.path.join(root_abs, "untracked_gone.py"))
-        return paths
-
-    monkeypatch.setattr(packer.discover, "_git_list", git_listing)
-    monkeypatch.setattr(packer.content, "_read", read)
-    result, _, _ = pack_checked(root, tmp_path, cache=False)
+    gone_at_lstat("untracked_gone.py")  # listed by git, then gone
+    result, _, _ = pack_checked(root, tmp_path, cache=False, stages=Stages(measure=measure))
     assert reasons(result) == {"read_then_gone.py": "vanished before it was read"}
     assert modes(result) == {"keep.py": "full"}
 
@@ -623,14 +647,13 @@ def test_file_changed_between_walk_and_write(tmp_path, monkeypatch):
     root = tmp_path / "r"
     write(root, {"a.py": "A = 1\n", "b.py": "B = 2\n"})
     out = tmp_path / "out.xml"
-    real_write = packer.pipeline._write
 
-    def write_after(change: Callable[[], None]) -> Callable[..., Any]:
-        def wrapped(blocks: Any, output: Any) -> Any:
+    def write_after(change: Callable[[], None]) -> Stages:
+        def wrapped(blocks: Iterable[str], output: Any) -> str | None:
             change()
-            return real_write(blocks, output)
+            return REAL.write(blocks, output)
 
-        return wrapped
+        return Stages(write=wrapped)
 
     changes = {
         "deleted": lambda: (root / "a.py").unlink(),
@@ -643,37 +666,36 @@ def test_file_changed_between_walk_and_write(tmp_path, monkeypatch):
                 (root / "a.py").unlink()
             write(root, {"a.py": "A = 1\n"})
             out.write_text("an earlier pack\n")
-            monkeypatch.setattr(packer.pipeline, "_write", write_after(change))
+            pack = pack_staged(write_after(change))
             with pytest.raises(ConcurrentChangeError, match=r"a\.py changed while packing"):
-                bounded(packer.pack, root, budget=budget, output=out, cache=False, timeout=30)
+                bounded(pack, root, Options(budget=budget, cache=False), output=out, timeout=30)
             assert out.read_text() == "an earlier pack\n", (budget, what)
             assert sorted(os.listdir(tmp_path)) == ["out.xml", "r"]  # no temp file left
     (root / "a.py").unlink()
     write(root, {"a.py": "A = 1\n"})
-    # Through the CLI: one line on stderr, exit status 1, nothing written.
-    monkeypatch.setattr(packer.pipeline, "_write", write_after(changes["deleted"]))
+    # Through the CLI (which packs with `packer.pipeline.pack`): one line on stderr, exit
+    # status 1, nothing written.
+    monkeypatch.setattr(packer.pipeline, "pack", pack_staged(write_after(changes["deleted"])))
     res = CliRunner().invoke(main, ["pack", str(root), "-o", str(out), "-q", "--no-cache"])
     assert res.exit_code == 1
     assert res.stderr.startswith("error: a.py changed while packing; nothing was written")
     assert out.read_text() == "an earlier pack\n"
 
 
-def test_fifo(tmp_path, monkeypatch):
+def test_fifo(tmp_path):
     root = tmp_path / "r"
     write(root, {"a.py": "A = 1\n", "swapped.py": "S = 1\n", "sub/b.py": "B = 1\n"})
     os.mkfifo(root / "pipe")
     os.mkfifo(root / "sub" / "pipe.py")
     os.symlink("pipe", root / "to_pipe")
-    real_read = packer.content._read
 
-    def swap(c: Any, limit: int | None) -> Any:
-        if c.path == "swapped.py" and stat.S_ISREG(os.lstat(c.abspath).st_mode):
-            os.unlink(c.abspath)
-            os.mkfifo(c.abspath)  # a FIFO where the walker saw a file: never opened blocking
-        return real_read(c, limit)
+    def swap(files: Sequence[Candidate], **kw: Any) -> Any:
+        assert "swapped.py" in [c.path for c in files]
+        os.unlink(root / "swapped.py")
+        os.mkfifo(root / "swapped.py")  # a FIFO where the walker saw a file: never opened blocking
+        return REAL.measure(files, **kw)
 
-    monkeypatch.setattr(packer.content, "_read", swap)
-    result, _, _ = pack_checked(root, tmp_path, gitignore=False, cache=False)
+    result, _, _ = pack_checked(root, tmp_path, gitignore=False, cache=False, stages=Stages(measure=swap))
     assert reasons(result) == {
         "pipe": "not a regular file (fifo)",
         "sub/pipe.py": "not a regular file (fifo)",

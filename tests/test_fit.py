@@ -1,54 +1,17 @@
-"""The tree's exact cost model and the fitter's guarantees, on synthetic file sets."""
+"""The fitter's guarantees, on synthetic file sets: never over the budget, the tree's
+cost exact as it grows, focus first, skeletons in what full files leave, estimates safe."""
 
+from conftest import file_infos, tree_cost, tree_of
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from packer.fit import fit
 from packer.rank import default_order
-from packer.records import FileInfo
 from packer.render import make_renderer
 from packer.tokens import Counter
 from packer.tree import Tree
 
 COUNTER = Counter()
-
-
-def _infos(spec):
-    return [FileInfo(p, "/x/" + p, 1, "d", "utf-8", "python", t, 1) for p, t in sorted(spec.items())]
-
-
-def _tree(infos, fmt="xml", list_limit=256):
-    r = make_renderer(fmt)
-    sep = COUNTER.count(r.tree_separator()) if r.tree_separator() else 0
-    return Tree(
-        infos,
-        line_cost=lambda line: COUNTER.count(r.tree_line(line)),
-        separator_cost=sep,
-        list_limit=list_limit,
-    ), r
-
-
-def _actual_cost(tree, r):
-    lines = list(tree.lines())
-    sep = r.tree_separator()
-    return sum(COUNTER.count(r.tree_line(x)) for x in lines) + (len(lines) - 1) * (
-        COUNTER.count(sep) if sep else 0
-    )
-
-
-def test_folded_directories_show_counts_and_packed_ones_expand():
-    infos = _infos({"README.md": 10, "src/a.py": 20, "src/b.py": 30, "docs/x/y.md": 5, "docs/z.md": 7})
-    tree, _ = _tree(infos)
-    assert list(tree.lines()) == [". [5 files, 72 tokens: none packed]"]
-    tree.apply(3, "full")  # src/a.py
-    assert list(tree.lines()) == [
-        ".",
-        "├── docs/ [2 files, 12 tokens: none packed]",
-        "├── src/",
-        "│   ├── a.py [full 20]",
-        "│   └── b.py [listed 30]",
-        "└── README.md [listed 10]",
-    ]
 
 
 paths = st.lists(
@@ -70,14 +33,14 @@ paths = st.lists(
     list_limit=st.sampled_from([0, 1, 2, 256]),
 )
 def test_delta_is_exact_and_fit_never_exceeds_budget(paths, sizes, budget, fmt, list_limit):
-    infos = _infos(dict(zip(paths, sizes, strict=False)))
-    tree, r = _tree(infos, fmt, list_limit)
-    assert tree.cost == _actual_cost(tree, r)
+    infos = file_infos(dict(zip(paths, sizes, strict=False)))
+    tree, r = tree_of(infos, fmt, list_limit)
+    assert tree.cost == tree_cost(tree, r)
     assume(50 + tree.cost <= budget)  # else the pipeline refuses the budget up front
     plan = fit(
         infos, default_order(infos), tree=tree, budget=budget, fixed_tokens=50, file_separator_tokens=2
     )
-    assert tree.cost == _actual_cost(tree, r)
+    assert tree.cost == tree_cost(tree, r)
     files = sum(infos[i].tokens for i in plan.packed) + 2 * max(len(plan.packed) - 1, 0)
     assert plan.body_tokens == tree.cost + files
     assert 50 + plan.body_tokens <= budget
@@ -89,37 +52,9 @@ def test_delta_is_exact_and_fit_never_exceeds_budget(paths, sizes, budget, fmt, 
             assert f.tokens + tree.delta(i, "full") + 2 > left
 
 
-def test_a_big_directory_lists_only_its_packed_files_and_sums_up_the_rest():
-    infos = _infos({**{f"many/f{k:05}.json": 12 for k in range(3000)}, "README.md": 40})
-    tree, r = _tree(infos)
-    collapsed = tree.cost
-    k = next(i for i, f in enumerate(infos) if f.path == "many/f01500.json")
-    need = tree.delta(k, "full")
-    assert need < 120  # not 3,000 lines
-    tree.apply(k, "full")
-    assert tree.cost == collapsed + need == _actual_cost(tree, r)
-    lines = list(tree.lines())
-    assert lines[1:] == [
-        "├── many/",
-        "│   ├── f01500.json [full 12]",
-        "│   └── [2,999 more files of 3,000 here, 35,988 tokens: not packed]",
-        "└── README.md [listed 40]",
-    ]
-    assert not tree.visible(k - 1) and tree.visible(k)
-    plan = fit(
-        infos,
-        default_order(infos),
-        tree=_tree(infos)[0],
-        budget=2000,
-        fixed_tokens=0,
-        file_separator_tokens=0,
-    )
-    assert 50 < len(plan.packed) < 3000  # many packed within a small budget
-
-
 def test_no_budget_packs_everything():
-    infos = _infos({f"d{k}/f{k}.py": 100 for k in range(10)})
-    tree, _ = _tree(infos)
+    infos = file_infos({f"d{k}/f{k}.py": 100 for k in range(10)})
+    tree, _ = tree_of(infos)
     plan = fit(infos, default_order(infos), tree=tree, budget=None, fixed_tokens=0, file_separator_tokens=0)
     assert len(plan.packed) == 10
     assert all(d.mode == "full" for d in plan.decisions)
@@ -136,7 +71,7 @@ def test_no_budget_packs_everything():
 def test_default_passes_stay_in_budget_and_pack_focus_first(paths, sizes, skel, budget, focus_n):
     from packer.fit import default_passes
 
-    infos = _infos(dict(zip(paths, sizes, strict=False)))
+    infos = file_infos(dict(zip(paths, sizes, strict=False)))
     skel_cost = {
         i: (None if s is None else min(s, infos[i].tokens)) for i, s in enumerate(skel[: len(infos)])
     }
@@ -144,7 +79,7 @@ def test_default_passes_stay_in_budget_and_pack_focus_first(paths, sizes, skel, 
     def cost(i, mode):
         return infos[i].tokens if mode == "full" else skel_cost[i]
 
-    tree, r = _tree(infos)
+    tree, r = tree_of(infos)
     assume(50 + tree.cost <= budget)
     ranked = default_order(infos)
     focus = {x.index for x in ranked[-focus_n:]} if focus_n else set()
@@ -158,7 +93,7 @@ def test_default_passes_stay_in_budget_and_pack_focus_first(paths, sizes, skel, 
         passes=default_passes(focus),
         cost=cost,
     )
-    assert tree.cost == _actual_cost(tree, r)
+    assert tree.cost == tree_cost(tree, r)
     files = sum(cost(i, plan.modes[i]) for i in plan.packed) + 2 * max(len(plan.packed) - 1, 0)
     assert plan.body_tokens == tree.cost + files
     assert 50 + plan.body_tokens <= budget
@@ -171,8 +106,8 @@ def test_default_passes_stay_in_budget_and_pack_focus_first(paths, sizes, skel, 
 def test_focus_goes_in_before_better_ranked_files():
     from packer.fit import default_passes
 
-    infos = _infos({"README.md": 300, "src/a.py": 300, "tests/test_z.py": 300})
-    tree, _ = _tree(infos)
+    infos = file_infos({"README.md": 300, "src/a.py": 300, "tests/test_z.py": 300})
+    tree, _ = tree_of(infos)
     ranked = default_order(infos)
     focus = {next(x.index for x in ranked if infos[x.index].path == "tests/test_z.py")}
     plan = fit(
@@ -190,8 +125,8 @@ def test_focus_goes_in_before_better_ranked_files():
 def test_skeletons_fill_what_full_files_leave():
     from packer.fit import default_passes
 
-    infos = _infos({f"src/m{k}.py": 1000 for k in range(10)})
-    tree, _ = _tree(infos)
+    infos = file_infos({f"src/m{k}.py": 1000 for k in range(10)})
+    tree, _ = tree_of(infos)
     plan = fit(
         infos,
         default_order(infos),
@@ -225,7 +160,7 @@ def test_estimated_sizes_never_break_the_budget_and_an_honest_floor_loses_nothin
 
     from packer.fit import default_passes
 
-    exact = _infos(dict(zip(paths, sizes, strict=False)))
+    exact = file_infos(dict(zip(paths, sizes, strict=False)))
     infos = [
         replace(f, tokens=max(1, round(f.tokens * g)), estimated=True)
         for f, g in zip(exact, guess, strict=False)

@@ -1,0 +1,160 @@
+"""One pack: fit the ranked files under the budget, full first, then skeletons, then
+paths in the tree. `--target auto` tries the codex budget, then the API window, and
+splits (`packer.split`) when neither holds everything relevant in full."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from packer.config import PackConfig
+from packer.errors import BudgetError, EmptyPackError
+from packer.fit import Pass, Plan, default_passes, fit
+from packer.measure import Costs
+from packer.prepared import Clock, Prepared, copy_decisions, make_header, pack_result, settle_header
+from packer.records import PackResult
+from packer.render import Header, display_path
+from packer.split import split
+from packer.tree import Tree
+from packer.write import Output, render_blocks, verify_written
+
+
+@dataclass
+class Fitted:
+    cfg: PackConfig
+    tree: Tree
+    plan: Plan
+    header: Header
+    total: int
+
+
+def fit_pack(prep: Prepared, cfg: PackConfig, first: Sequence[Pass] = ()) -> Fitted:
+    """One pack's plan; `first` passes run before the default ones."""
+    infos, costs, renderer = prep.infos, prep.costs, prep.renderer
+    clock = Clock(prep.timings)
+    tree = Tree(
+        infos,
+        line_cost=costs.line,
+        separator_cost=costs.block(renderer.tree_separator()),
+        file_cost=lambda i, mode: costs(i, mode) or costs.full(i),
+        notes={i: f"duplicate of {display_path(p)}" for i, p in prep.dup_of.items()},
+    )
+    static = sum(
+        costs.block(b)
+        for b in (
+            renderer.tree_open(),
+            renderer.tree_close(),
+            prep.diff,
+            renderer.files_open(),
+            renderer.footer(),
+        )
+    )
+    # Reserve the header at its largest: every number it states can only shrink.
+    n = len(infos)
+    header_reserve = costs.block(
+        renderer.header(make_header(prep, cfg, None, cfg.budget or 10**12, n, files_full=n, files_skeleton=n))
+    )
+    if cfg.budget is not None and static + header_reserve + tree.cost > cfg.budget:
+        need = static + header_reserve + tree.cost
+        raise BudgetError(
+            f"budget {cfg.budget:,} tokens cannot hold even the header, tree"
+            + (" and diff" if prep.diff else "")
+            + f" ({need:,} tokens); use --budget {need + 1000:,} or more"
+        )
+    if cfg.budget is not None:
+        costs.preload(_likely_counted(prep, costs, cfg.budget))
+    plan = fit(
+        infos,
+        [r for r in prep.ranked if r.index not in prep.dup_of],
+        tree=tree,
+        budget=cfg.budget,
+        fixed_tokens=static + header_reserve,
+        file_separator_tokens=costs.block(renderer.file_separator()),
+        passes=[*first, *([Pass(("skeleton", "full"))] if cfg.skeleton else default_passes(prep.focus))],
+        cost=costs,
+        floor=costs.floor,
+    )
+    clock.lap("fit")
+    n_listed = n - len(plan.packed)
+    header, total = settle_header(
+        costs.block,
+        renderer,
+        lambda t: make_header(prep, cfg, plan, t, n_listed),
+        static + plan.body_tokens,
+    )
+    if cfg.budget is not None and total > cfg.budget:  # pragma: no cover - guarded by reserve
+        raise AssertionError(f"pack of {total} tokens exceeds budget {cfg.budget}")
+    return Fitted(cfg, tree, plan, header, total)
+
+
+def _likely_counted(prep: Prepared, costs: Costs, budget: int) -> list[int]:
+    """The files the fitter will most likely ask about: best ranked first, each small enough,
+    worth a few budgets (their cached counts are read in one query)."""
+    out: list[int] = []
+    room = 3 * budget
+    for r in prep.ranked:
+        i = r.index
+        if i in prep.dup_of or costs.floor(i) > budget:
+            continue
+        out.append(i)
+        room -= prep.infos[i].tokens
+        if room <= 0 or len(out) >= 8000:
+            break
+    return out
+
+
+def single(
+    prep: Prepared, cfg: PackConfig, output: Output, verify: bool, fitted: Fitted | None = None
+) -> PackResult:
+    fitted = fitted or fit_pack(prep, cfg)
+    plan = fitted.plan
+    if not plan.packed:
+        smallest = min(f.tokens for f in prep.infos)
+        raise EmptyPackError(
+            f"no file fits in the budget of {cfg.budget:,} tokens (the smallest file costs "
+            f"about {smallest:,} tokens plus the header and tree); raise --budget"
+        )
+    clock = Clock(prep.timings)
+    blocks = render_blocks(
+        prep, fitted.header, _tree_lines(fitted.tree), prep.diff, [(i, plan.modes[i]) for i in plan.packed]
+    )
+    out_path = prep.write(blocks, output)
+    clock.lap("render")
+    if verify and out_path is not None:
+        verify_written(prep, out_path, fitted.total)
+        clock.lap("verify")
+    copies = copy_decisions(prep, fitted.tree)
+    return pack_result(prep, cfg, fitted.total, plan.decisions + tuple(copies), plan.packed, out_path, ())
+
+
+def _tree_lines(tree: Tree) -> list[str]:
+    return list(tree.lines())
+
+
+def auto(prep: Prepared, output: Output, verify: bool) -> PackResult:
+    """Codex if everything relevant fits it in full, else the API window, else split.
+
+    "Relevant" is the ranker's: every file without a task, else the files the task
+    names and those its signals put near the best. A target is tried only when the
+    estimate of what is relevant is within reach of its budget; the fit then decides.
+    """
+    cfg = prep.cfg
+    wanted = [r.index for r in prep.ranked if r.relevant and r.index not in prep.dup_of]
+    guess = sum(prep.infos[i].tokens for i in wanted)
+    targets = cfg.ladder
+    for target in targets:
+        tcfg = replace(cfg, target=target, budget=target.budget, auto=False)
+        if guess > 2 * target.budget:
+            continue
+        # Everything relevant in full first; the default passes then fill what is left.
+        fitted = fit_pack(prep, tcfg, [Pass(("full",), only=set(wanted))])
+        if all(fitted.plan.modes.get(i) == "full" for i in wanted):
+            return single(prep, tcfg, output, verify, fitted)
+    api = targets[-1]
+    return split(
+        prep,
+        replace(cfg, target=api, budget=api.budget, auto=False, parts=0),
+        output,
+        verify,
+        only=set(wanted),
+    )

@@ -1,0 +1,126 @@
+"""One pack (`packer.single`): the budget filled, full files first, then skeletons, then
+paths; only what the fit touches counted exactly; the refusals when not even the header or
+no file fits; and `--target auto`, which picks the smallest target holding everything."""
+
+import io
+from pathlib import Path
+
+import pytest
+from conftest import module_using, pack_text, packages_repo, read_exact, write
+
+import packer
+from packer import Options
+from packer.errors import BudgetError, ConfigError, EmptyPackError
+from packer.tokens import Counter
+
+FORMATS = ["xml", "markdown", "json", "plain"]
+COUNT = Counter().count
+
+
+@pytest.fixture
+def repo(tmp_path):
+    return packages_repo(tmp_path / "repo")
+
+
+def test_fills_the_budget_on_a_repository_larger_than_it(tmp_path):
+    # 300 modules of varied size in nested packages: ~10x the budget.
+    files = {}
+    for k in range(300):
+        body = "".join(f"def f{k}_{j}(x):\n    return x * {j} + {k}\n\n" for j in range(5 + k % 37))
+        files[f"pkg{k % 7}/sub{k % 5}/mod{k}.py"] = body
+    write(tmp_path, files)
+    result = packer.pack(tmp_path, Options(budget=20_000), output=io.StringIO())
+    assert 0.97 * 20_000 <= result.total_tokens <= 20_000
+    assert result.stats.files_listed > 0
+
+
+def test_budget_too_small_for_header(tmp_path):
+    write(tmp_path, {"a.py": "x = 1\n"})
+    with pytest.raises(BudgetError, match="cannot hold even the header"):
+        packer.pack(tmp_path, Options(budget=20), output=io.StringIO())
+
+
+def test_nothing_fits_is_an_error_not_an_empty_pack(tmp_path):
+    write(tmp_path, {"a.py": "x = 1\n" * 5000})
+    with pytest.raises(EmptyPackError, match="no file fits"):
+        packer.pack(tmp_path, Options(budget=400), output=io.StringIO())
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_skeleton_mode_mixes_modes_exactly(tmp_path, fmt):
+    body = "".join(f"    total_{k} = x * {k}\n" for k in range(30))
+    write(
+        tmp_path,
+        {
+            "README.md": "# Project\n",
+            "src/core.py": f'"""Core."""\n\nimport os\n\n\ndef compute(x):\n    """Doc."""\n{body}'
+            "    return total_1\n",
+            "src/data.json": '{"a": 1}\n',
+        },
+    )
+    text, result = pack_text(tmp_path, skeleton=True, format=fmt)
+    modes = {f.path: f.mode for f in result.files}
+    assert modes == {"README.md": "full", "src/core.py": "skeleton", "src/data.json": "full"}
+    assert COUNT(text) == result.total_tokens
+    assert "def compute(x):" in text and "total_5" not in text and "lines elided" in text
+    skel = next(f for f in result.files if f.path == "src/core.py")
+    full = next(f for f in packer.pack(tmp_path, Options(format=fmt)).files if f.path == "src/core.py")
+    assert skel.tokens < full.tokens
+    assert "[skeleton " in text
+
+
+# -- estimate first, count what the fit touches --------------------------------------------
+
+
+def test_budgeted_pack_counts_only_what_the_fit_touches(tmp_path):
+    root = tmp_path / "big"
+    write(root, {f"d{k % 7}/f{k}.py": module_using(f"m{k}", f"m{k + 1}", 30 + k % 50) for k in range(300)})
+    out = tmp_path / "b.xml"
+    res = packer.pack(root, Options(budget=20_000), output=out)
+    text = read_exact(out)
+    assert COUNT(text) == res.total_tokens <= 20_000
+    assert res.total_tokens >= 0.97 * 20_000
+    assert 0 < res.stats.counted_at_fit < 150  # of 300 files
+    # Every packed file's stated cost is exact; unpacked ones may say "~".
+    for f in res.files:
+        if f.mode == "full":
+            assert f"{f.path.split('/')[-1]} [full {f.tokens:,}]" in text
+    assert "~" in text[: text.index("</tree>")]
+    whole = packer.pack(root, Options(budget="none"))
+    exact = {f.path: f.tokens for f in whole.files}
+    for f in res.files:
+        if f.mode == "full":
+            assert f.tokens == exact[f.path]
+
+
+# -- --target auto ------------------------------------------------------------------------
+
+
+def _targets(root: Path, codex: int, api: int) -> None:
+    (root / ".packer.toml").write_text(
+        f"[targets.codex]\nwindow = {codex}\nheadroom = 0\n[targets.api]\nwindow = {api}\nreserve = 0\n"
+    )
+
+
+def test_auto_chooses_the_smallest_target_that_holds_everything(repo, tmp_path):
+    whole = packer.pack(repo, Options(budget="none")).total_tokens
+    _targets(repo, codex=whole + 2_000, api=10 * whole)
+    assert packer.pack(repo, Options(target="auto")).target == "codex"
+    _targets(repo, codex=whole // 2, api=whole + 2_000)
+    res = packer.pack(repo, Options(target="auto"), output=tmp_path / "a.xml")
+    assert res.target == "api" and not res.parts
+    assert all(f.mode == "full" for f in res.files if not f.reason.startswith("duplicate"))
+    _targets(repo, codex=whole // 8, api=whole // 3)
+    res = packer.pack(repo, Options(target="auto"), output=tmp_path / "s.xml")
+    assert res.target == "api" and len(res.parts) >= 3
+    with pytest.raises(ConfigError, match="auto chooses the budget"):
+        packer.pack(repo, Options(target="auto", budget=5000))
+
+
+def test_auto_with_a_task_uses_codex_when_what_is_relevant_fits(repo, tmp_path):
+    whole = packer.pack(repo, Options(budget="none")).total_tokens
+    _targets(repo, codex=whole // 2, api=whole * 4)
+    res = packer.pack(repo, Options(target="auto", focus=["db/mod2.py"]), output=tmp_path / "f.xml")
+    assert res.target == "codex"
+    modes = {f.path: f.mode for f in res.files}
+    assert modes["db/mod2.py"] == "full"
