@@ -866,6 +866,21 @@ class Costs:
 
         return int(self._cached(self._key(i, "full"), make))
 
+    def written_text(self, i: int, mode: Mode) -> str:
+        """File i's text as the pack writes it in `mode` ("full" or "skeleton").
+
+        The file is read again in either mode: it must be the file that was measured (a
+        skeleton from the cache is the measured file's), and its secrets are listed in
+        `found` whether its skeleton was made now or taken from the cache.
+        """
+        text = self.source(i).text
+        if mode == "full":
+            return text
+        skeleton = self.skeleton_text(i)
+        if skeleton is None:  # pragma: no cover - skeletonize is deterministic
+            raise AssertionError(f"{self._m.infos[i].path}: skeleton vanished between measure and write")
+        return skeleton
+
     def skeleton_text(self, i: int) -> str | None:
         """File i's skeleton as written (from redacted text unless secrets are allowed)."""
         info = self._m.infos[i]

@@ -69,9 +69,7 @@ def render_blocks(
     yield renderer.files_open()
     for n, (i, mode) in enumerate(files):
         info = prep.infos[i]
-        text = costs.source(i).text if mode == "full" else costs.skeleton_text(i)
-        if text is None:  # pragma: no cover - skeletonize is deterministic
-            raise AssertionError(f"{info.path}: skeleton vanished between measure and write")
+        text = costs.written_text(i, mode)
         if n:
             yield renderer.file_separator()
         yield renderer.file_block(info.path, text, mode, info.language)

@@ -57,6 +57,8 @@ LAYERS = [
     "__main__",
 ]
 PACKAGE = Path(packer.__file__).parent
+# This directory, not the package's neighbour: CI tests an installed (non-editable) packer.
+TESTS = Path(__file__).parent
 
 
 def _imports(tree: ast.AST) -> set[str]:
@@ -122,7 +124,7 @@ def test_no_module_import_shadowed_by_a_function() -> None:
     """`import packer.review as m` would bind the function (the package keeps it): forbidden."""
     shadowed = set(packer._LAZY) & {p.stem for p in PACKAGE.glob("*.py")}
     assert shadowed == {"review", "stats"}
-    for path in [*PACKAGE.glob("*.py"), *PACKAGE.parent.joinpath("tests").glob("*.py")]:
+    for path in [*PACKAGE.glob("*.py"), *TESTS.glob("*.py")]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Import):
                 bad = [a.name for a in node.names if a.asname and a.name.split(".")[-1] in shadowed]
@@ -165,7 +167,6 @@ def test_functions_are_short_and_simple() -> None:
 PATCHABLE = {
     "packer.ignore._re2": "the optional google-re2 module; None stands for it not installed",
 }
-TESTS = PACKAGE.parent / "tests"
 
 
 def _packer_names(tree: ast.AST) -> dict[str, str]:
@@ -340,7 +341,7 @@ def test_tests_mirror_modules() -> None:
     """Every module has tests/test_<module>.py, unless `TESTED_ELSEWHERE` says where its
     tests are; every other test file is one of the `SCENARIO_SUITES`."""
     modules = {p.stem for p in PACKAGE.glob("*.py")}
-    suites = {p.stem for p in PACKAGE.parent.joinpath("tests").glob("test_*.py")}
+    suites = {p.stem for p in TESTS.glob("test_*.py")}
     mirrors = {f"test_{m}" for m in modules}
     missing = sorted(m for m in modules - TESTED_ELSEWHERE.keys() if f"test_{m}" not in suites)
     assert missing == [], f"add tests/test_<module>.py for: {missing}"

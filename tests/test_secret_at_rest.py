@@ -366,3 +366,52 @@ def test_budgeted_symbols_come_from_redacted_text(tmp_path: Path) -> None:
     result = packer.pack(root, Options(budget=1500, query="connect", cache_dir=tmp_path / "c"), output=buf)
     assert result.files[0].path == "src/db.py"
     assert re.search(r"\bconnect\b", result.files[0].reason)
+
+
+def test_a_skeletons_secrets_are_listed_warm_or_cold(tmp_path: Path) -> None:
+    """A file packed as its skeleton lists its secrets whether the skeleton was made now
+    or taken from the cache; both runs write the same pack and the same manifest."""
+    root = tmp_path / "repo"
+    write(root, {"db.py": DB, "app.py": APP, "notes.md": NOTES})
+    options = Options(skeleton=True, budget=50_000, cache_dir=str(tmp_path / "cache"))
+    runs = []
+    for n in range(2):  # cold, then warm
+        out, manifest = tmp_path / f"pack{n}.xml", tmp_path / f"m{n}.json"
+        result = packer.pack(root, options, output=out, manifest=manifest)
+        assert {f.path: f.mode for f in result.files}["db.py"] == "skeleton"
+        runs.append((result.secrets, out.read_text(), manifest.read_text().replace(f"pack{n}", "pack")))
+    assert runs[0] == runs[1]
+    listed = {(s.path, s.line) for s in runs[0][0]}
+    assert (
+        "db.py",
+        DB.splitlines().index(next(x for x in DB.splitlines() if DB_PASSWORD in x)) + 1,
+    ) in listed
+    assert leaks(runs[0][1]) == []
+
+
+def test_a_cached_skeleton_of_a_file_changed_before_writing_is_refused(tmp_path: Path) -> None:
+    """The skeleton in the cache is the measured file's: a file rewritten after it was
+    measured is caught when the pack is written, as a file packed in full is."""
+    from packer import pipeline
+    from packer.config import resolve
+    from packer.errors import ConcurrentChangeError
+
+    root = (tmp_path / "repo").resolve()
+    write(root, {"db.py": DB, "app.py": APP})
+    options = Options(skeleton=True, budget=50_000, cache_dir=str(tmp_path / "cache"))
+    packer.pack(root, options, output=None)  # the skeletons are in the cache now
+
+    def rewrite_then_write(blocks: Any, output: Any) -> Any:
+        (root / "db.py").write_text(DB.replace("Open a connection", "Open one connection"))
+        return pipeline.Stages().write(blocks, output)
+
+    out = tmp_path / "pack.xml"
+    with pytest.raises(ConcurrentChangeError, match=r"db\.py changed while packing"):
+        pipeline.run(
+            root,
+            resolve(root, options),
+            output=out,
+            manifest=None,
+            stages=pipeline.Stages(write=rewrite_then_write),
+        )
+    assert not out.exists()
