@@ -1,24 +1,32 @@
 #!/usr/bin/env python3
 """Ranking quality: does packer keep the files a commit touched when told what the commit is for?
 
-For the most recent non-merge commits (first-parent history of REV) whose source changes
-are only modifications of 1..--max-files existing source files, the repository at the
-commit's parent is packed with the commit message as the query; recall at a budget is the
-fraction of the modified files packed in full. Budgets are shares of the repository's
-tokens (`total_tokens` of an unbudgeted pack at the parent) or absolute counts.
+Commits are sampled at random (seeded) from the first-parent history of REV: non-merge
+commits whose source changes are only modifications of 1..--max-files existing source
+files. The repository at the commit's parent is packed with a task, and recall at a
+budget is the fraction of the files to be found that are packed in full. Three modes:
 
-Rows: packer with the query (in-process `packer.pack(..., Options(query=MESSAGE))`), packer without
-a query (its task-free order), and three baselines packed in full in their own order with
-packer's own fitter and accounting: BM25 over path + file text, path order, random order
-(mean of 3 seeds).
+- `query`: the commit message is the query; the files to find are the modified files.
+- `focus`: a seeded random half (at least 1) of the modified files is given as focus,
+  no message; the files to find are the other half (commits with 2+ modified files).
+- `none`: no task at all; the files to find are the modified files (the quality of the
+  task-free prior: does it keep the files that are about to change?).
 
-The repository is cloned once into a scratch folder (default under /tmp) and checked out
-at each parent, so the walker sees a git work tree whose history is the parent's. The
-scratch folder is removed at the end, on error and on Ctrl-C. The source repository is
-only read (`git clone` from it).
+Budgets are shares of the repository's tokens (`total_tokens` of an unbudgeted pack at
+the parent) or absolute counts. MRR is 1 / the rank of the first file to find in each
+method's order (focus files left out of every order). Rows: packer with the task, packer
+without it, and baselines fitted by packer's own fitter in their own order: BM25 over file
+text (query: the message, or the focus files' terms), BM25 over path + file text, same
+directory as a focus file, path order, random order (mean of 3 seeds).
 
-Needs packer installed (`pip install -e .`) and bm25s + numpy for the BM25 row.
-See benchmarks/RANKING.md for what is measured and the results.
+Several repositories (`--set tuning|heldout` from benchmarks/rank_repos.toml, or several
+paths) give a macro average (mean over repositories of per-repository means) with 95%
+bootstrap intervals. The repository is cloned once into a scratch folder and checked out
+at each parent; the scratch folder is removed at the end, on error and on Ctrl-C. The
+source repository is only read (`git clone` from it; a bare git dir is fine).
+
+Needs packer installed (`pip install -e .`) and bm25s + numpy for the BM25 rows.
+See benchmarks/RANKING.md for what is measured and how to run it.
 """
 
 from __future__ import annotations
@@ -46,23 +54,35 @@ from pathlib import Path
 from typing import Any
 
 import packer
-import packer.pipeline
 from packer import Options, languages
 from packer.config import parse_budget
 
 RANDOM_SEEDS = 3
+BOOTSTRAP = 1000  # resamples for the 95% intervals
 MIN_MESSAGE = 10  # characters; shorter messages ("wip", "fix") are no task description
 TRAILER = re.compile(r"(?im)^(signed-off-by|co-authored-by|reviewed-by|acked-by|change-id):.*$")
 MERGE_SUBJECT = re.compile(r"^Merge (branch|pull request|commit|remote-tracking branch|tag) ")
-METHODS = ("packer", "packer-no-query", "bm25", "bm25-path", "path", "random")
+MODES = ("query", "focus", "none")
+METHODS = {
+    "query": ("packer", "packer-no-task", "bm25", "bm25-path", "path", "random"),
+    "focus": ("packer", "packer-no-task", "bm25", "bm25-path", "same-dir", "path", "random"),
+    "none": ("packer", "path", "random"),
+}
 LABELS = {
-    "packer": "packer `--query`",
-    "packer-no-query": "packer, no query",
+    "packer": {"query": "packer `--query`", "focus": "packer `--focus`", "none": "packer (no task)"},
+    "packer-no-task": "packer, no task",
     "bm25": "BM25 (file text)",
     "bm25-path": "BM25 (path + file text)",
+    "same-dir": "same directory",
     "path": "path order",
     "random": f"random ({RANDOM_SEEDS} seeds)",
 }
+REPOS_FILE = Path(__file__).resolve().parent / "rank_repos.toml"
+
+
+def row_label(method: str, mode: str) -> str:
+    got = LABELS[method]
+    return got[mode] if isinstance(got, dict) else got
 
 
 def log(msg: str) -> None:
@@ -96,74 +116,79 @@ def source_file(path: str) -> bool:
     return languages.is_code(languages.detect(path))
 
 
-def eligible_commits(git_dir: Path, rev: str, max_files: int) -> tuple[list[Commit], dict[str, int]]:
+def _bump(why: dict[str, int], reason: str) -> None:
+    why[reason] = why.get(reason, 0) + 1
+
+
+def _source_changes(body: str) -> tuple[list[str], bool]:
+    """Source files with status M, and whether any source file changed otherwise."""
+    modified: list[str] = []
+    bad = False
+    for line in body.splitlines():
+        if not line.strip():
+            continue
+        status, *paths = line.split("\t")
+        if any(source_file(p) for p in paths):
+            if status == "M" and len(paths) == 1:
+                modified.append(paths[0])
+            else:
+                bad = True
+    return modified, bad
+
+
+def eligible_commits(
+    git_dir: Path, rev: str, max_files: int, *, min_files: int = 1, with_message: bool = True
+) -> tuple[list[Commit], dict[str, int]]:
     """Every eligible commit of REV's first-parent history, newest first, and why others were not.
 
     Eligible: not a merge; every source file it touches (by `packer.languages`: a language
     with a grammar, tests included) has status M (no source file added, deleted, renamed,
-    copied or retyped); 1..max_files such files; message of at least MIN_MESSAGE characters
-    once trailers are removed, and not a merge subject ("Merge commit from fork" is how
-    GitHub squashes a security fix: one parent, no description). Changes to non-source
-    files (docs, config) are allowed and are not targets.
+    copied or retyped); min_files..max_files such files. With `with_message` (query mode)
+    also a message of at least MIN_MESSAGE characters once trailers are removed, and not a
+    merge subject ("Merge commit from fork" is how GitHub squashes a security fix: one
+    parent, no description). Changes to non-source files (docs, config) are allowed and
+    are not targets.
     """
     out = git(
-        "log",
-        "--first-parent",
-        "--no-merges",
-        "-M",
-        "--name-status",
-        "--format=%x01%H %P",
-        rev,
-        git_dir=git_dir,
-    )
+        "log", "--first-parent", "--no-merges", "-M", "--name-status",
+        "--format=%x01%H %P%x02%s", rev, git_dir=git_dir,
+    )  # fmt: skip
     why: dict[str, int] = {}
-    picked: list[tuple[str, str, tuple[str, ...], int]] = []
+    commits: list[Commit] = []
     for chunk in out.split("\x01")[1:]:
         head, _, body = chunk.partition("\n")
-        sha, *parents = head.split()
+        shas, _, subject = head.partition("\x02")
+        sha, *parents = shas.split()
+        modified, bad = _source_changes(body)
         if not parents:
-            why["root commit"] = why.get("root commit", 0) + 1
-            continue
-        modified: list[str] = []
-        bad = False
-        other = 0
-        for line in body.splitlines():
-            if not line.strip():
-                continue
-            status, *paths = line.split("\t")
-            if any(source_file(p) for p in paths):
-                if status == "M" and len(paths) == 1:
-                    modified.append(paths[0])
-                else:
-                    bad = True
-            else:
-                other += 1
-        if bad:
-            why["adds, deletes or renames a source file"] = (
-                why.get("adds, deletes or renames a source file", 0) + 1
-            )
+            _bump(why, "root commit")
+        elif bad:
+            _bump(why, "adds, deletes or renames a source file")
         elif not modified:
-            why["modifies no source file"] = why.get("modifies no source file", 0) + 1
+            _bump(why, "modifies no source file")
         elif len(modified) > max_files:
-            why[f"modifies more than {max_files} source files"] = (
-                why.get(f"modifies more than {max_files} source files", 0) + 1
-            )
+            _bump(why, f"modifies more than {max_files} source files")
+        elif len(modified) < min_files:
+            _bump(why, f"modifies fewer than {min_files} source files")
         else:
-            picked.append((sha, parents[0], tuple(sorted(modified)), other))
-    commits: list[Commit] = []
-    for sha, parent, modified, other in picked:
-        raw = git("show", "-s", "--format=%B", sha, git_dir=git_dir)
+            other = sum(1 for line in body.splitlines() if line.strip()) - len(modified)
+            commits.append(Commit(sha, parents[0], subject, subject, tuple(sorted(modified)), other))
+    return (_with_messages(git_dir, commits, why) if with_message else commits), why
+
+
+def _with_messages(git_dir: Path, commits: list[Commit], why: dict[str, int]) -> list[Commit]:
+    """The commits whose message is a task description, each with its message."""
+    kept: list[Commit] = []
+    for c in commits:
+        raw = git("show", "-s", "--format=%B", c.sha, git_dir=git_dir)
         message = TRAILER.sub("", raw).strip()
         if len(message) < MIN_MESSAGE:
-            why[f"message under {MIN_MESSAGE} characters"] = (
-                why.get(f"message under {MIN_MESSAGE} characters", 0) + 1
-            )
-            continue
-        if MERGE_SUBJECT.match(message):  # squashed "Merge commit from fork" and the like
-            why["message is a merge subject"] = why.get("message is a merge subject", 0) + 1
-            continue
-        commits.append(Commit(sha, parent, message.splitlines()[0], message, modified, other))
-    return commits, why
+            _bump(why, f"message under {MIN_MESSAGE} characters")
+        elif MERGE_SUBJECT.match(message):  # squashed "Merge commit from fork" and the like
+            _bump(why, "message is a merge subject")
+        else:
+            kept.append(dataclasses.replace(c, message=message))
+    return kept
 
 
 # --------------------------------------------------------------------------- scratch clone
@@ -203,15 +228,26 @@ class FitCall:
     arguments: dict[str, Any]  # bound arguments; "tree" is a copy taken before fitting
 
 
+def copy_tree(tree: Any, infos: Any) -> Any:
+    """A copy of the tree the fitter grows, sharing what it only reads: the files and the
+    tree's functions (a bound method of the costs would drag in a lock, which cannot be copied)."""
+    shared = [infos, *(v for v in vars(tree).values() if callable(v))]
+    return copy.deepcopy(tree, {id(v): v for v in shared})
+
+
+FIT_HOME = "packer.single"  # the module whose `fit` one pack calls
+
+
 @contextlib.contextmanager
 def spy_fit(calls: list[FitCall]) -> Iterator[None]:
-    """Record `pipeline.fit`'s arguments while a pack runs (packer has no order injection).
+    """Record the fitter's arguments while a pack runs (packer has no order injection).
 
-    Nothing is changed: the real fitter runs with the real arguments. If the pipeline no
-    longer calls `fit` through `packer.pipeline.fit`, nothing is recorded and the caller
-    falls back to an approximation.
+    Nothing is changed: the real fitter runs with the real arguments. If FIT_HOME no
+    longer calls `fit` through its module global, nothing is recorded and the commit
+    fails with a message saying so (every row needs packer's own fitter).
     """
-    real = getattr(packer.pipeline, "fit", None)
+    home = sys.modules.get(FIT_HOME) or __import__(FIT_HOME, fromlist=["fit"])
+    real = getattr(home, "fit", None)
     if real is None:
         yield
         return
@@ -223,17 +259,27 @@ def spy_fit(calls: list[FitCall]) -> Iterator[None]:
             bound.apply_defaults()
             arguments = dict(bound.arguments)
             if "tree" in arguments:
-                arguments["tree"] = copy.deepcopy(arguments["tree"])
+                arguments["tree"] = copy_tree(arguments["tree"], arguments.get("infos"))
             calls.append(FitCall(real, arguments))
         except Exception:  # a spy must never break the pack it watches
             pass
         return real(*args, **kwargs)
 
-    packer.pipeline.fit = spy  # type: ignore[attr-defined]
+    home.fit = spy
     try:
         yield
     finally:
-        packer.pipeline.fit = real  # type: ignore[attr-defined]
+        home.fit = real
+
+
+def recorded_pack(wt: Path, options: Options) -> tuple[Any, FitCall]:
+    """packer's pack of `wt` and the fitter call that made it."""
+    calls: list[FitCall] = []
+    with spy_fit(calls):
+        result = packer.pack(wt, options, output=None)
+    if not calls or not {"infos", "ranked", "tree"} <= calls[-1].arguments.keys():
+        raise RuntimeError(f"{FIT_HOME}.fit was not recorded: the benchmark needs packer's fitter")
+    return result, calls[-1]
 
 
 @dataclass(frozen=True)
@@ -243,40 +289,38 @@ class _Ranked:
     reason: str
 
 
-def refit(call: FitCall, order: Sequence[int], reason: str) -> dict[str, str]:
-    """path -> mode when the files of `call` are fitted in `order` (indices into its infos).
+def refit(call: FitCall, order: Sequence[str], reason: str) -> dict[str, str]:
+    """path -> mode when the files of `call` are fitted in `order` (paths).
 
     Everything but the order is packer's own call: the same files, costs, tree, fixed
-    tokens, budget and policy (passes: full up to the budget less the skeleton share,
-    then skeletons), so rows differ only by their order.
+    tokens, budget and passes (focus files first, then full up to the budget less the
+    skeleton share, then skeletons), so rows differ only by their order. Paths packer
+    did not rank (duplicates) are left out, as packer leaves them out.
     """
     args = dict(call.arguments)
     infos = args["infos"]
-    template = args["ranked"][0] if args.get("ranked") else None
-    n = len(order)
+    index = {f.path: i for i, f in enumerate(infos)}
+    allowed = {r.index for r in args["ranked"]}
+    picked = [index[p] for p in order if index.get(p) in allowed]
+    template = args["ranked"][0] if args["ranked"] else None
+    n = max(len(picked), 1)
     if template is not None and dataclasses.is_dataclass(template):
         ranked = [
             dataclasses.replace(template, index=i, score=(n - k) / n, reason=reason)  # type: ignore[type-var]
-            for k, i in enumerate(order)
+            for k, i in enumerate(picked)
         ]
     else:
-        ranked = [_Ranked(i, (n - k) / n, reason) for k, i in enumerate(order)]
+        ranked = [_Ranked(i, (n - k) / n, reason) for k, i in enumerate(picked)]
     args["ranked"] = ranked
-    args["tree"] = copy.deepcopy(call.arguments["tree"])
+    args["tree"] = copy_tree(call.arguments["tree"], infos)
     plan = call.fit(**args)
     return {infos[i].path: plan.modes[i] for i in plan.modes}
 
 
-def approx_fit(tokens: dict[str, int], order: Sequence[str], room: int) -> dict[str, str]:
-    """Fallback: greedy in order, each file's full block cost, while the sum stays in `room`."""
-    used = 0
-    modes: dict[str, str] = {}
-    for path in order:
-        cost = tokens[path]
-        if used + cost <= room:
-            used += cost
-            modes[path] = "full"
-    return modes
+def packer_order(call: FitCall) -> list[str]:
+    """The paths in the order packer's ranking gave the fitter."""
+    infos = call.arguments["infos"]
+    return [infos[r.index].path for r in call.arguments["ranked"]]
 
 
 # --------------------------------------------------------------------------- baselines
@@ -297,38 +341,63 @@ def terms(text: str, stop: frozenset[str]) -> list[str]:
     return out
 
 
-def bm25_order(wt: Path, paths: Sequence[str], query: str, *, with_path: bool) -> list[int]:
-    """Indices of `paths`, best BM25 score for `query` first (ties by path).
+def stopwords() -> frozenset[str]:
+    import bm25s
+
+    return frozenset(bm25s.stopwords.STOPWORDS_EN)
+
+
+def read_text(wt: Path, path: str) -> str:
+    try:
+        return (wt / path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def task_terms(wt: Path, query: str | None, focus: Sequence[str], *, with_path: bool) -> list[str]:
+    """The BM25 query: the message's terms, or each distinct term of the focus files
+    (their text, and their paths when `with_path`), in order of first appearance."""
+    stop = stopwords()
+    if query is not None:
+        return terms(query, stop)
+    out: list[str] = []
+    for p in focus:
+        out += (terms(p, stop) if with_path else []) + terms(read_text(wt, p), stop)
+    return list(dict.fromkeys(out))
+
+
+def bm25_order(wt: Path, paths: Sequence[str], query: Sequence[str], *, with_path: bool) -> list[str]:
+    """`paths`, best BM25 score for the `query` terms first (ties by path).
 
     A document is the file's text (decoded as UTF-8, errors replaced), with its path's
     terms in front when `with_path`. bm25s defaults (Lucene variant, k1=1.5, b=0.75).
     """
     import bm25s
 
-    stop = frozenset(bm25s.stopwords.STOPWORDS_EN)
-    docs = []
-    for p in paths:
-        try:
-            text = (wt / p).read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            text = ""
-        docs.append((terms(p, stop) if with_path else []) + terms(text, stop))
+    stop = stopwords()
+    docs = [(terms(p, stop) if with_path else []) + terms(read_text(wt, p), stop) for p in paths]
     retriever = bm25s.BM25()
     retriever.index(docs, show_progress=False)
     vocab = retriever.vocab_dict
-    q = [t for t in terms(query, stop) if t in vocab]
+    q = [t for t in query if t in vocab]
     if not q:
-        return sorted(range(len(paths)), key=lambda i: paths[i])
+        return path_order(paths)
     scores = retriever.get_scores(q)
-    return sorted(range(len(paths)), key=lambda i: (-float(scores[i]), paths[i]))
+    return [paths[i] for i in sorted(range(len(paths)), key=lambda i: (-float(scores[i]), paths[i]))]
 
 
-def path_order(paths: Sequence[str]) -> list[int]:
-    return sorted(range(len(paths)), key=lambda i: paths[i].encode("utf-8", "surrogateescape"))
+def same_dir_order(paths: Sequence[str], focus: Sequence[str]) -> list[str]:
+    """Files in a focus file's directory first, then the rest; each group in path order."""
+    dirs = {p.rpartition("/")[0] for p in focus}
+    return sorted(path_order(paths), key=lambda p: p.rpartition("/")[0] not in dirs)
 
 
-def random_order(paths: Sequence[str], seed: str) -> list[int]:
-    order = list(range(len(paths)))
+def path_order(paths: Sequence[str]) -> list[str]:
+    return sorted(paths, key=lambda p: p.encode("utf-8", "surrogateescape"))
+
+
+def random_order(paths: Sequence[str], seed: str) -> list[str]:
+    order = list(paths)
     random.Random(seed).shuffle(order)
     return order
 
@@ -358,129 +427,141 @@ def parse_budgets(text: str) -> list[Budget]:
     return out
 
 
+@dataclass(frozen=True)
+class Case:
+    """One commit's task and the files to find."""
+
+    query: str | None
+    focus: tuple[str, ...]
+    targets: tuple[str, ...]
+
+
+def make_case(c: Commit, mode: str, packable: set[str], seed: int) -> Case | None:
+    """None when the commit has too few modified files packer packs at the parent."""
+    files = [p for p in c.modified if p in packable]
+    if mode == "focus":
+        if len(files) < 2:
+            return None
+        focus = sorted(random.Random(f"{seed}:{c.sha}").sample(files, len(files) // 2))
+        return Case(None, tuple(focus), tuple(p for p in files if p not in focus))
+    if not files:
+        return None
+    return Case(c.message if mode == "query" else None, (), tuple(files))
+
+
 @dataclass
 class CommitResult:
     sha: str
     parent: str
     subject: str
-    targets: list[str]  # modified source files packer can pack at the parent
+    targets: list[str]  # files to find: modified source files packer packs at the parent
     unpackable: list[str]  # modified source files packer skips at the parent
+    focus: list[str] = field(default_factory=list)  # focus mode: the given half
     repo_tokens: int = 0
     budgets: dict[str, int] = field(default_factory=dict)
     # method -> budget label -> recall (fraction of targets packed in full)
     recall: dict[str, dict[str, float]] = field(default_factory=dict)
     # method -> budget label -> fraction of targets packed as skeleton
     skeleton: dict[str, dict[str, float]] = field(default_factory=dict)
-    hits: dict[str, dict[str, list[str]]] = field(default_factory=dict)
-    seconds: dict[str, float] = field(default_factory=dict)  # packer calls, per budget
-    fitter: str = ""  # "exact" or "approximate"
+    mrr: dict[str, float] = field(default_factory=dict)  # method -> 1 / rank of the first target
+    seconds: dict[str, float] = field(default_factory=dict)  # packer calls with the task, per budget
     self_check: str = ""  # refit of packer's own order reproduces its pack?
     error: str = ""
 
 
 def modes_of(result: Any) -> dict[str, str]:
-    return {d.path: d.mode for d in result.files}
+    return {d.path: d.mode for d in result.files if d.mode != "listed"}
 
 
-def score(modes: dict[str, str], targets: Sequence[str], mode: str = "full") -> tuple[float, list[str]]:
-    hits = [t for t in targets if modes.get(t) == mode]
-    return len(hits) / len(targets), hits
+def put(res: CommitResult, method: str, label: str, fits: Sequence[dict[str, str]]) -> None:
+    """Recall and skeleton share of one method at one budget, averaged over `fits`."""
+    n = len(res.targets)
+    res.recall.setdefault(method, {})[label] = statistics.fmean(
+        sum(m.get(t) == "full" for t in res.targets) / n for m in fits
+    )
+    res.skeleton.setdefault(method, {})[label] = statistics.fmean(
+        sum(m.get(t) == "skeleton" for t in res.targets) / n for m in fits
+    )
 
 
-def evaluate(
-    wt: Path, c: Commit, budgets: Sequence[Budget], seed: int, has_query: bool
-) -> CommitResult | None:
-    """None when no modified file is packable at the parent (not an eligible commit)."""
+def reciprocal_rank(order: Sequence[str], case: Case) -> float:
+    """1 / the rank of the first file to find in `order`, focus files not counted; 0 if none."""
+    rank = 0
+    for p in order:
+        if p in case.focus:
+            continue
+        rank += 1
+        if p in case.targets:
+            return 1 / rank
+    return 0.0
+
+
+def baseline_orders(
+    wt: Path, case: Case, paths: Sequence[str], mode: str, seed: int, sha: str
+) -> dict[str, list[list[str]]]:
+    """method -> its orders of the packable files (one, or one per random seed), focus files left out."""
+    cand = [p for p in paths if p not in case.focus]
+    out = {
+        "path": [path_order(cand)],
+        "random": [random_order(cand, f"{seed + k}:{sha}") for k in range(RANDOM_SEEDS)],
+    }
+    if mode != "none":
+        for method, with_path in (("bm25", False), ("bm25-path", True)):
+            query = task_terms(wt, case.query, case.focus, with_path=with_path)
+            out[method] = [bm25_order(wt, cand, query, with_path=with_path)]
+    if mode == "focus":
+        out["same-dir"] = [same_dir_order(cand, case.focus)]
+    return out
+
+
+def task_options(case: Case, budget: int) -> Options:
+    query = case.query
+    if query is not None and query.startswith("@"):
+        query = "@" + query  # "@x" would name a query file; "@@" escapes it
+    return Options(budget=budget, query=query, focus=case.focus)
+
+
+def one_budget(
+    wt: Path, res: CommitResult, case: Case, mode: str, label: str, orders: dict[str, list[list[str]]]
+) -> str:
+    """Every row at one budget; returns the self-check ("ok" or what differed)."""
+    budget = res.budgets[label]
+    t0 = time.perf_counter()
+    got, call = recorded_pack(wt, task_options(case, budget))
+    res.seconds[label] = round(time.perf_counter() - t0, 3)
+    put(res, "packer", label, [modes_of(got)])
+    res.mrr.setdefault("packer", reciprocal_rank(packer_order(call), case))
+    if mode != "none":
+        base, base_call = recorded_pack(wt, Options(budget=budget))
+        put(res, "packer-no-task", label, [modes_of(base)])
+        res.mrr.setdefault("packer-no-task", reciprocal_rank(packer_order(base_call), case))
+    for method, several in orders.items():
+        # Focus files lead every order: packer's first pass places them whatever the order.
+        put(res, method, label, [refit(call, [*case.focus, *o], method) for o in several])
+    again = refit(call, packer_order(call), "self-check")
+    return "ok" if again == modes_of(got) else f"mismatch at {label}"
+
+
+def evaluate(wt: Path, c: Commit, budgets: Sequence[Budget], seed: int, mode: str) -> CommitResult | None:
+    """None when the commit has too few files packer packs at the parent (not eligible)."""
     checkout(wt, c.parent)
     full = packer.pack(wt, Options(budget="none"), output=None)
-    packable = {d.path: d.tokens for d in full.files}
-    targets = [p for p in c.modified if p in packable]
-    if not targets:
+    packable = {d.path for d in full.files}
+    case = make_case(c, mode, packable, seed)
+    if case is None:
         return None
-    res = CommitResult(c.sha, c.parent, c.subject, targets, [p for p in c.modified if p not in packable])
+    unpackable = [p for p in c.modified if p not in packable]
+    res = CommitResult(c.sha, c.parent, c.subject, list(case.targets), unpackable, list(case.focus))
     res.repo_tokens = full.total_tokens
-    paths_sorted = sorted(packable)
-    bm25_cache: dict[tuple[tuple[str, ...], bool], list[int]] = {}
-    fitters: set[str] = set()
-    checks: list[str] = []
-
-    def put(method: str, label: str, modes: dict[str, str]) -> None:
-        r, hits = score(modes, targets)
-        res.recall.setdefault(method, {})[label] = r
-        res.hits.setdefault(method, {})[label] = hits
-        res.skeleton.setdefault(method, {})[label] = score(modes, targets, "skeleton")[0]
-
+    orders = baseline_orders(wt, case, sorted(packable), mode, seed, c.sha)
+    for method, several in orders.items():
+        res.mrr[method] = statistics.fmean(reciprocal_rank(o, case) for o in several)
+    checks = []
     for b in budgets:
-        budget = b.resolve(res.repo_tokens)
-        res.budgets[b.label] = budget
-        calls: list[FitCall] = []
-        with spy_fit(calls):
-            base = packer.pack(wt, Options(budget=budget), output=None)
-        put("packer-no-query", b.label, modes_of(base))
-
-        if calls and {"infos", "ranked", "tree"} <= calls[-1].arguments.keys():
-            call = calls[-1]
-            infos = call.arguments["infos"]
-            paths = [i.path for i in infos]
-            # The refit of packer's own order must give packer's own pack.
-            own = [r.index for r in call.arguments["ranked"]]
-            again = refit(call, own, "self-check")
-            checks.append(
-                "ok"
-                if again == {d.path: d.mode for d in base.files if d.mode != "listed"}
-                else f"mismatch at {b.label}"
-            )
-
-            def fitted(order: Sequence[int], reason: str, call: FitCall = call) -> dict[str, str]:
-                return refit(call, order, reason)
-
-            fitters.add("exact")
-        else:
-            # Approximation: what packer's own pack at this budget spent on everything but
-            # file blocks (header, tree, separators) is taken as fixed.
-            paths = paths_sorted
-            body = sum(d.tokens for d in base.files if d.mode != "listed")
-            room = budget - (base.total_tokens - body)
-            by_path = dict(packable)
-
-            def fitted(
-                order: Sequence[int],
-                reason: str,
-                paths: list[str] = paths,
-                room: int = room,
-                by_path: dict[str, int] = by_path,
-            ) -> dict[str, str]:
-                return approx_fit(by_path, [paths[i] for i in order], room)
-
-            fitters.add("approximate")
-
-        for method, with_path in (("bm25", False), ("bm25-path", True)):
-            key = (tuple(paths), with_path)
-            if key not in bm25_cache:
-                bm25_cache[key] = bm25_order(wt, paths, c.message, with_path=with_path)
-            put(method, b.label, fitted(bm25_cache[key], method))
-        put("path", b.label, fitted(path_order(paths), "path"))
-        rs, sk = [], []
-        for k in range(RANDOM_SEEDS):
-            modes = fitted(random_order(paths, f"{seed + k}:{c.sha}"), "random")
-            rs.append(score(modes, targets)[0])
-            sk.append(score(modes, targets, "skeleton")[0])
-        res.recall.setdefault("random", {})[b.label] = statistics.fmean(rs)
-        res.skeleton.setdefault("random", {})[b.label] = statistics.fmean(sk)
-
-        if has_query:
-            t0 = time.perf_counter()
-            # "@x" would name a query file; "@@" escapes it.
-            query = "@" + c.message if c.message.startswith("@") else c.message
-            got = packer.pack(wt, Options(budget=budget, query=query), output=None)
-            res.seconds[b.label] = round(time.perf_counter() - t0, 3)
-            put("packer", b.label, modes_of(got))
-    res.fitter = "+".join(sorted(fitters))
-    res.self_check = (
-        "ok"
-        if checks and all(x == "ok" for x in checks)
-        else "; ".join(x for x in checks if x != "ok") or "n/a"
-    )
+        res.budgets[b.label] = b.resolve(res.repo_tokens)
+        checks.append(one_budget(wt, res, case, mode, b.label, orders))
+    bad = [x for x in checks if x != "ok"]
+    res.self_check = "; ".join(bad) if bad else "ok"
     return res
 
 
@@ -507,25 +588,74 @@ def repo_name(source: Path) -> str:
     return name[:-4] if name.endswith(".git") else name
 
 
-def render(
-    name: str,
-    head: str,
-    budgets: Sequence[Budget],
-    results: Sequence[CommitResult],
-    has_query: bool,
-    eligible: int,
-    why: dict[str, int],
-    failed: int,
-    version: str,
-) -> str:
-    ok = [r for r in results if not r.error]
-    lines = [f"### {name} @ {head[:8]}", "", f"packer {version}.", ""]
+@dataclass
+class RepoRun:
+    """One repository's evaluated commits."""
+
+    name: str
+    head: str
+    results: list[CommitResult]
+    eligible: int
+    why: dict[str, int]
+    failed: int
+
+    @property
+    def ok(self) -> list[CommitResult]:
+        return [r for r in self.results if not r.error]
+
+
+def value(r: CommitResult, method: str, metric: str) -> float:
+    return r.mrr[method] if metric == "MRR" else r.recall[method][metric]
+
+
+def bootstrap(groups: Sequence[Sequence[float]], seed: int) -> tuple[float, float, float]:
+    """The macro mean (mean over groups of each group's mean) and its 95% interval.
+
+    Percentile bootstrap: BOOTSTRAP resamples, each drawing every group's values (one
+    repository's commits) with replacement; the repositories themselves are fixed. The
+    same seed gives the same draws for every row of a table (paired resamples).
+    """
+    point = statistics.fmean(statistics.fmean(g) for g in groups)
+    rng = random.Random(seed)
+    stats = sorted(
+        statistics.fmean(statistics.fmean(rng.choices(g, k=len(g))) for g in groups) for _ in range(BOOTSTRAP)
+    )
+    return point, stats[int(0.025 * BOOTSTRAP)], stats[int(0.975 * BOOTSTRAP) - 1]
+
+
+def table(runs: Sequence[RepoRun], budgets: Sequence[Budget], mode: str, seed: int) -> list[str]:
+    """Macro R@budget and MRR with 95% intervals, and the skeleton shares, per method."""
+    metrics = [*(b.label for b in budgets), "MRR"]
+    lines = [
+        "| method | "
+        + " | ".join(m if m == "MRR" else f"R@{m}" for m in metrics)
+        + " | as skeleton @"
+        + " / ".join(b.label for b in budgets)
+        + " |",
+        "|---|" + "---:|" * (len(metrics) + 1),
+    ]
+    for m in METHODS[mode]:
+        cells = []
+        for metric in metrics:
+            point, lo, hi = bootstrap([[value(r, m, metric) for r in run.ok] for run in runs], seed)
+            cells.append(f"{point:.3f} [{lo:.2f}, {hi:.2f}]")
+        skel = " / ".join(
+            f"{statistics.fmean(statistics.fmean(r.skeleton[m][b] for r in run.ok) for run in runs):.2f}"
+            for b in (b.label for b in budgets)
+        )
+        lines.append(f"| {row_label(m, mode)} | " + " | ".join(cells) + f" | {skel} |")
+    return lines
+
+
+def render(run: RepoRun, budgets: Sequence[Budget], mode: str, seed: int, version: str) -> str:
+    ok = run.ok
+    lines = [f"### {run.name} @ {run.head[:8]} ({mode} mode)", "", f"packer {version}.", ""]
     if not ok:
         return "\n".join([*lines, "No commit evaluated.", ""])
     tok = [r.repo_tokens for r in ok]
     per_call = [s for r in ok for s in r.seconds.values()]
-    lines.append(
-        f"{len(ok)} commits evaluated ({eligible} eligible in the history, {failed} failed); "
+    lines += [
+        f"{len(ok)} commits evaluated ({run.eligible} eligible in the history, {run.failed} failed); "
         f"repository tokens {min(tok):,}–{max(tok):,} (mean {statistics.fmean(tok):,.0f}); "
         + ", ".join(
             f"{b.label} = {statistics.fmean(r.budgets[b.label] for r in ok):,.0f} tokens"
@@ -534,36 +664,41 @@ def render(
         )
         + "; mean time per packer call: "
         + (f"{statistics.fmean(per_call):.2f} s" if per_call else "n/a")
-        + "; targets per commit: "
-        + f"{statistics.fmean(len(r.targets) for r in ok):.2f}."
-    )
-    lines.append("")
-    head_row = (
-        "| method | "
-        + " | ".join(f"Recall@{b.label}" for b in budgets)
-        + " | as skeleton @"
-        + " / ".join(b.label for b in budgets)
-        + " |"
-    )
-    lines += [head_row, "|---|" + "---:|" * (len(budgets) + 1)]
-    for m in METHODS:
-        if m == "packer" and not has_query:
-            lines.append(
-                f"| {LABELS[m]} | " + " | ".join("n/a" for _ in budgets) + " | packer has no --query yet |"
-            )
-            continue
-        cells = [f"{statistics.fmean(r.recall[m][b.label] for r in ok):.3f}" for b in budgets]
-        skel = " / ".join(f"{statistics.fmean(r.skeleton[m][b.label] for r in ok):.2f}" for b in budgets)
-        lines.append(f"| {LABELS[m]} | " + " | ".join(cells) + f" | {skel} |")
-    fit = sorted({r.fitter for r in ok})
-    checks = [r.self_check for r in ok if r.self_check not in ("ok", "n/a")]
+        + f"; files to find per commit: {statistics.fmean(len(r.targets) for r in ok):.2f}"
+        + (
+            f"; focus files per commit: {statistics.fmean(len(r.focus) for r in ok):.2f}"
+            if mode == "focus"
+            else ""
+        )
+        + ".",
+        "",
+        *table([run], budgets, mode, seed),
+    ]
+    checks = [r.self_check for r in ok if r.self_check != "ok"]
     lines += [
         "",
-        f"Fitter for the baselines: {', '.join(fit)}; self-check "
+        "Self-check (packer's order refitted gives packer's pack): "
         + ("ok on every commit" if not checks else f"failed on {len(checks)} commits")
         + ". Not eligible: "
-        + ", ".join(f"{n:,} {k}" for k, n in sorted(why.items(), key=lambda kv: -kv[1]))
+        + ", ".join(f"{n:,} {k}" for k, n in sorted(run.why.items(), key=lambda kv: -kv[1]))
         + ".",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def render_macro(runs: Sequence[RepoRun], budgets: Sequence[Budget], mode: str, seed: int) -> str:
+    runs = [r for r in runs if r.ok]
+    if not runs:
+        return "No repository has an evaluated commit.\n"
+    lines = [
+        f"### Macro average over {len(runs)} repositories ({mode} mode)",
+        "",
+        "Repositories (commits): " + ", ".join(f"{r.name} ({len(r.ok)})" for r in runs) + ".",
+        f"Each cell: mean over repositories of the per-repository mean, [95% interval: {BOOTSTRAP} "
+        "bootstrap resamples of the commits within each repository].",
+        "",
+        *table(runs, budgets, mode, seed),
         "",
     ]
     return "\n".join(lines)
@@ -577,8 +712,22 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         description=__doc__.split("\n\n")[0] if __doc__ else None,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    ap.add_argument("repo", type=Path, help="a git repository: bare git dir or work tree")
-    ap.add_argument("--commits", type=int, default=30, help="commits to evaluate (default 30)")
+    ap.add_argument("repo", type=Path, nargs="*", help="git repositories: bare git dirs or work trees")
+    ap.add_argument("--mode", choices=MODES, default="query", help="the task given to packer (default query)")
+    ap.add_argument(
+        "--set", dest="repo_set", choices=("tuning", "heldout", "all"), help="repositories of --repos"
+    )
+    ap.add_argument(
+        "--repos", type=Path, default=REPOS_FILE, help="repository list (default rank_repos.toml)"
+    )
+    ap.add_argument(
+        "--mirrors",
+        type=Path,
+        default=Path("/work/.mirror"),
+        help="folder of OWNER+NAME git mirrors for --set",
+    )
+    ap.add_argument("--combine", type=Path, nargs="+", help="only print the tables of earlier --json files")
+    ap.add_argument("--commits", type=int, default=30, help="commits per repository (default 30)")
     ap.add_argument(
         "--max-files", type=int, default=6, help="most modified source files a commit may have (default 6)"
     )
@@ -587,17 +736,18 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         default="5%,10%,200k",
         help="comma list: N%% of the repository's tokens, or a count like 200k",
     )
-    ap.add_argument("--seed", type=int, default=0, help="first seed of the random baseline")
+    ap.add_argument(
+        "--seed", type=int, default=0, help="seed of the commit sample, focus halves, random rows"
+    )
     ap.add_argument("--rev", default="HEAD", help="history to take commits from (default HEAD)")
     ap.add_argument(
-        "--scratch",
-        type=Path,
-        default=None,
-        help="folder for the temporary clone (default: the system temp folder)",
+        "--scratch", type=Path, default=None, help="folder for the temporary clone (default: temp)"
     )
-    ap.add_argument("--name", default=None, help="repository name in the table")
+    ap.add_argument("--name", default=None, help="repository name in the table (one repository)")
     ap.add_argument("--json", type=Path, default=None, help="write per-commit details here")
     args = ap.parse_args(argv)
+    if sum(bool(x) for x in (args.repo, args.repo_set, args.combine)) != 1:
+        ap.error("give repositories, or --set, or --combine")
     if args.commits < 1 or args.max_files < 1:
         ap.error("--commits and --max-files must be at least 1")
     try:
@@ -607,99 +757,145 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     return args
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(sys.argv[1:] if argv is None else argv)
-    source = args.repo.resolve()
+def repo_list(path: Path, which: str, mirrors: Path) -> list[tuple[str, Path]]:
+    """(OWNER/NAME, git dir) of the repositories of set `which` ("all": both sets).
+
+    A repository is looked up as MIRRORS/OWNER+NAME/repo, else MIRRORS/OWNER+NAME (what
+    the fetch tool or `git clone --mirror` made).
+    """
+    import tomllib
+
+    out = []
+    for entry in tomllib.loads(path.read_text(encoding="utf-8"))["repo"]:
+        if which in ("all", entry["set"]):
+            folder = mirrors / entry["name"].replace("/", "+", 1)
+            out.append((entry["name"], folder / "repo" if (folder / "repo").exists() else folder))
+    return out
+
+
+NOT_PACKABLE = "too few modified files packable at the parent"
+
+
+def evaluate_logged(wt: Path, c: Commit, args: argparse.Namespace, run: RepoRun) -> None:
+    """Evaluate one commit into `run`; a failure is recorded, never raised."""
+    t0 = time.perf_counter()
+    try:
+        res = evaluate(wt, c, args.budgets, args.seed, args.mode)
+    except Exception as e:  # one bad commit never stops the run
+        run.failed += 1
+        res = CommitResult(
+            c.sha, c.parent, c.subject, list(c.modified), [], error=f"{type(e).__name__}: {e}"[:500]
+        )
+        log(f"{c.sha[:8]} failed: {res.error}")
+    if res is None:
+        _bump(run.why, NOT_PACKABLE)
+        return
+    run.results.append(res)
+    if not res.error:
+        summary = " ".join(
+            f"{m}={'/'.join(f'{v:.2f}' for v in res.recall[m].values())}" for m in METHODS[args.mode]
+        )
+        took = time.perf_counter() - t0
+        log(f"[{len(run.ok)}] {c.sha[:8]} {len(res.targets)} file(s) {took:.1f}s {summary}")
+
+
+def run_repo(source: Path, name: str | None, args: argparse.Namespace) -> tuple[RepoRun | None, bool]:
+    """One repository's run, and whether it was interrupted (partial results kept)."""
     try:
         git_dir = Path(git("rev-parse", "--absolute-git-dir", cwd=source).strip())
-    except RuntimeError as e:
-        print(f"error: {source} is not a git repository ({e})", file=sys.stderr)
-        return 1
+    except (RuntimeError, OSError) as e:
+        log(f"{source} is not a git repository ({e}); skipped")
+        return None, False
     head = git("rev-parse", args.rev, git_dir=git_dir).strip()
-    name = args.name or repo_name(source)
-    version = packer_source()  # now: the code imported is the code at start, not at the end
-    has_query = "query" in {f.name for f in dataclasses.fields(Options)}
-    if not has_query:
-        log("packer has no --query yet (packer.Options has no query): packer row is n/a")
+    commits, why = eligible_commits(
+        git_dir,
+        head,
+        args.max_files,
+        min_files=2 if args.mode == "focus" else 1,
+        with_message=args.mode == "query",
+    )
+    random.Random(args.seed).shuffle(commits)  # a random sample, not the newest
+    run = RepoRun(name or repo_name(source), head, [], len(commits), why, 0)
+    log(f"{run.name} @ {head[:12]}: {len(commits)} eligible commits; evaluating up to {args.commits}")
+    try:
+        with scratch_clone(git_dir, args.scratch) as wt:
+            for c in commits:
+                if len(run.ok) >= args.commits:
+                    break
+                evaluate_logged(wt, c, args, run)
+    except KeyboardInterrupt:
+        log("interrupted: scratch clone removed; partial results follow")
+        return run, True
+    finally:
+        run.eligible = len(commits) - why.get(NOT_PACKABLE, 0)
+    return run, False
 
-    commits, why = eligible_commits(git_dir, head, args.max_files)
-    log(f"{name} @ {head[:12]}: {len(commits)} eligible commits; evaluating up to {args.commits}")
-    results: list[CommitResult] = []
-    failed = 0
-    interrupted = False
+
+def save(
+    path: Path, args: argparse.Namespace, runs: Sequence[RepoRun], version: str, argv: Sequence[str]
+) -> None:
+    doc = {
+        "mode": args.mode,
+        "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "command": shlex.join(["python", "benchmarks/bench_rank.py", *argv]),
+        "packer": version,
+        "seed": args.seed,
+        "budgets": [dataclasses.asdict(b) for b in args.budgets],
+        "repositories": [dataclasses.asdict(r) for r in runs],
+    }
+    path.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+
+
+def load(paths: Sequence[Path]) -> tuple[str, list[Budget], list[RepoRun]]:
+    """The mode, budgets and repository runs of earlier --json files (same mode and budgets)."""
+    docs = [json.loads(p.read_text(encoding="utf-8")) for p in paths]
+    if len({(d["mode"], json.dumps(d["budgets"])) for d in docs}) != 1:
+        raise SystemExit("error: --combine needs files of one mode and one set of budgets")
+    runs = []
+    for d in docs:
+        for r in d["repositories"]:
+            results = [CommitResult(**c) for c in r.pop("results")]
+            runs.append(RepoRun(results=results, **r))
+    return docs[0]["mode"], [Budget(**b) for b in docs[0]["budgets"]], runs
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parse_args(argv)
+    if args.combine:
+        mode, budgets, runs = load(args.combine)
+        print(render_macro(runs, budgets, mode, args.seed))
+        return 0
+    version = packer_source()  # now: the code imported is the code at start, not at the end
+    if args.repo:
+        name = args.name if len(args.repo) == 1 else None
+        todo: list[tuple[str | None, Path]] = [(name, p.resolve()) for p in args.repo]
+    else:
+        todo = list(repo_list(args.repos, args.repo_set, args.mirrors))
 
     def on_term(signum: int, frame: object) -> None:
         raise KeyboardInterrupt  # the same clean-up as Ctrl-C
 
     signal.signal(signal.SIGTERM, on_term)
     started = time.perf_counter()
-    try:
-        with scratch_clone(git_dir, args.scratch) as wt:
-            for c in commits:
-                if len([r for r in results if not r.error]) >= args.commits:
-                    break
-                t0 = time.perf_counter()
-                try:
-                    res = evaluate(wt, c, args.budgets, args.seed, has_query)
-                except Exception as e:  # one bad commit never stops the run
-                    failed += 1
-                    res = CommitResult(
-                        c.sha,
-                        c.parent,
-                        c.subject,
-                        list(c.modified),
-                        [],
-                        error=f"{type(e).__name__}: {e}"[:500],
-                    )
-                    log(f"{c.sha[:8]} failed: {res.error}")
-                if res is None:
-                    why["no modified file packable at the parent"] = (
-                        why.get("no modified file packable at the parent", 0) + 1
-                    )
-                    continue
-                results.append(res)
-                if not res.error:
-                    summary = " ".join(
-                        f"{m}={'/'.join(f'{v:.2f}' for v in res.recall[m].values())}"
-                        for m in METHODS
-                        if m in res.recall
-                    )
-                    log(
-                        f"[{len(results)}] {c.sha[:8]} {len(res.targets)} file(s) "
-                        f"{time.perf_counter() - t0:.1f}s {summary}"
-                    )
-    except KeyboardInterrupt:
-        interrupted = True
-        log("interrupted: scratch clone removed; partial results follow")
-
-    eligible = len(commits) - why.get("no modified file packable at the parent", 0)
-    report = render(name, head, args.budgets, results, has_query, eligible, why, failed, version)
-    print(report)
+    runs: list[RepoRun] = []
+    interrupted = False
+    for name, source in todo:
+        if not source.exists():
+            log(f"{name}: no repository at {source} (fetch it first); skipped")
+            continue
+        run, interrupted = run_repo(source, name, args)
+        if run is not None:
+            runs.append(run)
+            print(render(run, args.budgets, args.mode, args.seed, version), flush=True)
+        if interrupted:
+            break
+    if len(runs) > 1:
+        print(render_macro(runs, args.budgets, args.mode, args.seed))
     log(f"done in {time.perf_counter() - started:.0f}s")
     if args.json:
-        args.json.write_text(
-            json.dumps(
-                {
-                    "repository": name,
-                    "head": head,
-                    "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-                    "command": shlex.join(
-                        ["python", "benchmarks/bench_rank.py", *(sys.argv[1:] if argv is None else argv)]
-                    ),
-                    "packer": version,
-                    "has_query": has_query,
-                    "budgets": [dataclasses.asdict(b) for b in args.budgets],
-                    "not_eligible": why,
-                    "eligible": eligible,
-                    "commits": [dataclasses.asdict(r) for r in results],
-                },
-                indent=1,
-            )
-            + "\n"
-        )
-    if interrupted:
-        return 130
-    return 0
+        save(args.json, args, runs, version, argv)
+    return 130 if interrupted else 0
 
 
 if __name__ == "__main__":

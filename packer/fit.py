@@ -10,6 +10,10 @@ still fill the budget. The default policy (`default_passes`):
 2. every file in full, up to the budget less a share kept for skeletons;
 3. what is left: skeleton (or full, for a file without one) up to the whole budget.
 
+Then `fit` fills what the passes left (`fill`): best first, a skeleton becomes full text
+and a listed file a skeleton (or full) wherever the change fits, so a pack that could hold
+more never stops short (the skeleton share and the passes' limits no longer bind there).
+
 So the best files go in whole, the next ones as signatures, the rest as paths. Output
 order is rank order whatever the pass, so the most relevant content comes first.
 """
@@ -44,12 +48,20 @@ def default_passes(focus: Collection[int], *, skeleton_share: float = 0.15) -> l
     ]
 
 
+_LINE_SLACK = 16
+_FILL_GIVE_UP = 500
+# The fill stops here: the last half percent is not worth counting more files for.
+FULL_ENOUGH = 0.995
+
+
 @dataclass(frozen=True)
 class Plan:
     packed: tuple[int, ...]  # FileInfo indices, in output order
     modes: dict[int, Mode]  # the mode of each packed file
     decisions: tuple[Decision, ...]
     body_tokens: int  # everything but the header
+    # Files not packed in full though full was tried: the tokens left when it first was.
+    short: dict[int, int] = field(default_factory=dict)
 
 
 def fit(
@@ -63,12 +75,19 @@ def fit(
     passes: Sequence[Pass] = (Pass(("full",)),),
     cost: Cost | None = None,
     floor: Callable[[int], int] | None = None,
+    fill: tuple[Mode, ...] | None = None,
+    upgrade: bool = True,
 ) -> Plan:
     """`fixed_tokens`: the header's reserve plus every block that is always written.
 
     `floor(i)`, if given, is a cheap lower bound of file i's full cost: a file whose
     floor does not fit is passed over without asking `cost`, so a budgeted pack counts
     exactly only the files that could go in.
+
+    Once the passes are done, a budgeted fit fills what they left (`_Fitter.fill`): a
+    listed file may take the modes of `fill` (None: the last pass's), in order, and a
+    skeleton becomes full text if `upgrade` and a pass offers full text. No file takes a
+    mode no pass offers.
     """
     cost_of: Cost = cost or (
         lambda i, mode: infos[i].cost(mode) if mode == "full" else infos[i].skeleton_tokens
@@ -77,6 +96,11 @@ def fit(
     for p in passes:
         limit = None if budget is None else budget - round((1.0 - p.share) * budget)
         fitter.run(p, ranked, limit)
+    offered = {m for p in passes for m in p.modes}
+    fill = tuple(m for m in (passes[-1].modes if fill is None and passes else fill or ()) if m in offered)
+    upgrade = upgrade and "full" in offered
+    if budget is not None and (fill or upgrade):
+        fitter.fill(ranked, budget, fill, upgrade)
     return fitter.plan(ranked, fixed_tokens)
 
 
@@ -93,6 +117,8 @@ class _Fitter:
     used: int
     modes: dict[int, Mode] = field(default_factory=dict)
     why_not: dict[int, str] = field(default_factory=dict)
+    short: dict[int, int] = field(default_factory=dict)  # file -> tokens left when full first did not fit
+    tried: set[tuple[int, Mode]] = field(default_factory=set)  # costs asked for (counted, for an estimate)
 
     def run(self, p: Pass, ranked: Sequence[Ranked], limit: int | None) -> None:
         """One pass over the files it considers, best first, up to `limit` tokens."""
@@ -110,33 +136,84 @@ class _Fitter:
             if p.give_up_after and misses >= p.give_up_after:
                 break
 
+    # complex: one rung of the ladder, with the cheap refusals before the costly counts
     def place(self, i: int, modes: Sequence[Mode], limit: int | None) -> bool:
-        """Pack file i in the first of `modes` whose block, separator and tree growth fit."""
-        sep = self.separator if self.modes else 0
+        """Put file i in the first of `modes` whose block, separator and tree growth fit
+        (in place of its current block, if it is packed)."""
+        old = self.modes.get(i)
+        freed = (self.cost_of(i, old) or 0) if old else 0
+        sep = 0 if old else self.separator if self.modes else 0
+        left = None if limit is None else limit - self.used
         for mode in modes:
             if (
                 self.floor is not None
                 and mode == "full"
-                and limit is not None
-                and self.floor(i) + sep > limit - self.used
+                and left is not None
+                and self.floor(i) + sep - freed > left
             ):
-                self.why_not[i] = (
-                    f"over budget: full needs about {self.infos[i].tokens:,} tokens, "
-                    f"{max(limit - self.used, 0):,} left"
-                )
+                self._refused(i, old, "full", f"about {self.infos[i].tokens:,}", left + freed)
                 continue
             block = self.cost_of(i, mode)
+            self.tried.add((i, mode))
             if block is None:
                 continue
-            need = block + self.tree.delta(i, mode) + sep
-            if limit is None or self.used + need <= limit:
+            # A file's own tree line shrinks by a few tokens at most: past that, no tree delta
+            # (which may price a directory's lines) is needed to refuse it.
+            if left is not None and block + sep - freed > left + _LINE_SLACK:
+                self._refused(i, old, mode, f"{block + sep:,}", left + freed)
+                continue
+            need = block - freed + self.tree.delta(i, mode) + sep
+            if left is None or need <= left:
                 self.tree.apply(i, mode)
                 self.used += need
                 self.modes[i] = mode
                 self.why_not.pop(i, None)
                 return True
-            self.why_not[i] = f"over budget: {mode} needs {need:,} tokens, {max(limit - self.used, 0):,} left"
+            self._refused(i, old, mode, f"{need + freed:,}", left + freed)
         return False
+
+    def _refused(self, i: int, old: Mode | None, mode: Mode, need: str, left: int) -> None:
+        """File i did not fit in `mode`: `left` tokens were free for it (its current block's
+        included)."""
+        if mode == "full":
+            self.short.setdefault(i, max(left, 0))
+        if old is None:
+            self.why_not[i] = f"over budget: {mode} needs {need} tokens, {max(left, 0):,} left"
+
+    def fill(self, ranked: Sequence[Ranked], budget: int, fill: Sequence[Mode], upgrade: bool) -> None:
+        """Best first, give each file the next mode up that still fits the whole budget: a
+        skeleton full text (if `upgrade`), a listed file the first of `fill` that fits.
+
+        Room only shrinks, so a file refused here stays refused, save that a directory
+        another file opened makes its line cheaper: a second sweep runs if the first moved
+        anything. A cost not asked for before may be an exact count (a read and a
+        tokenization), and the files of a large tree are not all worth counting for the
+        last few tokens: the fill stops once the pack holds `FULL_ENOUGH` of the budget, and
+        a sweep after `_FILL_GIVE_UP` new costs in a row that did not fit (the bound of the
+        skeleton pass: a few seconds of counting at most).
+        """
+        for _ in range(2):
+            moved = misses = 0
+            for r in ranked:
+                i = r.index
+                if self.used >= FULL_ENOUGH * budget:
+                    return
+                old = self.modes.get(i)
+                modes: Sequence[Mode] = (
+                    fill if old is None else ("full",) if upgrade and old == "skeleton" else ()
+                )
+                if not modes:
+                    continue
+                asked = len(self.tried)
+                if self.place(i, modes, budget):
+                    moved += 1
+                    misses = 0
+                elif len(self.tried) > asked:
+                    misses += 1
+                    if misses >= _FILL_GIVE_UP:
+                        break
+            if not moved:
+                return
 
     def plan(self, ranked: Sequence[Ranked], fixed_tokens: int) -> Plan:
         """The packed files in rank order, and a decision for every file, packed or listed."""
@@ -159,4 +236,5 @@ class _Fitter:
             for r in ranked
             if (i := r.index) not in modes
         ]
-        return Plan(packed, modes, tuple(decisions), self.used - fixed_tokens)
+        short = {i: left for i, left in self.short.items() if modes.get(i) != "full"}
+        return Plan(packed, modes, tuple(decisions), self.used - fixed_tokens, short)

@@ -756,6 +756,7 @@ class Costs:
         self._redact = redact
         self.secrets: dict[int, list[Secret]] = {}  # files read here that hold secrets
         self.counted = 0  # files whose full block was counted here (not at measure time)
+        self._frame: int | None = None  # an empty block's tokens, less a margin (`floor`)
 
     @property
     def infos(self) -> list[FileInfo]:
@@ -928,8 +929,12 @@ class Costs:
         return self.full(i) if mode == "full" else self.skeleton(i) if mode == "skeleton" else 0
 
     def floor(self, i: int) -> int:
-        """A lower bound (for nearly every file) of `full(i)`, known without counting."""
+        """A lower bound (for nearly every file) of `full(i)`, known without counting: its
+        bytes at a generous rate, plus the frame every block has (less a few tokens, for
+        merges across the frame's edges)."""
         info = self._m.infos[i]
         if not info.estimated or i in self._full:
             return self.full(i)
-        return info.size // FLOOR_BYTES_PER_TOKEN
+        if self._frame is None:
+            self._frame = max(self.block(self._renderer.file_block("", "", "full", None)) - 4, 0)
+        return info.size // FLOOR_BYTES_PER_TOKEN + self._frame

@@ -135,6 +135,7 @@ def pack_result(
     packed: Sequence[int],
     out_path: str | None,
     parts: tuple[Part, ...],
+    warnings: Sequence[str] = (),
 ) -> PackResult:
     walked = prep.walked
     n_packed = len(packed)
@@ -147,7 +148,7 @@ def pack_result(
         files=decisions,
         skipped=tuple(prep.skipped),
         duplicates=tuple(prep.duplicates),
-        warnings=walked.warnings,
+        warnings=(*walked.warnings, *warnings),
         stats=PackStats(
             files_seen=len(walked.files) + len(walked.skipped),
             files_packed=n_packed,

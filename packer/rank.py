@@ -7,6 +7,9 @@
   the query names and the files whose paths match the query, walking edges forwards and
   (at half weight) backwards, divided by the same walk from everywhere: closeness to the
   task, not hubness. Without a task it is plain PageRank: the most depended-on modules.
+- usage: without a graph (a repository above `pipeline.SYMBOLS_LIMIT` code files) and
+  without a task, how many files include or import the file (`packer.usage`, a lexical
+  scan), log-scaled; the order is then spread over the directories.
 - bm25: the query against a document per file made of its identifiers (split on
   camelCase, snake_case and digits, whole names kept too) and its path terms (x3).
 - symbols: the file defines an identifier the query names (longer names count more,
@@ -65,6 +68,15 @@ _MANIFESTS = {
     "tsconfig.json",
     "deno.json",
     "mix.exs",
+    "Kconfig",
+    "Kbuild",
+    "meson.build",
+    "BUILD.bazel",
+    "MODULE.bazel",
+    "WORKSPACE",
+    "build.zig",
+    "Package.swift",
+    "build.sbt",
 }
 _TEST_DIRS = {"test", "tests", "testing", "__tests__", "spec", "specs", "testdata", "fixtures"}
 _TEST_FILE = re.compile(
@@ -490,18 +502,22 @@ def rank(
     weights: RankWeights = RankWeights(),  # noqa: B008 - frozen
     terms: Sequence[Sequence[str]] | None = None,
     graph: FileGraph | None = None,
+    uses: Sequence[float] | None = None,
 ) -> list[Ranked]:
     """Files best first (ties by path), each with a score and a reason a person can read.
 
     `symbols[i]` is the tree-sitter layer's record of `infos[i]` (None for files without
     one); `terms[i]`, if given, are extra words of file i (from its text) for the query to
     match; `graph` is `build_graph` of the same files, if the caller has it already.
+    `uses[i]`, if given, is how many files include or import file i (`packer.usage`):
+    without a graph and without a task it stands in for PageRank, and the order is
+    spread over the directories (see `_spread_order`).
     """
     from packer import graph as graphs
 
     n = len(infos)
-    if len(symbols) != n or (terms is not None and len(terms) != n):
-        raise ValueError("symbols (and terms) must have one entry per file")
+    if len(symbols) != n or (terms is not None and len(terms) != n) or (uses is not None and len(uses) != n):
+        raise ValueError("symbols (and terms and uses) must have one entry per file")
     if n == 0:
         return []
     paths = [f.path for f in infos]
@@ -518,8 +534,18 @@ def rank(
         closeness=_graph_closeness(graph, len(paths), scope, named, text),
         history=_history(signals, paths, index, scope),
         priors=_priors(infos, scope),
+        uses=_uses(uses, graph, scope),
     )
     return _order(paths, graph, evidence, weights)
+
+
+def _uses(uses: Sequence[float] | None, graph: FileGraph | None, scope: _Scope) -> FloatArray | None:
+    """How many files use each file, when it stands in for the graph: no graph, no task."""
+    import numpy as np
+
+    if uses is None or not scope.global_mode or (graph is not None and graph.edge_count):
+        return None
+    return np.asarray(uses, dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -706,6 +732,7 @@ class _Evidence:
     closeness: _Closeness
     history: _History | None  # None without git history
     priors: _Priors
+    uses: FloatArray | None = None  # how many files use each (`packer.usage`); None with a graph
 
 
 def _signal_parts(graph: FileGraph | None, ev: _Evidence, w: RankWeights) -> list[_Part]:
@@ -717,6 +744,8 @@ def _signal_parts(graph: FileGraph | None, ev: _Evidence, w: RankWeights) -> lis
     parts: list[_Part] = []
     if graph is not None and graph.edge_count:
         parts.append((w.pagerank, ev.closeness.scaled, "pagerank"))
+    elif ev.uses is not None:
+        parts.append((w.pagerank, _unit(np.log1p(ev.uses)), "usage"))
     if ev.scope.has_query:
         parts.append((w.bm25, _unit(ev.text.bm25), "bm25"))
         symbols = np.maximum(_unit(ev.named.sym_score), _mentioned_vec(n, ev.named.mentioned))
@@ -771,10 +800,14 @@ def _order(paths: Sequence[str], graph: FileGraph | None, ev: _Evidence, w: Rank
         tested={t: paths[f] for t, f in companion_of.items()},
         seeds=ev.closeness.seeds,
         parts=shares,
+        uses=ev.uses,
     )
     named = scope.focus | scope.changed | set(companion_of) | set(ev.named.mentioned)
     relevant = _relevant(n, scope.global_mode, parts, named)
-    order = sorted(range(n), key=lambda i: (-round(float(final[i]), 12), paths[i]))
+    if ev.uses is not None:
+        final, order = _spread_order(paths, final, ev.priors.reason)
+    else:
+        order = sorted(range(n), key=lambda i: (-round(float(final[i]), 12), paths[i]))
     return [Ranked(i, round(float(final[i]), 6), explain.reason(i), bool(relevant[i])) for i in order]
 
 
@@ -782,6 +815,25 @@ def _order(paths: Sequence[str], graph: FileGraph | None, ev: _Evidence, w: Rank
 # symbols, co-change) give it at least this share of the best file's task score.
 RELEVANT_SHARE = 0.25
 _TASK_PARTS = ("pagerank", "bm25", "symbols", "cochange")
+
+
+_LEADS = frozenset({"readme", "top-level doc", "package manifest"})
+
+
+def _spread_order(
+    paths: Sequence[str], fused: FloatArray, kinds: Sequence[str]
+) -> tuple[FloatArray, list[int]]:
+    """An overview's order without a graph: the top-level README, docs and build files
+    first, then every other file by its score lowered by diminishing returns per
+    directory (`usage.spread`), so the pack covers the tree rather than one directory."""
+    import numpy as np
+
+    from packer import usage
+
+    lead = [kinds[i] in _LEADS and "/" not in paths[i] for i in range(len(paths))]
+    final = np.asarray(usage.spread(zip(fused.tolist(), paths, strict=True)))
+    order = sorted(range(len(paths)), key=lambda i: (not lead[i], -round(float(final[i]), 12), paths[i]))
+    return final, order
 
 
 def _relevant(n: int, global_mode: bool, parts: Sequence[_Part], named: set[int]) -> FloatArray:
@@ -1156,6 +1208,7 @@ class _Explainer:
     tested: Mapping[int, str]  # test file -> the top file it is named after
     seeds: Mapping[int, float]
     parts: Sequence[_Part]
+    uses: FloatArray | None = None
 
     def reason(self, i: int) -> str:
         """The largest contributions to file i's score, in words (at most two)."""
@@ -1203,4 +1256,6 @@ class _Explainer:
             return "changed recently"
         if name == "churn":
             return "changes often"
+        if name == "usage" and self.uses is not None:
+            return f"used by {float(self.uses[i]):.0f} files"
         return self.prior_reason[i]

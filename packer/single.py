@@ -38,6 +38,8 @@ def fit_pack(prep: Prepared, cfg: PackConfig, first: Sequence[Pass] = ()) -> Fit
         separator_cost=costs.block(renderer.tree_separator()),
         file_cost=lambda i, mode: costs(i, mode) or costs.full(i),
         notes={i: f"duplicate of {display_path(p)}" for i, p in prep.dup_of.items()},
+        exact=costs.full,  # a listed file's line shows its exact size
+        count_many=costs.prefetch,
     )
     static = sum(
         costs.block(b)
@@ -73,6 +75,7 @@ def fit_pack(prep: Prepared, cfg: PackConfig, first: Sequence[Pass] = ()) -> Fit
         passes=[*first, *([Pass(("skeleton", "full"))] if cfg.skeleton else default_passes(prep.focus))],
         cost=costs,
         floor=costs.floor,
+        upgrade=not cfg.skeleton,  # --skeleton: every code file as its skeleton, never upgraded
     )
     clock.lap("fit")
     n_listed = n - len(plan.packed)
@@ -124,7 +127,31 @@ def single(
         verify_written(prep, out_path, fitted.total)
         clock.lap("verify")
     copies = copy_decisions(prep, fitted.tree)
-    return pack_result(prep, cfg, fitted.total, plan.decisions + tuple(copies), plan.packed, out_path, ())
+    warnings = short_warnings(prep, plan, cfg.budget)
+    return pack_result(
+        prep, cfg, fitted.total, plan.decisions + tuple(copies), plan.packed, out_path, (), warnings
+    )
+
+
+def short_warnings(prep: Prepared, plan: Plan, budget: int | None, most: int = 5) -> list[str]:
+    """A warning for each focus or changed file whose full text was tried and did not fit
+    (the first `most`, then how many more): the pack does not hold what the task named."""
+    changed = set(prep.task.changed)
+    out: list[str] = []
+    missed = [r.index for r in prep.ranked if r.index in prep.focus and r.index in plan.short]
+    for i in missed[:most]:
+        path = prep.infos[i].path
+        kind = "changed file" if path in changed else "focus file"
+        form = "packed as its skeleton" if plan.modes.get(i) == "skeleton" else "only listed"
+        out.append(
+            f"{kind} {display_path(path)} is {form}: its full text needs {prep.costs.full(i):,} tokens, "
+            f"the budget of {budget or 0:,} leaves {plan.short[i]:,}; raise --budget"
+        )
+    if len(missed) > most:
+        out.append(
+            f"{len(missed) - most:,} more focus or changed files are not packed in full; raise --budget"
+        )
+    return out
 
 
 def _tree_lines(tree: Tree) -> list[str]:

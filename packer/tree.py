@@ -58,9 +58,17 @@ class Tree:
         file_cost: Callable[[int, Mode], int] | None = None,
         notes: dict[int, str] | None = None,
         list_limit: int = LIST_LIMIT,
+        exact: Callable[[int], int] | None = None,
+        count_many: Callable[[Sequence[int]], None] | None = None,
     ) -> None:
         self._infos = infos
         self._list_limit = list_limit
+        # A listed file's line shows its exact cost when `exact` is given (`count_many`
+        # counts a directory's files at once when it opens), else its estimate ("~N").
+        # A line's text never changes once made: the first answer is kept.
+        self._exact = exact
+        self._count_many = count_many
+        self._listed: dict[int, tuple[int, bool]] = {}
         # A file's cost in a mode; skeleton costs may be computed lazily by the caller.
         self._file_cost = file_cost or (lambda i, mode: infos[i].cost(mode))
         self._notes = notes or {}  # a listed file's line says this instead (duplicates)
@@ -143,8 +151,20 @@ class Tree:
             return f"{self._file_prefix(i)}{name} [{note}]"
         if mode == "listed":
             # An unpacked file may only have been estimated; "~" says so.
-            return f"{self._file_prefix(i)}{name} [listed {_about(info.tokens, info.estimated)}]"
+            return f"{self._file_prefix(i)}{name} [listed {_about(*self.listed_size(i))}]"
         return f"{self._file_prefix(i)}{name} [{mode} {self._file_cost(i, mode):,}]"
+
+    def listed_size(self, i: int) -> tuple[int, bool]:
+        """The size a listed file's line shows, and whether it is an estimate."""
+        got = self._listed.get(i)
+        if got is None:
+            info = self._infos[i]
+            if self._exact is not None and info.estimated:
+                got = (self._exact(i), False)
+            else:
+                got = (info.tokens, info.estimated)
+            self._listed[i] = got
+        return got
 
     def _expanded_line(self, d: DirNode) -> str:
         return "." if d is self.root else f"{d.line_prefix}{display_path(d.name)}/"
@@ -167,6 +187,9 @@ class Tree:
                 cost += self._line_cost(self._rest_line(d, d.hidden, d.hidden_tokens, d.hidden_estimated))
                 lines = len(d.dirs) + 1
             else:
+                todo = [i for i in d.files if i not in self._listed and i not in self._notes]
+                if self._count_many is not None and any(self._infos[i].estimated for i in todo):
+                    self._count_many(todo)
                 cost += sum(self._line_cost(self.file_line(i, "listed")) for i in d.files)
                 lines = len(d.dirs) + len(d.files)
             cached = (cost + lines * self._sep, lines)

@@ -1,6 +1,7 @@
 """The fitter's guarantees, on synthetic file sets: never over the budget, the tree's
 cost exact as it grows, focus first, skeletons in what full files leave, estimates safe."""
 
+import pytest
 from conftest import file_infos, tree_cost, tree_of
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -101,6 +102,17 @@ def test_default_passes_stay_in_budget_and_pack_focus_first(paths, sizes, skel, 
     # output order is rank order, whatever pass packed a file
     order = [x.index for x in ranked if x.index in plan.modes]
     assert list(plan.packed) == order
+    # the fill leaves no step up that still fits: no skeleton that could be full, no
+    # listed file that could be a skeleton or full
+    left = budget - 50 - plan.body_tokens
+    for i in range(len(infos)):
+        mode = plan.modes.get(i)
+        if mode == "skeleton":
+            assert cost(i, "full") - cost(i, "skeleton") + tree.delta(i, "full") > left
+        elif mode is None:
+            for m in ("skeleton", "full"):
+                if cost(i, m) is not None:
+                    assert cost(i, m) + tree.delta(i, m) + (2 if plan.packed else 0) > left
 
 
 def test_focus_goes_in_before_better_ranked_files():
@@ -141,6 +153,109 @@ def test_skeletons_fill_what_full_files_leave():
     assert modes.count("full") == 4 and modes.count("skeleton") >= 3
     # the best-ranked files are the full ones
     assert modes[:4] == ["full"] * 4
+
+
+def _skeleton_repo(n: int, full: int, skel: int):
+    infos = file_infos({f"src/m{k:02}.py": full for k in range(n)})
+    tree, r = tree_of(infos)
+    return infos, tree, r, (lambda i, mode: full if mode == "full" else skel)
+
+
+def _all_full_tree_cost(infos):
+    tree, _ = tree_of(infos)
+    for i in range(len(infos)):
+        tree.apply(i, "full")
+    return tree.cost
+
+
+def test_fill_upgrades_skeletons_the_passes_left_best_first():
+    """Everything fits in full, but the full pass stops at 85% and the skeleton pass takes
+    the rest as skeletons: the fill makes them full, best ranked first."""
+    from packer.fit import default_passes
+
+    infos, tree, r, cost = _skeleton_repo(12, 100, 30)
+    ranked = default_order(infos)
+    need = 50 + _all_full_tree_cost(infos) + 12 * 100 + 11 * 2
+    kwargs = dict(tree=tree, budget=need + 5, fixed_tokens=50, file_separator_tokens=2, cost=cost)
+    plan = fit(infos, ranked, passes=default_passes(()), **kwargs)
+    assert all(plan.modes[i] == "full" for i in range(12))
+    assert tree.cost == tree_cost(tree, r)
+    assert 50 + plan.body_tokens == need
+    # without the fill, the passes leave skeletons
+    infos, tree, r, cost = _skeleton_repo(12, 100, 30)
+    kwargs["tree"] = tree
+    plan = fit(infos, ranked, passes=default_passes(()), upgrade=False, fill=(), **kwargs)
+    assert "skeleton" in plan.modes.values()
+
+
+@pytest.mark.parametrize("room", [900, 1300, 1700, 1950])
+def test_fill_fills_the_budget_or_leaves_no_step_that_fits(room):
+    """20 files that do not all fit in full: the passes leave room the skeletons cannot
+    use, and the fill upgrades them best first until the budget is full (99.5%) or no
+    remaining skeleton's full text fits."""
+    from packer.fit import default_passes
+
+    def run(upgrade: bool):
+        infos, tree, r, cost = _skeleton_repo(20, 100, 30)
+        budget = 50 + _all_full_tree_cost(infos) + room
+        kwargs = dict(tree=tree, budget=budget, fixed_tokens=50, file_separator_tokens=2, cost=cost)
+        plan = fit(infos, default_order(infos), passes=default_passes(()), upgrade=upgrade, **kwargs)
+        assert tree.cost == tree_cost(tree, r)
+        return plan, tree, cost, budget
+
+    plan, tree, cost, budget = run(True)
+    total = 50 + plan.body_tokens
+    assert total <= budget
+    modes = [plan.modes.get(i) for i in range(20)]
+    # best first: full files, then skeletons, then listed ones, in rank order
+    assert modes == sorted(modes, key=lambda m: ["full", "skeleton", None].index(m))
+    assert "full" in modes and "skeleton" in modes  # content remains...
+    left = budget - total
+    assert total >= 0.995 * budget or all(  # ...so the budget is full, or no step up fits
+        cost(i, "full") - cost(i, "skeleton") + tree.delta(i, "full") > left
+        for i, m in plan.modes.items()
+        if m == "skeleton"
+    )
+    # without the fill: where the passes left a step up that fits, the fill took it
+    before, tree0, _, _ = run(False)
+    left0 = budget - 50 - before.body_tokens
+    could = any(m == "skeleton" and 70 + tree0.delta(i, "full") <= left0 for i, m in before.modes.items())
+    assert could == (room >= 1700)  # the cases this test is about
+    assert plan.body_tokens > before.body_tokens if could else plan.body_tokens == before.body_tokens
+
+
+def test_no_upgrade_keeps_skeletons_and_fill_takes_listed_files():
+    """`--skeleton` asks for skeletons: the fill adds listed files, never upgrades one."""
+    from packer.fit import Pass
+
+    infos, tree, _, cost = _skeleton_repo(12, 100, 30)
+    ranked = default_order(infos)
+    budget = 50 + _all_full_tree_cost(infos) + 12 * 100 + 11 * 2
+    kwargs = dict(tree=tree, budget=budget, fixed_tokens=50, file_separator_tokens=2, cost=cost)
+    only_three = Pass(("skeleton",), only={x.index for x in ranked[:3]})
+    plan = fit(infos, ranked, passes=[only_three], upgrade=False, fill=("skeleton",), **kwargs)
+    assert set(plan.modes.values()) == {"skeleton"} and len(plan.modes) == 12
+
+
+def test_a_full_attempt_that_did_not_fit_is_reported_short():
+    from packer.fit import default_passes
+
+    infos = file_infos({"a.py": 900, "b.py": 100})
+    tree, _ = tree_of(infos)
+    focus = {0}
+    plan = fit(
+        infos,
+        default_order(infos),
+        tree=tree,
+        budget=600,
+        fixed_tokens=0,
+        file_separator_tokens=0,
+        passes=default_passes(focus),
+        cost=lambda i, mode: infos[i].tokens if mode == "full" else 80,
+    )
+    assert plan.modes[0] == "skeleton"
+    assert plan.short[0] == 600 - tree_of(infos)[0].cost  # the room when it was tried
+    assert 1 not in plan.short and plan.modes[1] == "full"
 
 
 @settings(max_examples=60, deadline=None)

@@ -34,6 +34,7 @@ LAYERS = [
     "symbols",
     "skeleton",
     "graph",
+    "usage",
     "sketch",
     "measure",
     "rank",

@@ -104,8 +104,12 @@ _random_name = st.text(
     min_size=1,
     max_size=10,
 )
+# Also a directory's name: never one of the rule files a test writes into a directory.
 _name = st.one_of(st.sampled_from(_NAME_POOL), _random_name).filter(
-    lambda n: n not in (".", "..", ".git") and len(os.fsencode(n)) <= 200
+    lambda n: (
+        n not in (".", "..", ".git", ".gitignore", ".gitattributes", ".packerignore")
+        and len(os.fsencode(n)) <= 200
+    )
 )
 _file_name = st.builds(lambda base, ext: base + ext, _name, st.sampled_from(_EXTS)).filter(
     lambda n: (

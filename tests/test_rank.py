@@ -349,3 +349,67 @@ def test_bm25_of_the_query_terms_alone_is_bm25s_over_the_whole_vocabulary():
             else np.zeros(len(docs))
         )
         assert np.array_equal(got, want)
+
+
+# -- without a graph: usage counts and the spread over directories ------------------------
+
+
+def _big_repo() -> dict[str, str]:
+    """A C tree whose alphabetically first directory is its largest, and a header all of
+    it includes next to one nothing includes."""
+    files = {
+        "README.md": "# Tree\n\nWhat the tree is.\n",
+        "Makefile": "all:\n\tcc -o tree */*.c\n",
+        "Kconfig": "config TREE\n\tbool\n",
+        "include/used.h": "int used(void);\n",
+        "include/unused.h": "int unused(void);\n",
+    }
+    for k in range(30):
+        files[f"aaa/part{k:02}.c"] = f"#include <used.h>\nint part{k}(void) {{ return used(); }}\n"
+    for top in ("core", "lib", "net", "zzz"):
+        for k in range(4):
+            files[f"{top}/{top}{k}.c"] = f'#include "../include/used.h"\nint {top}{k}(void) {{ return 1; }}\n'
+    return files
+
+
+def test_without_a_graph_usage_ranks_and_a_task_ignores_it():
+    infos, _ = _repo(_big_repo())
+    paths = [f.path for f in infos]
+    uses = [34.0 if p == "include/used.h" else 0.0 for p in paths]
+    ranked = rank(infos, symbols=[None] * len(infos), task=Task(), uses=uses)
+    order = _order(infos, ranked)
+    assert set(order[:3]) == {"README.md", "Makefile", "Kconfig"}
+    assert order.index("include/used.h") < order.index("include/unused.h")
+    assert "used by 34 files" in _by_path(infos, ranked)["include/used.h"].reason
+    assert order != sorted(order, key=lambda p: ("/" in p, p))  # not the path order
+    tops = [p.split("/")[0] for p in order[3:13]]
+    assert len(set(tops)) >= 4 and tops.count("aaa") <= 4  # spread, not the first directory
+    # Scores follow the order after the leading top-level files.
+    scores = [r.score for r in ranked[3:]]
+    assert scores == sorted(scores, reverse=True)
+    with pytest.raises(ValueError):
+        rank(infos, symbols=[None] * len(infos), uses=[0.0])
+    task = rank(infos, symbols=[None] * len(infos), task=Task(query="part07"), uses=uses)
+    assert not any("used by" in r.reason for r in task)
+
+
+def test_overview_of_a_repository_above_the_graph_limit(tmp_path, monkeypatch):
+    from conftest import write
+
+    import packer
+    from packer import pipeline
+
+    write(tmp_path, _big_repo())
+    # The public limit, lowered: this tree of 48 code files stands for one of 80,000.
+    monkeypatch.setattr(pipeline, "SYMBOLS_LIMIT", 10)
+    result = packer.pack(tmp_path, packer.Options(budget=1500, history=False))
+    files = result.manifest()["files"]
+    assert isinstance(files, list)
+    order = [f["path"] for f in files]
+    assert set(order[:3]) == {"README.md", "Makefile", "Kconfig"}
+    assert order.index("include/used.h") < order.index("include/unused.h")
+    assert order[3] == "include/used.h"
+    packed = [f["path"] for f in files if f["mode"] in ("full", "skeleton")]
+    assert {"README.md", "Makefile", "Kconfig", "include/used.h"} <= set(packed)
+    assert len({p.split("/")[0] for p in packed if "/" in p}) >= 4
+    assert sum(p.startswith("aaa/") for p in packed) < len(packed) / 2

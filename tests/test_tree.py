@@ -48,3 +48,42 @@ def test_a_big_directory_lists_only_its_packed_files_and_sums_up_the_rest():
         file_separator_tokens=0,
     )
     assert 50 < len(plan.packed) < 3000  # many packed within a small budget
+
+
+def test_a_listed_file_shows_its_exact_size_once_its_directory_opens():
+    """With `exact`, an estimated file's line states its exact cost (counted when its
+    directory opens, a whole directory at once by `count_many`), and the line, once made,
+    never changes: the tree's cost stays exact."""
+    from dataclasses import replace
+
+    from packer.render import make_renderer
+    from packer.tokens import Counter
+    from packer.tree import Tree
+
+    truth = {"README.md": 10, "src/a.py": 20, "src/b.py": 3_000, "src/c.py": 999, "docs/z.md": 7}
+    infos = [replace(f, tokens=round(f.tokens * 1.35), estimated=True) for f in file_infos(truth)]
+    exact = {i: truth[f.path] for i, f in enumerate(infos)}
+    asked: list[int] = []
+    batches: list[list[int]] = []
+    counter, r = Counter(), make_renderer("xml")
+
+    def count(i: int) -> int:
+        asked.append(i)
+        return exact[i]
+
+    tree = Tree(
+        infos,
+        line_cost=lambda line: counter.count(r.tree_line(line)),
+        exact=count,
+        count_many=lambda ids: batches.append(sorted(infos[i].path for i in ids)),
+    )
+    a = next(i for i, f in enumerate(infos) if f.path == "src/a.py")
+    need = tree.delta(a, "full")
+    assert batches == [["README.md"], ["src/a.py", "src/b.py", "src/c.py"]]  # one per directory opened
+    tree.apply(a, "full")
+    assert tree.cost == tree_cost(tree, r)
+    lines = list(tree.lines())
+    assert "│   ├── b.py [listed 3,000]" in lines and "│   └── c.py [listed 999]" in lines
+    assert "└── README.md [listed 10]" in lines
+    assert "├── docs/ [1 file, ~9 tokens: none packed]" in lines  # folded: the estimate
+    assert need > 0 and sorted(set(asked)) == sorted(asked)  # each counted once
