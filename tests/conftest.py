@@ -4,6 +4,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
+
+# CI (`.ci/run` sets CI) replays the same examples on every run, so a red run is
+# reproducible; anywhere else Hypothesis explores new ones (and keeps what fails in
+# .hypothesis/). HYPOTHESIS_PROFILE picks a profile by name.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.register_profile("explore", print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "explore"))
 
 
 @pytest.fixture(autouse=True)
