@@ -42,12 +42,25 @@ from packer.task import build_task, gate_diff
 from packer.tokens import Counter
 from packer.write import Output, check_outputs, write_blocks
 
-__all__ = ["Progress", "Stages", "measure", "pack", "run"]
+__all__ = ["Progress", "Stages", "measure", "pack", "run", "walk"]
 
 # Code files; above it the reference graph is left out: parsing 20K C files cold takes
 # 90 s on 2 cores and their symbols take ~100 MB per 1,000 files in memory.
 SYMBOLS_LIMIT = 8_000
 SKETCH_SPAN = 3  # a budgeted pack sketches (near-dup) the best files worth this many budgets
+
+
+def walk(root: Path, cfg: PackConfig, outputs: frozenset[str] = frozenset()) -> WalkResult:
+    """The files `cfg`'s rules let in under `root`; `outputs` (this run's own files) left out."""
+    return discover.walk(
+        root,
+        use_gitignore=cfg.use_gitignore,
+        include=cfg.include,
+        exclude=cfg.exclude,
+        keep=cfg.keep,
+        max_file_size=cfg.max_file_size,
+        outputs=outputs,
+    )
 
 
 @dataclass(frozen=True)
@@ -59,7 +72,7 @@ class Stages:
     short) instead of patching packer's private functions.
     """
 
-    walk: Callable[..., WalkResult] = discover.walk
+    walk: Callable[[Path, PackConfig, frozenset[str]], WalkResult] = walk
     measure: Callable[..., Measured] = measure
     write: Writer = write_blocks
 
@@ -89,15 +102,7 @@ def prepare(
     """
     timings: dict[str, float] = {}
     clock = Clock(timings)
-    walked = stages.walk(
-        root,
-        use_gitignore=cfg.use_gitignore,
-        include=cfg.include,
-        exclude=cfg.exclude,
-        keep=cfg.keep,
-        max_file_size=cfg.max_file_size,
-        outputs=written,
-    )
+    walked = stages.walk(root, cfg, written)
     clock.lap("walk")
     if progress:
         progress("walk", len(walked.files), len(walked.files))

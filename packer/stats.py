@@ -9,12 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from packer import discover
 from packer.cache import Cache
 from packer.config import Options, resolve
 from packer.errors import PackerError
 from packer.measure import Work
-from packer.pipeline import Progress, measure
+from packer.pipeline import Progress, measure, walk
 from packer.records import FileInfo
 
 
@@ -56,14 +55,7 @@ def stats(
         raise PackerError(f"{os.fspath(root)!r} is not a directory; pass the repository's directory")
     path = path.resolve()
     cfg = resolve(path, options or Options())
-    walked = discover.walk(
-        path,
-        use_gitignore=cfg.use_gitignore,
-        include=cfg.include,
-        exclude=cfg.exclude,
-        keep=cfg.keep,
-        max_file_size=cfg.max_file_size,
-    )
+    walked = walk(path, cfg)
 
     store = Cache(cfg.cache_dir) if cfg.cache else None
     work = Work(
