@@ -64,9 +64,9 @@ TRAILER = re.compile(r"(?im)^(signed-off-by|co-authored-by|reviewed-by|acked-by|
 MERGE_SUBJECT = re.compile(r"^Merge (branch|pull request|commit|remote-tracking branch|tag) ")
 MODES = ("query", "focus", "none")
 METHODS = {
-    "query": ("packer", "packer-no-task", "bm25", "bm25-path", "path", "random"),
-    "focus": ("packer", "packer-no-task", "bm25", "bm25-path", "same-dir", "path", "random"),
-    "none": ("packer", "path", "random"),
+    "query": ("packer", "packer-no-task", "bm25", "bm25-path", "path", "random", "oracle"),
+    "focus": ("packer", "packer-no-task", "bm25", "bm25-path", "same-dir", "path", "random", "oracle"),
+    "none": ("packer", "path", "random", "oracle"),
 }
 LABELS = {
     "packer": {"query": "packer `--query`", "focus": "packer `--focus`", "none": "packer (no task)"},
@@ -76,6 +76,7 @@ LABELS = {
     "same-dir": "same directory",
     "path": "path order",
     "random": f"random ({RANDOM_SEEDS} seeds)",
+    "oracle": "oracle (files to find first, smallest first)",
 }
 REPOS_FILE = Path(__file__).resolve().parent / "rank_repos.toml"
 
@@ -386,6 +387,13 @@ def bm25_order(wt: Path, paths: Sequence[str], query: Sequence[str], *, with_pat
     return [paths[i] for i in sorted(range(len(paths)), key=lambda i: (-float(scores[i]), paths[i]))]
 
 
+def file_size(wt: Path, path: str) -> int:
+    try:
+        return (wt / path).stat().st_size
+    except OSError:
+        return 0
+
+
 def same_dir_order(paths: Sequence[str], focus: Sequence[str]) -> list[str]:
     """Files in a focus file's directory first, then the rest; each group in path order."""
     dirs = {p.rpartition("/")[0] for p in focus}
@@ -465,6 +473,10 @@ class CommitResult:
     skeleton: dict[str, dict[str, float]] = field(default_factory=dict)
     mrr: dict[str, float] = field(default_factory=dict)  # method -> 1 / rank of the first target
     seconds: dict[str, float] = field(default_factory=dict)  # packer calls with the task, per budget
+    # per budget: the pack's tokens / the budget, and whether a file was left out of full
+    # text (a fill below 99.5% with content left over is a fitter's failure)
+    fill: dict[str, float] = field(default_factory=dict)
+    left_over: dict[str, bool] = field(default_factory=dict)
     self_check: str = ""  # refit of packer's own order reproduces its pack?
     error: str = ""
 
@@ -501,7 +513,10 @@ def baseline_orders(
 ) -> dict[str, list[list[str]]]:
     """method -> its orders of the packable files (one, or one per random seed), focus files left out."""
     cand = [p for p in paths if p not in case.focus]
+    # The ceiling at each budget: what the fitter holds when the files to find lead.
+    found = sorted(case.targets, key=lambda p: (file_size(wt, p), p))
     out = {
+        "oracle": [found + [p for p in path_order(cand) if p not in case.targets]],
         "path": [path_order(cand)],
         "random": [random_order(cand, f"{seed + k}:{sha}") for k in range(RANDOM_SEEDS)],
     }
@@ -529,6 +544,8 @@ def one_budget(
     t0 = time.perf_counter()
     got, call = recorded_pack(wt, task_options(case, budget))
     res.seconds[label] = round(time.perf_counter() - t0, 3)
+    res.fill[label] = round(got.total_tokens / budget, 5)
+    res.left_over[label] = any(d.mode != "full" for d in got.files)
     put(res, "packer", label, [modes_of(got)])
     res.mrr.setdefault("packer", reciprocal_rank(packer_order(call), case))
     if mode != "none":
@@ -635,6 +652,8 @@ def table(runs: Sequence[RepoRun], budgets: Sequence[Budget], mode: str, seed: i
         "|---|" + "---:|" * (len(metrics) + 1),
     ]
     for m in METHODS[mode]:
+        if not all(m in r.recall for run in runs for r in run.ok):
+            continue  # a row added since these runs were saved
         cells = []
         for metric in metrics:
             point, lo, hi = bootstrap([[value(r, m, metric) for r in run.ok] for run in runs], seed)
@@ -700,11 +719,23 @@ def render_macro(runs: Sequence[RepoRun], budgets: Sequence[Budget], mode: str, 
         "",
         *table(runs, budgets, mode, seed),
         "",
+        fill_line(runs, budgets),
+        "",
     ]
     return "\n".join(lines)
 
 
-# --------------------------------------------------------------------------- main
+def fill_line(runs: Sequence[RepoRun], budgets: Sequence[Budget]) -> str:
+    """How much of the budget packer's own packs used where a file stayed out of full text."""
+    parts = []
+    for b in budgets:
+        fills = [r.fill[b.label] for run in runs for r in run.ok if r.left_over.get(b.label)]
+        if fills:
+            good = sum(f >= 0.995 for f in fills)
+            parts.append(f"{b.label}: {good}/{len(fills)} packs at >= 99.5%, lowest {min(fills):.2%}")
+    if not parts:
+        return "Fill: not recorded in these runs."
+    return "Fill of packer's packs (tokens / budget) where content was left out: " + "; ".join(parts) + "."
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:

@@ -146,6 +146,7 @@ Kind = Literal[
     "measure-index",  # a repository's stat index: path -> (stamp, size, outcome)
     "tree-lines",  # a repository's tree lines -> their block cost
     "rank",  # the ranking of a repository for one task
+    "history",  # a repository's parsed `git log`: (HEAD, commits), newest first
 ]
 
 
@@ -192,6 +193,11 @@ def index_key(root: str, keep: Iterable[str], work: str) -> bytes:
 
 def tree_lines_key(root: str, encoding: str, frame: str) -> bytes:
     return key("", 0, "tree-lines", root, encoding, frame)
+
+
+def history_key(root: str) -> bytes:
+    """One per repository root: its newest log, extended when HEAD moves on."""
+    return key("", 0, "history", root)
 
 
 def rank_key(digest: str, files: int) -> bytes:

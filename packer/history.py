@@ -1,16 +1,20 @@
-"""Git signals for ranking, read from a bounded window of recent history.
+"""Git signals for ranking, read from the whole history (up to `HISTORY_LIMIT` commits).
 
-One `git log` over the newest `max_commits` non-merge commits that touch `root`
-(paths relative to root, renames detected), parsed into three signals, each in [0, 1]:
+One `git log` over the non-merge commits that touch `root` (paths relative to root,
+renames detected), cached by HEAD (a moved HEAD reads only the new commits), parsed
+into three signals, each in [0, 1]:
 
 - **recency**: 1.0 for a file changed in the newest commit, halving every
   `window / 10` commits further back (at least every commit), where `window` is the
-  number of commits counted. It follows the commit index, not the clock, so a
-  burst of work or a dormant year does not distort it.
-- **churn**: commits touching the file divided by the largest such count.
+  number of commits counted among the newest `RECENT_COMMITS`. It follows the commit
+  index, not the clock, so a burst of work or a dormant year does not distort it.
+- **churn**: commits touching the file (among the newest `RECENT_COMMITS`) divided by
+  the largest such count.
 - **cochange**: for each focus file (root-relative; a "dir/" entry stands for the
-  files under it), the share of the focus file's commits that also touched each
-  other file, keeping the `COCHANGE_LIMIT` strongest.
+  files under it), how strongly each other file changed with it in all of history
+  (`_Together`: small commits count more, files that change in every commit less),
+  keeping the `COCHANGE_LIMIT` strongest. A file that changed with a focus file three
+  years ago is still its companion.
 
 Rules:
 - Huge commits, touching more than `HUGE_COMMIT_FILES` files under root (mass
@@ -26,33 +30,152 @@ Paths are decoded like the walker's (`os.fsdecode`), so they match its `Candidat
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
+import xxhash
+
+from packer.cache import Cache, history_key
 from packer.discover import run_git
 from packer.records import GitSignals
 
 HUGE_COMMIT_FILES = 200
-COCHANGE_LIMIT = 50
+COCHANGE_LIMIT = 100
+RECENT_COMMITS = 1000  # recency and churn look this far back; co-change at all of history
+HISTORY_LIMIT = 200_000  # commits read at most (Linux has 1.2M: its newest 200K are years)
 
 _HEADER = b"\x01"
 
 
-def git_signals(root: Path, *, max_commits: int = 1000, focus: Sequence[str] = ()) -> GitSignals | None:
-    """Recency, churn and co-change with `focus` from the newest `max_commits` commits.
+def git_signals(
+    root: Path,
+    *,
+    max_commits: int | None = None,
+    focus: Sequence[str] = (),
+    cache: Cache | None = None,
+    known: Sequence[str] | None = None,
+) -> GitSignals | None:
+    """Recency and churn from the newest commits, co-change with `focus` from all of them.
 
     `focus`: root-relative "/" paths (files, or directories ending in "/") whose
     co-changing files are wanted; the task's focus and changed files.
+    `max_commits`: read only the newest this many (None: up to `HISTORY_LIMIT`).
+    `known`: the paths that matter (the walked files); the signals name only these (and
+    `focus`). With it, `cache` keeps the parsed log by HEAD, so the next run reads only
+    the new commits; the cache holds path hashes, never names (a file's name can hold a
+    secret), which `known` turns back into paths.
     Returns None when there is no history to read (see the module docstring).
     """
-    if max_commits <= 0 or shutil.which("git") is None:
+    if (max_commits is not None and max_commits <= 0) or shutil.which("git") is None:
         return None
+    try:
+        got = _commits(os.path.abspath(root), max_commits, cache if known is not None else None)
+    except OSError:
+        return None
+    if got is None or not got[0]:
+        return None
+    coded, read = got
+    labels = read if known is None else {_key(p): p for p in (*known, *focus)}
+    return _named(_signals(_decode(coded, labels), focus))
+
+
+# One commit: its entries newest-first as (status letter, path, old path for a rename).
+_Entry = tuple[str, str, str | None]
+# The same with each path as its `_key`: what the cache holds.
+_Coded = tuple[str, int, int | None]
+_UNNAMED = "\0"  # starts the stand-in name of a path `known` does not hold
+
+
+def _key(path: str) -> int:
+    return xxhash.xxh3_64_intdigest(path.encode("utf-8", "surrogateescape"))
+
+
+def _encode(commits: list[list[_Entry]]) -> tuple[list[list[_Coded]], dict[int, str]]:
+    labels: dict[int, str] = {}
+    coded: list[list[_Coded]] = []
+    for entries in commits:
+        out: list[_Coded] = []
+        for letter, path, old in entries:
+            k = _key(path)
+            labels[k] = path
+            ok = None
+            if old is not None:
+                ok = _key(old)
+                labels[ok] = old
+            out.append((letter, k, ok))
+        coded.append(out)
+    return coded, labels
+
+
+def _decode(coded: list[list[_Coded]], labels: dict[int, str]) -> list[list[_Entry]]:
+    def name(k: int) -> str:
+        return labels.get(k) or f"{_UNNAMED}{k:x}"
+
+    return [[(letter, name(k), None if ok is None else name(ok)) for letter, k, ok in c] for c in coded]
+
+
+def _named(signals: GitSignals) -> GitSignals:
+    """The signals without the stand-ins of paths nobody asked about."""
+
+    def keep(d: dict[str, float]) -> dict[str, float]:
+        return {p: v for p, v in d.items() if not p.startswith(_UNNAMED)}
+
+    return GitSignals(
+        recency=keep(signals.recency),
+        churn=keep(signals.churn),
+        cochange={f: kept for f, m in signals.cochange.items() if (kept := keep(m))},
+        commits=signals.commits,
+    )
+
+
+def _commits(
+    root_abs: str, max_commits: int | None, cache: Cache | None
+) -> tuple[list[list[_Coded]], dict[int, str]] | None:
+    """The parsed log, newest first, and the names of a log read now ({} from the cache):
+    from the cache when HEAD has not moved, extended by the new commits when it moved
+    forward, else read whole."""
+    head = run_git(root_abs, "rev-parse", "--verify", "-q", "HEAD^{commit}")
+    if head.returncode != 0:
+        return None  # not a repository, or no commits yet
+    sha = os.fsdecode(head.stdout).strip()
+    limit = min(max_commits or HISTORY_LIMIT, HISTORY_LIMIT)
+    if cache is None or max_commits is not None:
+        read = _read_log(root_abs, "HEAD", limit)
+        return None if read is None else _encode(read)
+    k = history_key(root_abs)
+    got = cache.get(k)
+    if isinstance(got, tuple) and len(got) == 2 and got[0] == sha:
+        return list(got[1]), {}
+    coded = None
+    labels: dict[int, str] = {}
+    if isinstance(got, tuple) and len(got) == 2 and _is_ancestor(root_abs, got[0]):
+        newer = _read_log(root_abs, f"{got[0]}..HEAD", limit)
+        if newer is not None:
+            fresh, labels = _encode(newer)
+            coded = (fresh + list(got[1]))[:limit]
+    if coded is None:
+        read = _read_log(root_abs, "HEAD", limit)
+        if read is None:
+            return None
+        coded, labels = _encode(read)
+    cache.put(k, (sha, coded))
+    return coded, labels
+
+
+def _is_ancestor(root_abs: str, sha: object) -> bool:
+    if not isinstance(sha, str) or not sha:
+        return False
+    return run_git(root_abs, "merge-base", "--is-ancestor", sha, "HEAD").returncode == 0
+
+
+def _read_log(root_abs: str, revs: str, limit: int) -> list[list[_Entry]] | None:
     log = [
         "log",
-        f"--max-count={max_commits}",
+        f"--max-count={limit}",
         "--no-merges",
         "--no-color",
         "--relative",
@@ -62,25 +185,16 @@ def git_signals(root: Path, *, max_commits: int = 1000, focus: Sequence[str] = (
         "--no-textconv",
         "--name-status",
         "--format=%x01",
+        revs,
     ]
-    try:
-        proc = run_git(os.path.abspath(root), *log, "--find-renames", "--", ".")
-        if proc.returncode != 0:
-            # A partial clone lacks old blobs, which finding renames would fetch (packer
-            # fetches nothing): without renames there is history still.
-            proc = run_git(os.path.abspath(root), *log, "--no-renames", "--", ".")
-    except OSError:
-        return None
+    proc = run_git(root_abs, *log, "--find-renames", "--", ".")
     if proc.returncode != 0:
-        return None  # not a repository, or no commits yet
-    commits = _parse_log(proc.stdout)
-    if not commits:
+        # A partial clone lacks old blobs, which finding renames would fetch (packer
+        # fetches nothing): without renames there is history still.
+        proc = run_git(root_abs, *log, "--no-renames", "--", ".")
+    if proc.returncode != 0:
         return None
-    return _signals(commits, focus)
-
-
-# One commit: its entries newest-first as (status letter, path, old path for a rename).
-_Entry = tuple[str, str, str | None]
+    return _parse_log(proc.stdout)
 
 
 def _parse_log(out: bytes) -> list[list[_Entry]]:
@@ -115,26 +229,25 @@ def _signals(commits: list[list[_Entry]], focus: Sequence[str]) -> GitSignals:
     names = _Names()
     newest: dict[str, int] = {}  # file -> index (among counted commits) of its newest change
     churn: Counter[str] = Counter()
-    focus_files = {f for f in focus if f and not f.endswith("/")}
-    focus_dirs = tuple(f for f in focus if f.endswith("/"))
-    together: dict[str, Counter[str]] = {}
-    focus_commits: Counter[str] = Counter()
+    every: Counter[str] = Counter()  # commits touching each file, in all of history
+    together = _Together(focus)
     counted = 0
     for entries in commits:  # newest first
         touched = names.touched(entries)
         if len(entries) > HUGE_COMMIT_FILES or not touched:
             continue
-        for path in touched:
-            newest.setdefault(path, counted)
-        churn.update(touched.keys())
-        counted += 1
-        if focus_files or focus_dirs:
-            _count_together(touched, focus_files, focus_dirs, focus_commits, together)
+        every.update(touched.keys())
+        if counted < RECENT_COMMITS:
+            for path in touched:
+                newest.setdefault(path, counted)
+            churn.update(touched.keys())
+            counted += 1
+        together.count(touched)
     half_life = max(1.0, counted / 10)
     recency = {path: 0.5 ** (index / half_life) for path, index in newest.items()}
     top = max(churn.values(), default=0)
     churn_share = {path: count / top for path, count in churn.items()}
-    cochange = _cochange(together, focus_commits)
+    cochange = together.strengths(every)
     return GitSignals(recency=recency, churn=churn_share, cochange=cochange, commits=len(commits))
 
 
@@ -163,27 +276,45 @@ class _Names:
         return touched
 
 
-def _cochange(together: dict[str, Counter[str]], focus_commits: Counter[str]) -> dict[str, dict[str, float]]:
-    """Per focus entry, the share of its commits each other file was in, strongest first."""
-    cochange: dict[str, dict[str, float]] = {}
-    for f in sorted(together):
-        shares = sorted(together[f].items(), key=lambda kv: (-kv[1], kv[0]))[:COCHANGE_LIMIT]
-        if shares:
-            cochange[f] = {other: count / focus_commits[f] for other, count in shares}
-    return cochange
+class _Together:
+    """How strongly each file changes together with each focus entry.
 
+    A commit touching a focus file f and another file j adds 1 / log2(files in the
+    commit): a two-file commit adds 1, a sixteen-file sweep 1/4. The strength
+    is that sum over the geometric mean of f's and j's commit counts (a cosine), so a file
+    that changes in every commit (a version file, a registry of everything) does not
+    co-change with everything: it is in [0, 1], 1 when f and j always change alone together.
+    """
 
-def _count_together(
-    touched: dict[str, None],
-    focus_files: set[str],
-    focus_dirs: tuple[str, ...],
-    focus_commits: Counter[str],
-    together: dict[str, Counter[str]],
-) -> None:
-    hits = [f for f in sorted(focus_files) if f in touched]
-    hits += [d for d in focus_dirs if any(p.startswith(d) for p in touched)]
-    for f in hits:
-        focus_commits[f] += 1
-        counter = together.setdefault(f, Counter())
-        inside = f if f.endswith("/") else None
-        counter.update(p for p in touched if p != f and not (inside and p.startswith(inside)))
+    def __init__(self, focus: Sequence[str]) -> None:
+        self.files = sorted({f for f in focus if f and not f.endswith("/")})
+        self.dirs = tuple(sorted({f for f in focus if f.endswith("/")}))
+        self.commits: Counter[str] = Counter()  # focus entry -> its commits
+        self.sums: dict[str, dict[str, float]] = {}
+
+    def count(self, touched: dict[str, None]) -> None:
+        if not (self.files or self.dirs):
+            return
+        hits = [f for f in self.files if f in touched]
+        hits += [d for d in self.dirs if any(p.startswith(d) for p in touched)]
+        if not hits:
+            return
+        weight = 1.0 / math.log2(max(2, len(touched)))
+        for f in hits:
+            self.commits[f] += 1
+            sums = self.sums.setdefault(f, {})
+            inside = f if f.endswith("/") else None
+            for p in touched:
+                if p != f and not (inside and p.startswith(inside)):
+                    sums[p] = sums.get(p, 0.0) + weight
+
+    def strengths(self, every: Counter[str]) -> dict[str, dict[str, float]]:
+        """Per focus entry, its `COCHANGE_LIMIT` strongest companions, strongest first."""
+        out: dict[str, dict[str, float]] = {}
+        for f in sorted(self.sums):
+            n_f = self.commits[f]
+            got = {p: min(1.0, w / math.sqrt(n_f * max(every[p], 1))) for p, w in self.sums[f].items()}
+            best = sorted(got.items(), key=lambda kv: (-kv[1], kv[0]))[:COCHANGE_LIMIT]
+            if best:
+                out[f] = dict(best)
+        return out

@@ -195,6 +195,17 @@ def _costs(
     return renderer, costs
 
 
+def _history(
+    root: Path, cfg: PackConfig, task: Task, infos: Sequence[FileInfo], cache: Cache | None
+) -> GitSignals | None:
+    """The git signals of the walked files, co-change with the task's files; None without history."""
+    if not cfg.history:
+        return None
+    return history.git_signals(
+        root, focus=task.focus + task.changed, cache=cache, known=[f.path for f in infos]
+    )
+
+
 def _rank(
     root: Path,
     cfg: PackConfig,
@@ -207,7 +218,7 @@ def _rank(
     """Files best first (focus and changed files lead), and the reference graph's edges."""
     infos = measured.infos
     with_symbols = work.symbols
-    signals = history.git_signals(root, focus=task.focus + task.changed) if cfg.history else None
+    signals = _history(root, cfg, task, infos, cache)
     # Without the graph, an overview (no task) of a budgeted pack ranks by how often each
     # file is included or imported, a lexical scan of the files' heads (seconds on 78K files).
     scan = (

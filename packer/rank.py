@@ -29,6 +29,7 @@ when nothing else is known. numpy, scipy and bm25s load only when `rank` runs.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import posixpath
 import re
@@ -37,6 +38,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from packer.records import FileInfo, FileSymbols, GitSignals, RankWeights, Task
+from packer.related import GENERIC_SUBJECTS, shared_dirs, subject
 from packer.symbols import WORD as _WORD
 
 if TYPE_CHECKING:
@@ -535,7 +537,9 @@ def rank(
         history=_history(signals, paths, index, scope),
         priors=_priors(infos, scope),
         uses=_uses(uses, graph, scope),
+        tokens=[f.tokens for f in infos],
     )
+    evidence = dataclasses.replace(evidence, related=_related(graph, paths, scope, evidence.priors))
     return _order(paths, graph, evidence, weights)
 
 
@@ -557,6 +561,7 @@ class _Scope:
     query: _Query
     has_query: bool
     global_mode: bool  # no task at all: plain PageRank and the global prior
+    diff_names: tuple[str, ...] = ()  # identifiers on the lines the diff adds or removes
 
 
 def _task_scope(task: Task, paths: Sequence[str], index: Mapping[str, int]) -> _Scope:
@@ -568,7 +573,12 @@ def _task_scope(task: Task, paths: Sequence[str], index: Mapping[str, int]) -> _
     stopwords = frozenset(STOPWORDS_EN_PLUS) | _QUERY_NOISE
     query = _parse_query(task.query, stopwords)
     has_query = bool(query.terms or query.keys)
-    return _Scope(focus, changed, query, has_query, not (focus or changed or has_query))
+    from packer import related
+
+    global_mode = not (focus or changed or has_query)
+    return _Scope(
+        focus, changed, query, has_query, global_mode, tuple(related.diff_names(task.diff_sections))
+    )
 
 
 @dataclass(frozen=True)
@@ -694,6 +704,37 @@ def _history(
 
 
 @dataclass(frozen=True)
+class _Related:
+    """What the task's files say about the others (`packer.related`)."""
+
+    neighbours: FloatArray
+    tested: FloatArray  # what the task files that are tests use: the code under test
+    companion_of: dict[int, int]  # test <-> tested file -> the task file it goes with
+    names: FloatArray
+    proximity: FloatArray
+
+
+def _related(
+    graph: FileGraph | None, paths: Sequence[str], scope: _Scope, priors: _Priors
+) -> _Related | None:
+    """The focus-mode signals; None without focus or changed files."""
+    from packer import related
+
+    task = sorted(scope.focus | scope.changed)
+    if not task:
+        return None
+    n = len(paths)
+    pairs = related.companions(paths, priors.reason, task)
+    return _Related(
+        neighbours=related.neighbours(graph, n, task),
+        tested=related.neighbours(graph, n, [s for s in task if priors.reason[s] == "test"], "uses"),
+        companion_of=pairs,
+        names=related.names(graph, n, task, scope.diff_names),
+        proximity=related.proximity(paths, task),
+    )
+
+
+@dataclass(frozen=True)
 class _Priors:
     """The prior signal: each file's kind score, and the kind in words."""
 
@@ -733,29 +774,43 @@ class _Evidence:
     history: _History | None  # None without git history
     priors: _Priors
     uses: FloatArray | None = None  # how many files use each (`packer.usage`); None with a graph
+    related: _Related | None = None  # None without focus or changed files
+    tokens: Sequence[int] = ()  # each file's (estimated) cost in full
 
 
 def _signal_parts(graph: FileGraph | None, ev: _Evidence, w: RankWeights) -> list[_Part]:
     """The signals that apply to this task, each with its weight: a query-less task has no
-    bm25, a repository without history no git signals."""
+    bm25, a repository without history no git signals. A task of files without a query
+    weighs the shared signals with the focus-mode weights (`RankWeights.focus_*`)."""
     import numpy as np
 
     n = len(ev.priors.reason)
+    files_only = bool(ev.scope.focus or ev.scope.changed) and not ev.scope.has_query
     parts: list[_Part] = []
     if graph is not None and graph.edge_count:
-        parts.append((w.pagerank, ev.closeness.scaled, "pagerank"))
+        parts.append((w.focus_pagerank if files_only else w.pagerank, ev.closeness.scaled, "pagerank"))
     elif ev.uses is not None:
         parts.append((w.pagerank, _unit(np.log1p(ev.uses)), "usage"))
     if ev.scope.has_query:
         parts.append((w.bm25, _unit(ev.text.bm25), "bm25"))
         symbols = np.maximum(_unit(ev.named.sym_score), _mentioned_vec(n, ev.named.mentioned))
         parts.append((w.symbols, symbols, "symbols"))
+    if ev.related is not None:
+        from packer import related
+
+        parts.append((w.neighbours, ev.related.neighbours, "neighbours"))
+        parts.append((w.tested, ev.related.tested, "tested"))
+        parts.append((w.companions, related.companion_vec(n, ev.related.companion_of), "companions"))
+        parts.append((w.names, ev.related.names, "names"))
+        parts.append((w.proximity, ev.related.proximity, "proximity"))
     if ev.history is not None:
         if ev.scope.focus or ev.scope.changed:
-            parts.append((w.cochange, ev.history.cochange, "cochange"))
-        parts.append((w.recency, ev.history.recency, "recency"))
-        parts.append((w.churn, ev.history.churn, "churn"))
-    parts.append((w.global_prior if ev.scope.global_mode else w.prior, ev.priors.score, "prior"))
+            parts.append((w.focus_cochange if files_only else w.cochange, ev.history.cochange, "cochange"))
+        recency = w.focus_recency if files_only else w.global_recency if ev.scope.global_mode else w.recency
+        parts.append((recency, ev.history.recency, "recency"))
+        parts.append((w.focus_churn if files_only else w.churn, ev.history.churn, "churn"))
+    prior = w.global_prior if ev.scope.global_mode else w.focus_prior if files_only else w.prior
+    parts.append((prior, ev.priors.score, "prior"))
     return parts
 
 
@@ -798,6 +853,7 @@ def _order(paths: Sequence[str], graph: FileGraph | None, ev: _Evidence, w: Rank
         prior_reason=ev.priors.reason,
         global_mode=scope.global_mode,
         tested={t: paths[f] for t, f in companion_of.items()},
+        companion_of={t: paths[f] for t, f in ev.related.companion_of.items()} if ev.related else {},
         seeds=ev.closeness.seeds,
         parts=shares,
         uses=ev.uses,
@@ -805,7 +861,7 @@ def _order(paths: Sequence[str], graph: FileGraph | None, ev: _Evidence, w: Rank
     named = scope.focus | scope.changed | set(companion_of) | set(ev.named.mentioned)
     relevant = _relevant(n, scope.global_mode, parts, named)
     if ev.uses is not None:
-        final, order = _spread_order(paths, final, ev.priors.reason)
+        final, order = _spread_order(paths, final, ev.priors.reason, ev.tokens)
     else:
         order = sorted(range(n), key=lambda i: (-round(float(final[i]), 12), paths[i]))
     return [Ranked(i, round(float(final[i]), 6), explain.reason(i), bool(relevant[i])) for i in order]
@@ -814,25 +870,34 @@ def _order(paths: Sequence[str], graph: FileGraph | None, ev: _Evidence, w: Rank
 # A file is relevant to a task when the task's own signals (graph closeness, text,
 # symbols, co-change) give it at least this share of the best file's task score.
 RELEVANT_SHARE = 0.25
-_TASK_PARTS = ("pagerank", "bm25", "symbols", "cochange")
+_TASK_PARTS = ("pagerank", "bm25", "symbols", "cochange", "neighbours", "tested", "companions", "names")
 
 
 _LEADS = frozenset({"readme", "top-level doc", "package manifest"})
+LEAD_TOKENS = 4_000  # a top-level doc or build file larger than this is no introduction
+OVERVIEW_TOKENS = 2_000  # an overview's files above this size lose score by sqrt(this / size)
 
 
 def _spread_order(
-    paths: Sequence[str], fused: FloatArray, kinds: Sequence[str]
+    paths: Sequence[str], fused: FloatArray, kinds: Sequence[str], tokens: Sequence[int]
 ) -> tuple[FloatArray, list[int]]:
     """An overview's order without a graph: the top-level README, docs and build files
     first, then every other file by its score lowered by diminishing returns per
-    directory (`usage.spread`), so the pack covers the tree rather than one directory."""
+    directory (`usage.spread`), so the pack covers the tree rather than one directory.
+
+    An overview is worth its tokens: a 20K-token header used by 50 files tells less per
+    token than five 2K-token headers used by 40 each, so large files lose score (and a
+    large top-level Makefile is not an introduction)."""
     import numpy as np
 
     from packer import usage
 
-    lead = [kinds[i] in _LEADS and "/" not in paths[i] for i in range(len(paths))]
-    final = np.asarray(usage.spread(zip(fused.tolist(), paths, strict=True)))
-    order = sorted(range(len(paths)), key=lambda i: (not lead[i], -round(float(final[i]), 12), paths[i]))
+    n = len(paths)
+    size = np.asarray(tokens if len(tokens) == n else [0] * n, dtype=np.float64)
+    value = fused * np.minimum(1.0, np.sqrt(OVERVIEW_TOKENS / np.maximum(size, 1.0)))
+    lead = [kinds[i] in _LEADS and "/" not in paths[i] and size[i] <= LEAD_TOKENS for i in range(n)]
+    final = np.asarray(usage.spread(zip(value.tolist(), paths, strict=True)))
+    order = sorted(range(n), key=lambda i: (not lead[i], -round(float(final[i]), 12), paths[i]))
     return final, order
 
 
@@ -864,39 +929,6 @@ def _mentioned_vec(n: int, mentioned: Mapping[int, str]) -> FloatArray:
     return out
 
 
-_TEST_AFFIX = re.compile(r"(?i)^tests?_|_tests?$|[._](test|spec)$|(?<=[a-z0-9])Tests?$|^Test(?=[A-Z])")
-_GENERIC_SUBJECTS = frozenset(
-    {
-        "init",
-        "__init__",
-        "conftest",
-        "util",
-        "utils",
-        "index",
-        "main",
-        "helper",
-        "helpers",
-        "common",
-        "mod",
-        "lib",
-        "tests",
-        "test",
-    }
-)
-
-
-def _subject(path: str) -> str:
-    """What a file is named for: `src/pkg/nodes.py` and `tests/test_nodes.py` -> "nodes";
-    `a_test.go` -> "a"; `Foo.test.ts`, `FooTest.java` -> "foo"."""
-    base = posixpath.basename(path)
-    stem = base.split(".")[0]
-    for ext in (".test.", ".spec."):
-        i = base.find(ext)
-        if i > 0:
-            stem = base[:i]
-    return _TEST_AFFIX.sub("", stem).lower()
-
-
 def _lift_tests(
     paths: Sequence[str], kinds: Sequence[str], fused: FloatArray, share: float, top: int = 30
 ) -> dict[int, int]:
@@ -908,9 +940,9 @@ def _lift_tests(
     tests: dict[str, list[int]] = {}
     for i, p in enumerate(paths):
         if kinds[i] == "test":
-            subject = _subject(p)
-            if len(subject) >= 3 and subject not in _GENERIC_SUBJECTS:
-                tests.setdefault(subject, []).append(i)
+            named = subject(p)
+            if len(named) >= 3 and named not in GENERIC_SUBJECTS:
+                tests.setdefault(named, []).append(i)
     out: dict[int, int] = {}
     if not tests:
         return out
@@ -918,11 +950,11 @@ def _lift_tests(
     for f in best:
         if kinds[f] == "test" or fused[f] <= 0:
             continue
-        found = tests.get(_subject(paths[f]), [])
+        found = tests.get(subject(paths[f]), [])
         if len(found) > 3:  # a generic name many tests share
             continue
         if len(found) > 1 or "/" in paths[f]:  # the tests nearest the file, in its project
-            near = [_shared_dirs(paths[t], paths[f]) for t in found]
+            near = [shared_dirs(paths[t], paths[f]) for t in found]
             found = [
                 t
                 for t, k in zip(found, near, strict=True)
@@ -933,15 +965,6 @@ def _lift_tests(
                 fused[t] = share * fused[f]
                 out[t] = f
     return out
-
-
-def _shared_dirs(a: str, b: str) -> int:
-    """How many leading directories two paths share."""
-    da, db = a.split("/")[:-1], b.split("/")[:-1]
-    k = 0
-    while k < min(len(da), len(db)) and da[k] == db[k]:
-        k += 1
-    return k
 
 
 def _unit(values: FloatArray) -> FloatArray:
@@ -1193,6 +1216,14 @@ def _neighbours(
     return out
 
 
+_PLAIN_REASONS = {
+    "recency": "changed recently",
+    "churn": "changes often",
+    "names": "shares identifiers with the task's files",
+    "proximity": "near the task's files",
+}
+
+
 @dataclass
 class _Explainer:
     focus: set[int]
@@ -1206,6 +1237,7 @@ class _Explainer:
     prior_reason: Sequence[str]
     global_mode: bool
     tested: Mapping[int, str]  # test file -> the top file it is named after
+    companion_of: Mapping[int, str]  # test or tested file -> the task file it goes with
     seeds: Mapping[int, float]
     parts: Sequence[_Part]
     uses: FloatArray | None = None
@@ -1252,10 +1284,13 @@ class _Explainer:
         if name == "cochange":
             other = self.co_with.get(i)
             return f"co-changes with {other}" if other else ""
-        if name == "recency":
-            return "changed recently"
-        if name == "churn":
-            return "changes often"
+        if name in _PLAIN_REASONS:
+            return _PLAIN_REASONS[name]
+        if name in ("neighbours", "tested"):
+            return self.near.get(i, "")
+        if name == "companions":
+            other = self.companion_of.get(i)
+            return f"goes with {other} (test and tested)" if other else ""
         if name == "usage" and self.uses is not None:
             return f"used by {float(self.uses[i]):.0f} files"
         return self.prior_reason[i]

@@ -15,7 +15,7 @@ from packer.prepared import Clock, Prepared, copy_decisions, make_header, pack_r
 from packer.records import PackResult
 from packer.render import Header, display_path
 from packer.split import split
-from packer.tree import Tree
+from packer.tree import Tree, list_limit
 from packer.write import Output, render_blocks, verify_written
 
 
@@ -28,19 +28,26 @@ class Fitted:
     total: int
 
 
+def _tree(prep: Prepared, cfg: PackConfig) -> Tree:
+    """The pack's tree, nothing packed yet, priced in the pack's format."""
+    costs = prep.costs
+    return Tree(
+        prep.infos,
+        line_cost=costs.line,
+        separator_cost=costs.block(prep.renderer.tree_separator()),
+        file_cost=lambda i, mode: costs(i, mode) or costs.full(i),
+        notes={i: f"duplicate of {display_path(p)}" for i, p in prep.dup_of.items()},
+        list_limit=list_limit(len(prep.infos), cfg.budget),
+        exact=costs.full,  # a listed file's line shows its exact size
+        count_many=costs.prefetch,
+    )
+
+
 def fit_pack(prep: Prepared, cfg: PackConfig, first: Sequence[Pass] = ()) -> Fitted:
     """One pack's plan; `first` passes run before the default ones."""
     infos, costs, renderer = prep.infos, prep.costs, prep.renderer
     clock = Clock(prep.timings)
-    tree = Tree(
-        infos,
-        line_cost=costs.line,
-        separator_cost=costs.block(renderer.tree_separator()),
-        file_cost=lambda i, mode: costs(i, mode) or costs.full(i),
-        notes={i: f"duplicate of {display_path(p)}" for i, p in prep.dup_of.items()},
-        exact=costs.full,  # a listed file's line shows its exact size
-        count_many=costs.prefetch,
-    )
+    tree = _tree(prep, cfg)
     static = sum(
         costs.block(b)
         for b in (

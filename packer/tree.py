@@ -2,7 +2,7 @@
 
 Every packable file appears once: as a line of its expanded directory, or folded into
 the one-line summary of a directory with nothing packed. A directory holding more than
-`LIST_LIMIT` files of its own lists only its packed ones when expanded, then one line
+`list_limit` files of its own lists only its packed ones when expanded, then one line
 for the rest: packing one file of a 50,000-file directory must not cost 50,000 lines.
 A line's text depends only on its node and state, so the fitter asks for the exact cost
 change of packing a file (`delta`) before committing to it (`apply`). Lines are `tree`-style; each is its own
@@ -18,6 +18,21 @@ from packer.records import FileInfo, Mode
 from packer.render import display_path
 
 LIST_LIMIT = 256
+SHORT_LIST_LIMIT = 16  # when listing every file would take more than a tenth of the budget
+LINE_TOKENS = 12  # about what one file line costs ("│   ├── name.ext [listed 1,234]")
+
+
+def list_limit(files: int, budget: int | None) -> int:
+    """How many files of its own an expanded directory may list one by one.
+
+    A tree that could list every file for a tenth of the budget lists them (`LIST_LIMIT`
+    per directory); a larger repository lists a directory's unpacked files only when it has
+    at most `SHORT_LIST_LIMIT`: packing one header of a 100-file directory of a 78K-file
+    tree must not cost 100 lines, when the budget they take could hold files.
+    """
+    if budget is None or files * LINE_TOKENS <= budget // 10:
+        return LIST_LIMIT
+    return SHORT_LIST_LIMIT
 
 
 @dataclass(eq=False)
@@ -31,15 +46,30 @@ class DirNode:
     files: list[int] = field(default_factory=list)  # indices into the FileInfo list
     n_files: int = 0
     tokens: int = 0
+    size: int = 0  # bytes of the files beneath
     estimated: bool = False  # some file beneath has an estimated count
     big: bool = False  # more than LIST_LIMIT files here: expanded, only packed ones are listed
     hidden: int = 0  # a big directory's files not listed (not packed)
     hidden_tokens: int = 0
+    hidden_size: int = 0
     hidden_estimated: bool = False
 
 
 def _about(n: int, estimated: bool) -> str:
     return f"~{n:,}" if estimated else f"{n:,}"
+
+
+def _amount(tokens: int, estimated: bool, size: int) -> str:
+    """What files not packed hold: their tokens when all were counted, else their bytes.
+
+    A byte-rate estimate of a folder's tokens is off by more than 10% for over half of the
+    folders measured (RANKING.md); the bytes are exact, and a reader can scale them."""
+    if not estimated:
+        return f"{tokens:,} tokens"
+    for unit, scale in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if size >= scale:
+            return f"{size / scale:,.1f} {unit}"
+    return f"{size:,} bytes"
 
 
 def _plural(n: int, word: str) -> str:
@@ -104,6 +134,7 @@ class Tree:
             while walk is not None:
                 walk.n_files += 1
                 walk.tokens += tok
+                walk.size += info.size
                 walk.estimated |= info.estimated
                 walk = walk.parent
         self._assign_prefixes(self.root)
@@ -118,6 +149,7 @@ class Tree:
             if node.big:
                 node.hidden = len(node.files)
                 node.hidden_tokens = sum(self._infos[i].tokens for i in node.files)
+                node.hidden_size = sum(self._infos[i].size for i in node.files)
                 node.hidden_estimated = any(self._infos[i].estimated for i in node.files)
             # A big directory's last line is its summary of the files not listed.
             n = len(node.dirs) + (1 if node.big else len(node.files))
@@ -134,13 +166,13 @@ class Tree:
         last = node.files[-1] == i and not node.big
         return node.child_prefix + ("└── " if last else "├── ")
 
-    def _rest_line(self, d: DirNode, hidden: int, tokens: int, estimated: bool) -> str:
+    def _rest_line(self, d: DirNode, hidden: int, tokens: int, estimated: bool, size: int) -> str:
         """A big directory's last line: what it holds besides the files listed."""
         if not hidden:
             return f"{d.child_prefix}└── [all {len(d.files):,} files here packed]"
         return (
             f"{d.child_prefix}└── [{_plural(hidden, 'more file')} of {len(d.files):,} here, "
-            f"{_about(tokens, estimated)} tokens: not packed]"
+            f"{_amount(tokens, estimated, size)}: not packed]"
         )
 
     def file_line(self, i: int, mode: Mode) -> str:
@@ -170,7 +202,7 @@ class Tree:
         return "." if d is self.root else f"{d.line_prefix}{display_path(d.name)}/"
 
     def _collapsed_line(self, d: DirNode) -> str:
-        what = f"[{_plural(d.n_files, 'file')}, {_about(d.tokens, d.estimated)} tokens: none packed]"
+        what = f"[{_plural(d.n_files, 'file')}, {_amount(d.tokens, d.estimated, d.size)}: none packed]"
         if d is self.root:
             return f". {what}"
         return f"{d.line_prefix}{display_path(d.name)}/ {what}"
@@ -184,7 +216,9 @@ class Tree:
             cost = self._line_cost(self._expanded_line(d)) - self._line_cost(self._collapsed_line(d))
             cost += sum(self._line_cost(self._collapsed_line(s)) for s in d.dirs)
             if d.big:
-                cost += self._line_cost(self._rest_line(d, d.hidden, d.hidden_tokens, d.hidden_estimated))
+                cost += self._line_cost(
+                    self._rest_line(d, d.hidden, d.hidden_tokens, d.hidden_estimated, d.hidden_size)
+                )
                 lines = len(d.dirs) + 1
             else:
                 todo = [i for i in d.files if i not in self._listed and i not in self._notes]
@@ -220,8 +254,10 @@ class Tree:
             return self._line_cost(self.file_line(i, mode)) - self._line_cost(self.file_line(i, old)), 0
         info = self._infos[i]
         if old == "listed":  # it appears, and leaves the summary
-            before = self._rest_line(d, d.hidden, d.hidden_tokens, d.hidden_estimated)
-            after = self._rest_line(d, d.hidden - 1, d.hidden_tokens - info.tokens, d.hidden_estimated)
+            before = self._rest_line(d, d.hidden, d.hidden_tokens, d.hidden_estimated, d.hidden_size)
+            after = self._rest_line(
+                d, d.hidden - 1, d.hidden_tokens - info.tokens, d.hidden_estimated, d.hidden_size - info.size
+            )
             return (
                 self._line_cost(self.file_line(i, mode))
                 + self._sep
@@ -246,6 +282,7 @@ class Tree:
         if d.big and self.mode.get(i, "listed") == "listed" and mode != "listed":
             d.hidden -= 1
             d.hidden_tokens -= self._infos[i].tokens
+            d.hidden_size -= self._infos[i].size
         self.mode[i] = mode
 
     def visible(self, i: int) -> bool:
@@ -275,7 +312,11 @@ class Tree:
             yield self._expanded_line(item)
             if item.big:
                 shown = [i for i in item.files if self.mode.get(i, "listed") != "listed"]
-                stack.append(self._rest_line(item, item.hidden, item.hidden_tokens, item.hidden_estimated))
+                stack.append(
+                    self._rest_line(
+                        item, item.hidden, item.hidden_tokens, item.hidden_estimated, item.hidden_size
+                    )
+                )
                 children: list[DirNode | int | str] = [*item.dirs, *shown]
             else:
                 children = [*item.dirs, *item.files]

@@ -287,7 +287,7 @@ def target_render(data: bytes, _language: str | None = None) -> None:
             r.tree_open(),
             r.tree_line(". [1 file, 2 tokens: none packed]"),
             r.tree_separator(),
-            r.tree_line(f"├── {display_path(name)}/ [1 file, ~3 tokens: none packed]"),
+            r.tree_line(f"├── {display_path(name)}/ [1 file, 3 bytes: none packed]"),
             r.tree_separator(),
             r.tree_line(f"    └── {display_path(name)} [full 1,234]"),
             r.tree_close(),

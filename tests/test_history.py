@@ -1,10 +1,13 @@
 """Git signals from real histories: recency, churn, co-change and their bounds."""
 
+import math
 from pathlib import Path
 
 import pytest
 from conftest import git, write
 
+from packer import history
+from packer.cache import Cache, history_key
 from packer.history import COCHANGE_LIMIT, HUGE_COMMIT_FILES, git_signals
 
 
@@ -77,9 +80,11 @@ def test_cochange_with_a_focus_file_and_a_focus_directory(repo):
     bump(repo, "c.py", "pkg/y.py")
     signals = git_signals(repo, focus=["a.py", "pkg/", "never.py"])
     assert signals is not None
+    # a commit of k files adds 1 / log2(k); over sqrt(commits of the focus entry x the file's)
+    w3 = 1 / math.log2(3)
     assert signals.cochange == {
-        "a.py": {"b.py": 2 / 3, "c.py": 1 / 3, "pkg/x.py": 1 / 3},
-        "pkg/": {"a.py": 0.5, "b.py": 0.5, "c.py": 0.5},  # files inside the directory left out
+        "a.py": {"b.py": (1 + w3) / math.sqrt(3 * 2), "pkg/x.py": w3 / math.sqrt(3), "c.py": 1 / math.sqrt(6)},
+        "pkg/": {"b.py": w3 / 2, "c.py": 1 / 2, "a.py": w3 / math.sqrt(6)},  # files inside left out
     }
     assert git_signals(repo) is not None and git_signals(repo).cochange == {}  # type: ignore[union-attr]
 
@@ -92,8 +97,20 @@ def test_cochange_keeps_the_strongest(repo):
     assert signals is not None
     shares = signals.cochange["a.py"]
     assert len(shares) == COCHANGE_LIMIT
-    assert next(iter(shares.items())) == ("twice.py", 2 / 3)
+    assert next(iter(shares.items())) == ("twice.py", 2 / math.sqrt(3 * 2))
     assert "once000.py" in shares and f"once{COCHANGE_LIMIT + 9:03}.py" not in shares
+
+
+def test_a_file_in_every_commit_cochanges_less_than_a_true_companion(repo):
+    bump(repo, "a.py", "twin.py", "version.py")
+    bump(repo, "a.py", "twin.py", "version.py")
+    for i in range(10):
+        bump(repo, f"other{i}.py", "version.py")  # version.py changes with everything
+    signals = git_signals(repo, focus=["a.py"])
+    assert signals is not None
+    shares = signals.cochange["a.py"]
+    assert shares["twin.py"] == pytest.approx(1 / math.log2(3))  # always together, in 3-file commits
+    assert shares["version.py"] < shares["twin.py"] / 2
 
 
 def test_huge_commits_count_but_add_no_signal(repo):
@@ -161,7 +178,8 @@ def test_user_config_and_hook_environment_do_not_change_the_signals(repo, tmp_pa
     git(repo, "mv", "a.py", "c.py")
     git(repo, "commit", "-q", "-m", "move")
     expected = git_signals(repo, focus=["c.py"])
-    assert expected is not None and expected.cochange == {"c.py": {"b.py": 0.5}}  # the move counts
+    # the move counts: two commits of c.py, one with b.py
+    assert expected is not None and expected.cochange == {"c.py": {"b.py": 1 / math.sqrt(2)}}
     for key, value in [("diff.renames", "false"), ("color.ui", "always"), ("log.showSignature", "true")]:
         git(repo, "config", key, value)
     other = tmp_path / "other"
@@ -169,3 +187,59 @@ def test_user_config_and_hook_environment_do_not_change_the_signals(repo, tmp_pa
     git(other, "init", "-q")
     monkeypatch.setenv("GIT_DIR", str(other / ".git"))
     assert git_signals(repo, focus=["c.py"]) == expected
+
+
+def test_cochange_reaches_past_the_recent_window(repo, monkeypatch):
+    # recency and churn look at the newest RECENT_COMMITS commits; co-change at all of them
+    monkeypatch.setattr(history, "RECENT_COMMITS", 2)
+    bump(repo, "a.py", "old.py")  # the oldest commit: outside the recent window
+    bump(repo, "b.py")
+    bump(repo, "c.py")
+    signals = git_signals(repo, focus=["a.py"])
+    assert signals is not None
+    assert signals.cochange == {"a.py": {"old.py": 1.0}}
+    assert "old.py" not in signals.recency and "old.py" not in signals.churn
+    assert set(signals.recency) == {"b.py", "c.py"}
+
+
+def test_the_cache_follows_head_forward_back_and_rewritten(repo, tmp_path):
+    store = Cache(tmp_path / "cache")
+    bump(repo, "a.py", "b.py")
+
+    def known() -> list[str]:  # the walked files
+        return sorted(p.name for p in repo.iterdir() if p.is_file())
+
+    first = git_signals(repo, focus=["a.py"], cache=store, known=known())
+    assert first is not None and first.cochange == {"a.py": {"b.py": 1.0}}
+    assert store.get(history_key(str(repo))) is not None  # kept by HEAD
+    assert git_signals(repo, focus=["a.py"], cache=store, known=known()) == first  # from the cache
+
+    bump(repo, "a.py", "c.py")  # HEAD moved forward: only the new commit is read
+    moved = git_signals(repo, focus=["a.py"], cache=store, known=known())
+    assert moved == git_signals(repo, focus=["a.py"])  # what an uncached read gives
+    assert moved is not None and moved.cochange == {"a.py": {"b.py": 1 / math.sqrt(2), "c.py": 1 / math.sqrt(2)}}
+
+    git(repo, "reset", "-q", "--hard", "HEAD~1")  # back: HEAD is no descendant of the cached one
+    git(repo, "commit", "-q", "--amend", "-m", "rewritten")
+    bump(repo, "a.py", "d.py")
+    rewritten = git_signals(repo, focus=["a.py"], cache=store, known=known())
+    assert rewritten == git_signals(repo, focus=["a.py"])
+    assert rewritten is not None and "c.py" not in rewritten.cochange["a.py"]
+
+
+def test_the_cache_holds_no_file_name(repo, tmp_path):
+    # a file's name can hold a secret: the cached log keeps hashes, `known` names them
+    secret_name = "AKIAZZZZZZZZZZZZZZZZ.py"
+    bump(repo, "a.py", secret_name, "gone.py")
+    git(repo, "rm", "-q", "gone.py")
+    git(repo, "commit", "-q", "-m", "rm")
+    store = Cache(tmp_path / "cache")
+    signals = git_signals(repo, focus=["a.py"], cache=store, known=["a.py", secret_name])
+    assert signals is not None and set(signals.cochange["a.py"]) == {secret_name}
+    store.close()
+    raw = b"".join(p.read_bytes() for p in (tmp_path / "cache").rglob("*") if p.is_file())
+    assert b"AKIAZZZZ" not in raw and b"a.py" not in raw
+    # a path nobody asked about is left out, not shown as a stand-in
+    store = Cache(tmp_path / "cache")
+    only = git_signals(repo, focus=["a.py"], cache=store, known=["a.py"])
+    assert only is not None and only.cochange == {} and set(only.recency) == {"a.py"}

@@ -35,6 +35,7 @@ LAYERS = [
     "skeleton",
     "graph",
     "usage",
+    "related",
     "sketch",
     "measure",
     "rank",

@@ -18,7 +18,7 @@ from packer.rank import (
     split_identifier,
     split_identifiers,
 )
-from packer.records import FileInfo, FileSymbols, GitSignals, Task
+from packer.records import DiffSection, FileInfo, FileSymbols, GitSignals, Task
 
 
 def _repo(files: dict[str, str]) -> tuple[list[FileInfo], list[FileSymbols | None]]:
@@ -114,12 +114,15 @@ def test_query_names_a_function_defined_in_one_file_and_used_in_two():
     assert "config.py" in reasons["shop/cart.py"].reason  # "uses parse_config from ... config.py"
 
 
-def test_focus_file_first_then_its_imports():
+def test_focus_file_first_then_the_files_it_shares_code_with():
     infos, syms = _repo(APP)
     ranked = rank(infos, symbols=syms, task=Task(focus=("shop/cart.py",)))
     order = _order(infos, ranked)
     assert order[0] == "shop/cart.py"
-    assert set(order[1:3]) == {"shop/config.py", "shop/money.py"}
+    # what cart uses, what uses it, and the sibling using the same two functions lead;
+    # files sharing nothing with it come last
+    assert set(order[1:5]) == {"shop/config.py", "shop/money.py", "shop/__main__.py", "shop/orders.py"}
+    assert order.index("shop/inventory.py") > order.index("tests/test_money.py")
     by = _by_path(infos, ranked)
     assert by["shop/cart.py"].reason == "focus"
     assert by["shop/cart.py"].score > 1.0 > by["shop/config.py"].score
@@ -393,6 +396,23 @@ def test_without_a_graph_usage_ranks_and_a_task_ignores_it():
     assert not any("used by" in r.reason for r in task)
 
 
+def test_an_overview_prefers_small_files_and_a_huge_makefile_leads_nothing():
+    from dataclasses import replace
+
+    from packer.rank import LEAD_TOKENS, OVERVIEW_TOKENS
+
+    infos, _ = _repo(_big_repo())
+    sizes = {"Makefile": LEAD_TOKENS + 1, "include/used.h": OVERVIEW_TOKENS * 16}
+    infos = [replace(f, tokens=sizes.get(f.path, f.tokens)) for f in infos]
+    paths = [f.path for f in infos]
+    uses = [30.0 if p == "include/used.h" else 8.0 if p == "include/unused.h" else 0.0 for p in paths]
+    ranked = rank(infos, symbols=[None] * len(infos), task=Task(), uses=uses)
+    order = _order(infos, ranked)
+    assert set(order[:2]) == {"README.md", "Kconfig"}  # the large Makefile is no introduction
+    # used by 30 but 16x the size: worth 30 / 4 per token, against 8 for the small header
+    assert order.index("include/unused.h") < order.index("include/used.h")
+
+
 def test_overview_of_a_repository_above_the_graph_limit(tmp_path, monkeypatch):
     from conftest import write
 
@@ -413,3 +433,30 @@ def test_overview_of_a_repository_above_the_graph_limit(tmp_path, monkeypatch):
     assert {"README.md", "Makefile", "Kconfig", "include/used.h"} <= set(packed)
     assert len({p.split("/")[0] for p in packed if "/" in p}) >= 4
     assert sum(p.startswith("aaa/") for p in packed) < len(packed) / 2
+
+
+def test_focus_mode_finds_the_test_and_the_cochanging_file():
+    infos, syms = _repo(APP)
+    signals = GitSignals(recency={}, churn={}, cochange={"shop/inventory.py": {"docs/guide.md": 0.9}}, commits=10)
+    ranked = rank(infos, symbols=syms, task=Task(focus=("shop/inventory.py",)), signals=signals)
+    by = _by_path(infos, ranked)
+    order = _order(infos, ranked)
+    # the test named after the focus file, and the doc that always changes with it, lead
+    assert set(order[1:3]) == {"tests/test_inventory.py", "docs/guide.md"}
+    assert "co-changes with shop/inventory.py" in by["docs/guide.md"].reason
+    assert "goes with shop/inventory.py" in by["tests/test_inventory.py"].reason
+
+
+def test_a_diff_that_removes_a_call_points_at_its_definition():
+    infos, syms = _repo(APP)
+    diff = DiffSection(
+        "shop/report.py",
+        "--- a/shop/report.py\n+++ b/shop/report.py\n@@ -1 +1 @@\n-    return [format_price(r) for r in rows]\n"
+        "+    return [count_items(r) for r in rows]\n",
+    )
+    plain = _by_path(infos, rank(infos, symbols=syms, task=Task(changed=("shop/report.py",))))
+    told = _by_path(
+        infos, rank(infos, symbols=syms, task=Task(changed=("shop/report.py",), diff_sections=(diff,)))
+    )
+    # count_items is new to report.py: only the diff says inventory.py matters
+    assert told["shop/inventory.py"].score > plain["shop/inventory.py"].score

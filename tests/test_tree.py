@@ -85,5 +85,33 @@ def test_a_listed_file_shows_its_exact_size_once_its_directory_opens():
     lines = list(tree.lines())
     assert "│   ├── b.py [listed 3,000]" in lines and "│   └── c.py [listed 999]" in lines
     assert "└── README.md [listed 10]" in lines
-    assert "├── docs/ [1 file, ~9 tokens: none packed]" in lines  # folded: the estimate
+    # folded, and only estimated: its bytes, which are exact, never a guessed token count
+    assert "├── docs/ [1 file, 1 bytes: none packed]" in lines
     assert need > 0 and sorted(set(asked)) == sorted(asked)  # each counted once
+
+
+def test_folded_folders_state_bytes_when_their_tokens_are_estimated():
+    from dataclasses import replace
+
+    from packer.tree import Tree, list_limit
+
+    infos = [
+        replace(f, size=size, estimated=True)
+        for f, size in zip(
+            file_infos({"big/a.c": 900_000, "big/b.c": 600_000, "small/x.py": 30, "top.md": 5}),
+            [3 << 20, 1 << 20, 700, 20],
+            strict=True,
+        )
+    ]
+    tree = Tree(infos, line_cost=len)
+    tree.apply(3, "full")
+    lines = list(tree.lines())
+    assert "├── big/ [2 files, 4.0 MB: none packed]" in lines
+    assert "├── small/ [1 file, 700 bytes: none packed]" in lines
+    assert not any("~" in line for line in lines)  # no estimate is stated
+    counted = Tree([replace(f, estimated=False) for f in infos], line_cost=len)
+    counted.apply(3, "full")
+    assert "├── big/ [2 files, 1,500,000 tokens: none packed]" in list(counted.lines())  # counted: exact
+    # a repository whose every file line fits in a tenth of the budget lists them all
+    assert list_limit(1_000, 200_000) == 256 and list_limit(78_000, 200_000) == 16
+    assert list_limit(78_000, None) == 256
