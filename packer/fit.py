@@ -49,7 +49,9 @@ def default_passes(focus: Collection[int], *, skeleton_share: float = 0.15) -> l
 
 
 _LINE_SLACK = 16
-_FILL_GIVE_UP = 500
+# A fill sweep gives up after counting this many bytes of files that did not fit in a row:
+# a few seconds of tokenizing at most, however many small files a tight room lets it try.
+_FILL_GIVE_UP_BYTES = 4_000_000
 # The fill stops here: the last half percent is not worth counting more files for.
 FULL_ENOUGH = 0.995
 
@@ -189,8 +191,10 @@ class _Fitter:
         anything. A cost not asked for before may be an exact count (a read and a
         tokenization), and the files of a large tree are not all worth counting for the
         last few tokens: the fill stops once the pack holds `FULL_ENOUGH` of the budget, and
-        a sweep after `_FILL_GIVE_UP` new costs in a row that did not fit (the bound of the
-        skeleton pass: a few seconds of counting at most).
+        a sweep after `_FILL_GIVE_UP_BYTES` of files newly counted in a row that did not fit
+        (a few seconds of counting at most). The bound is in bytes, not files: with a few
+        dozen tokens left, only small files pass the floor, and trying a thousand of them
+        costs less than one large one.
         """
         for _ in range(2):
             moved = misses = 0
@@ -209,8 +213,8 @@ class _Fitter:
                     moved += 1
                     misses = 0
                 elif len(self.tried) > asked:
-                    misses += 1
-                    if misses >= _FILL_GIVE_UP:
+                    misses += self.infos[i].size
+                    if misses >= _FILL_GIVE_UP_BYTES:
                         break
             if not moved:
                 return

@@ -14,14 +14,18 @@
   camelCase, snake_case and digits, whole names kept too) and its path terms (x3).
 - symbols: the file defines an identifier the query names (longer names count more,
   names defined in many files less).
-- cochange, recency, churn: bounded recent git history (`GitSignals`).
+- cochange: how strongly a file changed with the task's files over the whole history;
+  recency, churn: the newest 1,000 commits (`GitSignals`).
+- neighbours, tested, companions, names, proximity: what the task's own files say about
+  the others (`packer.related`), with focus or changed files.
 - prior: what kind of file it is (`classify`): README, manifests and entry points up;
   tests, docs, examples, generated and vendored code down unless the task points at them.
 
 The test file named after one of the best files (`test_nodes.py` for `nodes.py`) is
 raised to `RankWeights.tests` of its score. The fused score is the weighted mean of the
 signals that apply (a query-less task has no bm25, a repository without history no git
-signals), so it stays in [0, 1]; focus files
+signals; a task of files without a query weighs them with the learned `focus_*` weights),
+so it stays in [0, 1]; focus files
 and changed files get `RankWeights.focus` on top, which puts them first. `reason` names
 the two or three largest contributions in words. `default_order` is the fixed order used
 when nothing else is known. numpy, scipy and bm25s load only when `rank` runs.

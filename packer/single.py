@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 
 from packer.config import PackConfig
 from packer.errors import BudgetError, EmptyPackError
-from packer.fit import Pass, Plan, default_passes, fit
+from packer.fit import FULL_ENOUGH, Pass, Plan, default_passes, fit
 from packer.measure import Costs
 from packer.prepared import Clock, Prepared, copy_decisions, make_header, pack_result, settle_header
 from packer.records import PackResult
@@ -43,11 +43,22 @@ def _tree(prep: Prepared, cfg: PackConfig) -> Tree:
     )
 
 
+# What a settled header may gain when a refit packs more files (a count gaining a digit):
+# the refit tries these margins in turn until its own settled header fits.
+HEADER_GROWTH = (0, 2, 8)
+
+
 def fit_pack(prep: Prepared, cfg: PackConfig, first: Sequence[Pass] = ()) -> Fitted:
-    """One pack's plan; `first` passes run before the default ones."""
-    infos, costs, renderer = prep.infos, prep.costs, prep.renderer
+    """One pack's plan; `first` passes run before the default ones.
+
+    The header is reserved at its largest (every number it states can only shrink), so a
+    fit can stop short by what the real header did not need: a few tokens, and a file that
+    needed one more. A pack below `FULL_ENOUGH` of its budget is fitted again with the
+    settled header's cost (plus a margin of `HEADER_GROWTH`) as the reserve; the first
+    refit whose own settled header fits is kept if it is fuller.
+    """
+    costs, renderer = prep.costs, prep.renderer
     clock = Clock(prep.timings)
-    tree = _tree(prep, cfg)
     static = sum(
         costs.block(b)
         for b in (
@@ -58,13 +69,33 @@ def fit_pack(prep: Prepared, cfg: PackConfig, first: Sequence[Pass] = ()) -> Fit
             renderer.footer(),
         )
     )
-    # Reserve the header at its largest: every number it states can only shrink.
-    n = len(infos)
-    header_reserve = costs.block(
+    n = len(prep.infos)
+    reserve = costs.block(
         renderer.header(make_header(prep, cfg, None, cfg.budget or 10**12, n, files_full=n, files_skeleton=n))
     )
-    if cfg.budget is not None and static + header_reserve + tree.cost > cfg.budget:
-        need = static + header_reserve + tree.cost
+    fitted = _fit_once(prep, cfg, first, static, reserve)
+    budget = cfg.budget
+    if budget is not None and fitted.total < FULL_ENOUGH * budget:
+        settled = fitted.total - static - fitted.plan.body_tokens
+        for growth in HEADER_GROWTH:
+            if settled + growth >= reserve:
+                break
+            again = _fit_once(prep, cfg, first, static, settled + growth)
+            if again.total <= budget:
+                fitted = again if again.total > fitted.total else fitted
+                break
+    clock.lap("fit")
+    if budget is not None and fitted.total > budget:  # pragma: no cover - guarded by reserve
+        raise AssertionError(f"pack of {fitted.total} tokens exceeds budget {budget}")
+    return fitted
+
+
+def _fit_once(prep: Prepared, cfg: PackConfig, first: Sequence[Pass], static: int, reserve: int) -> Fitted:
+    """A plan with `reserve` tokens kept for the header, and its settled header."""
+    infos, costs, renderer = prep.infos, prep.costs, prep.renderer
+    tree = _tree(prep, cfg)
+    if cfg.budget is not None and static + reserve + tree.cost > cfg.budget:
+        need = static + reserve + tree.cost
         raise BudgetError(
             f"budget {cfg.budget:,} tokens cannot hold even the header, tree"
             + (" and diff" if prep.diff else "")
@@ -77,23 +108,20 @@ def fit_pack(prep: Prepared, cfg: PackConfig, first: Sequence[Pass] = ()) -> Fit
         [r for r in prep.ranked if r.index not in prep.dup_of],
         tree=tree,
         budget=cfg.budget,
-        fixed_tokens=static + header_reserve,
+        fixed_tokens=static + reserve,
         file_separator_tokens=costs.block(renderer.file_separator()),
         passes=[*first, *([Pass(("skeleton", "full"))] if cfg.skeleton else default_passes(prep.focus))],
         cost=costs,
         floor=costs.floor,
         upgrade=not cfg.skeleton,  # --skeleton: every code file as its skeleton, never upgraded
     )
-    clock.lap("fit")
-    n_listed = n - len(plan.packed)
+    n_listed = len(infos) - len(plan.packed)
     header, total = settle_header(
         costs.block,
         renderer,
         lambda t: make_header(prep, cfg, plan, t, n_listed),
         static + plan.body_tokens,
     )
-    if cfg.budget is not None and total > cfg.budget:  # pragma: no cover - guarded by reserve
-        raise AssertionError(f"pack of {total} tokens exceeds budget {cfg.budget}")
     return Fitted(cfg, tree, plan, header, total)
 
 
