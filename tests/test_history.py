@@ -83,7 +83,11 @@ def test_cochange_with_a_focus_file_and_a_focus_directory(repo):
     # a commit of k files adds 1 / log2(k); over sqrt(commits of the focus entry x the file's)
     w3 = 1 / math.log2(3)
     assert signals.cochange == {
-        "a.py": {"b.py": (1 + w3) / math.sqrt(3 * 2), "pkg/x.py": w3 / math.sqrt(3), "c.py": 1 / math.sqrt(6)},
+        "a.py": {
+            "b.py": (1 + w3) / math.sqrt(3 * 2),
+            "pkg/x.py": w3 / math.sqrt(3),
+            "c.py": 1 / math.sqrt(6),
+        },
         "pkg/": {"b.py": w3 / 2, "c.py": 1 / 2, "a.py": w3 / math.sqrt(6)},  # files inside left out
     }
     assert git_signals(repo) is not None and git_signals(repo).cochange == {}  # type: ignore[union-attr]
@@ -217,7 +221,8 @@ def test_the_cache_follows_head_forward_back_and_rewritten(repo, tmp_path):
     bump(repo, "a.py", "c.py")  # HEAD moved forward: only the new commit is read
     moved = git_signals(repo, focus=["a.py"], cache=store, known=known())
     assert moved == git_signals(repo, focus=["a.py"])  # what an uncached read gives
-    assert moved is not None and moved.cochange == {"a.py": {"b.py": 1 / math.sqrt(2), "c.py": 1 / math.sqrt(2)}}
+    half = 1 / math.sqrt(2)
+    assert moved is not None and moved.cochange == {"a.py": {"b.py": half, "c.py": half}}
 
     git(repo, "reset", "-q", "--hard", "HEAD~1")  # back: HEAD is no descendant of the cached one
     git(repo, "commit", "-q", "--amend", "-m", "rewritten")

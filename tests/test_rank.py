@@ -437,7 +437,8 @@ def test_overview_of_a_repository_above_the_graph_limit(tmp_path, monkeypatch):
 
 def test_focus_mode_finds_the_test_and_the_cochanging_file():
     infos, syms = _repo(APP)
-    signals = GitSignals(recency={}, churn={}, cochange={"shop/inventory.py": {"docs/guide.md": 0.9}}, commits=10)
+    together = {"shop/inventory.py": {"docs/guide.md": 0.9}}
+    signals = GitSignals(recency={}, churn={}, cochange=together, commits=10)
     ranked = rank(infos, symbols=syms, task=Task(focus=("shop/inventory.py",)), signals=signals)
     by = _by_path(infos, ranked)
     order = _order(infos, ranked)
@@ -451,7 +452,8 @@ def test_a_diff_that_removes_a_call_points_at_its_definition():
     infos, syms = _repo(APP)
     diff = DiffSection(
         "shop/report.py",
-        "--- a/shop/report.py\n+++ b/shop/report.py\n@@ -1 +1 @@\n-    return [format_price(r) for r in rows]\n"
+        "--- a/shop/report.py\n+++ b/shop/report.py\n@@ -1 +1 @@\n"
+        "-    return [format_price(r) for r in rows]\n"
         "+    return [count_items(r) for r in rows]\n",
     )
     plain = _by_path(infos, rank(infos, symbols=syms, task=Task(changed=("shop/report.py",))))
