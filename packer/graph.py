@@ -406,8 +406,11 @@ def pagerank(
     inv = np.divide(1.0, out, out=np.zeros(n), where=out > 0)
     p = sp.diags_array(inv) @ m  # row-stochastic, dangling rows zero
     system = (sp.eye_array(n, format="csr") - alpha * p.T).tocsr()
-    y, info = spla.bicgstab(system, v, x0=v.copy(), rtol=tol, atol=0.0, maxiter=1000)
-    if info != 0:  # pragma: no cover - the system is diagonally dominant, BiCGSTAB converges
+    with np.errstate(all="ignore"):  # a breakdown is caught below, not warned about
+        y, info = spla.bicgstab(system, v, x0=v.copy(), rtol=tol, atol=0.0, maxiter=1000)
+    if info != 0 or not np.all(np.isfinite(y)):
+        # BiCGSTAB can break down (a zero or overflowing inner product) and still report
+        # success with NaNs, which would read as "every file equal": solve directly.
         y = spla.spsolve(system.tocsc(), v)
     y = np.maximum(np.asarray(y, dtype=np.float64), 0.0)
     total = y.sum()

@@ -249,6 +249,21 @@ def test_pagerank_matches_networkx(personal):
     assert np.allclose(ours, [theirs[i] for i in range(30)], atol=1e-7)
 
 
+@pytest.mark.parametrize("info", [0, -10])
+def test_pagerank_survives_a_solver_breakdown(monkeypatch, info):
+    # BiCGSTAB can break down and still report success (info 0) with NaNs; read as is, the
+    # rank would be uniform, every file equal. The direct solve must give the true rank.
+    import scipy.sparse.linalg as spla
+
+    g, dense = _random_graph(30, 1)
+    monkeypatch.setattr(spla, "bicgstab", lambda a, b, **kw: (np.full(len(b), np.nan), info))
+    ours = pagerank(g, {0: 1.0})
+    theirs = nx.pagerank(
+        nx.from_numpy_array(dense, create_using=nx.DiGraph), personalization={0: 1.0}, tol=1e-12
+    )
+    assert np.allclose(ours, [theirs[i] for i in range(30)], atol=1e-7)
+
+
 def test_pagerank_is_deterministic_and_handles_empty_graphs():
     g, _ = _random_graph(25, 2)
     assert np.array_equal(pagerank(g, {1: 1.0}), pagerank(g, {1: 1.0}))
