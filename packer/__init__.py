@@ -13,9 +13,8 @@ import sys
 import types
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
-
 from packer.errors import PackerError
+from packer.records import PACKER_VERSION as __version__
 from packer.records import Chunk, Decision, PackResult, Part, Secret, Skip
 
 if TYPE_CHECKING:

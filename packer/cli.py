@@ -23,6 +23,7 @@ from packer.tokens import ENCODINGS
 if TYPE_CHECKING:
     from packer.records import Chunk, PackResult
     from packer.review import ReviewPlan, ReviewResult
+    from packer.stats import StatsResult
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -73,23 +74,83 @@ def _masked(text: str) -> str:
     return mask_keys(text)
 
 
-class _Progress:
-    """A one-line progress display on stderr, only when stderr is a terminal."""
+class _Cli(click.Group):
+    """The `packer` group: a usage error (an unknown option, a bad choice, a missing
+    argument) is one `error:` line with exit 1, like every other error, not click's
+    multi-line usage with exit 2. `--help` and `--version` are unchanged."""
 
-    def __init__(self, enabled: bool) -> None:
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("standalone_mode", True) is False:
+            return super().main(*args, **kwargs)
+        kwargs["standalone_mode"] = False
+        try:
+            code = super().main(*args, **kwargs)
+        except click.exceptions.NoArgsIsHelpError as exc:  # bare `packer`: the help, no error
+            click.echo(exc.ctx.get_help() if exc.ctx else "")
+            sys.exit(0)
+        except click.UsageError as exc:
+            click.echo(f"error: {_one_line(exc.format_message()).rstrip('.')}{_help_hint(exc.ctx)}", err=True)
+            sys.exit(1)
+        except click.ClickException as exc:
+            click.echo(f"error: {_one_line(exc.format_message())}", err=True)
+            sys.exit(1)
+        except click.exceptions.Abort:
+            click.echo("error: interrupted; nothing was written", err=True)
+            sys.exit(130)
+        except OSError as exc:  # stdout closed before click could write (`packer --help | true`)
+            if isinstance(exc, BrokenPipeError):
+                _end_quietly_on_closed_pipe()
+            raise
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _help_hint(ctx: click.Context | None) -> str:
+    if ctx is None:
+        return "; see packer --help"
+    words = ["packer", *ctx.command_path.split()[1:]]
+    return f"; see {' '.join(words)} --help"
+
+
+class _Progress:
+    """A one-line progress display on stderr, only when stderr is a terminal: the stage
+    (its number among a pack's stages) and how far it is."""
+
+    def __init__(self, enabled: bool, steps: bool = True) -> None:
         self.enabled = enabled and sys.stderr.isatty()
+        self.steps = steps  # number a pack's stages ([4/8]); stats and chunk have one stage
         self._last = 0.0
+        self._stage = ""
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         now = time.monotonic()
-        if not self.enabled or (now - self._last < 0.1 and done < total):
+        new_stage = stage != self._stage
+        if not self.enabled or (now - self._last < 0.1 and done < total and not new_stage):
             return
         self._last = now
-        click.echo(f"\r{stage}: {done:,}/{total:,} files\x1b[K", err=True, nl=False)
+        self._stage = stage
+        click.echo(f"\r{_progress_line(stage, done, total, self.steps)}\x1b[K", err=True, nl=False)
 
     def close(self) -> None:
         if self.enabled:
             click.echo("\r\x1b[K", err=True, nl=False)
+
+
+def _progress_line(stage: str, done: int, total: int, steps: bool = True) -> str:
+    """`[4/8] rank: 1,234 files...`, `[7/8] render: 120/800 files`, `chunk: 3/9 files`."""
+    from packer.records import STAGES
+
+    step = f"[{STAGES.index(stage) + 1}/{len(STAGES)}] " if steps and stage in STAGES else ""
+    if not total:  # begun, size not known yet (the walk)
+        return f"{step}{stage}..."
+    if done == 0:  # begun: a stage that reports only its start and end shows this while it runs
+        return f"{step}{stage}: {total:,} files..."
+    if done < total:
+        return f"{step}{stage}: {done:,}/{total:,} files"
+    return f"{step}{stage}: {total:,} files"
 
 
 # Flags shared by `pack` and `stats`: which files are considered, and how.
@@ -196,21 +257,22 @@ def _common_options(
 
 
 @contextmanager
-def _progress(quiet: bool) -> Iterator[_Progress]:
+def _progress(quiet: bool, steps: bool = True) -> Iterator[_Progress]:
     """A progress display (unless quiet), cleared however the work ends."""
-    progress = _Progress(not quiet)
+    progress = _Progress(not quiet, steps)
     try:
         yield progress
     finally:
         progress.close()
 
 
-@click.group()
+@click.group(cls=_Cli)
 @click.version_option(__version__, prog_name="packer")
 def main() -> None:
     """Pack a codebase into a model's context window, exactly counted in tokens."""
 
 
+# long: 28 flags passed on as Options are most of it; each step is a helper below.
 @main.command()
 @click.argument("path", default=".", type=click.Path(file_okay=True))
 @click.option(
@@ -230,15 +292,26 @@ def main() -> None:
     metavar="TOKENS",
     help="Tokens kept free for instructions and the answer (api default 32000).",
 )
-@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), help="Output format (default xml).")
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    help="Output format (default: from -o's extension .xml .md .json .txt, else the config's, else xml).",
+)
 @click.option(
     "-o",
     "--output",
     metavar="FILE",
-    default="-",
-    help="Write the pack to FILE (atomically); '-' for stdout (default).",
+    help="Write the pack to FILE (atomically); '-' for stdout. Default: stdout, or on a "
+    "terminal a file ./packer-REPO.EXT (never replacing a file packer did not write).",
 )
 @click.option("--manifest", metavar="FILE", help="Write the JSON manifest to FILE.")
+@click.option(
+    "--report",
+    metavar="FILE",
+    help="Write an HTML page to FILE: a treemap of the repository by tokens, coloured by what the pack did.",
+)
 @click.option(
     "--skeleton",
     is_flag=True,
@@ -286,8 +359,9 @@ def pack(
     target: str | None,
     reserve: int | None,
     fmt: str | None,
-    output: str,
+    output: str | None,
     manifest: str | None,
+    report: str | None,
     skeleton: bool | None,
     query: str | None,
     focus: tuple[str, ...],
@@ -316,15 +390,14 @@ def pack(
     """
     from packer.pipeline import pack as run_pack
 
-    common = _common_options(
-        include, exclude, no_gitignore, max_file_size, keep, encoding, cache_dir, no_cache, jobs, config
-    )
     options = dataclasses.replace(
-        common,
+        _common_options(
+            include, exclude, no_gitignore, max_file_size, keep, encoding, cache_dir, no_cache, jobs, config
+        ),
         budget=budget,
         target=target,
         reserve=reserve,
-        format=fmt,
+        format=fmt or _format_of(output),
         skeleton=skeleton,
         query=query,
         focus=focus,
@@ -334,15 +407,86 @@ def pack(
         split=split,
         allow_secrets=allow_secrets,
     )
-    with _errors(verbose), _progress(quiet) as progress:
-        out = sys.stdout if output == "-" else output
-        result = run_pack(path, options, output=out, manifest=manifest, progress=progress)
+    with _errors(verbose):
+        if output is None:
+            output = _terminal_output(path, options) if sys.stdout.isatty() else "-"
+        _check_report(report)
+        with _progress(quiet) as progress:
+            result = run_pack(
+                path,
+                options,
+                output=sys.stdout if output == "-" else output,
+                manifest=manifest,
+                progress=progress,
+                also_written=[report] if report else [],
+            )
+        if report:
+            from packer.report import pack_report, write_report
+
+            write_report(report, pack_report(result))
     if not quiet:
         _pack_summary(result, verbose)
+        if report:
+            click.echo(f"report: {report}", err=True)
+
+
+def _check_report(path: str | None) -> None:
+    """Refuse a report path that cannot be written, before any work."""
+    if path is not None:
+        from packer.output import check
+
+        check(path)
+
+
+# What -o's extension says the format is, when --format is not given.
+_FORMAT_OF_EXTENSION = {
+    ".xml": "xml",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".json": "json",
+    ".txt": "plain",
+}
+_EXTENSION_OF_FORMAT = {"xml": "xml", "markdown": "md", "json": "json", "plain": "txt"}
+
+
+def _format_of(output: str | None) -> str | None:
+    if output is None or output == "-":
+        return None
+    import os
+
+    return _FORMAT_OF_EXTENSION.get(os.path.splitext(output)[1].lower())
+
+
+def _terminal_output(path: str, options: Options) -> str:
+    """Where a pack goes when stdout is a terminal and no -o was given: no screenful of
+    XML, a file in the working directory named after the repository. An existing file is
+    replaced only if it is an earlier pack or manifest; else the next free name is used."""
+    import os
+    import re
+    from pathlib import Path
+
+    from packer.config import resolve
+    from packer.output import looks_like_output
+
+    root = Path(path).resolve()
+    fmt = options.format
+    if fmt is None and root.is_dir():
+        fmt = resolve(root, options).format
+    ext = _EXTENSION_OF_FORMAT.get(fmt or "xml", "xml")
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", root.name).strip(".-") or "pack"
+    for n in range(1, 1000):
+        candidate = f"packer-{name}.{ext}" if n == 1 else f"packer-{name}.{n}.{ext}"
+        if not os.path.lexists(candidate):
+            return candidate
+        if os.path.isfile(candidate) and not os.path.islink(candidate):
+            with open(candidate, "rb") as f:
+                if looks_like_output(f.read(4096).decode("utf-8", "replace")):
+                    return candidate
+    raise PackerError("no free name for the pack in this directory; pass -o FILE (or -o - for the terminal)")
 
 
 def _pack_summary(result: PackResult, verbose: bool) -> None:
-    """What went in, the secrets found, the parts and (verbose) the time per stage, on stderr."""
+    """What went in, the largest files, what was left out, the secrets, where it went; on stderr."""
     for w in result.warnings:
         click.echo(f"warning: {w}", err=True)
     budget_text = "no budget" if result.budget is None else f"budget {result.budget:,}"
@@ -355,6 +499,8 @@ def _pack_summary(result: PackResult, verbose: bool) -> None:
         f"({budget_text}, {result.encoding})",
         err=True,
     )
+    for line in _packed_lines(result):
+        click.echo(line, err=True)
     _secrets_summary(result.secrets)
     for part in result.parts:
         click.echo(
@@ -362,6 +508,8 @@ def _pack_summary(result: PackResult, verbose: bool) -> None:
             f"full, {part.files_skeleton:,} skeletons -> {part.path or '(not written)'}",
             err=True,
         )
+    if result.output_path is not None and not result.parts:
+        click.echo(f"wrote {result.output_path}", err=True)
     if verbose:
         stages = ", ".join(f"{k} {v:.2f}s" for k, v in result.stats.seconds.items())
         click.echo(f"time: {stages}", err=True)
@@ -370,6 +518,49 @@ def _pack_summary(result: PackResult, verbose: bool) -> None:
                 f"estimated first; counted exactly when fitting: {result.stats.counted_at_fit:,} files",
                 err=True,
             )
+
+
+def _packed_lines(result: PackResult, most: int = 5) -> list[str]:
+    """The largest packed files; the files left out (listed), by directory with their tokens;
+    the skipped files by reason. A few lines at most."""
+    from packer.render import display_path
+
+    lines: list[str] = []
+    packed = sorted((f for f in result.files if f.mode != "listed"), key=lambda f: (-f.tokens, f.path))
+    if packed:
+        top = ", ".join(f"{display_path(f.path)} {f.tokens:,}" for f in packed[:most])
+        lines.append(f"largest: {top}" + (f" (+{len(packed) - most:,} more)" if len(packed) > most else ""))
+    left_out = _left_out_line(result, most)
+    if left_out:
+        lines.append(left_out)
+    if result.skipped:
+        reasons: dict[str, int] = {}
+        for s in result.skipped:
+            reasons[s.label] = reasons.get(s.label, 0) + 1
+        top_reasons = sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))
+        text = ", ".join(f"{n:,} {label}" for label, n in top_reasons[:most])
+        lines.append(f"skipped: {text}" + (", ..." if len(top_reasons) > most else ""))
+    return lines
+
+
+def _left_out_line(result: PackResult, most: int) -> str:
+    """The files only listed (copies aside), by directory (two levels) with their own tokens."""
+    from packer.render import display_path
+
+    out = [f for f in result.files if f.mode == "listed" and not f.reason.startswith("duplicate of")]
+    if not out:
+        return ""
+    by_dir: dict[str, list[int]] = {}
+    for f in out:
+        parts = f.path.split("/")[:-1][:2]
+        acc = by_dir.setdefault("/".join(parts) + "/" if parts else "./", [0, 0])
+        acc[0] += f.size or 0
+        acc[1] += 1
+    groups = sorted(by_dir.items(), key=lambda kv: (-kv[1][0], kv[0]))
+    text = "; ".join(f"{display_path(d)} {n:,} files ~{t:,}" for d, (t, n) in groups[:most])
+    more = f" (+{len(groups) - most:,} more directories)" if len(groups) > most else ""
+    total = sum(f.size or 0 for f in out)
+    return f"left out (listed only): {len(out):,} files, ~{total:,} tokens: {text}{more}"
 
 
 def _secrets_summary(found: Any) -> None:
@@ -391,11 +582,19 @@ def _secrets_summary(found: Any) -> None:
     "-n", "--top", type=int, default=20, show_default=True, help="How many files and directories to list."
 )
 @click.option("--depth", type=int, default=2, show_default=True, help="Directory depth to aggregate at.")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
+@click.option(
+    "--html",
+    metavar="FILE",
+    help="Also write an HTML page to FILE: a zoomable treemap of the repository by tokens.",
+)
 @_common
 def stats(
     path: str,
     top: int,
     depth: int,
+    as_json: bool,
+    html: str | None,
     include: tuple[str, ...],
     exclude: tuple[str, ...],
     no_gitignore: bool | None,
@@ -414,30 +613,48 @@ def stats(
     Use it to decide what to --exclude before packing.
     """
     from packer.stats import stats as run_stats
+    from packer.stats import summary
 
     options = _common_options(
         include, exclude, no_gitignore, max_file_size, keep, encoding, cache_dir, no_cache, jobs, config
     )
-    with _errors(verbose), _progress(quiet) as progress:
-        result = run_stats(path, options, depth=depth, progress=progress)
+    with _errors(verbose):
+        _check_report(html)
+        with _progress(quiet, steps=False) as progress:
+            result = run_stats(path, options, depth=depth, progress=progress)
+        if html:
+            from packer.report import stats_report, write_report
+
+            write_report(html, stats_report(result))
     with _errors(verbose):  # a closed pipe (`packer stats | head`) ends quietly
-        click.echo(
-            f"{result.total_tokens:,} tokens in {result.files:,} files ({result.encoding}); "
-            f"{len(result.skipped):,} skipped"
-        )
-        click.echo("\nby directory:")
-        for d in result.directories[:top]:
-            share = 100 * d.tokens / result.total_tokens if result.total_tokens else 0.0
-            click.echo(f"{d.tokens:>14,}  {share:5.1f}%  {d.files:>7,} files  {d.path}")
-        click.echo("\nby file:")
-        for f in result.largest[:top]:
-            click.echo(f"{f.tokens:>14,}  {f.path}")
-        if result.skipped_by_reason:
-            click.echo("\nskipped:")
-            for reason, n in result.skipped_by_reason:
-                click.echo(f"{n:>14,}  {reason}")
-    for w in result.warnings:
-        click.echo(f"warning: {w}", err=True)
+        if as_json:
+            click.echo(json.dumps(summary(result, top), indent=2, ensure_ascii=True))
+        else:
+            _stats_text(result, top)
+    if not quiet:
+        for w in result.warnings:
+            click.echo(f"warning: {w}", err=True)
+        if html:
+            click.echo(f"report: {html}", err=True)
+
+
+def _stats_text(result: StatsResult, top: int) -> None:
+    """`stats` as text: the totals, then directories and files, largest first."""
+    click.echo(
+        f"{result.total_tokens:,} tokens in {result.files:,} files ({result.encoding}); "
+        f"{len(result.skipped):,} skipped"
+    )
+    click.echo("\nby directory:")
+    for d in result.directories[:top]:
+        share = 100 * d.tokens / result.total_tokens if result.total_tokens else 0.0
+        click.echo(f"{d.tokens:>14,}  {share:5.1f}%  {d.files:>7,} files  {d.path}")
+    click.echo("\nby file:")
+    for f in result.largest[:top]:
+        click.echo(f"{f.tokens:>14,}  {f.path}")
+    if result.skipped_by_reason:
+        click.echo("\nskipped:")
+        for reason, n in result.skipped_by_reason:
+            click.echo(f"{n:>14,}  {reason}")
 
 
 @main.group("cache")
@@ -453,10 +670,14 @@ _CACHE_DIR = click.option(
 )
 
 
+_QUIET = click.option("-q", "--quiet", is_flag=True, help="Nothing on stderr but errors.")
+
+
 @cache_group.command("info")
 @_CACHE_DIR
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
-def cache_info(cache_dir: str | None, as_json: bool) -> None:
+@_QUIET
+def cache_info(cache_dir: str | None, as_json: bool, quiet: bool) -> None:
     """Where the cache is, how many entries it holds and its size on disk."""
     from packer.cache import Cache
 
@@ -473,13 +694,14 @@ def cache_info(cache_dir: str | None, as_json: bool) -> None:
         f"size:    {info.bytes / 2**20:,.1f} MiB (oldest entries dropped past "
         f"{info.max_bytes / 2**30:,.0f} GiB)"
     )
-    for w in c.warnings:
+    for w in () if quiet else c.warnings:
         click.echo(f"warning: {w}", err=True)
 
 
 @cache_group.command("clear")
 @_CACHE_DIR
-def cache_clear(cache_dir: str | None) -> None:
+@_QUIET
+def cache_clear(cache_dir: str | None, quiet: bool) -> None:
     """Delete the cache (the next pack reads and counts every file again)."""
     from packer.cache import Cache
 
@@ -488,8 +710,32 @@ def cache_clear(cache_dir: str | None) -> None:
     click.echo(f"cleared {freed / 2**20:,.1f} MiB")
 
 
+@main.command("mcp")
+@click.option(
+    "--root",
+    "roots",
+    multiple=True,
+    metavar="DIR",
+    type=click.Path(file_okay=False),
+    help="Also allow paths under DIR (the working directory always is). Repeatable.",
+)
+def mcp_command(roots: tuple[str, ...]) -> None:
+    """Serve packer's tools (pack, chunk, stats, languages, plan_review) to an agent over
+    the Model Context Protocol, on stdin and stdout. Needs the `mcp` extra."""
+    with _errors(False):
+        try:
+            from packer.mcp_server import main as serve
+        except ImportError as exc:
+            raise PackerError(
+                f"packer mcp needs the MCP SDK ({exc}); install it: pip install 'packer[mcp]'"
+            ) from exc
+        code = serve([arg for r in roots for arg in ("--root", r)])
+    sys.exit(code)
+
+
 @main.command("languages")
-def languages_command() -> None:
+@_QUIET
+def languages_command(quiet: bool) -> None:
     """List the languages packer recognises, how it treats them and whether grammars load.
 
     "code" is parsed with its tree-sitter grammar (grammar "ok" when it loads), "text" is
@@ -614,7 +860,7 @@ def chunk(
             yield _chunk_line(c)
 
     stats: dict[str, int] = {}
-    with _errors(verbose), _progress(quiet) as progress:
+    with _errors(verbose), _progress(quiet, steps=False) as progress:
         if output != "-":
             check(output)  # before any work
         _write_lines(output, lines())
@@ -760,7 +1006,13 @@ DEFAULT_YES_CAP = 1.00  # USD: what --yes may spend when no cap was chosen
     help="Project config file (default: "
     ".packer.toml or pyproject.toml [tool.packer]); it may tighten, never loosen, safety.",
 )
-@click.option("-q", "--quiet", is_flag=True)
+@click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    help="Nothing on stderr but errors and why no review ran (nothing staged, no key, no "
+    "network); the answer still goes to stdout.",
+)
 @click.option("-v", "--verbose", is_flag=True)
 def review_cmd(
     path: str,
@@ -814,7 +1066,7 @@ def review_cmd(
         default_cap = cap is None and yes and not dry_run
         endpoint = shown = key = ""
         if not dry_run:  # checked before packing: nothing is walked for a review that cannot go
-            access = _review_access(base_url, allow_insecure, api_key_env, strict)
+            access = _review_access(base_url, allow_insecure, api_key_env, strict, quiet)
             if access is None:
                 return
             endpoint, shown, key = access
@@ -837,18 +1089,20 @@ def review_cmd(
             return
         if plan.merge and cap is None:  # the default cap of --yes does not count
             raise map_reduce_cap_error(plan)
-        if not _confirmed(plan, shown, yes):
+        if not _confirmed(plan, shown, yes, quiet):
             return
-        result = _sent(plan, key, endpoint, allow_insecure=allow_insecure, output=output, strict=strict)
+        result = _sent(
+            plan, key, endpoint, allow_insecure=allow_insecure, output=output, strict=strict, quiet=quiet
+        )
         if result is not None:
             _fail_on(result, fail_on)
 
 
 def _review_access(
-    base_url: str | None, allow_insecure: bool, api_key_env: str | None, strict: bool
+    base_url: str | None, allow_insecure: bool, api_key_env: str | None, strict: bool, quiet: bool
 ) -> tuple[str, str, str] | None:
     """The endpoint, how it is shown, and the key; None when there is no key and not --strict
-    (said on stderr: the review is skipped)."""
+    (said on stderr unless --quiet: the review is skipped)."""
     from packer.errors import ApiError
     from packer.review import check_endpoint, resolve_api_key, resolve_endpoint
 
@@ -859,7 +1113,8 @@ def _review_access(
     except ApiError as exc:
         if strict:
             raise
-        click.echo(f"warning: review skipped: {exc}", err=True)
+        if not quiet:
+            click.echo(f"warning: review skipped: {exc}", err=True)
         return None
     return endpoint, shown, key
 
@@ -894,8 +1149,9 @@ def _review_plan(
                 progress=progress,
                 output=output,
             )
-    except NothingToReview as exc:
-        click.echo(f"review: {exc}", err=True)
+    except NothingToReview as exc:  # the pre-commit hook, without -q, shows why no review ran
+        if not quiet:
+            click.echo(f"review: {exc}", err=True)
         return None
     except CostError as exc:
         if default_cap:
@@ -903,15 +1159,18 @@ def _review_plan(
                 f"{exc} (--yes caps a review at ${DEFAULT_YES_CAP:.2f} unless --max-cost is given)"
             ) from exc
         raise
-    for w in plan.pack.warnings:
-        if not quiet:
+    if not quiet:
+        for w in plan.pack.warnings:
             click.echo(f"warning: {w}", err=True)
-    _secrets_summary(plan.secrets)
+        _secrets_summary(plan.secrets)
     return plan
 
 
-def _confirmed(plan: ReviewPlan, shown: str, yes: bool) -> bool:
-    """Say what will be sent, where and at what cost; ask unless --yes."""
+def _confirmed(plan: ReviewPlan, shown: str, yes: bool, quiet: bool) -> bool:
+    """Say what will be sent, where and at what cost (unless --quiet with --yes: nothing
+    is asked); ask unless --yes."""
+    if quiet and yes:
+        return True
     click.echo(
         f"review: {plan.request_count} request(s) to {plan.model.name} ({plan.api} API) at "
         f"{shown}, {plan.input_tokens:,} input tokens, estimate up to "
@@ -923,13 +1182,21 @@ def _confirmed(plan: ReviewPlan, shown: str, yes: bool) -> bool:
     if not sys.stdin.isatty():
         raise PackerError("not a terminal, so cannot ask: pass --yes to send (or --dry-run)")
     if not click.confirm("send?", default=False, err=True):
-        click.echo("not sent", err=True)
+        if not quiet:
+            click.echo("not sent", err=True)
         return False
     return True
 
 
 def _sent(
-    plan: ReviewPlan, key: str, endpoint: str, *, allow_insecure: bool, output: str | None, strict: bool
+    plan: ReviewPlan,
+    key: str,
+    endpoint: str,
+    *,
+    allow_insecure: bool,
+    output: str | None,
+    strict: bool,
+    quiet: bool,
 ) -> ReviewResult | None:
     """Send, streaming the answer to stdout; None when the endpoint cannot be reached and not
     --strict (said on stderr)."""
@@ -947,7 +1214,8 @@ def _sent(
         )
     except ApiError as exc:
         if "cannot reach" in str(exc) and not strict:
-            click.echo(f"warning: review skipped: {exc}", err=True)
+            if not quiet:
+                click.echo(f"warning: review skipped: {exc}", err=True)
             return None
         raise
     click.echo("")
@@ -960,7 +1228,7 @@ def _fail_on(result: ReviewResult, fail_on: str) -> None:
 
     worst = result.severity()
     if fail_on != "never" and worst is not None and SEVERITIES.index(worst) >= SEVERITIES.index(fail_on):
-        click.echo(f"review found [{worst}] findings (--fail-on {fail_on})", err=True)
+        click.echo(f"error: review found [{worst}] findings (--fail-on {fail_on})", err=True)
         sys.exit(1)
 
 
@@ -974,6 +1242,7 @@ def _fail_on(result: ReviewResult, fail_on: str) -> None:
 @click.option("--include", multiple=True, metavar="GLOB")
 @click.option("--exclude", multiple=True, metavar="GLOB")
 @click.option("--config", type=click.Path(dir_okay=False))
+@click.option("-q", "--quiet", is_flag=True, help="Nothing on stderr but errors (and the exit-1 line).")
 @click.option("-v", "--verbose", is_flag=True)
 def context_cmd(
     output: str,
@@ -985,6 +1254,7 @@ def context_cmd(
     include: tuple[str, ...],
     exclude: tuple[str, ...],
     config: str | None,
+    quiet: bool,
     verbose: bool,
 ) -> None:
     """Regenerate the committed context file OUTPUT (default packer-context.xml); exit 1 if it

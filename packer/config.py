@@ -415,8 +415,24 @@ def _check_prices(models: Mapping[str, Any], where: str) -> None:
 
 
 def resolve(root: Path, options: Options) -> PackConfig:
-    """Merge defaults < config files < options (the fields the caller gave, not None)."""
+    """Merge defaults < config files < options (the fields the caller gave, not None).
+
+    A bad value that comes from a config file is an error naming the file."""
     files, used = load_config_files(root, Path(options.config) if options.config else None)
+    try:
+        return _resolve(options, files, used)
+    except ConfigError as exc:
+        if not used or any(u in str(exc) for u in used):
+            raise
+        try:  # the same error from the files alone: theirs
+            _resolve(Options(config=options.config), files, used)
+        except ConfigError as again:
+            if str(again) == str(exc):
+                raise ConfigError(f"{', '.join(used)}: {exc}") from exc
+        raise
+
+
+def _resolve(options: Options, files: Mapping[str, Any], used: Sequence[str]) -> PackConfig:
     target, ladder = _target(options, files, _targets(files, used))
     encoding = _given(options.encoding, files, "encoding", target.encoding)
     if encoding not in ENCODINGS:

@@ -24,13 +24,14 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import logging
 import os
 import sys
 from collections import Counter as Tally
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar, get_args
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn, TypeVar, get_args
 
 from packer import __version__
 from packer.config import FORMATS, Options
@@ -65,13 +66,22 @@ class Roots:
 
     @classmethod
     def of(cls, extra: Sequence[str | os.PathLike[str]] = ()) -> Roots:
-        """The working directory and `extra`; each must be an existing directory."""
-        found: dict[Path, None] = {Path.cwd().resolve(): None}
+        """The working directory and `extra`; each must be an existing directory.
+
+        A working directory that is the file system's root (some clients start servers
+        there) is not taken implicitly: it would allow every path. `--root /` still can."""
+        cwd = Path.cwd().resolve()
+        found: dict[Path, None] = {} if cwd == Path(cwd.anchor) else {cwd: None}
         for given in extra:
             real = Path(os.path.realpath(given))
             if not real.is_dir():
                 raise PackerError(f"--root {os.fspath(given)}: not a directory; pass an existing directory")
             found[real] = None
+        if not found:
+            raise PackerError(
+                f"the working directory is {cwd}, which would allow every path; start the server "
+                "in the repository's directory or pass --root DIR"
+            )
         return cls(tuple(found))
 
     def check(self, value: str, what: str) -> Path:
@@ -267,23 +277,11 @@ class Tools:
     ) -> dict[str, Any]:
         """Where the tokens are: exact o200k_base tokens by directory and by file, largest first,
         and what is skipped by reason. Use it to choose what to exclude before packing."""
-        from packer.stats import stats
+        from packer.stats import stats, summary
 
         root = self.roots.check(path, "path")
         options = Options(include=tuple(include) or None, exclude=tuple(exclude) or None)
-        result = stats(root, options, depth=depth)
-        return {
-            "root": result.root,
-            "encoding": result.encoding,
-            "files": result.files,
-            "total_tokens": result.total_tokens,
-            "directories": [
-                {"path": d.path, "tokens": d.tokens, "files": d.files} for d in result.directories[:top]
-            ],
-            "largest": [{"path": f.path, "tokens": f.tokens} for f in result.largest[:top]],
-            "skipped_by_reason": dict(result.skipped_by_reason),
-            "warnings": list(result.warnings),
-        }
+        return summary(stats(root, options, depth=depth), top)
 
     def languages(self) -> dict[str, Any]:
         """The languages packer recognises: "code" (parsed with a tree-sitter grammar; grammar
@@ -469,9 +467,16 @@ def build_server(roots: Roots) -> MCPServer[Any]:
     )
 
 
+class _Parser(argparse.ArgumentParser):
+    """A usage error is one `error:` line and exit status 1, as everywhere in packer."""
+
+    def error(self, message: str) -> NoReturn:
+        raise PackerError(f"{message}; see packer mcp --help")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """`packer mcp [--root DIR]...`: serve the tools over stdio until the client hangs up."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="packer mcp",
         description="Serve packer's tools over MCP (stdio). Paths must be inside the working "
         "directory or a --root.",
@@ -479,12 +484,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--root", action="append", default=[], metavar="DIR", help="Also allow DIR. Repeatable."
     )
-    args = parser.parse_args(argv)
     try:
-        server = build_server(Roots.of(args.root))
+        server = build_server(Roots.of(parser.parse_args(argv).root))
     except PackerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    # bm25s logs every index it builds, at DEBUG (a level it sets when imported): keep warnings.
+    logging.getLogger("bm25s").addFilter(lambda record: record.levelno >= logging.WARNING)
     try:
         server.run("stdio")
     except KeyboardInterrupt:

@@ -46,6 +46,11 @@ _PACK_HEAD = re.compile(
     r"|\A\{\"packer\": \{\"root\": "
 )
 _MANIFEST_HEAD = re.compile(r'\A\{\n "version": \d+,\n "root": "[^\n]*",\n "encoding": "[^"\n]*",\n')
+# `packer.report`'s page (stats --html, pack --report): its head up to the generator line.
+_REPORT_HEAD = re.compile(
+    r'\A<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+    r'<meta name="generator" content="packer report">\n'
+)
 _PART_LINE = re.compile(r'\n(?:- )?Part \d+ of \d+: |\A\{"packer": \{[^\n]*"part": \d+, "parts": \d+')
 HEAD_CHARS = 1024  # enough for any header line above
 _WRITE_FLAGS = os.O_WRONLY | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
@@ -54,8 +59,9 @@ _STD_PATHS = {"/dev/stdout": 1, "/dev/stderr": 2}
 
 
 def looks_like_output(head: str) -> bool:
-    """Whether text starting with `head` is a pack (any format, any part) or a manifest."""
-    return bool(_PACK_HEAD.match(head) or _MANIFEST_HEAD.match(head))
+    """Whether text starting with `head` is a pack (any format, any part), a manifest or a
+    report page: what packer wrote, never to be packed again."""
+    return bool(_PACK_HEAD.match(head) or _MANIFEST_HEAD.match(head) or _REPORT_HEAD.match(head))
 
 
 def is_temp_name(name: str) -> bool:

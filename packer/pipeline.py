@@ -6,11 +6,13 @@ chooses the target (`--target auto`), or splits the files over several packs (`s
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TypeVar
 
 import xxhash
 
@@ -31,6 +33,7 @@ from packer.records import (
     RankWeights,
     Secret,
     Skip,
+    Stage,
     Task,
     WalkResult,
 )
@@ -102,19 +105,27 @@ def prepare(
     """
     timings: dict[str, float] = {}
     clock = Clock(timings)
+    report = progress or _silent
+    report("walk", 0, 0)
     walked = stages.walk(root, cfg, written)
     clock.lap("walk")
-    if progress:
-        progress("walk", len(walked.files), len(walked.files))
+    n = len(walked.files)
+    report("walk", n, n)
     work = _work(cfg, task, walked, cache)
-    measured = stages.measure(walked.files, work=work, cache=cache, progress=progress)
+    # Measuring reads every file (and counts it exactly when the pack has no budget).
+    measured = stages.measure(
+        walked.files, work=work, cache=cache, progress=lambda _stage, done, total: report("read", done, total)
+    )
     clock.lap("measure")
     skipped = _skipped(root, walked, measured)
-    renderer, costs = _costs(root, cfg, walked, measured, work, cache)
+    # A budgeted pack counts exactly only what the fit touches: this stage prepares the
+    # counter (and the tree's counted lines) for it.
+    n = len(measured.infos)
+    renderer, costs = _reported("count", n, report, lambda: _costs(root, cfg, walked, measured, work, cache))
     focus = focus_indices(measured.infos, task)
-    ranked, edges = _rank(root, cfg, task, measured, focus, work, cache)
+    ranked, edges = _reported("rank", n, report, lambda: _rank(root, cfg, task, measured, focus, work, cache))
     clock.lap("rank")
-    dup_of, duplicates = _dedup(cfg, measured, ranked, focus, costs)
+    dup_of, duplicates = _reported("dedup", n, report, lambda: _dedup(cfg, measured, ranked, focus, costs))
     clock.lap("dedup")
     diff, diff_secrets = _diff(root, cfg, task, measured.infos, skipped, renderer)
     return Prepared(
@@ -135,7 +146,23 @@ def prepare(
         stages.write,
         timings,
         diff_secrets,
+        progress,
     )
+
+
+def _silent(stage: str, done: int, total: int) -> None:
+    """No progress callback was given."""
+
+
+T = TypeVar("T")
+
+
+def _reported(stage: Stage, n: int, report: Progress, step: Callable[[], T]) -> T:
+    """Run one stage over `n` files, telling `report` when it starts and ends."""
+    report(stage, 0, n)
+    out = step()
+    report(stage, n, n)
+    return out
 
 
 def _work(cfg: PackConfig, task: Task, walked: WalkResult, cache: Cache | None) -> Work:
@@ -441,7 +468,9 @@ def pack(
     Secrets found in packed files are listed in `PackResult.secrets`.
 
     `output` is a path (written atomically, see `packer.output`), a text stream (written
-    block by block), or None (nothing written; the result still says what would be).
+    block by block), or None: nothing is written and `PackResult.text` holds the pack
+    (kept in memory only then; a split pack's parts are not kept: give a path).
+    `progress(stage, done, total)` is called for each stage in `records.STAGES` order.
     `manifest` is a path for the JSON manifest. Neither is packed, nor are the files in
     `also_written` (what the caller writes from this pack, such as a review's answer), nor
     any earlier pack or manifest. Raises PackerError subclasses for problems the caller
@@ -457,6 +486,15 @@ def pack(
     cfg = resolve(path, options)
     diff = "HEAD" if options.staged and options.diff is None else options.diff
     task = build_task(path, query=options.query, focus=options.focus, diff=diff, staged=options.staged)
-    return run(
-        path, cfg, task=task, output=output, manifest=manifest, progress=progress, also_written=also_written
+    # No output: the pack is kept as text, unless it is split (parts need paths).
+    buffer = io.StringIO() if output is None and cfg.parts is None and not cfg.auto else None
+    result = run(
+        path,
+        cfg,
+        task=task,
+        output=buffer if buffer is not None else output,
+        manifest=manifest,
+        progress=progress,
+        also_written=also_written,
     )
+    return replace(result, text=buffer.getvalue()) if buffer is not None else result

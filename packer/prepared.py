@@ -26,6 +26,7 @@ from packer.records import (
     Part,
     Secret,
     Skip,
+    Stage,
     Task,
     WalkResult,
 )
@@ -54,10 +55,16 @@ class Prepared:
     write: Writer  # how each pack is written (`write.write_blocks`, or a test's fault)
     timings: dict[str, float] = field(default_factory=dict)
     diff_secrets: tuple[Secret, ...] = ()  # found in the diff's sections
+    progress: Callable[[str, int, int], None] | None = None  # the caller's, for fit, render, verify
 
     @property
     def infos(self) -> list[FileInfo]:
         return self.measured.infos
+
+    def report(self, stage: Stage, done: int, total: int) -> None:
+        """Tell the caller's progress callback, if any, where the pack is."""
+        if self.progress is not None:
+            self.progress(stage, done, total)
 
 
 class Clock:
@@ -139,13 +146,14 @@ def pack_result(
 ) -> PackResult:
     walked = prep.walked
     n_packed = len(packed)
+    task = prep.task
     return PackResult(
         root=str(prep.root),
         encoding=cfg.encoding,
         target=cfg.target.name,
         budget=cfg.budget,
         total_tokens=total,
-        files=decisions,
+        files=_sized(prep, decisions),
         skipped=tuple(prep.skipped),
         duplicates=tuple(prep.duplicates),
         warnings=(*walked.warnings, *warnings),
@@ -160,6 +168,22 @@ def pack_result(
         output_path=out_path,
         parts=parts,
         secrets=_secrets(prep, packed),
+        query=task.query,
+        focus=task.focus,
+        diff=task.diff_ref,
+        staged=task.staged,
+    )
+
+
+def _sized(prep: Prepared, decisions: tuple[Decision, ...]) -> tuple[Decision, ...]:
+    """The decisions, each listed file with its own size (what leaving it out saved)."""
+    size = {f.path: f.tokens for f in prep.infos}
+    # The constructor, not `replace`: a large repository lists tens of thousands of files.
+    return tuple(
+        Decision(d.path, d.mode, d.tokens, d.score, d.reason, d.part, size.get(d.path))
+        if d.mode == "listed" and d.size is None
+        else d
+        for d in decisions
     )
 
 

@@ -15,6 +15,16 @@ from packer.errors import ConfigError
 
 Mode = Literal["full", "skeleton", "listed"]
 
+# packer's version: the manifest records it (`packer.__version__` is this).
+PACKER_VERSION = "0.1.0"
+
+# A pack's stages in the order they run; `progress(stage, done, total)` is called for each
+# (`done == total` when one ends). A stage a pack does not need (verify, for a pack that is
+# not written to a file) is not reported; `fit` and `render` repeat for `--target auto` and
+# split packs.
+Stage = Literal["walk", "read", "count", "rank", "dedup", "fit", "render", "verify"]
+STAGES: tuple[Stage, ...] = ("walk", "read", "count", "rank", "dedup", "fit", "render", "verify")
+
 # Kinds of content skipped by default; each can be kept with `keep=`. "secrets-file":
 # files made to hold credentials (`.env`, `*.pem`, ...), kept still redacted.
 KEEP_KINDS = ("binary", "undecodable", "generated", "vendored", "lockfile", "minified", "secrets-file")
@@ -177,6 +187,9 @@ class Decision:
     score: float
     reason: str
     part: int | None = None  # in a split pack, the part (1-based) that holds it
+    # A listed file's own size in tokens (its full block; a byte estimate for a budgeted
+    # pack's file never counted exactly): what leaving it out saved. None for packed files.
+    size: int | None = None
 
 
 @dataclass(frozen=True)
@@ -227,9 +240,18 @@ class PackResult:
     duplicates: tuple[Duplicate, ...] = ()
     parts: tuple[Part, ...] = ()  # a split pack's parts; empty for one pack
     secrets: tuple[Secret, ...] = ()  # found in what was packed, by path and line
+    # The task it answered, as the manifest records it: the query as packed (redacted),
+    # the focus paths (root-relative), the diff's REF (None without a diff), --staged.
+    query: str = ""
+    focus: tuple[str, ...] = ()
+    diff: str | None = None
+    staged: bool = False
+    version: str = PACKER_VERSION  # the packer that made it
+    # The pack's text when `packer.pack` was given no output (and it is one pack); else None.
+    text: str | None = field(default=None, repr=False, compare=False)
 
     def manifest(self) -> dict[str, object]:
-        """The manifest in its documented JSON shape (version 1)."""
+        """The manifest in its documented JSON shape (version 1): exactly what `--manifest` writes."""
         return {
             "version": 1,
             "root": self.root,
@@ -237,6 +259,13 @@ class PackResult:
             "target": self.target,
             "budget": self.budget,
             "total_tokens": self.total_tokens,
+            "packer_version": self.version,
+            "task": {
+                "query": self.query,
+                "focus": list(self.focus),
+                "diff": self.diff,
+                "staged": self.staged,
+            },
             "files": [
                 {
                     "path": d.path,

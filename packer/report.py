@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from packer import output as outputs
-from packer.records import PackResult, Skip
+from packer.records import Decision, PackResult, Skip
 from packer.stats import StatsResult
 
 __all__ = ["pack_report", "stats_report", "write_report"]
@@ -51,21 +51,24 @@ class Box:
     note: str  # the reason, shown on hover
 
 
+def _decision_box(d: Decision, duplicate: bool, secrets: int, unredacted: int) -> Box:
+    """One packed or listed file's box: its mode, size and the reason on hover."""
+    notes = [d.reason]
+    if d.part is not None:
+        notes.append(f"part {d.part}")
+    if secrets:
+        notes.append(f"{secrets} secret(s) {'not redacted' if unredacted else 'redacted'}")
+    # A listed file's own size, not its line in the tree: the map is of the repository.
+    tokens = d.size if d.mode == "listed" and d.size else d.tokens
+    return Box(d.path, "duplicate" if duplicate else d.mode, tokens, "; ".join(n for n in notes if n))
+
+
 def pack_report(result: PackResult, *, title: str | None = None) -> str:
     """The report of a pack: each file coloured by its mode, the manifest's reason on hover."""
     dups = {d.path: d for d in result.duplicates}
     secrets = Counter(s.path for s in result.secrets)
     unredacted = Counter(s.path for s in result.secrets if not s.redacted)
-    boxes = []
-    for d in result.files:
-        notes = [d.reason]
-        if d.part is not None:
-            notes.append(f"part {d.part}")
-        if secrets[d.path]:
-            what = "not redacted" if unredacted[d.path] else "redacted"
-            notes.append(f"{secrets[d.path]} secret(s) {what}")
-        key = "duplicate" if d.path in dups else d.mode
-        boxes.append(Box(d.path, key, d.tokens, "; ".join(n for n in notes if n)))
+    boxes = [_decision_box(d, d.path in dups, secrets[d.path], unredacted[d.path]) for d in result.files]
     listed = {d.path for d in result.files}
     for dup in result.duplicates:
         if dup.path not in listed:  # every duplicate is listed today; never lose one if not
@@ -171,6 +174,7 @@ _HEAD = """<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
+<meta name="generator" content="packer report">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
 <script>
@@ -285,26 +289,27 @@ _BODY = """</script>
 
   var current = root, drawn = 0;
   function place(el, x, y, w, h) {
-    el.style.left = x.toFixed(1) + "px"; el.style.top = y.toFixed(1) + "px";
-    el.style.width = Math.max(0, w).toFixed(1) + "px"; el.style.height = Math.max(0, h).toFixed(1) + "px";
+    el.style.cssText = "left:" + x.toFixed(1) + "px;top:" + y.toFixed(1) + "px;width:" +
+      Math.max(0, w).toFixed(1) + "px;height:" + Math.max(0, h).toFixed(1) + "px";
   }
   function describe(n) {
     if (n.kids) return n.path + " \\u2014 " + fmt(n.tokens) + " tokens, " + fmt(n.files) + " files";
     var what = n.path + " \\u2014 " + labels[n.key] + ", " + fmt(n.tokens) + " tokens";
     return n.note ? what + " \\u2014 " + n.note : what;
   }
+  // One handler each on the map for every box (a repository can have 100K): the box's
+  // node is its `node` property; its tooltip is set when the pointer first reaches it.
+  var sink = null;
   function box(n, x, y, w, h) {
     var el = document.createElement("div");
     place(el, x, y, w, h);
-    el.title = describe(n);
-    el.addEventListener("mouseenter", function () { info.textContent = describe(n); });
+    el.node = n;
     if (n.kids) {
       el.className = "dir";
       el.setAttribute("data-dir", n.path);
       var head = h > 34 && w > 40 ? 15 : 0, pad = w > 6 && h > 6 ? 2 : 0;
       if (head) { var b = document.createElement("b"); b.textContent = n.name + "/"; el.appendChild(b); }
-      el.addEventListener("click", function (e) { e.stopPropagation(); zoom(n); });
-      map.appendChild(el);
+      sink.appendChild(el);
       layout(n, x + pad, y + head + pad, w - 2 * pad, h - head - 2 * pad);
       return;
     }
@@ -314,13 +319,27 @@ _BODY = """</script>
     el.setAttribute("data-tokens", String(n.tokens));
     el.style.backgroundColor = colors[n.key] || "#888";
     if (w > 40 && h > 15) el.textContent = n.name;
-    el.addEventListener("click", function (e) {
-      e.stopPropagation();
-      if (n.parent !== current) zoom(n.parent);
-    });
-    map.appendChild(el);
+    sink.appendChild(el);
     drawn++;
   }
+  function target(e) {
+    var el = e.target;
+    while (el && el !== map && !el.node) el = el.parentNode;
+    return el && el.node ? el : null;
+  }
+  map.addEventListener("mouseover", function (e) {
+    var el = target(e);
+    if (!el) return;
+    if (!el.title) el.title = describe(el.node);
+    info.textContent = el.title;
+  });
+  map.addEventListener("click", function (e) {
+    var el = target(e);
+    if (!el) return;
+    e.stopPropagation();
+    var n = el.node;
+    zoom(n.kids ? n : n.parent);
+  });
   function layout(d, x, y, w, h) {
     squarify(d.kids, x, y, Math.max(0, w), Math.max(0, h)).forEach(function (r) {
       box(r[0], r[1], r[2], r[3], r[4]);
@@ -341,7 +360,9 @@ _BODY = """</script>
   function draw() {
     map.textContent = "";
     drawn = 0;
+    sink = document.createDocumentFragment();
     layout(current, 0, 0, map.clientWidth, map.clientHeight);
+    map.appendChild(sink);
     crumbs();
     document.body.setAttribute("data-view", current.path);
     document.body.setAttribute("data-drawn", String(drawn));

@@ -59,6 +59,8 @@ def fit_pack(prep: Prepared, cfg: PackConfig, first: Sequence[Pass] = ()) -> Fit
     """
     costs, renderer = prep.costs, prep.renderer
     clock = Clock(prep.timings)
+    n = len(prep.infos)
+    prep.report("fit", 0, n)
     static = sum(
         costs.block(b)
         for b in (
@@ -69,7 +71,6 @@ def fit_pack(prep: Prepared, cfg: PackConfig, first: Sequence[Pass] = ()) -> Fit
             renderer.footer(),
         )
     )
-    n = len(prep.infos)
     reserve = costs.block(
         renderer.header(make_header(prep, cfg, None, cfg.budget or 10**12, n, files_full=n, files_skeleton=n))
     )
@@ -85,6 +86,7 @@ def fit_pack(prep: Prepared, cfg: PackConfig, first: Sequence[Pass] = ()) -> Fit
                 fitted = again if again.total > fitted.total else fitted
                 break
     clock.lap("fit")
+    prep.report("fit", n, n)
     if budget is not None and fitted.total > budget:  # pragma: no cover - guarded by reserve
         raise AssertionError(f"pack of {fitted.total} tokens exceeds budget {budget}")
     return fitted

@@ -64,6 +64,8 @@ def split(
             "output path (NAME.xml becomes NAME-1.xml, NAME-2.xml, ...)"
         )
     clock = Clock(prep.timings)
+    n = len(prep.infos)
+    prep.report("fit", 0, n)
     if only is None:
         only = {r.index for r in prep.ranked if r.relevant}
     order = [r.index for r in prep.ranked if r.index in only and r.index not in prep.dup_of]
@@ -72,6 +74,7 @@ def split(
     placed = _place(order, prep.costs, room)
     groups = _group(prep, order, placed, room, n_parts=cfg.parts or None)
     clock.lap("fit")
+    prep.report("fit", n, n)
     groups = _order_parts(prep, groups)
     part_of: dict[int, int] = {i: k + 1 for k, g in enumerate(groups) for i in g}
     written = _write_parts(prep, cfg, groups, placed, room, part_of, output, verify)

@@ -22,6 +22,7 @@ class Entry:
     path: str
     tokens: int
     files: int = 1
+    language: str | None = None  # a file's language (None for directories): colours the HTML report
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,10 @@ def stats(
         total_tokens=sum(i.tokens for i in measured.infos),
         directories=_by_directory(measured.infos, depth),
         largest=tuple(
-            sorted((Entry(i.path, i.tokens) for i in measured.infos), key=lambda e: (-e.tokens, e.path))
+            sorted(
+                (Entry(i.path, i.tokens, language=i.language) for i in measured.infos),
+                key=lambda e: (-e.tokens, e.path),
+            )
         ),
         skipped=tuple(skipped),
         skipped_by_reason=tuple(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
@@ -100,3 +104,22 @@ def _by_directory(infos: Sequence[FileInfo], depth: int) -> tuple[Entry, ...]:
             acc[0] += info.tokens
             acc[1] += 1
     return tuple(sorted((Entry(p, t, n) for p, (t, n) in dirs.items()), key=lambda e: (-e.tokens, e.path)))
+
+
+def summary(result: StatsResult, top: int) -> dict[str, object]:
+    """The figures as data (`stats --json`, the MCP `stats` tool): the first `top`
+    directories and files, and the skipped files counted by reason."""
+    top = max(top, 0)
+    return {
+        "root": result.root,
+        "encoding": result.encoding,
+        "files": result.files,
+        "total_tokens": result.total_tokens,
+        "directories": [
+            {"path": d.path, "tokens": d.tokens, "files": d.files} for d in result.directories[:top]
+        ],
+        "largest": [{"path": f.path, "tokens": f.tokens} for f in result.largest[:top]],
+        "skipped": len(result.skipped),
+        "skipped_by_reason": dict(result.skipped_by_reason),
+        "warnings": list(result.warnings),
+    }

@@ -171,7 +171,10 @@ def _focus_path(root_abs: str, given: str) -> str:
     if os.path.isabs(given):
         candidates = [os.path.normpath(given)]
     else:
-        candidates = [os.path.abspath(given), os.path.normpath(os.path.join(root_abs, given))]
+        # Once each: from the root, both name the same path.
+        candidates = list(
+            dict.fromkeys([os.path.abspath(given), os.path.normpath(os.path.join(root_abs, given))])
+        )
     existing = [c for c in candidates if os.path.lexists(c)]
     if not existing:
         raise ConfigError(

@@ -67,12 +67,14 @@ def render_blocks(
     yield renderer.tree_close()
     yield diff
     yield renderer.files_open()
+    prep.report("render", 0, len(files))
     for n, (i, mode) in enumerate(files):
         info = prep.infos[i]
         text = costs.written_text(i, mode)
         if n:
             yield renderer.file_separator()
         yield renderer.file_block(info.path, text, mode, info.language)
+        prep.report("render", n + 1, len(files))
     yield renderer.footer()
 
 
@@ -96,7 +98,9 @@ def verify_written(prep: Prepared, path: str, total: int) -> None:
     written through, such as a FIFO or a device, cannot be read back)."""
     if outputs.check(path):  # written through: /dev/stdout may be a file another wrote to first
         return
+    prep.report("verify", 0, 1)
     with open(path, encoding="utf-8", newline="") as f:
         actual = prep.costs.count(f.read())
+    prep.report("verify", 1, 1)
     if actual != total:  # pragma: no cover - a renderer bug, never user error
         raise AssertionError(f"{path} has {actual} tokens, the manifest says {total}")

@@ -52,8 +52,10 @@ LAYERS = [
     "pipeline",
     # commands
     "stats",
+    "report",
     "chunker",
     "review",
+    "mcp_server",
     "cli",
     "__init__",
     "__main__",

@@ -18,12 +18,13 @@ from typing import Any
 
 import pytest
 from anyio.from_thread import BlockingPortal, start_blocking_portal
-from conftest import git, read_exact, write
+from conftest import git, pack_text, read_exact, write
 from fake_openai import FakeOpenAI
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
 from packer.config import Options
+from packer.errors import PackerError
 from packer.mcp_server import Roots, main
 from packer.prices import get_model
 from packer.stats import stats
@@ -93,6 +94,11 @@ def _world(base: Path) -> tuple[Path, Path, Path, Path]:
     git(repo, "commit", "-qm", "init")
     (repo / "app" / "main.py").write_text(APP + "\n\ndef danger(x):\n    return eval(x)\n", encoding="utf-8")
     git(repo, "add", "app/main.py")  # a staged change to review
+    clean = work / "clean"  # committed, nothing changed
+    write(clean, {"ok.py": "def ok():\n    return True\n"})
+    git(clean, "init", "-q")
+    git(clean, "add", "-A")
+    git(clean, "commit", "-qm", "init")
     write(extra, {"notes.md": "# Extra\n\nAllowed with --root.\n", "tool.py": "def tool():\n    return 1\n"})
     write(outside, {"secret.py": f'TEXT = "{OUTSIDE_TEXT}"\n'})
     (work / "escape").symlink_to(outside, target_is_directory=True)
@@ -149,23 +155,26 @@ def test_pack_returns_the_pack_text_redacted(server):
 
 
 def test_pack_options_reach_the_library(server):
-    md = server.ok("pack", path="repo", format="markdown", skeleton=True, budget="5k", focus=["lib/util.py"])
-    assert not md.startswith("<pack>") and "lib/util.py" in md
-    assert COUNT(md) <= 5000
-    assert "return x + 79" in md  # the focus file in full, though --skeleton
-    assert 'return "hello " + name' not in md  # the other code files as skeletons
-    assert "def greet(name)" in md
+    asked = {"format": "markdown", "skeleton": True, "budget": "3k", "query": "greet"}
+    md = server.ok("pack", path="repo", focus=["lib/util.py"], **asked)
+    assert md.startswith("# ") and "lib/util.py" in md and COUNT(md) <= 3000
+    want, _ = pack_text(server.repo, focus=[str(server.repo / "lib/util.py")], **asked)
+    assert md == want  # byte for byte what the library writes
+    assert "budget: 3,000 tokens" in md
 
 
 def test_pack_of_the_staged_diff_with_a_query(server):
     text = server.ok("pack", path="repo", staged=True, query="is eval safe?")
-    assert "eval(x)" in text and "is eval safe?" in text
+    assert '<diff against="HEAD"' in text and "+    return eval(x)" in text
+    assert text == pack_text(server.repo, staged=True, query="is eval safe?")[0]
 
 
 def test_query_is_text_never_a_file_to_read(server):
     secret = server.outside / "secret.py"
     text = server.ok("pack", path="repo", query=f"@{secret}")
-    assert OUTSIDE_TEXT not in text and str(secret) in text
+    assert OUTSIDE_TEXT not in text
+    # The library reads "@file" (an absolute one from anywhere); here it is the text itself.
+    assert server.ok("pack", path="repo", query="@no-such-file.md").startswith("<pack>")
 
 
 def test_pack_to_a_file_returns_the_summary(server):
@@ -178,7 +187,9 @@ def test_pack_to_a_file_returns_the_summary(server):
     modes = [f["mode"] for f in manifest["files"]]
     assert summary["files_full"] == modes.count("full") == len(FILES)
     assert summary["files_skeleton"] == modes.count("skeleton") == 0
-    assert summary["secrets"] == [{"path": "app/settings.py", "line": 1, "kind": "AWS Access Key", "redacted": True}]
+    assert summary["secrets"] == [
+        {"path": "app/settings.py", "line": 1, "kind": "AWS Access Key", "redacted": True}
+    ]
     assert summary["budget"] == manifest["budget"] and summary["encoding"] == "o200k_base"
 
 
@@ -191,7 +202,7 @@ def test_stats_match_the_library(server):
     got = server.ok("stats", path="repo", top=2)
     want = stats(server.repo, Options())
     assert got["files"] == want.files == len(FILES)
-    assert got["total_tokens"] == want.total_tokens == sum(COUNT(t) for t in FILES.values())
+    assert got["total_tokens"] == want.total_tokens == sum(COUNT(read_exact(server.repo / p)) for p in FILES)
     assert got["largest"] == [{"path": e.path, "tokens": e.tokens} for e in want.largest[:2]]
     assert got["largest"][0] == {"path": "lib/util.py", "tokens": COUNT(FILES["lib/util.py"])}
     dirs = {d["path"]: d for d in server.ok("stats", path="repo")["directories"]}
@@ -252,10 +263,24 @@ def test_plan_review_sends_only_when_told(server):
     assert "eval(x)" in json.dumps(body) and PLANTED not in json.dumps(body)
 
 
+def test_plan_review_with_no_changes_says_so(server):
+    before = len(server.fake.requests)
+    got = server.ok("plan_review", path="clean", staged=True, send=True)
+    assert got["sent"] is False and "no staged changes" in got["nothing_to_review"].lower()
+    assert len(server.fake.requests) == before
+
+
 def test_plan_review_send_is_capped(server):
     before = len(server.fake.requests)
     message = server.error("plan_review", path="repo", staged=True, send=True, max_cost=0.000001)
     assert "max" in message.lower() and len(server.fake.requests) == before
+
+
+def test_symlinks_inside_a_root_are_not_followed(server):
+    text = server.ok("pack", path=".", budget="none")
+    assert 'return "hello " + name' in text and OUTSIDE_TEXT not in text
+    chunks = server.ok("chunk", paths=["."], limit=10_000)
+    assert chunks["files"] >= len(FILES) and OUTSIDE_TEXT not in json.dumps(chunks)
 
 
 @pytest.mark.parametrize(
@@ -307,9 +332,18 @@ def test_errors_are_not_crashes(server):
     assert "Traceback" not in server.stderr.read_text()
 
 
-def test_missing_root_is_an_error(tmp_path, capsys):
+def test_bad_command_lines_are_one_error_line(tmp_path, capsys):
     assert main(["--root", str(tmp_path / "nope")]) == 1
-    assert "--root" in capsys.readouterr().err
+    assert (
+        capsys.readouterr().err
+        == f"error: --root {tmp_path / 'nope'}: not a directory; pass an existing directory\n"
+    )
+    (tmp_path / "file").write_text("x")
+    assert main(["--root", str(tmp_path / "file")]) == 1
+    assert "not a directory" in capsys.readouterr().err
+    assert main(["--bogus"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: unrecognized arguments: --bogus") and err.count("\n") == 1
 
 
 def test_roots_resolve_symlinks_and_dotdot(tmp_path, monkeypatch):
@@ -319,8 +353,16 @@ def test_roots_resolve_symlinks_and_dotdot(tmp_path, monkeypatch):
     roots = Roots.of([])
     assert roots.check("in", "path") == (tmp_path / "in").resolve()
     for bad in ("in/up", "in/../..", str(tmp_path.parent)):
-        with pytest.raises(Exception, match="outside the allowed roots"):
+        with pytest.raises(PackerError, match="outside the allowed roots"):
             roots.check(bad, "path")
+
+
+def test_the_file_system_root_is_never_a_default_root(tmp_path, monkeypatch):
+    monkeypatch.chdir("/")
+    with pytest.raises(PackerError, match="would allow every path"):
+        Roots.of([])
+    assert Roots.of([tmp_path]).paths == (tmp_path.resolve(),)
+    assert Roots.of(["/"]).paths == (Path("/"),)  # said explicitly
 
 
 def test_without_the_mcp_package_the_error_names_the_extra(tmp_path):
@@ -331,3 +373,64 @@ def test_without_the_mcp_package_the_error_names_the_extra(tmp_path):
     )
     got = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ})
     assert "pip install 'packer[mcp]'" in got.stdout, got.stderr
+
+
+def test_stdout_carries_only_protocol_messages(tmp_path):
+    """Raw JSON-RPC over the pipes: every stdout line is a protocol message, even while a
+    pack runs (its worker processes and libraries write nothing there)."""
+    write(tmp_path / "repo", {"a.py": "print('to stdout?')\n", "b.md": "# B\n"})
+    messages = [
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-11-25",
+                "capabilities": {},
+                "clientInfo": {"name": "raw", "version": "0"},
+            },
+        },
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {
+            "jsonrpc": "2.0",
+            "id": 2,
+            "method": "tools/call",
+            "params": {"name": "pack", "arguments": {"path": "repo"}},
+        },
+        {
+            "jsonrpc": "2.0",
+            "id": 3,
+            "method": "tools/call",
+            "params": {"name": "pack", "arguments": {"path": "/"}},
+        },
+    ]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "packer.mcp_server"],
+        cwd=tmp_path,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PACKER_CACHE_DIR": str(tmp_path / "cache")},
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    replies: dict[int, Any] = {}
+    for m in messages:
+        proc.stdin.write(json.dumps(m) + "\n")
+        proc.stdin.flush()
+        while "id" in m and m["id"] not in replies:
+            line = proc.stdout.readline()
+            assert line, proc.stderr.read() if proc.stderr else ""
+            reply = json.loads(line)  # a stray print would fail here
+            assert reply["jsonrpc"] == "2.0"
+            if "id" in reply:
+                replies[reply["id"]] = reply
+    rest, _ = proc.communicate(timeout=30)  # closes stdin: the client hangs up
+    assert all(json.loads(line)["jsonrpc"] == "2.0" for line in rest.splitlines())
+    assert proc.returncode == 0
+    packed = replies[2]["result"]
+    assert not packed["isError"] and "print('to stdout?')" in packed["content"][0]["text"]
+    assert (
+        replies[3]["result"]["isError"]
+        and "outside the allowed roots" in replies[3]["result"]["content"][0]["text"]
+    )

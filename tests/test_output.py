@@ -349,6 +349,22 @@ def test_an_earlier_pack_in_any_format_is_recognised_and_skipped(repo, tmp_path,
     assert _packed_paths(result) == {"a.py", "b.md"}
 
 
+def test_an_earlier_report_page_is_recognised_and_skipped(repo):
+    # pack --report / stats --html write a page that can be megabytes: never packed again
+    from packer import report
+
+    first = packer.pack(repo, Options(cache=False), output=None)
+    report.write_report(repo / "report.html", report.pack_report(first))
+    stats_page = report.stats_report(packer.stats(repo, Options(cache=False)))
+    report.write_report(repo / "docs-stats.html", stats_page)
+    (repo / "page.html").write_text('<!DOCTYPE html>\n<html lang="en">\n<head>\n<title>mine</title>\n')
+    result = packer.pack(repo, Options(cache=False), output=None)
+    skipped = {s.path: s.reason for s in result.skipped}
+    assert skipped.get("report.html") == "packer output"
+    assert skipped.get("docs-stats.html") == "packer output"
+    assert "page.html" in _packed_paths(result)  # a page of one's own is packed
+
+
 def test_recognising_packs_matches_every_renderer_and_part(repo, tmp_path):
     _many_files(repo)
     for fmt in ("xml", "markdown", "json", "plain"):

@@ -71,6 +71,8 @@ def test_tricky_repository_end_to_end(tricky, tmp_path):
         "target",
         "budget",
         "total_tokens",
+        "packer_version",
+        "task",
         "files",
         "skipped",
         "duplicates",
@@ -303,3 +305,86 @@ def test_query_ranks_the_defining_file_then_its_users(tmp_path):
     assert order[0] == "pkg/config.py"
     assert set(order[1:3]) == {"pkg/app.py", "pkg/cli.py"}
     assert "parse_config" in result.files[0].reason
+
+
+# -- what a library caller gets back: the text, the manifest, progress, the task ------------
+
+
+def test_a_pack_with_no_output_returns_its_text_and_one_with_an_output_does_not(tmp_path):
+    write(tmp_path / "r", {"a.py": "def a():\n    return 1\n", "b.md": "# b\n"})
+    result = packer.pack(tmp_path / "r", Options(budget="5k"))
+    assert result.text is not None and result.output_path is None
+    assert COUNT(result.text) == result.total_tokens and "def a():" in result.text
+    buf = io.StringIO()
+    streamed = packer.pack(tmp_path / "r", Options(budget="5k"), output=buf)
+    assert streamed.text is None and buf.getvalue() == result.text  # the same bytes either way
+    written = packer.pack(tmp_path / "r", Options(budget="5k"), output=tmp_path / "o.xml")
+    assert written.text is None and read_exact(tmp_path / "o.xml") == result.text
+    assert "text=" not in repr(result)  # a repr never dumps a whole pack
+
+
+def test_a_split_pack_with_no_output_keeps_no_text(tmp_path):
+    write(tmp_path / "r", {f"m{i}.py": f"X{i} = '{i}'\n" * 300 for i in range(4)})
+    result = packer.pack(tmp_path / "r", Options(budget="4000", split=True))
+    assert len(result.parts) > 1 and result.text is None
+    assert all(p.path is None for p in result.parts)
+
+
+def test_the_manifest_method_is_exactly_the_manifest_file(tmp_path):
+    write(
+        tmp_path / "r",
+        {"a.py": "KEY = 'ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8'\n", "big.py": "x = 1\n" * 3000},
+    )
+    man = tmp_path / "m.json"
+    result = packer.pack(
+        tmp_path / "r", Options(budget="1000", query="fix a"), output=tmp_path / "o.xml", manifest=man
+    )
+    on_disk = json.loads(man.read_text())
+    assert on_disk == result.manifest()
+    assert any(f["mode"] == "listed" for f in on_disk["files"]) and on_disk["secrets"]
+
+
+def test_the_manifest_records_the_task_with_the_query_redacted(tmp_path):
+    root = git_repo(tmp_path / "r", {"src/a.py": "A = 1\n", "src/b.py": "B = 2\n"})
+    (root / "src/a.py").write_text("A = 3\n")
+    token = "ghp_" + "Z9y8X7w6V5u4T3s2R1q0P9o8N7m6L5k4J3i2"
+    result = packer.pack(root, Options(query=f"why does {token} leak", focus=["src/b.py"], diff="HEAD"))
+    task = result.manifest()["task"]
+    assert task == {"query": task["query"], "focus": ["src/b.py"], "diff": "HEAD", "staged": False}
+    assert token not in task["query"] and "[REDACTED:" in task["query"] and "why does" in task["query"]
+    manifest = result.manifest()
+    assert manifest["packer_version"] == packer.__version__
+    assert (manifest["encoding"], manifest["target"], manifest["budget"]) == ("o200k_base", "codex", 200_000)
+    git(root, "add", "-A")
+    staged = packer.pack(root, Options(staged=True)).manifest()["task"]
+    assert staged == {"query": "", "focus": [], "diff": "HEAD", "staged": True}
+    assert packer.pack(root).manifest()["task"] == {"query": "", "focus": [], "diff": None, "staged": False}
+
+
+def test_progress_reports_every_stage_in_order(tmp_path):
+    write(tmp_path / "r", {f"src/m{i}.py": f"def f{i}():\n    return {i}\n" for i in range(6)})
+    events: list[tuple[str, int, int]] = []
+    packer.pack(
+        tmp_path / "r",
+        Options(budget="5k"),
+        output=tmp_path / "o.xml",
+        progress=lambda stage, done, total: events.append((stage, done, total)),
+    )
+    from packer.records import STAGES
+
+    firsts = list(dict.fromkeys(stage for stage, _, _ in events))
+    assert firsts == list(STAGES)  # every stage, each begun after the one before
+    ends = {stage: (done, total) for stage, done, total in events}
+    assert all(done == total for done, total in ends.values())  # each one ends done
+    assert ends["read"] == (6, 6) and ends["render"] == (6, 6) and ends["verify"] == (1, 1)
+    order = [STAGES.index(stage) for stage, _, _ in events]
+    assert order == sorted(order)  # one pack: never back to an earlier stage
+
+
+def test_listed_files_carry_their_own_size(tmp_path):
+    write(tmp_path / "r", {"small.py": "A = 1\n", "big.py": "x = 'abc'\n" * 2000})
+    result = packer.pack(tmp_path / "r", Options(budget="600"))
+    by_path = {f.path: f for f in result.files}
+    assert by_path["big.py"].mode == "listed" and by_path["big.py"].size is not None
+    assert by_path["big.py"].size > 5000 > by_path["big.py"].tokens  # the file, not its tree line
+    assert by_path["small.py"].mode == "full" and by_path["small.py"].size is None

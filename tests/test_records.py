@@ -5,6 +5,7 @@ rank weights in test_rank."""
 import json
 from dataclasses import replace
 
+import packer
 from packer.records import (
     Decision,
     DiffSection,
@@ -52,6 +53,8 @@ def test_the_manifest_of_one_pack():
             "target": "codex",
             "budget": 8000,
             "total_tokens": 1234,
+            "packer_version": packer.__version__,
+            "task": {"query": "", "focus": [], "diff": None, "staged": False},
             "files": [
                 {"path": "a.py", "mode": "full", "tokens": 100, "score": 0.9, "reason": "focus"},
                 {"path": "b.py", "mode": "skeleton", "tokens": 40, "score": 0.5, "reason": "ranked"},
@@ -77,6 +80,8 @@ def test_a_split_manifest_gives_each_file_its_part_and_lists_the_parts():
         "target",
         "budget",
         "total_tokens",
+        "packer_version",
+        "task",
         "files",
         "parts",
         "skipped",

@@ -9,6 +9,7 @@ import json
 import re
 import shutil
 import subprocess
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import quote
@@ -28,6 +29,7 @@ HOSTILE = {
     "weird/ünï cødé 名前.py": "z = 2\n",
     "weird/line\u2028sep\u2029.py": "w = 3\n",
     "weird/<!--comment-->.py": "v = 4\n",
+    "__proto__/hasOwnProperty.py": "u = 5\n",  # no plain-object lookup in the script
     "blob.bin": b"\x00\x01\x02binary",
     "package-lock.json": "{}\n",
 }
@@ -79,6 +81,8 @@ def expected_modes(result: PackResult) -> dict[str, str]:
 def test_the_page_loads_nothing(packed):
     page = pack_report(packed[1])
     assert page.startswith("<!DOCTYPE html>") and page.endswith("</html>\n")
+    # Within the first bytes packer reads of a file (output.HEAD_CHARS): a report can be told apart.
+    assert '<meta name="generator" content="packer report">' in page[:1024]
     assert not re.search(r"\b(?:src|href|action|srcset|poster)\s*=", page, re.IGNORECASE)
     for network in ("http:", "https:", "//cdn", "@import", "url(", "fetch(", "XMLHttpRequest", "import("):
         assert network not in page
@@ -121,7 +125,7 @@ def test_the_same_result_gives_the_same_bytes_whatever_the_order(packed):
     _, result = packed
     page = pack_report(result)
     assert pack_report(result) == page
-    shuffled = PackResult(**{**result.__dict__, "files": tuple(reversed(result.files))})
+    shuffled = replace(result, files=tuple(reversed(result.files)))
     assert pack_report(shuffled) == page
     assert pack_report(result, title="other") != page
 
@@ -129,6 +133,7 @@ def test_the_same_result_gives_the_same_bytes_whatever_the_order(packed):
 def test_every_file_has_its_mode_and_the_manifests_reason(packed):
     _, result = packed
     data = data_of(pack_report(result))
+    assert data["title"] == "packer pack: repo" and data["lines"][0] == result.root
     got = {path: key for path, key, *_ in data["items"]}
     want = expected_modes(result)
     assert got == want
@@ -137,7 +142,10 @@ def test_every_file_has_its_mode_and_the_manifests_reason(packed):
     notes = {path: note for path, _key, _tokens, _weight, note in data["items"]}
     assert notes == reasons
     tokens = {path: t for path, _key, t, _w, _n in data["items"]}
-    assert tokens == {**{d.path: d.tokens for d in result.files}, **{s.path: 0 for s in result.skipped}}
+    # a packed file is its block; a listed one its own size, not its line in the tree
+    sized = {d.path: d.size if d.mode == "listed" and d.size else d.tokens for d in result.files}
+    assert any(d.mode == "listed" and d.size and d.size > d.tokens for d in result.files)
+    assert tokens == {**sized, **{s.path: 0 for s in result.skipped}}
     legend = {entry["key"]: entry["files"] for entry in data["legend"]}
     assert sum(legend.values()) == len(want)
     assert legend["skipped"] == len(result.skipped) and legend["duplicate"] == len(result.duplicates)
@@ -300,7 +308,7 @@ def test_the_browser_draws_a_box_per_file_with_its_mode(packed, chromium, tmp_pa
     assert boxes.files == want  # hostile names included, each drawn once with its mode
     assert boxes.body.get("data-ready") == "1" and boxes.body.get("data-drawn") == str(len(want))
     assert boxes.scripts == 3  # no path became a script
-    assert {"core/", "weird/", "weird/</"} <= set(boxes.dirs)
+    assert {"core/", "weird/", "weird/</", "__proto__/"} <= set(boxes.dirs)
 
 
 @pytest.mark.browser

@@ -115,4 +115,4 @@ def test_cli_split_and_parts(repo, tmp_path):
     got = CliRunner().invoke(main, ["pack", str(repo), "-b", "8000", "--parts", "2"])
     assert got.exit_code == 1 and "output path" in got.output
     got = CliRunner().invoke(main, ["pack", str(repo), "--parts", "0", "-o", str(out)])
-    assert got.exit_code == 2
+    assert got.exit_code == 1 and got.output.startswith("error: ") and got.output.count("\n") == 1
