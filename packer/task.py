@@ -177,9 +177,11 @@ def _focus_path(root_abs: str, given: str) -> str:
         )
     existing = [c for c in candidates if os.path.lexists(c)]
     if not existing:
+        # Where it looked, unless that is just the path as given (one place, said once).
+        shown = [c for c in candidates if c != os.path.abspath(given)] if len(candidates) == 1 else candidates
+        where = f" (looked in {' and '.join(shown)})" if shown else ""
         raise ConfigError(
-            f"--focus {given}: no such file or directory (looked in {' and '.join(candidates)}); "
-            "pass a path that exists inside the root"
+            f"--focus {given}: no such file or directory{where}; pass a path that exists inside the root"
         )
     for path in existing:
         rel = _inside(root_abs, path)

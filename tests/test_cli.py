@@ -164,7 +164,15 @@ def test_a_missing_focus_path_is_named_once(repo, monkeypatch):
     monkeypatch.chdir(repo)
     res = _run("pack", ".", "--focus", "nonexist.py", "-q")
     assert res.exit_code == 1 and res.stderr.count("\n") == 1
+    # from the root, the path as given is the one place looked: named once, in one form
+    assert res.stderr.count("nonexist.py") == 1 and str(repo) not in res.stderr
+    elsewhere = repo.parent / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # two places looked: each named once
+    res = _run("pack", str(repo), "--focus", "nonexist.py", "-q")
+    assert res.exit_code == 1 and res.stderr.count("\n") == 1
     assert res.stderr.count(str(repo / "nonexist.py")) == 1
+    assert res.stderr.count(str(elsewhere / "nonexist.py")) == 1
 
 
 # -- output: the format from -o, the summary, stats --json -----------------------------------
