@@ -388,6 +388,7 @@ def pack(
     The whole output (header, tree, files) fits the budget exactly in o200k_base tokens.
     Files that do not fit stay in the tree as paths; the manifest says what went in and why.
     """
+    from packer.output import format_of_path
     from packer.pipeline import pack as run_pack
 
     options = dataclasses.replace(
@@ -397,7 +398,7 @@ def pack(
         budget=budget,
         target=target,
         reserve=reserve,
-        format=fmt or _format_of(output),
+        format=fmt or format_of_path(output),
         skeleton=skeleton,
         query=query,
         focus=focus,
@@ -438,25 +439,6 @@ def _check_report(path: str | None) -> None:
         check(path)
 
 
-# What -o's extension says the format is, when --format is not given.
-_FORMAT_OF_EXTENSION = {
-    ".xml": "xml",
-    ".md": "markdown",
-    ".markdown": "markdown",
-    ".json": "json",
-    ".txt": "plain",
-}
-_EXTENSION_OF_FORMAT = {"xml": "xml", "markdown": "md", "json": "json", "plain": "txt"}
-
-
-def _format_of(output: str | None) -> str | None:
-    if output is None or output == "-":
-        return None
-    import os
-
-    return _FORMAT_OF_EXTENSION.get(os.path.splitext(output)[1].lower())
-
-
 def _terminal_output(path: str, options: Options) -> str:
     """Where a pack goes when stdout is a terminal and no -o was given: no screenful of
     XML, a file in the working directory named after the repository. An existing file is
@@ -466,13 +448,13 @@ def _terminal_output(path: str, options: Options) -> str:
     from pathlib import Path
 
     from packer.config import resolve
-    from packer.output import looks_like_output
+    from packer.output import EXTENSION_OF_FORMAT, looks_like_output
 
     root = Path(path).resolve()
     fmt = options.format
     if fmt is None and root.is_dir():
         fmt = resolve(root, options).format
-    ext = _EXTENSION_OF_FORMAT.get(fmt or "xml", "xml")
+    ext = EXTENSION_OF_FORMAT.get(fmt or "xml", "xml")
     name = re.sub(r"[^A-Za-z0-9_.-]+", "-", root.name).strip(".-") or "pack"
     for n in range(1, 1000):
         candidate = f"packer-{name}.{ext}" if n == 1 else f"packer-{name}.{n}.{ext}"

@@ -205,6 +205,7 @@ class Tools:
         returns a JSON summary (tokens, files full/skeleton/listed, secrets, warnings)."""
         import io
 
+        from packer.output import format_of_path
         from packer.pipeline import pack
 
         root = self.roots.check(path, "path")
@@ -213,7 +214,7 @@ class Tools:
         options = Options(
             budget=budget,
             target=target,
-            format=format,
+            format=format or format_of_path(out_path),  # `output="x.md"`: markdown, as the CLI does
             skeleton=skeleton,
             include=tuple(include) or None,
             exclude=tuple(exclude) or None,

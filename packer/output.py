@@ -58,6 +58,24 @@ _FD_PATH = re.compile(r"\A/(?:dev/fd|proc/self/fd)/(\d+)\Z")
 _STD_PATHS = {"/dev/stdout": 1, "/dev/stderr": 2}
 
 
+# What an output path's extension says the format is, when no format is given.
+_FORMAT_OF_EXTENSION = {
+    ".xml": "xml",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".json": "json",
+    ".txt": "plain",
+}
+EXTENSION_OF_FORMAT = {"xml": "xml", "markdown": "md", "json": "json", "plain": "txt"}
+
+
+def format_of_path(output: str | os.PathLike[str] | None) -> str | None:
+    """The format a path's extension names (`-o pack.md`: markdown); None for none or "-"."""
+    if output is None or os.fspath(output) == "-":
+        return None
+    return _FORMAT_OF_EXTENSION.get(os.path.splitext(os.fspath(output))[1].lower())
+
+
 def looks_like_output(head: str) -> bool:
     """Whether text starting with `head` is a pack (any format, any part), a manifest or a
     report page: what packer wrote, never to be packed again."""

@@ -191,6 +191,11 @@ def test_pack_to_a_file_returns_the_summary(server):
         {"path": "app/settings.py", "line": 1, "kind": "AWS Access Key", "redacted": True}
     ]
     assert summary["budget"] == manifest["budget"] and summary["encoding"] == "o200k_base"
+    # the format from the output's extension, as the CLI takes it; a given format wins
+    json.loads(server.ok("pack", path="repo", output="out/pack.md"))
+    assert (server.work / "out" / "pack.md").read_text().startswith("# Packed repository")
+    json.loads(server.ok("pack", path="repo", output="out/plain.md", format="plain"))
+    assert (server.work / "out" / "plain.md").read_text().startswith("Packed repository")
 
 
 def test_an_added_root_is_allowed(server):

@@ -492,3 +492,18 @@ def test_a_directory_symlink_inside_the_repository_does_not_redirect_writes(repo
         tmp_path / "alias" / "repo", Options(cache=False), output=tmp_path / "alias" / "repo" / "pack.xml"
     )
     assert (repo / "pack.xml").read_text().startswith("<pack>")
+
+
+def test_the_format_an_output_path_names():
+    cases = {
+        "p.xml": "xml",
+        "p.MD": "markdown",
+        "a/p.markdown": "markdown",
+        "p.json": "json",
+        "p.txt": "plain",
+    }
+    for path, fmt in cases.items():
+        assert out_mod.format_of_path(path) == fmt
+        assert out_mod.EXTENSION_OF_FORMAT[fmt] in ("xml", "md", "json", "txt")
+    for path in ("p", "p.html", "-", None, "dir.md/p"):
+        assert out_mod.format_of_path(path) is None
