@@ -1094,9 +1094,19 @@ def _documents(
         ):
             docs[f].extend(by_name[k] * (2 if c >= 4 else 1))
     if terms is not None:
+        # Comment words repeat across files (1.3M words, a few thousand distinct, on MEDIUM):
+        # each is split and given its term ids once. Ids are handed out at first sight, as
+        # without the memo, so the documents are the same.
+        ids_of: dict[str, list[int]] = {}
         for i, extra in enumerate(terms):
+            doc = docs[i]
             for word in extra:
-                docs[i].extend(vocab(split_identifier(word) or ([word.lower()] if len(word) > 1 else [])))
+                got = ids_of.get(word)
+                if got is None:
+                    got = ids_of[word] = vocab(
+                        split_identifier(word) or ([word.lower()] if len(word) > 1 else [])
+                    )
+                doc.extend(got)
     return docs, path_docs, vocab
 
 

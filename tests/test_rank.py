@@ -462,3 +462,20 @@ def test_a_diff_that_removes_a_call_points_at_its_definition():
     )
     # count_items is new to report.py: only the diff says inventory.py matters
     assert told["shop/inventory.py"].score > plain["shop/inventory.py"].score
+
+
+def test_comment_words_give_the_same_documents_however_often_they_repeat():
+    # `_documents` splits each distinct word once; the documents and the term ids must be
+    # those of splitting every occurrence, in first-seen order.
+    from packer.rank import _documents, _Vocab
+
+    words = [["parse_config", "HTTPServer", "x", "parse_config"], ["HTTPServer", "getValue", "a_b"], []]
+    paths = ["a.py", "b/c.py", "d.md"]
+    docs, _, vocab = _documents(paths, None, words)
+    ref_vocab = _Vocab()
+    ref = [ref_vocab(path_terms(p)) * 3 for p in paths]
+    for i, extra in enumerate(words):
+        for w in extra:
+            ref[i].extend(ref_vocab(split_identifier(w) or ([w.lower()] if len(w) > 1 else [])))
+    assert docs == ref and vocab.ids == ref_vocab.ids
+    assert docs[0].count(vocab.ids["parse"]) == 2  # from parse_config, said twice
