@@ -24,6 +24,7 @@ personalisation, as in networkx.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import operator
 import posixpath
@@ -197,6 +198,11 @@ class FileGraph:
     @property
     def size(self) -> int:
         return len(self.paths)
+
+    @functools.cached_property
+    def incoming(self) -> sp.csr_array:
+        """The edges reversed (row i lists the files depending on i), made once per graph."""
+        return self.matrix.T.tocsr()
 
     @property
     def edge_count(self) -> int:

@@ -42,8 +42,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from packer.records import FileInfo, FileSymbols, GitSignals, RankWeights, Task
-from packer.related import GENERIC_SUBJECTS, shared_dirs, subject
+from packer.related import GENERIC_SUBJECTS, subject
 from packer.symbols import WORD as _WORD
+from packer.usage import shared_dirs
 
 if TYPE_CHECKING:
     import numpy as np
@@ -1215,7 +1216,7 @@ def _neighbours(
     order += [
         (s, "") for s in sorted((s for s in seeds if s not in task), key=lambda s: (-seeds[s], paths[s]))
     ]
-    incoming = graph.matrix.T.tocsr()  # row s: the files depending on s
+    incoming = graph.incoming  # row s: the files depending on s
     for s, label in order[:limit]:
         target = f"{label}{paths[s]}"
         for e in sorted(graph.out_edges(s), key=lambda e: (-e.weight, e.dst)):

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from packer.records import DiffSection
 from packer.symbols import WORD
+from packer.usage import shared_dirs
 
 if TYPE_CHECKING:
     import numpy as np
@@ -74,15 +75,6 @@ def subject(path: str) -> str:
     return _TEST_AFFIX.sub("", stem).lower()
 
 
-def shared_dirs(a: str, b: str) -> int:
-    """How many leading directories two paths share."""
-    da, db = a.split("/")[:-1], b.split("/")[:-1]
-    k = 0
-    while k < min(len(da), len(db)) and da[k] == db[k]:
-        k += 1
-    return k
-
-
 def neighbours(graph: FileGraph | None, n: int, task: Iterable[int], way: str = "both") -> FloatArray:
     """1 step from a task file in the graph by edge weight (strongest = 1): `way` "uses"
     (what the task files use) or "both" (and what uses them)."""
@@ -92,7 +84,7 @@ def neighbours(graph: FileGraph | None, n: int, task: Iterable[int], way: str = 
     if graph is None or not graph.edge_count:
         return out
     m = graph.matrix
-    mats = [m] if way == "uses" else [m, m.T.tocsr()]
+    mats = [m] if way == "uses" else [m, graph.incoming]
     for s in task:
         for mat in mats:
             lo, hi = int(mat.indptr[s]), int(mat.indptr[s + 1])

@@ -141,7 +141,7 @@ class _Resolver:
         shared, then fewest directories (`include/linux/x.h`, not `tools/include/linux/x.h`)."""
         if len(found) < 2:
             return found
-        rank = {t: (_shared(self.paths[t], src), -self.paths[t].count("/")) for t in found}
+        rank = {t: (shared_dirs(self.paths[t], src), -self.paths[t].count("/")) for t in found}
         best = max(rank.values())
         return tuple(t for t in found if rank[t] == best)
 
@@ -243,14 +243,14 @@ def _credit_companions(paths: Sequence[str], counts: list[float]) -> None:
         stem, ext = posixpath.splitext(posixpath.basename(p))
         if ext.lower() not in _C_SRC or stem not in headers:
             continue
-        best = max(headers[stem], key=lambda h: (_shared(paths[h], p), -len(paths[h])))
-        if _shared(paths[best], p) > 0:
+        best = max(headers[stem], key=lambda h: (shared_dirs(paths[h], p), -len(paths[h])))
+        if shared_dirs(paths[best], p) > 0:
             credit.append((i, COMPANION * counts[best]))
     for i, c in credit:
         counts[i] += c
 
 
-def _shared(a: str, b: str) -> int:
+def shared_dirs(a: str, b: str) -> int:
     """How many leading directories two paths share."""
     n = 0
     for x, y in zip(a.split("/")[:-1], b.split("/")[:-1], strict=False):
