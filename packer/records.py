@@ -306,7 +306,7 @@ class PackResult:
 # -- the tree-sitter layer -----------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # millions of them on a large repository
 class Definition:
     """A named definition (class, function, method, type, constant, ...)."""
 
@@ -326,14 +326,14 @@ class Definition:
         return f"{self.keyword} {self.name}" if self.keyword else self.name
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reference:
     name: str
     line: int
     kind: str = "call"  # tags kind: "call", "class", "type", "implementation", ...
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Import:
     module: str  # what is imported from, as written ("os.path", "./util", "fmt")
     names: tuple[str, ...]  # the names bound, if the syntax says ("join",), else ()

@@ -195,13 +195,13 @@ def skeletonize(text: str, language: str | None, *, tree: Tree | None = None) ->
         return None
     src = text.encode("utf-8", "surrogatepass")
     if tree is None:
-        tree = symbols.parse(src, language)
+        tree = symbols.parse(src, language, text=False)  # read off `src`, never `Node.text`
     if tree is None:
         return None
     root = tree.root_node
     errors = _error_bytes(root) if root.has_error else 0
     if errors and language == "c":  # a `.h` file is often C++
-        cpp = symbols.parse(src, "cpp")
+        cpp = symbols.parse(src, "cpp", text=False)
         if cpp is not None and _error_bytes(cpp.root_node) < errors:
             rules, root = RULES["cpp"], cpp.root_node
             errors = _error_bytes(root) if root.has_error else 0

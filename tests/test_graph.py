@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import marshal
+import pickle
 import textwrap
 
 import networkx as nx
@@ -9,7 +11,16 @@ import numpy as np
 import pytest
 
 from packer import languages, symbols
-from packer.graph import build_graph, identifier_weight, name_table, pagerank
+from packer.graph import (
+    Names,
+    build_graph,
+    identifier_weight,
+    name_table,
+    names_from_plain,
+    names_of,
+    names_to_plain,
+    pagerank,
+)
 from packer.records import FileSymbols
 
 
@@ -284,3 +295,65 @@ def test_reverse_edges_reach_the_users_of_a_seed():
     forward = pagerank(g, {core: 1.0})
     both = pagerank(g, {core: 1.0}, reverse=0.5)
     assert forward[user] < both[user]
+
+
+# -- the compact records the pack pipeline keeps ----------------------------------------
+
+_MIXED = {
+    "lib/config.py": "def parse_config(text):\n    return text\n\nclass Loader:\n    pass\n",
+    "app/main.py": (
+        "from lib.config import parse_config\n\ndef run():\n    parse_config(1)\n    parse_config(2)\n"
+    ),
+    "src/util.h": "struct buffer_head { int x; };\nint read_block(struct buffer_head *bh);\n",
+    "src/util.c": '#include "util.h"\nint read_block(struct buffer_head *bh) { return helper(bh); }\n',
+    "src/main.c": '#include "util.h"\nint main(void) { read_block(0); read_block(0); return 0; }\n',
+    "web/a.ts": "import { b } from './b';\nexport function a() { return b(); }\n",
+    "web/b.ts": "export function b() { return 1; }\n",
+    "notes.md": "# read_block\n",
+}
+
+
+def _symbols(files: dict[str, str], **kw) -> tuple[list[str], list[FileSymbols | None]]:
+    paths = sorted(files)
+    out: list[FileSymbols | None] = []
+    for p in paths:
+        lang = languages.detect(p)
+        code = languages.is_code(lang)
+        out.append(symbols.extract(files[p].encode(), lang, path=p, **kw) if code else None)
+    return paths, out
+
+
+def _same(g, h) -> None:
+    assert (g.matrix != h.matrix).nnz == 0 and g.matrix.nnz == h.matrix.nnz
+    assert np.array_equal(g.matrix.indptr, h.matrix.indptr) and np.array_equal(g.matrix.data, h.matrix.data)
+    assert [g.table.names[k] if k >= 0 else "" for k in g.label] == [
+        h.table.names[k] if k >= 0 else "" for k in h.label
+    ]
+    assert np.array_equal(g.imports, h.imports)
+
+
+def test_the_graph_of_names_is_the_graph_of_symbols():
+    paths, full = _symbols(_MIXED)
+    g = build_graph(paths, full)
+    assert g.edge_count >= 4 and g.imports.any()  # references and imports both make edges
+    _, bare = _symbols(_MIXED, detail=False)
+    plain = [None if fs is None else names_to_plain(names_of(fs)) for fs in bare]
+    back = [None if t is None else names_from_plain(marshal.loads(marshal.dumps(t))) for t in plain]
+    _same(g, build_graph(paths, back))
+    _same(g, build_graph(paths, [None if fs is None else names_of(fs) for fs in full]))
+    main = back[paths.index("src/main.c")]
+    assert main is not None and dict(zip(main.used, main.uses, strict=True))["read_block"] == 2
+
+
+def test_names_from_the_cache_share_their_strings():
+    fs = symbols.extract(b"int f(void) { return g() + g(); }\n", "c", detail=False)
+    one, two = (names_from_plain(pickle.loads(pickle.dumps(names_to_plain(names_of(fs))))) for _ in range(2))
+    assert one == two and one.used == ("g",) and one.uses == (2,) and one.defined == ("f",)
+    assert one.used[0] is two.used[0] and one.defined[0] is two.defined[0]
+
+
+def test_names_of_a_file_without_symbols_make_no_edges():
+    empty = names_of(FileSymbols("x.c", "c", (), (), (), fallback="too large to parse"))
+    assert empty == Names("c", (), (), (), ())
+    g = build_graph(["x.c", "y.c"], [empty, None])
+    assert g.edge_count == 0 and g.table.files_with_symbols == 0

@@ -771,3 +771,78 @@ def test_queries_are_loaded_from_the_installed_package(tmp_path):
         cwd=tmp_path,
     )
     assert res.returncode == 0 and res.stdout.strip() == "ok", res.stderr
+
+
+# -- without detail: what the reference graph needs ------------------------------------
+
+
+@pytest.mark.parametrize("language", sorted(EXPECTED))
+def test_bare_symbols_are_the_detailed_ones_less_the_detail(language):
+    path = FIXTURES / language / str(EXPECTED[language]["file"])
+    full = symbols.extract(path.read_bytes(), language, path=str(path))
+    bare = symbols.extract(path.read_bytes(), language, path=str(path), detail=False)
+    assert bare.definitions and bare.references
+
+    def where(fs: FileSymbols) -> list[tuple[object, ...]]:
+        return [(d.name, d.kind, d.start_line, d.end_line, d.start_byte, d.end_byte) for d in fs.definitions]
+
+    assert where(bare) == where(full)
+    assert bare.references == full.references and bare.imports == full.imports
+    assert (bare.language, bare.has_errors, bare.fallback) == (full.language, full.has_errors, full.fallback)
+    assert {(d.keyword, d.signature, d.doc, d.scope) for d in bare.definitions} == {("", "", "", ())}
+
+
+def test_bare_symbols_share_their_names_between_files():
+    a = symbols.extract(b"int shared_name(void) { return other_fn(); }\n", "c", detail=False)
+    b = symbols.extract(b"void g(void) { shared_name(); other_fn(); }\n", "c", detail=False)
+    assert a.definitions[0].name is next(r.name for r in b.references if r.name == "shared_name")
+    assert a.references[0].name is b.references[-1].name == "other_fn"
+    # with detail, each record has its own string (nothing is kept alive across files)
+    c = symbols.extract(b"int shared_name(void) { return 1; }\n", "c")
+    assert c.definitions[0].name == "shared_name"
+
+
+def test_bare_symbols_leave_out_the_same_deep_definitions():
+    src = b"function a(){" * 300 + b"}" * 300
+    full, bare = symbols.extract(src, "javascript"), symbols.extract(src, "javascript", detail=False)
+    assert len(bare.definitions) == symbols.MAX_DEPTH
+    assert [d.start_byte for d in bare.definitions] == [d.start_byte for d in full.definitions]
+    # siblings after a nested run are not taken for its children
+    src = b"void a(void) { }\nvoid b(void) { }\n" * 150
+    bare = symbols.extract(src, "c", detail=False)
+    assert len(bare.definitions) == 300
+
+
+@pytest.mark.parametrize("language", sorted(EXPECTED))
+def test_a_tree_without_its_text_is_the_same_tree(language):
+    src = (FIXTURES / language / str(EXPECTED[language]["file"])).read_bytes()
+    with_text, without = symbols.parse(src, language), symbols.parse(src, language, text=False)
+    assert with_text is not None and without is not None
+    assert str(without.root_node) == str(with_text.root_node)  # node types and fields, not text
+    big = src * (symbols.MAX_BYTES // 2 // len(src))  # under the size limit: the time limit holds
+    assert symbols.parse(big, language, text=False, timeout=0.0) is None
+    assert symbols.parse(big, language, text=False) is not None
+
+
+def test_extract_on_a_tree_without_text_when_the_queries_test_no_text():
+    src = (FIXTURES / "c" / str(EXPECTED["c"]["file"])).read_bytes()
+    tree = symbols.parse(src, "c", text=False)
+    assert symbols.extract(src, "c", tree=tree) == symbols.extract(src, "c")
+
+
+def test_a_parse_reads_only_its_own_file_from_the_reused_buffer():
+    # Each thread copies files into one buffer; a short file after a long one must not
+    # see the long one's leftover bytes past its end.
+    long = b"int a_long_function_name(void) { return 1; }\n" * 200
+    short = b"int x;\n"
+    assert symbols.parse(long, "c") is not None
+    for text in (True, False):
+        tree = symbols.parse(short, "c", text=text)
+        assert tree is not None and tree.root_node.end_byte == len(short)
+        assert (
+            str(tree.root_node)
+            == "(translation_unit (declaration type: (primitive_type) declarator: (identifier)))"
+        )
+    fs = symbols.extract(short, "c")
+    assert fs.definitions == () and not fs.has_errors
+    assert [d.name for d in symbols.extract(long[:46], "c").definitions] == ["a_long_function_name"]
