@@ -10,12 +10,11 @@ Two stages, so the pipeline never holds a file's text for long:
 What counts as a copy:
 
 - Exact: the same text (xxh3_64 of its UTF-8).
-- Normalised: the same *words*, where a word is a maximal run of bytes other than
-  ASCII whitespace (space, tab, CR, LF, vertical tab, form feed) in the UTF-8 text:
-  the normalised text is the words joined by single spaces. So files that differ only
-  in line endings, trailing spaces, indentation, blank lines or where lines break are
-  copies (for Python, a statement indented differently is the same words). Reported
-  with similarity 1.0, like exact ones.
+- Normalised: the same text once ASCII whitespace (space, tab, CR, LF, vertical tab,
+  form feed) is left out of its UTF-8. So files that differ only in line endings,
+  trailing spaces, indentation, blank lines or where lines break are copies (for
+  Python, a statement indented differently is the same words). Reported with
+  similarity 1.0, like exact ones.
 - Near: estimated Jaccard similarity >= `NEAR_THRESHOLD` (0.85) between the sets of
   `SHINGLE_WORDS`-word shingles (5 consecutive words) of the file *after its leading
   comments* (`sketch_words`: a licence header shared by hundreds of small files must
@@ -24,7 +23,7 @@ What counts as a copy:
   estimate rounded to 3 places and capped at 0.999, so 1.0 always means "the same words".
 
 Files too small to be worth folding are never copies: under `MIN_FOLD_BYTES` (256) of
-normalised text (an empty `__init__.py`, a one-line re-export; folding them would save
+normalised text, whitespace left out (an empty `__init__.py`, a one-line re-export; folding them would save
 little more than the "duplicate of PATH" note costs), and only files with at least
 `MIN_SKETCH_WORDS` (64) words after the leading comments get a sketch (below that one
 changed word moves the Jaccard past the threshold, so only exact matching is meaningful).

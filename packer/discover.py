@@ -356,6 +356,43 @@ def run_git(root_abs: str, *args: str) -> subprocess.CompletedProcess[bytes]:
     )
 
 
+_TRUSTED_SCOPES = (b"system", b"global", b"command")
+
+
+def filters_off(root_abs: str) -> tuple[list[str], subprocess.CompletedProcess[bytes] | None]:
+    """`-c` options that turn off the filter drivers the repository's own config sets
+    (.git/config, the files it includes, config.worktree), and git's failed call if it
+    failed. Raises only OSError (no git on PATH).
+
+    `git diff` and `git status` run a driver's clean or process command on work-tree files,
+    and a repository's config is not the user's to trust. The user's own drivers (git-lfs's,
+    in the global config) still run: without them a stat-dirty LFS file would show as
+    changed. Before git 2.26 (no `--show-scope`) every driver is turned off.
+    """
+    proc = run_git(root_abs, "config", "--show-scope", "-z", "--get-regexp", r"^filter\.")
+    if proc.returncode in (0, 1):  # 1: none set
+        tokens = proc.stdout.split(b"\0")
+        records = list(zip(tokens[0::2], tokens[1::2], strict=False))
+    else:
+        proc = run_git(root_abs, "config", "-z", "--get-regexp", r"^filter\.")
+        records = [(b"", token) for token in proc.stdout.split(b"\0") if token]
+    if proc.returncode not in (0, 1):
+        return [], proc
+    names: set[str] = set()
+    for scope, record in records:
+        key = os.fsdecode(record.split(b"\n", 1)[0])  # filter.<driver>.<variable>
+        name = key[len("filter.") :].rpartition(".")[0]
+        if scope not in _TRUSTED_SCOPES and name:
+            names.add(name)
+    options = [
+        option
+        for name in sorted(names)
+        for variable in ("clean=", "smudge=", "process=", "required=false")
+        for option in ("-c", f"filter.{name}.{variable}")
+    ]
+    return options, None
+
+
 def _git_work_tree(root_abs: str, warnings: list[str]) -> str | None:
     """The work tree whose rules apply to root, or None to walk root as a plain directory."""
     try:

@@ -11,6 +11,7 @@ not packed (marked "~").
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import multiprocessing as mp
 import os
@@ -25,15 +26,12 @@ from typing import Any, TypeGuard
 
 from packer import cache as cachelib
 from packer import content, languages, secrets, symbols
+from packer import graph as graphs
 from packer.errors import ConcurrentChangeError
 from packer.records import (
     Candidate,
-    Definition,
     FileInfo,
-    FileSymbols,
-    Import,
     Mode,
-    Reference,
     Secret,
     Skip,
     SourceText,
@@ -85,7 +83,7 @@ class Values:
     count: int | None = None  # its full block's exact cost
     skeleton: int | None = None  # its skeleton block's cost (None too when it has none)
     secrets: tuple[Span, ...] | None = None  # the secret scan; None: not scanned
-    symbols: tuple[Any, ...] | None = None  # as `symbols_to_tuple`; None: not parsed, or deferred
+    symbols: tuple[Any, ...] | None = None  # as `graph.names_to_plain`; None: not parsed, or deferred
     terms: tuple[str, ...] | None = None  # comment words; None: not asked, or deferred
     fingerprint: Fingerprint | None = None
 
@@ -144,7 +142,7 @@ class Measured:
     candidates: list[Candidate]  # parallel to infos, to re-read at write time
     skipped: list[Skip]
     prints: list[Fingerprint]  # parallel to infos, for deduplication (empty if not asked)
-    symbols: list[FileSymbols | None]  # parallel to infos when asked, for ranking
+    symbols: list[graphs.Names | None]  # parallel to infos when asked, for the graph
     terms: list[tuple[str, ...]]  # parallel to infos when asked: comment words, for BM25
     clean: frozenset[int] = frozenset()  # infos scanned for secrets while counted: none found
     read: int = 0  # files read (the others came whole from the cache)
@@ -152,6 +150,7 @@ class Measured:
     # Symbols and comment words a warm run left in the cache (keys by info index): ranking
     # needs them only when its memo misses, so they are loaded then (`complete`).
     deferred: dict[int, Keys] = field(default_factory=dict)
+    from_snapshot: bool = False  # taken whole from the last run's (`packer.snapshot`)
 
     def complete(self, cache: cachelib.Cache | None, work: Work) -> None:
         """Fill in the deferred symbols and comment words (parsing again what is gone)."""
@@ -166,10 +165,58 @@ class Measured:
                 if cache is not None:
                     cache.put_many(made.items())
             if ks.symbols is not None:
-                self.symbols[i] = symbols_from_tuple(info.path, found[ks.symbols])
+                self.symbols[i] = graphs.names_from_plain(found[ks.symbols])
             if ks.terms is not None:
                 self.terms[i] = tuple(found[ks.terms])
         self.deferred.clear()
+
+
+def measured_to_plain(m: Measured, walked: Sequence[Candidate]) -> tuple[Any, ...]:
+    """`m` (measured from `walked`) as values `marshal` takes, by column, for `snapshot`.
+    Symbols and comment words are left out, as the stat index leaves them:
+    `measured_from_plain` defers them."""
+    where = {c.path: i for i, c in enumerate(walked)}
+    infos = m.infos
+    return (
+        tuple(where[c.path] for c in m.candidates),  # each info's candidate, by its place in `walked`
+        tuple(f.size for f in infos),
+        tuple(f.digest for f in infos),
+        tuple(f.encoding for f in infos),
+        tuple(f.language for f in infos),
+        tuple(f.tokens for f in infos),
+        tuple(f.lines for f in infos),
+        tuple(f.skeleton_tokens for f in infos),
+        tuple(f.estimated for f in infos),
+        tuple((s.path, s.kind, s.detail) for s in m.skipped),
+        tuple(astuple_fp(p) for p in m.prints),
+        tuple(sorted(m.clean)),
+    )
+
+
+def measured_from_plain(t: tuple[Any, ...], walked: Sequence[Candidate], work: Work) -> Measured:
+    """What `measured_to_plain` made, for the walk's `walked` candidates (by path)."""
+    picks, sizes, digests, encodings, langs, tokens, lines, skels, estimated, skipped, prints, clean = t
+    candidates = [walked[i] for i in picks]
+    paths = (c.path for c in candidates)
+    abspaths = (c.abspath for c in candidates)
+    columns = (sizes, digests, encodings, langs, tokens, lines, skels, estimated)
+    infos = list(map(FileInfo, paths, abspaths, *columns))
+    m = Measured(
+        infos,
+        candidates,
+        [Skip(*s) for s in skipped],
+        [Fingerprint(*p) for p in prints],
+        [None] * len(infos) if work.symbols else [],
+        [()] * len(infos) if work.terms else [],
+        clean=frozenset(clean),
+        from_snapshot=True,
+    )
+    if work.symbols or work.terms:
+        for i, f in enumerate(infos):
+            big = _big_keys(work, f.digest, f.size, f.language)
+            if big.all():
+                m.deferred[i] = big
+    return m
 
 
 def _read_again(c: Candidate, info: FileInfo, work: Work) -> SourceText:
@@ -342,7 +389,10 @@ def _make(
 
 
 def _parse(text: str, lang: str | None, path: str) -> tuple[Any, ...]:
-    return symbols_to_tuple(symbols.extract(text.encode("utf-8", "surrogatepass"), lang, path=path))
+    # The graph needs names only: no signatures, docs or scopes (half the time), and its
+    # compact `graph.Names` (a tenth of the memory of `FileSymbols`).
+    found = symbols.extract(text.encode("utf-8", "surrogatepass"), lang, path=path, detail=False)
+    return graphs.names_to_plain(graphs.names_of(found))
 
 
 def _block(renderer: Renderer | None, path: str, text: str, mode: Mode, lang: str | None) -> str:
@@ -360,45 +410,6 @@ def _batch(work: Work, batch: Sequence[Candidate]) -> tuple[list[_Done], list[st
 def _local_batch(tools: _Tools, work: Work, batch: Sequence[Candidate]) -> tuple[list[_Done], list[str]]:
     """In this process (threads): the caller's own cache, which collects its warnings."""
     return [_one(work, tools, c) for c in batch], []
-
-
-def symbols_to_tuple(fs: FileSymbols) -> tuple[Any, ...]:
-    """A `FileSymbols` as plain tuples (for the cache and for pickling), without its path."""
-    return (
-        fs.language,
-        tuple(
-            (
-                d.name,
-                d.kind,
-                d.keyword,
-                d.start_line,
-                d.end_line,
-                d.start_byte,
-                d.end_byte,
-                d.signature,
-                d.doc,
-                d.scope,
-            )
-            for d in fs.definitions
-        ),
-        tuple((r.name, r.line, r.kind) for r in fs.references),
-        tuple((i.module, i.names, i.line) for i in fs.imports),
-        fs.has_errors,
-        fs.fallback,
-    )
-
-
-def symbols_from_tuple(path: str, t: tuple[Any, ...]) -> FileSymbols:
-    lang, defs, refs, imps, has_errors, fallback = t
-    return FileSymbols(
-        path,
-        lang,
-        tuple(Definition(*d) for d in defs),
-        tuple(Reference(*r) for r in refs),
-        tuple(Import(*i) for i in imps),
-        has_errors,
-        fallback,
-    )
 
 
 def astuple_fp(fp: Fingerprint) -> tuple[str, str, int, bytes | None]:
@@ -697,7 +708,7 @@ def _assemble(
         if k in deferred:
             m.deferred[n] = deferred[k]
         if work.symbols:
-            m.symbols.append(None if v.symbols is None else symbols_from_tuple(out.path, v.symbols))
+            m.symbols.append(None if v.symbols is None else graphs.names_from_plain(v.symbols))
         if work.terms:
             m.terms.append(v.terms or ())
         if v.secrets is not None and not v.secrets:
@@ -722,6 +733,21 @@ def _info(out: Text, abspath: str) -> FileInfo:
         skeleton_tokens=skel if skel is not None and skel < tokens else None,
         estimated=out.values.count is None,
     )
+
+
+AHEAD_BATCH = 32  # skeletons a batch of `Costs.ahead` makes: 16 per worker, ~0.15 s each
+
+_ahead: Costs | None = None  # the `Costs` whose `ahead` forked the running workers
+
+
+def _make_one_ahead(i: int) -> tuple[tuple[Span, ...] | None, str | None, int | None] | None:
+    """In a forked worker: `Costs._make` of the parent's costs; None if the file changed
+    (the fitter then reads it itself, and stops the pack)."""
+    assert _ahead is not None
+    try:
+        return _ahead._make(i)
+    except ConcurrentChangeError:
+        return None
 
 
 class Costs:
@@ -757,6 +783,10 @@ class Costs:
         self.secrets: dict[int, list[Secret]] = {}  # files read here that hold secrets
         self.counted = 0  # files whose full block was counted here (not at measure time)
         self._frame: int | None = None  # an empty block's tokens, less a margin (`floor`)
+        self._pool: Any = None  # worker processes, inside `ahead`
+        self._order: list[int] = []
+        self._place: dict[int, int] = {}
+        self._tried_ahead: set[int] = set()  # files a batch made a skeleton of (or failed to)
 
     @property
     def infos(self) -> list[FileInfo]:
@@ -815,6 +845,86 @@ class Costs:
 
     def count(self, text: str) -> int:
         return self._counter.count(text)
+
+    @contextlib.contextmanager
+    def ahead(self, order: Sequence[int], budget: int | None) -> Iterator[None]:
+        """While inside, a skeleton the fitter asks for that this run and the cache lack is
+        made in worker processes together with those of the next files of `order` (the
+        fitter's order; none larger than `budget`), `AHEAD_BATCH` at a time. Tree-sitter
+        holds the GIL, so threads would only take turns, and a new query on a warm tree
+        makes ~900 skeletons of files it never packed (9 ms each for C, parsed twice;
+        exact counts, a few ms, stay on demand: the fitter passes over most files by a
+        floor). Batches are made as the fitter asks, not for a guessed set up front: at
+        most one per pass is made for nothing. Only with secrets redacted (the values are
+        the ones `_cached` would keep) and more than one worker."""
+        n = self._work.jobs if self._work.jobs is not None else workers()  # `-j 1`: none
+        if budget is None or not order or not self._redact or n < 2 or not _can_fork():
+            yield
+            return
+        global _ahead
+        _ahead = self
+        try:
+            with _executor(n) as pool:
+                self._pool = pool
+                self._order = [i for i in order if self.floor(i) <= budget]  # never asked: no room
+                self._place = {i: k for k, i in enumerate(self._order)}
+                yield
+        finally:
+            self._pool, _ahead = None, None
+
+    def _make_batch(self, i: int) -> None:
+        """File i's skeleton, and those of the next files in order that lack one, made by
+        the workers."""
+        k = self._place.get(i)
+        if self._pool is None or k is None or i in self._tried_ahead:
+            return
+        batch = [i]
+        for j in self._order[k + 1 :]:
+            if len(batch) >= AHEAD_BATCH:
+                break
+            if j not in self._tried_ahead and self._lacks_skeleton(j):
+                batch.append(j)
+        self._tried_ahead.update(batch)
+        for j, got in zip(batch, self._pool.map(_make_one_ahead, batch), strict=True):
+            if got is not None:
+                self._adopt(j, *got)
+
+    def _lacks_skeleton(self, i: int) -> bool:
+        info = self._m.infos[i]
+        return (
+            info.skeleton_tokens is None
+            and languages.is_code(info.language)
+            and info.size <= 4 * symbols.MAX_BYTES
+            and i not in self._skel
+            and self._key(i, "skeleton") not in self._memo
+        )
+
+    def _adopt(
+        self, i: int, spans: tuple[Span, ...] | None, skeleton: str | None, tokens: int | None
+    ) -> None:
+        """What a worker made of file i, kept as `_cached` keeps what it makes."""
+        info = self._m.infos[i]
+        made: list[tuple[bytes, Any]] = [
+            (cachelib.skeleton_text_key(info.digest, info.size, info.language), skeleton),
+            (self._key(i, "skeleton"), tokens),
+        ]
+        if spans is not None:
+            made.append((cachelib.secrets_key(info.path, info.digest, info.size), spans))
+        self._memo.update(made)
+        if self._cache is not None:
+            self._cache.put_many(made)
+
+    def _make(self, i: int) -> tuple[tuple[Span, ...] | None, str | None, int | None]:
+        """In a worker: file i's secret scan, its skeleton (of the redacted text) and the
+        skeleton block's count. Nothing here touches the cache."""
+        info = self._m.infos[i]
+        got = self.raw(i)
+        spans = None if i in self._m.clean else tuple(secrets.scan(got.text, got.path))
+        text = secrets.apply(got.text, spans, got.path)[0] if spans else got.text
+        made = skeletonize(text, info.language)
+        if made is None:
+            return spans, None, None
+        return spans, made, self.block(self._renderer.file_block(info.path, made, "skeleton", info.language))
 
     def prefetch(self, indices: Sequence[int]) -> None:
         """Count these files' full blocks now, in parallel (a split packs them all)."""
@@ -899,6 +1009,8 @@ class Costs:
         if not languages.is_code(info.language) or info.size > 4 * symbols.MAX_BYTES:
             return None  # far too large to parse: not worth reading and scanning to find out
         if i not in self._skel:
+            if self._pool is not None and self._lacks_skeleton(i):
+                self._make_batch(i)
 
             def make() -> int | None:
                 skel = self.skeleton_text(i)

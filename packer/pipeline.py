@@ -6,8 +6,11 @@ chooses the target (`--target auto`), or splits the files over several packs (`s
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
+import pickle
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -16,12 +19,12 @@ from typing import TypeVar
 
 import xxhash
 
-from packer import discover, history, languages, rank, secrets, usage
+from packer import discover, history, languages, rank, secrets, snapshot, usage
 from packer import graph as graphs
-from packer.cache import Cache, rank_key, tree_lines_key
+from packer.cache import Cache, rank_index_key, rank_key, tree_lines_key
 from packer.config import Options, PackConfig, resolve
 from packer.dedup import find_duplicates
-from packer.errors import ConfigError, EmptyPackError, PackerError
+from packer.errors import ConcurrentChangeError, ConfigError, EmptyPackError, PackerError
 from packer.measure import Costs, Measured, Progress, Work, measure, workers
 from packer.output import Writer, write_json
 from packer.prepared import Clock, Prepared
@@ -42,7 +45,7 @@ from packer.single import auto, single
 from packer.sketch import Fingerprint
 from packer.split import split as split_packs
 from packer.task import build_task, gate_diff
-from packer.tokens import Counter
+from packer.tokens import Counter, get_encoding
 from packer.write import Output, check_outputs, write_blocks
 
 __all__ = ["Progress", "Stages", "measure", "pack", "run", "walk"]
@@ -96,8 +99,10 @@ def prepare(
     cache: Cache | None = None,
     written: frozenset[str] = frozenset(),
     stages: Stages = Stages(),
+    reuse: bool = True,
 ) -> Prepared:
-    """Walk, measure, rank and deduplicate.
+    """Walk, measure, rank and deduplicate; `reuse`: take the walk and measures from the
+    last run's snapshot if git sees no change since (`packer.snapshot`).
 
     An unbudgeted pack counts every file exactly while reading it (it packs them all).
     A budgeted one only estimates while reading; `Costs` counts a file when the fit
@@ -106,17 +111,7 @@ def prepare(
     timings: dict[str, float] = {}
     clock = Clock(timings)
     report = progress or _silent
-    report("walk", 0, 0)
-    walked = stages.walk(root, cfg, written)
-    clock.lap("walk")
-    n = len(walked.files)
-    report("walk", n, n)
-    work = _work(cfg, task, walked, cache)
-    # Measuring reads every file (and counts it exactly when the pack has no budget).
-    measured = stages.measure(
-        walked.files, work=work, cache=cache, progress=lambda _stage, done, total: report("read", done, total)
-    )
-    clock.lap("measure")
+    walked, work, measured = _walk_and_measure(root, cfg, task, cache, written, stages, report, clock, reuse)
     skipped = _skipped(root, walked, measured)
     # A budgeted pack counts exactly only what the fit touches: this stage prepares the
     # counter (and the tree's counted lines) for it.
@@ -148,6 +143,71 @@ def prepare(
         diff_secrets,
         progress,
     )
+
+
+def _walk_and_measure(
+    root: Path,
+    cfg: PackConfig,
+    task: Task,
+    cache: Cache | None,
+    written: frozenset[str],
+    stages: Stages,
+    report: Progress,
+    clock: Clock,
+    reuse: bool,
+) -> tuple[WalkResult, Work, Measured]:
+    """Walk and measure, or take either from the last run's snapshot when git sees no
+    change since (`packer.snapshot`); a test's own stages always run."""
+    usable = cache is not None and cfg.use_gitignore and stages.walk is walk and stages.measure is measure
+    state = snapshot.fingerprint(root, written) if usable else None
+    options = _snapshot_options(cfg, written)
+    # The vocabulary takes 0.3 s to load: it loads while git and the walk run, and before
+    # measuring forks its workers (which then share it; fork wants this one thread alone).
+    vocab = threading.Thread(target=_load_vocab, args=(cfg.encoding,), daemon=True)
+    vocab.start()
+    report("walk", 0, 0)
+    walked = None
+    if reuse and state is not None and cache is not None:
+        walked = snapshot.load_walk(cache, root, options, state)
+    from_snapshot = walked is not None
+    if walked is None:
+        walked = stages.walk(root, cfg, written)
+        if state is not None and cache is not None:
+            snapshot.save_walk(cache, root, options, state, walked)
+    clock.lap("walk")
+    n = len(walked.files)
+    report("walk", n, n)
+    vocab.join()
+    work = _work(cfg, task, walked, cache)
+    measured = None
+    if from_snapshot and state is not None and cache is not None:
+        measured = snapshot.load_measured(cache, root, options, state, work, walked)
+    if measured is None:
+        # Measuring reads every file (and counts it exactly when the pack has no budget).
+        measured = stages.measure(
+            walked.files,
+            work=work,
+            cache=cache,
+            progress=lambda _stage, done, total: report("read", done, total),
+        )
+        if state is not None and cache is not None and walked.git_root is not None:
+            snapshot.save_measured(cache, root, options, state, work, walked, measured)
+    else:
+        report("read", n, n)
+    clock.lap("measure")
+    return walked, work, measured
+
+
+def _snapshot_options(cfg: PackConfig, written: frozenset[str]) -> str:
+    """What the walk depends on besides the tree: a snapshot is kept per value."""
+    return repr(
+        (cfg.include, cfg.exclude, sorted(cfg.keep), cfg.max_file_size, sorted(written), cfg.use_gitignore)
+    )
+
+
+def _load_vocab(encoding: str) -> None:
+    with contextlib.suppress(PackerError):  # an unknown or broken vocabulary is reported where it is used
+        get_encoding(encoding)
 
 
 def _silent(stage: str, done: int, total: int) -> None:
@@ -257,19 +317,18 @@ def _rank(
     memo = cache.get(memo_key) if cache is not None else None
     if memo is not None:
         return [rank.Ranked(*r) for r in memo[0]], [(a, b) for a, b in memo[1]]
-    measured.complete(cache, work)
-    syms = measured.symbols if with_symbols else [None] * len(infos)
-    graph = graphs.build_graph([f.path for f in infos], syms) if with_symbols else None
+    graph, docs = _rank_index(measured, work, cache, with_text=bool(task.query.strip()))
     uses = usage.count_uses(root, [f.path for f in infos], jobs=cfg.jobs) if scan else None
     ranked = rank.rank(
         infos,
-        symbols=syms,
+        symbols=[None] * len(infos),
         task=task,
         signals=signals,
         graph=graph,
         weights=RankWeights(**dict(cfg.weights)),
-        terms=measured.terms or None,
+        terms=None,
         uses=uses,
+        docs=docs,
     )
     # Focus and changed files lead the output whatever their score.
     ranked = sorted(ranked, key=lambda r: r.index not in focus)
@@ -280,6 +339,41 @@ def _rank(
     if cache is not None:
         cache.put(memo_key, ([(r.index, r.score, r.reason, r.relevant) for r in ranked], edges))
     return ranked, edges
+
+
+def _rank_index(
+    measured: Measured, work: Work, cache: Cache | None, *, with_text: bool
+) -> tuple[graphs.FileGraph | None, rank.Documents | None]:
+    """The reference graph and, for a query, the documents it is matched against: the same
+    for every task on the same files, so kept across runs. A new query on a warm MEDIUM
+    then skips loading 4K files' symbols and comment words, the graph and the documents.
+
+    Kept pickled (numpy and scipy arrays) inside a cache value, which the cache checks
+    against its key's MAC before anything unpickles it: only this user's runs wrote it."""
+    infos = measured.infos
+    h = xxhash.xxh3_128()
+    for f in infos:
+        h.update(f"{f.path}\0{f.digest}\0{f.language}\0".encode("utf-8", "surrogatepass"))
+    key = rank_index_key(h.hexdigest(), len(infos), work.symbols, work.terms)
+    got = cache.get(key) if cache is not None else None
+    if isinstance(got, bytes):
+        with graphs.gc_paused():
+            graph, docs = pickle.loads(got)
+        if docs is not None or not with_text:
+            return graph, docs
+    else:
+        measured.complete(cache, work)
+        graph = graphs.build_graph([f.path for f in infos], measured.symbols) if work.symbols else None
+        docs = None
+    if with_text:
+        measured.complete(cache, work)
+        docs = rank.documents([f.path for f in infos], graph, measured.terms or None)
+    # The graph and the documents hold what ranking needs of them; nothing else reads them.
+    measured.symbols[:] = [None] * len(measured.symbols)
+    measured.terms[:] = [()] * len(measured.terms)
+    if cache is not None:
+        cache.put(key, pickle.dumps((graph, docs), protocol=pickle.HIGHEST_PROTOCOL))
+    return graph, docs
 
 
 def _dedup(
@@ -418,19 +512,27 @@ def run(
         )
     written = check_outputs(root, cfg, output, manifest, also_written)
     cache = Cache(cfg.cache_dir) if cfg.cache else None
-    # A large repository's records are millions of objects and none forms a cycle:
-    # collections would walk them all, again and again (a third of a warm run's time).
+    verify = cfg.budget is not None if verify is None else verify
+
+    def once(reuse: bool, seen: list[Prepared]) -> PackResult:
+        prep = prepare(
+            root, cfg, task, progress=progress, cache=cache, written=written, stages=stages, reuse=reuse
+        )
+        seen.append(prep)
+        if cfg.auto:
+            got = auto(prep, output, verify)
+        elif cfg.parts is not None:
+            got = split_packs(prep, cfg, output, verify)
+        else:
+            got = single(prep, cfg, output, verify)
+        prep.costs.save_lines()
+        return got
+
     try:
+        # A large repository's records are millions of objects and none forms a cycle:
+        # collections would walk them all, again and again (a third of a warm run's time).
         with graphs.gc_paused():
-            prep = prepare(root, cfg, task, progress=progress, cache=cache, written=written, stages=stages)
-            verify = cfg.budget is not None if verify is None else verify
-            if cfg.auto:
-                result = auto(prep, output, verify)
-            elif cfg.parts is not None:
-                result = split_packs(prep, cfg, output, verify)
-            else:
-                result = single(prep, cfg, output, verify)
-            prep.costs.save_lines()
+            result = _afresh_if_stale(once, cache, root, _snapshot_options(cfg, written), output)
     finally:
         if cache is not None:
             cache.close()
@@ -441,6 +543,31 @@ def run(
     if manifest is not None:
         write_json(manifest, result.manifest())
     return result
+
+
+def _afresh_if_stale(
+    once: Callable[[bool, list[Prepared]], PackResult],
+    cache: Cache | None,
+    root: Path,
+    options: str,
+    output: Output,
+) -> PackResult:
+    """`once` with the last run's snapshot; if a file read contradicts it, without.
+
+    A snapshot can be stale where git sees no change (a clean filter, a line-ending edit
+    some git versions call clean): it goes, and the pack is made afresh, unless part of it
+    is in the caller's stream already (then the error stands, and the next run is right).
+    """
+    seen: list[Prepared] = []
+    try:
+        return once(True, seen)
+    except ConcurrentChangeError:
+        if cache is None or not (seen and seen[-1].measured.from_snapshot):
+            raise
+        snapshot.forget(cache, root, options)
+        if output is not None and not isinstance(output, (str, os.PathLike)):
+            raise
+    return once(False, seen)
 
 
 def _top_reasons(skipped: Sequence[Skip]) -> str:

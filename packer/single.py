@@ -103,20 +103,22 @@ def _fit_once(prep: Prepared, cfg: PackConfig, first: Sequence[Pass], static: in
             + (" and diff" if prep.diff else "")
             + f" ({need:,} tokens); use --budget {need + 1000:,} or more"
         )
+    ranked = [r for r in prep.ranked if r.index not in prep.dup_of]
     if cfg.budget is not None:
         costs.preload(_likely_counted(prep, costs, cfg.budget))
-    plan = fit(
-        infos,
-        [r for r in prep.ranked if r.index not in prep.dup_of],
-        tree=tree,
-        budget=cfg.budget,
-        fixed_tokens=static + reserve,
-        file_separator_tokens=costs.block(renderer.file_separator()),
-        passes=[*first, *([Pass(("skeleton", "full"))] if cfg.skeleton else default_passes(prep.focus))],
-        cost=costs,
-        floor=costs.floor,
-        upgrade=not cfg.skeleton,  # --skeleton: every code file as its skeleton, never upgraded
-    )
+    with costs.ahead([r.index for r in ranked], cfg.budget):
+        plan = fit(
+            infos,
+            ranked,
+            tree=tree,
+            budget=cfg.budget,
+            fixed_tokens=static + reserve,
+            file_separator_tokens=costs.block(renderer.file_separator()),
+            passes=[*first, *([Pass(("skeleton", "full"))] if cfg.skeleton else default_passes(prep.focus))],
+            cost=costs,
+            floor=costs.floor,
+            upgrade=not cfg.skeleton,  # --skeleton: every code file as its skeleton, never upgraded
+        )
     n_listed = len(infos) - len(plan.packed)
     header, total = settle_header(
         costs.block,

@@ -48,9 +48,12 @@ class Fingerprint:
     """What dedup keeps of one file (~0.6 KB with a sketch, ~0.2 KB without)."""
 
     exact: str  # xxh3_64 hex of the text's UTF-8
-    normalized: str  # xxh3_64 hex of the text's words joined by single spaces (UTF-8)
+    normalized: str  # xxh3_64 hex of the text's UTF-8 without ASCII whitespace
     size: int  # bytes of that normalised text
     minhash: bytes | None  # NUM_PERM little-endian uint32 values; None below MIN_SKETCH_WORDS
+
+
+_WHITESPACE = b" \t\n\r\x0b\x0c"  # what bytes.split() splits on
 
 
 def fingerprint(text: str, *, sketch: bool = True) -> Fingerprint:
@@ -61,9 +64,10 @@ def fingerprint(text: str, *, sketch: bool = True) -> Fingerprint:
     only for the files that can be packed.
     """
     data = text.encode("utf-8", "surrogatepass")
-    words = data.split()  # ASCII whitespace: space, \t, \n, \r, \v, \f
-    norm = b" ".join(words)
-    body = sketch_words(data, words) if sketch else []
+    # Whitespace deleted, not runs joined by one space: one C pass, no list of every word
+    # (splitting was a third of a cold 1.3 GB read). Copies that differ only in layout match.
+    norm = data.translate(None, _WHITESPACE)
+    body = sketch_words(data) if sketch else []
     minhash = _sketch(body).astype("<u4").tobytes() if sketch and len(body) >= MIN_SKETCH_WORDS else None
     return Fingerprint(
         exact=xxhash.xxh3_64_hexdigest(data),

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import IO
 
 from packer import secrets
-from packer.discover import git_command, git_env, run_git
+from packer.discover import filters_off, git_command, git_env, run_git
 from packer.errors import ConfigError
 from packer.records import DiffSection, Secret, Task
 from packer.render import display_path
@@ -401,42 +401,15 @@ def _git_message(stderr: bytes, returncode: int) -> str:
 
 
 # Whose filter drivers run: the user's config and command-line options, not the repository's.
-_TRUSTED_SCOPES = (b"system", b"global", b"command")
-
-
 def _filters_off(root_abs: str, flag: str) -> list[str]:
-    """`-c` options that turn off the filter drivers the repository's own config sets
-    (.git/config, the files it includes, config.worktree).
-
-    `git diff` runs a driver's clean or process command on work-tree files, and a
-    repository's config is not the user's to trust. The user's own drivers (git-lfs's,
-    in the global config) still run: without them a stat-dirty LFS file would show as
-    changed. Before git 2.26 (no `--show-scope`) every driver is turned off.
-    """
+    """`discover.filters_off`, or an error naming `flag` when git cannot say."""
     try:
-        proc = run_git(root_abs, "config", "--show-scope", "-z", "--get-regexp", r"^filter\.")
-        if proc.returncode in (0, 1):  # 1: none set
-            tokens = proc.stdout.split(b"\0")
-            records = list(zip(tokens[0::2], tokens[1::2], strict=False))
-        else:
-            proc = run_git(root_abs, "config", "-z", "--get-regexp", r"^filter\.")
-            records = [(b"", token) for token in proc.stdout.split(b"\0") if token]
+        options, failed = filters_off(root_abs)
     except OSError as e:
         raise ConfigError(f"{flag}: cannot run git ({e.strerror}); check that git is installed") from e
-    if proc.returncode not in (0, 1):
-        raise ConfigError(f"{flag}: {_git_message(proc.stderr, proc.returncode)}")
-    names: set[str] = set()
-    for scope, record in records:
-        key = os.fsdecode(record.split(b"\n", 1)[0])  # filter.<driver>.<variable>
-        name = key[len("filter.") :].rpartition(".")[0]
-        if scope not in _TRUSTED_SCOPES and name:
-            names.add(name)
-    return [
-        option
-        for name in sorted(names)
-        for variable in ("clean=", "smudge=", "process=", "required=false")
-        for option in ("-c", f"filter.{name}.{variable}")
-    ]
+    if failed is not None:
+        raise ConfigError(f"{flag}: {_git_message(failed.stderr, failed.returncode)}")
+    return options
 
 
 def _untracked(root_abs: str, flag: str) -> list[str]:

@@ -38,6 +38,7 @@ LAYERS = [
     "related",
     "sketch",
     "measure",
+    "snapshot",
     "rank",
     "dedup",
     "tree",

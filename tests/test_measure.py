@@ -15,6 +15,7 @@ from conftest import git, measure_work, write
 from packer import cache as cachelib
 from packer import discover
 from packer.cache import Cache
+from packer.graph import names_of, names_to_plain
 from packer.measure import (
     Costs,
     Measured,
@@ -27,7 +28,6 @@ from packer.measure import (
     _plain,
     _Tools,
     measure,
-    symbols_to_tuple,
 )
 from packer.records import _SKIP_TEXTS, Candidate, FileInfo, Secret, Skip, SkipKind
 from packer.render import make_renderer
@@ -78,7 +78,7 @@ def test_a_text_file_is_measured_whole(tmp_path: Path) -> None:
         count=_block("src/total.py", SOURCE),
         skeleton=_block("src/total.py", skel, "skeleton"),
         secrets=(),
-        symbols=symbols_to_tuple(extract(data, "python", path="src/total.py")),
+        symbols=names_to_plain(names_of(extract(data, "python", path="src/total.py", detail=False))),
         terms=comment_words(SOURCE),
         fingerprint=fingerprint(SOURCE),
     )

@@ -388,3 +388,23 @@ def test_listed_files_carry_their_own_size(tmp_path):
     assert by_path["big.py"].mode == "listed" and by_path["big.py"].size is not None
     assert by_path["big.py"].size > 5000 > by_path["big.py"].tokens  # the file, not its tree line
     assert by_path["small.py"].mode == "full" and by_path["small.py"].size is None
+
+
+def test_a_new_query_ranks_from_the_kept_graph_and_documents_as_from_scratch(tmp_path):
+    # The second query takes the graph and the documents the first one kept (`rank-index`):
+    # its pack must be the one a run without any cache writes.
+    files = {
+        "shop/cart.py": "from shop.prices import total\n\ndef checkout(items):\n    return total(items)\n",
+        "shop/prices.py": "def total(items):\n    # sum the prices with tax\n    return sum(items)\n",
+        "auth/login.py": "def login(user, password):\n    # check the password hash\n    return user\n",
+        "auth/tokens.py": "from auth.login import login\n\ndef refresh(token):\n    return login(token)\n",
+        "README.md": "# shop\n",
+    }
+    root = git_repo(tmp_path / "r", files)
+    cd = tmp_path / "cache"
+    kw = {"budget": 1_400, "skeleton": False}
+    pack_text(root, query="checkout prices tax", cache_dir=str(cd), **kw)
+    warm, warm_result = pack_text(root, query="password login token", cache_dir=str(cd), **kw)
+    cold, cold_result = pack_text(root, query="password login token", cache=False, **kw)
+    assert warm == cold and warm_result.files == cold_result.files
+    assert warm_result.files[0].path.startswith("auth/")

@@ -3,10 +3,10 @@ count, header numbers from the plan, copies listed after the fit, and the result
 and secrets. The shapes themselves are tested in test_single and test_split."""
 
 import pytest
-from conftest import git_repo, module, write
+from conftest import git_repo, module, module_using, write
 
 import packer
-from packer import Options
+from packer import Options, measure
 from packer.config import resolve
 from packer.pipeline import prepare
 from packer.prepared import copy_decisions, make_header, pack_result, settle_header
@@ -120,3 +120,35 @@ def test_a_secret_in_a_packed_file_and_its_diff_line_is_listed_once(tmp_path):
     text, result = _pack(repo, diff="HEAD")
     assert key not in text and "+AWS_ACCESS_KEY_ID = " in text  # the file and its hunk, redacted
     assert [(s.path, s.line, s.redacted) for s in result.secrets] == [("app.py", 2, True)]
+
+
+def test_skeletons_made_ahead_in_workers_are_those_made_one_at_a_time(tmp_path):
+    # Inside `Costs.ahead` a missing skeleton is made in forked workers with those of the
+    # next files of the order; every value must be the one made one at a time, from the
+    # redacted text, and none made twice.
+    root = tmp_path / "r"
+    files = {
+        f"pkg{k}/mod{j}.py": module_using(f"m{k}{j}", f"m{k}{(j + 1) % 8}", 20 + j)
+        for k in range(5)
+        for j in range(8)
+    }
+    secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    files["pkg0/settings.py"] = module("settings") + f'AWS_SECRET_ACCESS_KEY = "{secret}"\n'
+    files["notes.md"] = "# notes\n" * 40
+    write(root, files)
+    cfg = resolve(root, Options(budget="4k", cache=False))
+    ahead, alone = prepare(root, cfg, Task()).costs, prepare(root, cfg, Task()).costs
+    everything = list(range(len(files)))
+    code = [i for i in everything if ahead.infos[i].language == "python"]
+    with ahead.ahead(everything, 10**9):
+        first = ahead.skeleton(code[0])
+        made = [i for i in code if ahead._lacks_skeleton(i) is False]
+        assert len(made) == measure.AHEAD_BATCH  # the first batch, made by the workers
+        assert first == alone.skeleton(code[0])
+        for i in everything:
+            assert ahead.skeleton(i) == alone.skeleton(i) and ahead.full(i) == alone.full(i)
+    for i in everything:
+        if ahead.skeleton(i) is not None:
+            assert ahead.written_text(i, "skeleton") == alone.written_text(i, "skeleton")
+            assert secret not in ahead.written_text(i, "skeleton")
+    assert any(ahead.skeleton(i) is not None for i in everything)

@@ -340,7 +340,7 @@ def test_bm25_of_the_query_terms_alone_is_bm25s_over_the_whole_vocabulary():
         vocab = rk._Vocab()
         docs = [vocab(d) for d in docs_words]
         query = rnd.sample(words, k=min(len(words), rnd.randint(1, 6)))
-        got, _ = rk._bm25([list(d) for d in docs], vocab, query)
+        got, _ = rk._bm25(*rk._flatten(docs), vocab.ids, query)
         ids = dict(vocab.ids)
         ids.setdefault("", len(ids))
         known = [t for t in query if t in vocab.ids]
