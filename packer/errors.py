@@ -26,7 +26,16 @@ class EmptyPackError(PackerError):
 
 
 class ConcurrentChangeError(PackerError):
-    """A file changed between counting and writing; the partial output was discarded."""
+    """A file changed between counting and writing. A file output is left as it was; a
+    stream (`streamed`) may already hold the blocks written before the change was seen."""
+
+    def __init__(self, path: str, streamed: bool = False) -> None:
+        self.path, self.streamed = path, streamed
+        what = "the output stream may hold part of the pack" if streamed else "nothing was written"
+        super().__init__(f"{path} changed while packing; {what}, run packer again")
+
+    def __reduce__(self) -> tuple[type[ConcurrentChangeError], tuple[str, bool]]:
+        return type(self), (self.path, self.streamed)  # from a worker process, whole
 
 
 class SecretsError(PackerError):

@@ -223,9 +223,7 @@ def _read_again(c: Candidate, info: FileInfo, work: Work) -> SourceText:
     """The file as measured, read again; an error if its bytes changed since."""
     got = content.read_again(c, info.digest, keep=work.keep, max_file_size=work.max_file_size)
     if got is None:
-        raise ConcurrentChangeError(
-            f"{info.path} changed while packing; nothing was written, run packer again"
-        )
+        raise ConcurrentChangeError(info.path)
     return got
 
 

@@ -11,7 +11,7 @@ import io
 import os
 import pickle
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -531,7 +531,7 @@ def run(
     try:
         # A large repository's records are millions of objects and none forms a cycle:
         # collections would walk them all, again and again (a third of a warm run's time).
-        with graphs.gc_paused():
+        with graphs.gc_paused(), _said_for_streams(output):
             result = _afresh_if_stale(once, cache, root, _snapshot_options(cfg, written), output)
     finally:
         if cache is not None:
@@ -543,6 +543,18 @@ def run(
     if manifest is not None:
         write_json(manifest, result.manifest())
     return result
+
+
+@contextlib.contextmanager
+def _said_for_streams(output: Output) -> Iterator[None]:
+    """A file changed mid-pack: a file output is untouched, but to a stream the blocks
+    before the change may be out already, and the error says so."""
+    try:
+        yield
+    except ConcurrentChangeError as e:
+        if output is None or isinstance(output, (str, os.PathLike)):
+            raise
+        raise ConcurrentChangeError(e.path, streamed=True) from e
 
 
 def _afresh_if_stale(

@@ -9,6 +9,7 @@ unreadable file) are simulated by patching the system call, since tests may run 
 from __future__ import annotations
 
 import errno
+import io
 import json
 import os
 import re
@@ -680,6 +681,14 @@ def test_file_changed_between_walk_and_write(tmp_path, monkeypatch):
     assert res.exit_code == 1
     assert res.stderr.startswith("error: a.py changed while packing; nothing was written")
     assert out.read_text() == "an earlier pack\n"
+    # To a stream the blocks before the change may be out already: the error says so.
+    write(root, {"a.py": "A = 1\n"})
+    stream = io.StringIO()
+    with pytest.raises(ConcurrentChangeError, match=r"a\.py changed .* the output stream may hold part"):
+        pack_staged(write_after(changes["rewritten"]))(
+            root, Options(budget="none", cache=False), output=stream
+        )
+    assert stream.getvalue().startswith("<pack>")  # part of it, indeed
 
 
 def test_fifo(tmp_path):

@@ -22,7 +22,7 @@ def _blocks(log: list[str], fail_after: int | None = None):
     that changed since it was counted does)."""
     for k, b in enumerate(["<pack>\n", "a\r\nb\n", "</pack>\n"]):
         if k == fail_after:
-            raise ConcurrentChangeError("b.py changed while packing")
+            raise ConcurrentChangeError("b.py")
         log.append(b)
         yield b
 
@@ -120,3 +120,14 @@ def test_rendered_blocks_hold_the_fitted_total_and_the_written_file_is_recounted
         f.write("tampered\n")
     with pytest.raises(AssertionError, match=r"pack\.xml has \d+ tokens, the manifest says"):
         verify_written(prep, path, fitted.total)
+
+
+def test_a_concurrent_change_error_keeps_its_path_and_wording_through_pickle():
+    import pickle
+
+    for streamed in (False, True):
+        e = ConcurrentChangeError("src/a.py", streamed=streamed)
+        back = pickle.loads(pickle.dumps(e))  # as from a worker process
+        assert (back.path, back.streamed, str(back)) == ("src/a.py", streamed, str(e))
+    assert "nothing was written" in str(ConcurrentChangeError("a.py"))
+    assert "output stream may hold part" in str(ConcurrentChangeError("a.py", streamed=True))
