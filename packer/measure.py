@@ -194,7 +194,7 @@ def measured_to_plain(m: Measured, walked: Sequence[Candidate]) -> tuple[Any, ..
 
 
 def measured_from_plain(t: tuple[Any, ...], walked: Sequence[Candidate], work: Work) -> Measured:
-    """What `measured_to_plain` made, for the walk's `walked` candidates (by path)."""
+    """What `measured_to_plain` made, for the same walk's `walked` candidates."""
     picks, sizes, digests, encodings, langs, tokens, lines, skels, estimated, skipped, prints, clean = t
     candidates = [walked[i] for i in picks]
     paths = (c.path for c in candidates)
@@ -733,6 +733,11 @@ def _info(out: Text, abspath: str) -> FileInfo:
     )
 
 
+def _parsable(info: FileInfo) -> bool:
+    """Code small enough that its skeleton is worth making."""
+    return languages.is_code(info.language) and info.size <= 4 * symbols.MAX_BYTES
+
+
 AHEAD_BATCH = 32  # skeletons a batch of `Costs.ahead` makes: 16 per worker, ~0.15 s each
 
 _ahead: Costs | None = None  # the `Costs` whose `ahead` forked the running workers
@@ -891,8 +896,7 @@ class Costs:
         info = self._m.infos[i]
         return (
             info.skeleton_tokens is None
-            and languages.is_code(info.language)
-            and info.size <= 4 * symbols.MAX_BYTES
+            and _parsable(info)
             and i not in self._skel
             and self._key(i, "skeleton") not in self._memo
         )
@@ -1004,7 +1008,7 @@ class Costs:
         info = self._m.infos[i]
         if info.skeleton_tokens is not None:
             return info.skeleton_tokens
-        if not languages.is_code(info.language) or info.size > 4 * symbols.MAX_BYTES:
+        if not _parsable(info):
             return None  # far too large to parse: not worth reading and scanning to find out
         if i not in self._skel:
             if self._pool is not None and self._lacks_skeleton(i):

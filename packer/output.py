@@ -33,6 +33,14 @@ from packer.errors import PackerError
 # Where a pack goes: a path (written atomically), a text stream (written through, block by
 # block), or None (nothing written). A writer takes the pack's blocks in order.
 Output = str | os.PathLike[str] | IO[str] | None
+
+
+def is_stream(output: Output) -> bool:
+    """Whether the blocks go to the caller's text stream: written as they come, so what
+    went out before an error stays out (a path is written whole or not at all)."""
+    return output is not None and not isinstance(output, (str, os.PathLike))
+
+
 Writer = Callable[[Iterable[str], Output], str | None]
 
 PathArg = str | os.PathLike[str]

@@ -26,7 +26,7 @@ from packer.config import Options, PackConfig, resolve
 from packer.dedup import find_duplicates
 from packer.errors import ConcurrentChangeError, ConfigError, EmptyPackError, PackerError
 from packer.measure import Costs, Measured, Progress, Work, measure, workers
-from packer.output import Writer, write_json
+from packer.output import Writer, is_stream, write_json
 from packer.prepared import Clock, Prepared
 from packer.records import (
     Duplicate,
@@ -505,7 +505,7 @@ def run(
     the stages that touch the file system (see `Stages`).
     """
     task = task or Task()
-    if cfg.parts is not None and output is not None and not isinstance(output, (str, os.PathLike)):
+    if cfg.parts is not None and is_stream(output):
         raise ConfigError(
             "a split pack is written to several files: give an output path "
             "(NAME.xml becomes NAME-1.xml, NAME-2.xml, ...)"
@@ -552,7 +552,7 @@ def _said_for_streams(output: Output) -> Iterator[None]:
     try:
         yield
     except ConcurrentChangeError as e:
-        if output is None or isinstance(output, (str, os.PathLike)):
+        if not is_stream(output):
             raise
         raise ConcurrentChangeError(e.path, streamed=True) from e
 
@@ -577,7 +577,7 @@ def _afresh_if_stale(
         if cache is None or not (seen and seen[-1].measured.from_snapshot):
             raise
         snapshot.forget(cache, root, options)
-        if output is not None and not isinstance(output, (str, os.PathLike)):
+        if is_stream(output):
             raise
     return once(False, seen)
 

@@ -58,7 +58,7 @@ def split(
     are degraded (skeleton, then path) until they fit.
     """
     assert cfg.budget is not None and cfg.parts is not None
-    if output is not None and not isinstance(output, (str, os.PathLike)):
+    if outputs.is_stream(output):
         raise ConfigError(
             "this pack is split into parts, written to several files: give an "
             "output path (NAME.xml becomes NAME-1.xml, NAME-2.xml, ...)"

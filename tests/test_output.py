@@ -507,3 +507,13 @@ def test_the_format_an_output_path_names():
         assert out_mod.EXTENSION_OF_FORMAT[fmt] in ("xml", "md", "json", "txt")
     for path in ("p", "p.html", "-", None, "dir.md/p"):
         assert out_mod.format_of_path(path) is None
+
+
+def test_only_a_text_stream_is_a_stream():
+    import io
+    from pathlib import Path
+
+    from packer.output import is_stream
+
+    assert is_stream(io.StringIO())
+    assert not is_stream(None) and not is_stream("pack.xml") and not is_stream(Path("pack.xml"))
