@@ -35,12 +35,15 @@ class Pass:
     modes: tuple[Mode, ...]  # tried in order
     share: float = 1.0  # this pass fills at most this share of the budget
     only: Collection[int] | None = None  # the files it considers (FileInfo indices); None: all
-    give_up_after: int = 0  # stop after this many files in a row fit in no mode (0: never)
+    # A pass that gives up (a search: each try may make a skeleton) stops after this many
+    # files in a row fit in no mode, or once FULL_ENOUGH of its room is used (0: never).
+    give_up_after: int = 0
 
 
 def default_passes(focus: Collection[int], *, skeleton_share: float = 0.15) -> list[Pass]:
     first = [Pass(("full", "skeleton"), only=focus)] if focus else []
-    # The skeleton pass makes skeletons on demand, so it stops once files keep missing.
+    # The skeleton pass makes skeletons on demand, so it stops once files keep missing or
+    # the pack is full enough.
     return [
         *first,
         Pass(("full",), share=1.0 - skeleton_share),
@@ -131,6 +134,8 @@ class _Fitter:
                 continue
             if limit is not None and limit - self.used < self.separator + 1:
                 break  # nothing more can fit in this pass
+            if p.give_up_after and limit is not None and self.used >= FULL_ENOUGH * limit:
+                break  # a searching pass (each try a skeleton made) stops as the fill would
             if self.place(i, p.modes, limit):
                 misses = 0
                 continue

@@ -224,6 +224,39 @@ def test_fill_fills_the_budget_or_leaves_no_step_that_fits(room):
     assert plan.body_tokens > before.body_tokens if could else plan.body_tokens == before.body_tokens
 
 
+def test_a_searching_pass_stops_once_the_pack_is_full_enough():
+    """Each try of the skeleton pass may make a skeleton (a parse): once the pack holds
+    FULL_ENOUGH of its room, as the fill would, it asks for no more, though 500 misses in a
+    row have not come; a pass that does not search (no give-up) goes on."""
+    from packer.fit import FULL_ENOUGH, Pass
+
+    asked: list[int] = []
+    infos, tree, _, _ = _skeleton_repo(60, 1000, 99)
+
+    def cost(i, mode):
+        asked.append(i)
+        return 10_000 if mode == "full" else 99 if i < 10 else 500
+
+    ranked = default_order(infos)
+    kwargs = dict(tree=tree, budget=10**6, fixed_tokens=50, file_separator_tokens=2, cost=cost)
+    ten = fit(infos, ranked, passes=[Pass(("skeleton",), only=range(10))], fill=(), upgrade=False, **kwargs)
+    budget = 50 + ten.body_tokens + 3  # the ten small skeletons fill it (99.5%+)
+    infos, tree, _, _ = _skeleton_repo(60, 1000, 99)
+    kwargs.update(tree=tree, budget=budget)
+    asked.clear()
+    plan = fit(
+        infos, ranked, passes=[Pass(("skeleton",), give_up_after=500)], fill=(), upgrade=False, **kwargs
+    )
+    assert 50 + plan.body_tokens >= FULL_ENOUGH * budget
+    assert sorted(plan.modes) == [r.index for r in ranked if r.index < 10]
+    assert len(set(asked)) == 10  # nothing asked after the room was used
+    asked.clear()
+    infos, tree, _, _ = _skeleton_repo(60, 1000, 99)
+    kwargs["tree"] = tree
+    fit(infos, default_order(infos), passes=[Pass(("skeleton",))], fill=(), upgrade=False, **kwargs)
+    assert len(set(asked)) == 60
+
+
 def test_no_upgrade_keeps_skeletons_and_fill_takes_listed_files():
     """`--skeleton` asks for skeletons: the fill adds listed files, never upgrades one."""
     from packer.fit import Pass
