@@ -121,21 +121,35 @@ class _Fitter:
     separator: int  # tokens between two blocks
     used: int
     modes: dict[int, Mode] = field(default_factory=dict)
-    why_not: dict[int, str] = field(default_factory=dict)
+    # file -> (mode, tokens it needs, whether that is a floor, tokens left): words in `plan`
+    why_not: dict[int, tuple[Mode, int, bool, int]] = field(default_factory=dict)
     short: dict[int, int] = field(default_factory=dict)  # file -> tokens left when full first did not fit
     tried: set[tuple[int, Mode]] = field(default_factory=set)  # costs asked for (counted, for an estimate)
 
     def run(self, p: Pass, ranked: Sequence[Ranked], limit: int | None) -> None:
         """One pass over the files it considers, best first, up to `limit` tokens."""
         misses = 0
+        # A full-only pass refuses most of a large tree by its floor: that test is made here,
+        # as `place` would make it, without the rest of `place` per file (78K files).
+        floor = self.floor if p.modes == ("full",) and limit is not None else None
+        modes, only, short, why_not = self.modes, p.only, self.short, self.why_not
         for r in ranked:
             i = r.index
-            if i in self.modes or (p.only is not None and i not in p.only):
+            if i in modes or (only is not None and i not in only):
                 continue
             if limit is not None and limit - self.used < self.separator + 1:
                 break  # nothing more can fit in this pass
             if p.give_up_after and limit is not None and self.used >= FULL_ENOUGH * limit:
                 break  # a searching pass (each try a skeleton made) stops as the fill would
+            if floor is not None and limit is not None:
+                left = limit - self.used
+                if floor(i) + (self.separator if modes else 0) > left:  # `place`'s first refusal
+                    short.setdefault(i, max(left, 0))
+                    why_not[i] = ("full", self.infos[i].tokens, True, left)
+                    misses += 1
+                    if p.give_up_after and misses >= p.give_up_after:
+                        break
+                    continue
             if self.place(i, p.modes, limit):
                 misses = 0
                 continue
@@ -158,7 +172,7 @@ class _Fitter:
                 and left is not None
                 and self.floor(i) + sep - freed > left
             ):
-                self._refused(i, old, "full", f"about {self.infos[i].tokens:,}", left + freed)
+                self._refused(i, old, "full", self.infos[i].tokens, left + freed, about=True)
                 continue
             block = self.cost_of(i, mode)
             self.tried.add((i, mode))
@@ -167,7 +181,7 @@ class _Fitter:
             # A file's own tree line shrinks by a few tokens at most: past that, no tree delta
             # (which may price a directory's lines) is needed to refuse it.
             if left is not None and block + sep - freed > left + _LINE_SLACK:
-                self._refused(i, old, mode, f"{block + sep:,}", left + freed)
+                self._refused(i, old, mode, block + sep, left + freed)
                 continue
             need = block - freed + self.tree.delta(i, mode) + sep
             if left is None or need <= left:
@@ -176,16 +190,18 @@ class _Fitter:
                 self.modes[i] = mode
                 self.why_not.pop(i, None)
                 return True
-            self._refused(i, old, mode, f"{need + freed:,}", left + freed)
+            self._refused(i, old, mode, need + freed, left + freed)
         return False
 
-    def _refused(self, i: int, old: Mode | None, mode: Mode, need: str, left: int) -> None:
+    def _refused(
+        self, i: int, old: Mode | None, mode: Mode, need: int, left: int, about: bool = False
+    ) -> None:
         """File i did not fit in `mode`: `left` tokens were free for it (its current block's
         included)."""
         if mode == "full":
             self.short.setdefault(i, max(left, 0))
         if old is None:
-            self.why_not[i] = f"over budget: {mode} needs {need} tokens, {max(left, 0):,} left"
+            self.why_not[i] = (mode, need, about, left)
 
     def fill(self, ranked: Sequence[Ranked], budget: int, fill: Sequence[Mode], upgrade: bool) -> None:
         """Best first, give each file the next mode up that still fits the whole budget: a
@@ -239,7 +255,7 @@ class _Fitter:
                 "listed",
                 tree.line_tokens(i),
                 r.score,
-                f"{r.reason}; {self.why_not.get(i, 'over budget')}"
+                f"{r.reason}; {_why_not(self.why_not.get(i))}"
                 + ("" if tree.visible(i) else "; in a folded directory"),
             )
             for r in ranked
@@ -247,3 +263,10 @@ class _Fitter:
         ]
         short = {i: left for i, left in self.short.items() if modes.get(i) != "full"}
         return Plan(packed, modes, tuple(decisions), self.used - fixed_tokens, short)
+
+
+def _why_not(refused: tuple[Mode, int, bool, int] | None) -> str:
+    if refused is None:
+        return "over budget"
+    mode, need, about, left = refused
+    return f"over budget: {mode} needs {'about ' if about else ''}{need:,} tokens, {max(left, 0):,} left"

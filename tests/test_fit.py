@@ -3,7 +3,7 @@ cost exact as it grows, focus first, skeletons in what full files leave, estimat
 
 import pytest
 from conftest import file_infos, tree_cost, tree_of
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from packer.fit import fit
@@ -349,3 +349,40 @@ def test_estimated_sizes_never_break_the_budget_and_an_honest_floor_loses_nothin
     for i in range(len(infos)):
         if i not in plan.modes:
             assert exact[i].tokens + tree.delta(i, "full") + 2 > left
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    paths=paths,
+    sizes=st.lists(st.integers(1, 400), min_size=25, max_size=25),
+    under=st.lists(st.floats(0.2, 1.5), min_size=25, max_size=25),
+    budget=st.integers(60, 3000),
+)
+@example(paths=[f"f{k}.py" for k in range(25)], sizes=[100] * 25, under=[1.0] * 25, budget=700)
+def test_a_full_only_pass_refuses_by_floor_as_place_does(paths, sizes, under, budget):
+    """A full-only pass makes the floor test itself (78K files, most refused by it): its
+    plan, reasons and rooms are those of a pass that leaves every try to `place` (a pass
+    offering full twice asks `place` the same question twice), with floors below and
+    above the truth."""
+    from packer.fit import Pass
+
+    infos = file_infos(dict(zip(paths, sizes, strict=False)))
+
+    def plan_of(modes):
+        tree, _ = tree_of(infos)
+        return fit(
+            infos,
+            default_order(infos),
+            tree=tree,
+            budget=budget,
+            fixed_tokens=50,
+            file_separator_tokens=2,
+            passes=[Pass(modes, share=0.8)],
+            fill=(),
+            cost=lambda i, mode: infos[i].tokens if mode == "full" else max(1, infos[i].tokens // 3),
+            floor=lambda i: int(infos[i].tokens * under[i]),
+        )
+
+    quick, slow = plan_of(("full",)), plan_of(("full", "full"))
+    assert quick.modes == slow.modes and quick.short == slow.short
+    assert quick.decisions == slow.decisions and quick.body_tokens == slow.body_tokens
