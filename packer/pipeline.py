@@ -317,7 +317,7 @@ def _rank(
     memo = cache.get(memo_key) if cache is not None else None
     if memo is not None:
         return [rank.Ranked(*r) for r in memo[0]], [(a, b) for a, b in memo[1]]
-    graph, docs = _rank_index(measured, work, cache, with_text=bool(task.query.strip()))
+    graph, docs, kinds = _rank_index(measured, work, cache, with_text=bool(task.query.strip()))
     uses = usage.count_uses(root, [f.path for f in infos], jobs=cfg.jobs) if scan else None
     ranked = rank.rank(
         infos,
@@ -329,6 +329,7 @@ def _rank(
         terms=None,
         uses=uses,
         docs=docs,
+        kinds=kinds,
     )
     # Focus and changed files lead the output whatever their score.
     ranked = sorted(ranked, key=lambda r: r.index not in focus)
@@ -343,10 +344,11 @@ def _rank(
 
 def _rank_index(
     measured: Measured, work: Work, cache: Cache | None, *, with_text: bool
-) -> tuple[graphs.FileGraph | None, rank.Documents | None]:
-    """The reference graph and, for a query, the documents it is matched against: the same
-    for every task on the same files, so kept across runs. A new query on a warm MEDIUM
-    then skips loading 4K files' symbols and comment words, the graph and the documents.
+) -> tuple[graphs.FileGraph | None, rank.Documents | None, rank.Priors]:
+    """The reference graph, each file's kind and, for a query, the documents it is matched
+    against: the same for every task on the same files, so kept across runs. A new query on
+    a warm MEDIUM then skips loading 4K files' symbols and comment words, the graph and the
+    documents; on LARGE, classifying 78K paths.
 
     Kept pickled (numpy and scipy arrays) inside a cache value, which the cache checks
     against its key's MAC before anything unpickles it: only this user's runs wrote it."""
@@ -358,13 +360,13 @@ def _rank_index(
     got = cache.get(key) if cache is not None else None
     if isinstance(got, bytes):
         with graphs.gc_paused():
-            graph, docs = pickle.loads(got)
+            graph, docs, kinds = pickle.loads(got)
         if docs is not None or not with_text:
-            return graph, docs
+            return graph, docs, kinds
     else:
         measured.complete(cache, work)
         graph = graphs.build_graph([f.path for f in infos], measured.symbols) if work.symbols else None
-        docs = None
+        docs, kinds = None, rank.kinds(infos)
     if with_text:
         measured.complete(cache, work)
         docs = rank.documents([f.path for f in infos], graph, measured.terms or None)
@@ -372,8 +374,8 @@ def _rank_index(
     measured.symbols[:] = [None] * len(measured.symbols)
     measured.terms[:] = [()] * len(measured.terms)
     if cache is not None:
-        cache.put(key, pickle.dumps((graph, docs), protocol=pickle.HIGHEST_PROTOCOL))
-    return graph, docs
+        cache.put(key, pickle.dumps((graph, docs, kinds), protocol=pickle.HIGHEST_PROTOCOL))
+    return graph, docs, kinds
 
 
 def _dedup(

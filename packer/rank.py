@@ -513,13 +513,15 @@ def rank(
     graph: FileGraph | None = None,
     uses: Sequence[float] | None = None,
     docs: Documents | None = None,
+    kinds: Priors | None = None,
 ) -> list[Ranked]:
     """Files best first (ties by path), each with a score and a reason a person can read.
 
     `symbols[i]` is the tree-sitter layer's record of `infos[i]` (None for files without
     one); `terms[i]`, if given, are extra words of file i (from its text) for the query to
     match; `graph` is `build_graph` of the same files, and `docs` their `documents`, if
-    the caller has them already (then `symbols` and `terms` are not looked at).
+    the caller has them already (then `symbols` and `terms` are not looked at), and
+    `kinds` their `kinds`.
     `uses[i]`, if given, is how many files include or import file i (`packer.usage`):
     without a graph and without a task it stands in for PageRank, and the order is
     spread over the directories (see `_spread_order`).
@@ -544,7 +546,7 @@ def rank(
         text,
         closeness=_graph_closeness(graph, len(paths), scope, named, text),
         history=_history(signals, paths, index, scope),
-        priors=_priors(infos, scope),
+        priors=_priors(infos, scope, kinds),
         uses=_uses(uses, graph, scope),
         tokens=[f.tokens for f in infos],
     )
@@ -724,9 +726,7 @@ class _Related:
     proximity: FloatArray
 
 
-def _related(
-    graph: FileGraph | None, paths: Sequence[str], scope: _Scope, priors: _Priors
-) -> _Related | None:
+def _related(graph: FileGraph | None, paths: Sequence[str], scope: _Scope, priors: Priors) -> _Related | None:
     """The focus-mode signals; None without focus or changed files."""
     from packer import related
 
@@ -745,32 +745,38 @@ def _related(
 
 
 @dataclass(frozen=True)
-class _Priors:
+class Priors:
     """The prior signal: each file's kind score, and the kind in words."""
 
     score: FloatArray
     reason: list[str]
 
 
-def _priors(infos: Sequence[FileInfo], scope: _Scope) -> _Priors:
-    """`classify` of every file, raised to 0.5 for the kinds the task points at (a query
+def kinds(infos: Sequence[FileInfo]) -> Priors:
+    """`classify` of every file: the prior before a task points at a kind, the same for
+    every task on the same files (kept across runs with the graph, `rank(kinds=...)`)."""
+    import numpy as np
+
+    got = [classify(f.path, f.language) for f in infos]
+    return Priors(np.array([score for score, _ in got], dtype=np.float64), [why for _, why in got])
+
+
+def _priors(infos: Sequence[FileInfo], scope: _Scope, base: Priors | None) -> Priors:
+    """`kinds` of every file, raised to 0.5 for the kinds the task points at (a query
     about tests, a focus file that is a doc)."""
     import numpy as np
 
+    base = kinds(infos) if base is None else base
     pointed = set(scope.query.pointed_kinds)
     for s in scope.focus | scope.changed:
-        kind = classify(infos[s].path, infos[s].language)[1]
+        kind = base.reason[s]
         if kind in ("test", "docs", "example", "generated", "vendored"):
             pointed.add(kind)
-    prior = np.empty(len(infos))
-    prior_reason: list[str] = []
-    for i, f in enumerate(infos):
-        score, why = classify(f.path, f.language)
-        if why in pointed:
-            score = max(score, 0.5)
-        prior[i] = score
-        prior_reason.append(why)
-    return _Priors(prior, prior_reason)
+    prior = base.score.copy()
+    if pointed:
+        raised = np.fromiter((why in pointed for why in base.reason), dtype=bool, count=len(infos))
+        prior[raised] = np.maximum(prior[raised], 0.5)
+    return Priors(prior, base.reason)
 
 
 @dataclass(frozen=True)
@@ -782,7 +788,7 @@ class _Evidence:
     text: _Text
     closeness: _Closeness
     history: _History | None  # None without git history
-    priors: _Priors
+    priors: Priors
     uses: FloatArray | None = None  # how many files use each (`packer.usage`); None with a graph
     related: _Related | None = None  # None without focus or changed files
     tokens: Sequence[int] = ()  # each file's (estimated) cost in full
@@ -874,7 +880,8 @@ def _order(paths: Sequence[str], graph: FileGraph | None, ev: _Evidence, w: Rank
         final, order = _spread_order(paths, final, ev.priors.reason, ev.tokens)
     else:
         order = sorted(range(n), key=lambda i: (-round(float(final[i]), 12), paths[i]))
-    return [Ranked(i, round(float(final[i]), 6), explain.reason(i), bool(relevant[i])) for i in order]
+    scores, relevance = final.tolist(), relevant.tolist()
+    return [Ranked(i, round(scores[i], 6), explain.reason(i), bool(relevance[i])) for i in order]
 
 
 # A file is relevant to a task when the task's own signals (graph closeness, text,
@@ -1305,19 +1312,30 @@ class _Explainer:
     parts: Sequence[_Part]
     uses: FloatArray | None = None
 
+    def __post_init__(self) -> None:
+        import numpy as np
+
+        # Every file's contributions and their order, largest first (ties in part order, as
+        # a stable sort of one file's would give), in two C passes instead of 78K sorts.
+        self._contributions: list[list[float]] = []
+        self._largest: list[list[int]] = []
+        if self.parts:
+            by_part = np.stack([w * np.asarray(values, dtype=np.float64) for w, values, _ in self.parts])
+            self._contributions = by_part.T.tolist()
+            self._largest = np.argsort(-by_part, axis=0, kind="stable").T.tolist()
+
     def reason(self, i: int) -> str:
         """The largest contributions to file i's score, in words (at most two)."""
         if i in self.focus:
             return "focus"
         if i in self.changed:
             return "changed in diff"
-        contributions = sorted(
-            ((weight * float(values[i]), name) for weight, values, name in self.parts),
-            key=lambda c: -c[0],
-        )
         out: list[str] = []
-        top = contributions[0][0] if contributions else 0.0
-        for value, name in contributions:
+        contributions = self._contributions[i] if self._contributions else []
+        largest = self._largest[i] if self._largest else []
+        top = contributions[largest[0]] if largest else 0.0
+        for k in largest:
+            value, name = contributions[k], self.parts[k][2]
             if value <= 0 or (out and value < 0.25 * top) or len(out) >= 2:
                 break
             text = self.describe(i, name)

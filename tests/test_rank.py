@@ -150,6 +150,28 @@ def test_priors_and_when_the_task_points_at_tests():
     assert _by_path(infos, ranked)["tests/test_money.py"].score > plain
 
 
+@pytest.mark.parametrize(
+    "task",
+    [
+        Task(query="format_price rounding in the tests"),
+        Task(focus=("tests/test_money.py",)),
+        Task(query="shop cart", focus=("shop/cart.py",)),
+        Task(),
+    ],
+)
+def test_kinds_kept_from_an_earlier_run_rank_as_classifying_again(task):
+    """The kinds (`classify` of every path) are kept with the graph across runs: ranking
+    with them is ranking without them, scores and reasons too, whatever kinds the task
+    points at."""
+    from packer.rank import kinds
+
+    infos, syms = _repo(APP)
+    kept = kinds(infos)
+    assert kept.reason == [classify(f.path, f.language)[1] for f in infos]
+    assert rank(infos, symbols=syms, task=task, kinds=kept) == rank(infos, symbols=syms, task=task)
+    assert kept.score.tolist() == [classify(f.path, f.language)[0] for f in infos]  # not raised in place
+
+
 def test_test_named_after_a_top_file_follows_it():
     infos, syms = _repo(APP)
     ranked = rank(infos, symbols=syms, task=Task(query="count_items is wrong for empty stock"))
