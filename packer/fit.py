@@ -133,24 +133,21 @@ class _Fitter:
         # as `place` would make it, without the rest of `place` per file (78K files).
         floor = self.floor if p.modes == ("full",) and limit is not None else None
         modes, only, short, why_not = self.modes, p.only, self.short, self.why_not
+        cap = limit if limit is not None else 0  # with a floor only: then there is a limit
         for r in ranked:
             i = r.index
             if i in modes or (only is not None and i not in only):
                 continue
-            if limit is not None and limit - self.used < self.separator + 1:
-                break  # nothing more can fit in this pass
-            if p.give_up_after and limit is not None and self.used >= FULL_ENOUGH * limit:
-                break  # a searching pass (each try a skeleton made) stops as the fill would
-            if floor is not None and limit is not None:
-                left = limit - self.used
-                if floor(i) + (self.separator if modes else 0) > left:  # `place`'s first refusal
-                    short.setdefault(i, max(left, 0))
-                    why_not[i] = ("full", self.infos[i].tokens, True, left)
-                    misses += 1
-                    if p.give_up_after and misses >= p.give_up_after:
-                        break
-                    continue
-            if self.place(i, p.modes, limit):
+            if limit is not None and (
+                limit - self.used < self.separator + 1  # nothing more can fit in this pass
+                # a searching pass (each try a skeleton made) stops as the fill would
+                or (p.give_up_after and self.used >= FULL_ENOUGH * limit)
+            ):
+                break
+            if floor is not None and floor(i) + (self.separator if modes else 0) > cap - self.used:
+                short.setdefault(i, max(cap - self.used, 0))  # `place`'s first refusal
+                why_not[i] = ("full", self.infos[i].tokens, True, cap - self.used)
+            elif self.place(i, p.modes, limit):
                 misses = 0
                 continue
             misses += 1
