@@ -80,7 +80,7 @@ import xxhash
 from packer import blocks, content, discover, languages, output, secrets
 from packer.errors import ConfigError, PackerError
 from packer.records import KEEP_KINDS, Candidate, Chunk, Skip, SourceText
-from packer.tokens import Counter, get_encoding
+from packer.tokens import Counter, get_encoding, last_safe_cut
 
 DEFAULT_MAX_TOKENS = 512
 HEADER_SCOPE_CHARS = 120  # a longer scope is cut from the outside in the --context header
@@ -440,7 +440,6 @@ codecs.register_error("packer.chunker.record", _record_replacement)
 # after a newline, before optional blanks and then a printable ASCII character ("/"
 # only after blanks). See `_Tokens`.
 _SAFE_AFTER_NEWLINE = re.compile(rb"[ \t]+[!-~]|[!-.0-~]")
-_SAFE_WINDOW_CUT = re.compile(r"\n(?=[ \t]+[!-~]|[!-.0-~])")
 
 
 @dataclass(frozen=True)
@@ -485,7 +484,7 @@ def _token_starts(data: bytes, bom: int, encoding: str) -> _Tokens:
         stop = min(len(text), pos + _WINDOW)
         unsafe = False
         if stop < len(text):
-            safe = _last_safe_cut(text, pos + _WINDOW // 2, stop)
+            safe = last_safe_cut(text, pos + _WINDOW // 2, stop)
             if safe < 0:
                 cut = text.rfind("\n", pos + _WINDOW // 2, stop)
                 if cut < 0:
@@ -512,18 +511,6 @@ def _token_starts(data: bytes, bom: int, encoding: str) -> _Tokens:
                 starts[n] = t - shift
     starts[-1] = len(data)
     return _Tokens(starts, tuple(starts[i] for i in cuts), bool(spans))
-
-
-def _last_safe_cut(text: str, lo: int, hi: int) -> int:
-    """The last safe position (see `_Tokens`) in text[lo:hi], else -1."""
-    found = -1
-    step = 4096
-    while hi > lo and found < 0:  # scan backwards a block at a time: the last one is near
-        start = max(lo, hi - step)
-        for m in _SAFE_WINDOW_CUT.finditer(text, start, hi):
-            found = m.end()
-        hi = start
-    return found
 
 
 # -- secrets ----------------------------------------------------------------------------

@@ -849,6 +849,10 @@ class Costs:
     def count(self, text: str) -> int:
         return self._counter.count(text)
 
+    def count_long(self, text: str) -> int:
+        """`count` of a whole pack, its pieces counted at once on every core."""
+        return self._counter.count_long(text, workers())
+
     @contextlib.contextmanager
     def ahead(self, order: Sequence[int], budget: int | None) -> Iterator[None]:
         """While inside, a skeleton the fitter asks for that this run and the cache lack is

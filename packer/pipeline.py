@@ -158,13 +158,13 @@ def _walk_and_measure(
 ) -> tuple[WalkResult, Work, Measured]:
     """Walk and measure, or take either from the last run's snapshot when git sees no
     change since (`packer.snapshot`); a test's own stages always run."""
-    usable = cache is not None and cfg.use_gitignore and stages.walk is walk and stages.measure is measure
-    state = snapshot.fingerprint(root, written) if usable else None
-    options = _snapshot_options(cfg, written)
     # The vocabulary takes 0.3 s to load: it loads while git and the walk run, and before
     # measuring forks its workers (which then share it; fork wants this one thread alone).
     vocab = threading.Thread(target=_load_vocab, args=(cfg.encoding,), daemon=True)
     vocab.start()
+    usable = cache is not None and cfg.use_gitignore and stages.walk is walk and stages.measure is measure
+    state = snapshot.fingerprint(root, written) if usable else None
+    options = _snapshot_options(cfg, written)
     report("walk", 0, 0)
     walked = None
     if reuse and state is not None and cache is not None:

@@ -17,9 +17,12 @@ from __future__ import annotations
 import binascii
 import gzip
 import hashlib
+import itertools
 import os
+import re
 import tempfile
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib import resources
 
@@ -152,6 +155,26 @@ def get_encoding(name: str) -> tiktoken.Encoding:
     return enc
 
 
+# A "safe" position for both encodings: right after a newline, before [ \t]* and a
+# printable ASCII character, not a "/" right after the newline. No pre-token spans one
+# (only whitespace and `[\r\n/]*` tails hold a newline, and the whitespace pieces end at
+# the run's last newline), so a text splits into the same tokens at it as the parts on
+# either side do alone: its count is their counts' sum (see chunker._Tokens).
+SAFE_CUT = re.compile(r"\n(?=[ \t]+[!-~]|[!-.0-~])")
+
+
+def last_safe_cut(text: str, lo: int, hi: int) -> int:
+    """The last safe position in text[lo:hi], else -1."""
+    found = -1
+    step = 4096
+    while hi > lo and found < 0:  # scan backwards a block at a time: the last one is near
+        start = max(lo, hi - step)
+        for m in SAFE_CUT.finditer(text, start, hi):
+            found = m.end()
+        hi = start
+    return found
+
+
 class Counter:
     """Counts tokens exactly. Special-token text such as <|endoftext|> is ordinary text."""
 
@@ -163,6 +186,20 @@ class Counter:
         # encode_ordinary never treats special-token text as special and releases
         # the GIL, so threads count in parallel.
         return len(self._enc.encode_ordinary(text))
+
+    def count_long(self, text: str, parts: int) -> int:
+        """`count` of a long text (a whole pack), cut at safe positions into up to `parts`
+        pieces counted in threads at once."""
+        cuts = [0]
+        for k in range(1, parts):
+            cut = last_safe_cut(text, cuts[-1] + 1, len(text) * k // parts)
+            if cut > cuts[-1]:
+                cuts.append(cut)
+        cuts.append(len(text))
+        if parts < 2 or len(cuts) < 3:
+            return self.count(text)
+        with ThreadPoolExecutor(len(cuts) - 1) as pool:
+            return sum(pool.map(self.count, [text[a:b] for a, b in itertools.pairwise(cuts)]))
 
     def encode(self, text: str) -> list[int]:
         return self._enc.encode_ordinary(text)

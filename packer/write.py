@@ -100,7 +100,7 @@ def verify_written(prep: Prepared, path: str, total: int) -> None:
         return
     prep.report("verify", 0, 1)
     with open(path, encoding="utf-8", newline="") as f:
-        actual = prep.costs.count(f.read())
+        actual = prep.costs.count_long(f.read())
     prep.report("verify", 1, 1)
     if actual != total:  # pragma: no cover - a renderer bug, never user error
         raise AssertionError(f"{path} has {actual} tokens, the manifest says {total}")

@@ -105,3 +105,36 @@ def test_counts_in_a_network_namespace_with_no_network(tmp_path):
         check=True,
     )
     assert out.stdout == _expected()
+
+
+@pytest.mark.parametrize("encoding", ["o200k_base", "cl100k_base"])
+def test_a_text_counts_as_its_pieces_cut_at_safe_positions(encoding):
+    """At every safe position (`tokens.SAFE_CUT`) of adversarial text the two sides'
+    counts add up to the whole's; a whole pack counted in pieces on threads is counted
+    exactly, and a text with no safe position is counted whole."""
+    import random
+
+    pieces = ["\n", "\n\n", " ", "  ", "\t", "\r\n", "/", "//", "}\n/*", "a", "Ab", "ABC", "'s", "é", "1234"]
+    pieces += ["\u00a0", "\u3000", "\u2028", "\x85", " \n", "\n ", "\n\t/", "'", "\n'", "x\n"]
+    pieces += ["日本", "\U0001f600", "\u0301", ".", ":", "\n-", "\n#", "(", ");"]
+    rng = random.Random(23)
+    counter = Counter(encoding)
+    cuts = 0
+    for _ in range(150):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 80)))
+        whole = counter.count(text)
+        for m in tokens.SAFE_CUT.finditer(text):
+            assert counter.count(text[: m.end()]) + counter.count(text[m.end() :]) == whole, (text, m.end())
+            cuts += 1
+        for parts in (2, 3, 5):
+            assert counter.count_long(text, parts) == whole
+    assert cuts > 1000
+    code = textwrap.dedent(
+        """\
+        def f(x):
+            return x  # a comment
+        /* c */
+        """
+    )
+    assert counter.count_long(code * 5000, 2) == counter.count(code * 5000)
+    assert counter.count_long("\n \n\t" * 1000, 2) == counter.count("\n \n\t" * 1000)  # no cut
