@@ -291,13 +291,16 @@ def test_a_full_attempt_that_did_not_fit_is_reported_short():
     assert 1 not in plan.short and plan.modes[1] == "full"
 
 
+# 25 files' sizes, and a factor per file (an estimate's error, a floor's distance to the truth)
+sizes25 = st.lists(st.integers(1, 400), min_size=25, max_size=25)
+
+
+def factors25(lo: float, hi: float) -> st.SearchStrategy[list[float]]:
+    return st.lists(st.floats(lo, hi), min_size=25, max_size=25)
+
+
 @settings(max_examples=60, deadline=None)
-@given(
-    paths=paths,
-    sizes=st.lists(st.integers(1, 400), min_size=25, max_size=25),
-    guess=st.lists(st.floats(0.3, 3.0), min_size=25, max_size=25),
-    budget=st.integers(60, 3000),
-)
+@given(paths=paths, sizes=sizes25, guess=factors25(0.3, 3.0), budget=st.integers(60, 3000))
 def test_estimated_sizes_never_break_the_budget_and_an_honest_floor_loses_nothing(
     paths, sizes, guess, budget
 ):
@@ -352,12 +355,7 @@ def test_estimated_sizes_never_break_the_budget_and_an_honest_floor_loses_nothin
 
 
 @settings(max_examples=60, deadline=None)
-@given(
-    paths=paths,
-    sizes=st.lists(st.integers(1, 400), min_size=25, max_size=25),
-    under=st.lists(st.floats(0.2, 1.5), min_size=25, max_size=25),
-    budget=st.integers(60, 3000),
-)
+@given(paths=paths, sizes=sizes25, under=factors25(0.2, 1.5), budget=st.integers(60, 3000))
 @example(paths=[f"f{k}.py" for k in range(25)], sizes=[100] * 25, under=[1.0] * 25, budget=700)
 def test_a_full_only_pass_refuses_by_floor_as_place_does(paths, sizes, under, budget):
     """A full-only pass makes the floor test itself (78K files, most refused by it): its
@@ -368,20 +366,16 @@ def test_a_full_only_pass_refuses_by_floor_as_place_does(paths, sizes, under, bu
 
     infos = file_infos(dict(zip(paths, sizes, strict=False)))
 
+    def cost(i, mode):
+        return infos[i].tokens if mode == "full" else max(1, infos[i].tokens // 3)
+
+    def floor(i):
+        return int(infos[i].tokens * under[i])
+
     def plan_of(modes):
-        tree, _ = tree_of(infos)
-        return fit(
-            infos,
-            default_order(infos),
-            tree=tree,
-            budget=budget,
-            fixed_tokens=50,
-            file_separator_tokens=2,
-            passes=[Pass(modes, share=0.8)],
-            fill=(),
-            cost=lambda i, mode: infos[i].tokens if mode == "full" else max(1, infos[i].tokens // 3),
-            floor=lambda i: int(infos[i].tokens * under[i]),
-        )
+        kwargs = dict(tree=tree_of(infos)[0], budget=budget, fixed_tokens=50, file_separator_tokens=2)
+        passes = [Pass(modes, share=0.8)]
+        return fit(infos, default_order(infos), passes=passes, fill=(), cost=cost, floor=floor, **kwargs)
 
     quick, slow = plan_of(("full",)), plan_of(("full", "full"))
     assert quick.modes == slow.modes and quick.short == slow.short
