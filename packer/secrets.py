@@ -155,9 +155,11 @@ def _scan_line(line: str, code: bool) -> Iterator[Span]:
         yield from _detected(line)
     if "@" in line and "://" in line:
         yield from _url_passwords(line)
-    if _KEYWORDY.search(line):
+    # Each pattern needs one of these characters: a C test first, for the many candidate
+    # lines (a long identifier with a digit) that have none.
+    if ("=" in line or ":" in line) and _KEYWORDY.search(line):
         yield from _keyword_values(line, code)
-    if _QUOTED.search(line):
+    if ('"' in line or "'" in line) and _QUOTED.search(line):
         yield from _high_entropy(line)
 
 
@@ -831,17 +833,32 @@ _FAST_PATTERN = (
 try:
     import re2
 except ImportError:  # pragma: no cover - a platform without its wheel: same lines, slower
-    _FAST = None
+    _FAST = _FAST_BYTES = None
 else:
     _options = re2.Options()
     _options.max_mem = 256 << 20  # the Unicode classes need a large DFA (built lazily)
     _options.log_errors = False
     _options.never_capture = True
     _FAST = re2.compile(_FAST_PATTERN, options=_options)
+    # The same program over bytes: for ASCII text (offsets are the str's), a search from a
+    # position costs no re-encoding of the whole text, as one over a str does.
+    _FAST_BYTES = re2.compile(_FAST_PATTERN.encode(), options=_options)
 
 
 def _candidate_lines(text: str) -> Iterator[tuple[int, int]]:
     """(start, end) of each line where `_ANY` matches, in order."""
+    if _FAST_BYTES is not None and text.isascii():
+        # One search per candidate line, from the next line on: a line of code may hold
+        # many matches (every long name with a digit), each a match object to make.
+        data = text.encode("ascii")
+        pos = 0
+        while (m := _FAST_BYTES.search(data, pos)) is not None:
+            start = data.rfind(b"\n", 0, m.start()) + 1
+            end = data.find(b"\n", m.start())
+            pos = end = len(data) if end < 0 else end + 1
+            if _ANY.search(text, start, end):
+                yield start, end
+        return
     pos = 0  # the first line not looked at yet
     for m in (_FAST or _ANY).finditer(text):
         if m.start() < pos:
@@ -952,6 +969,13 @@ def _may_detect(line: str) -> bool:
     if not line.isascii():
         return _any_detector().search(line) is not None
     fast, rest = _fast_detector()
-    return (fast is not None and fast.search(line) is not None) or (
+    return (fast is not None and _fast_bytes(fast).search(line.encode("ascii")) is not None) or (
         rest is not None and rest.search(line) is not None
     )
+
+
+@cache
+def _fast_bytes(fast: Any) -> Any:
+    """`fast`'s program over bytes: an ASCII line's search without the str path's offset
+    bookkeeping (a third of the scan on kernel C, 330K candidate lines per 54 MB)."""
+    return re2.compile(fast.pattern.encode(), options=_options)
