@@ -472,6 +472,16 @@ def test_fast_candidate_lines_are_the_lines_python_re_finds(text):
     assert list(_candidate_lines(text)) == expect
 
 
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_TRICKY, max_size=60).map("".join).filter(str.isascii))
+def test_an_ascii_text_scans_as_it_does_behind_a_non_ascii_line(text):
+    """An ASCII text's candidate lines come from RE2 over its bytes; behind a line holding
+    "é" the same lines take the str path: the same spans, two characters on."""
+    key = "AKIA" + "QWERTYUIOPASDFGH"
+    for t in (text, f'{text}\naws = "{key}"\n'):
+        assert [(a + 2, b + 2, k) for a, b, k in scan(t)] == scan("é\n" + t)
+
+
 _BITS = st.sampled_from(
     [
         "password",
