@@ -80,7 +80,7 @@ import xxhash
 from packer import blocks, content, discover, languages, output, secrets
 from packer.errors import ConfigError, PackerError
 from packer.records import KEEP_KINDS, Candidate, Chunk, Skip, SourceText
-from packer.tokens import Counter, get_encoding, last_safe_cut
+from packer.tokens import SAFE_AFTER_NEWLINE, Counter, get_encoding, last_safe_cut
 
 DEFAULT_MAX_TOKENS = 512
 HEADER_SCOPE_CHARS = 120  # a longer scope is cut from the outside in the --context header
@@ -434,12 +434,6 @@ def _record_replacement(exc: UnicodeError) -> tuple[str, int]:
 
 
 codecs.register_error("packer.chunker.record", _record_replacement)
-
-
-# Where text may be cut so that both sides encode exactly as they do in the whole text:
-# after a newline, before optional blanks and then a printable ASCII character ("/"
-# only after blanks). See `_Tokens`.
-_SAFE_AFTER_NEWLINE = re.compile(rb"[ \t]+[!-~]|[!-.0-~]")
 
 
 @dataclass(frozen=True)
@@ -1027,7 +1021,7 @@ class _Chunker:
         data = self.data
         if pos <= self.bom or pos >= len(data):
             return True
-        return data[pos - 1] == 0x0A and _SAFE_AFTER_NEWLINE.match(data, pos) is not None
+        return data[pos - 1] == 0x0A and SAFE_AFTER_NEWLINE.match(data, pos) is not None
 
     # A position safe inside data[a:b] has its newline and its printable character there.
     # Only the first few lines from each end are tried: a chunk's ends are near them.
@@ -1041,7 +1035,7 @@ class _Chunker:
             if nl < 0:
                 break
             pos = nl + 1
-            if _SAFE_AFTER_NEWLINE.match(data, pos, b):
+            if SAFE_AFTER_NEWLINE.match(data, pos, b):
                 return pos
         return b
 
@@ -1053,7 +1047,7 @@ class _Chunker:
             nl = data.rfind(b"\n", a, end)
             if nl < 0:
                 break
-            if _SAFE_AFTER_NEWLINE.match(data, nl + 1, b):
+            if SAFE_AFTER_NEWLINE.match(data, nl + 1, b):
                 return nl + 1
             end = nl
         return a

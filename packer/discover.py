@@ -356,6 +356,7 @@ def run_git(root_abs: str, *args: str) -> subprocess.CompletedProcess[bytes]:
     )
 
 
+# Whose filter drivers run: the user's config and command-line options, not the repository's.
 _TRUSTED_SCOPES = (b"system", b"global", b"command")
 
 

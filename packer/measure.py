@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import itertools
 import multiprocessing as mp
 import os
 import sys
@@ -886,7 +887,7 @@ class Costs:
         if self._pool is None or k is None or i in self._tried_ahead:
             return
         batch = [i]
-        for j in self._order[k + 1 :]:
+        for j in itertools.islice(self._order, k + 1, None):  # no copy of the rest of the order
             if len(batch) >= AHEAD_BATCH:
                 break
             if j not in self._tried_ahead and self._lacks_skeleton(j):

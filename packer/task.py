@@ -400,7 +400,6 @@ def _git_message(stderr: bytes, returncode: int) -> str:
     return f"git says: {detail}; check the revision (git log --oneline) and that root is in the repository"
 
 
-# Whose filter drivers run: the user's config and command-line options, not the repository's.
 def _filters_off(root_abs: str, flag: str) -> list[str]:
     """`discover.filters_off`, or an error naming `flag` when git cannot say."""
     try:

@@ -160,7 +160,9 @@ def get_encoding(name: str) -> tiktoken.Encoding:
 # (only whitespace and `[\r\n/]*` tails hold a newline, and the whitespace pieces end at
 # the run's last newline), so a text splits into the same tokens at it as the parts on
 # either side do alone: its count is their counts' sum (see chunker._Tokens).
-SAFE_CUT = re.compile(r"\n(?=[ \t]+[!-~]|[!-.0-~])")
+_SAFE_AFTER = r"[ \t]+[!-~]|[!-.0-~]"  # what follows the newline
+SAFE_CUT = re.compile(rf"\n(?={_SAFE_AFTER})")
+SAFE_AFTER_NEWLINE = re.compile(_SAFE_AFTER.encode())  # over bytes, at the position itself
 
 
 def last_safe_cut(text: str, lo: int, hi: int) -> int:
