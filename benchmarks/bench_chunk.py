@@ -302,7 +302,9 @@ def side_by_side(corpus: Path, sizes: dict[str, int], args: argparse.Namespace) 
         "exactly (never over the budget) and keeps byte offsets that rejoin each file; "
         "LangChain strips whitespace at chunk edges (so its chunks do not rejoin) and can "
         "exceed the budget where no separator is left. packer's 'packer.chunk' row uses its "
-        f"thread pool ({os.cpu_count()} CPUs here); the peers run on one thread."
+        f"worker processes ({os.cpu_count()} CPUs here; tree-sitter holds the GIL while it "
+        "parses, so threads would not overlap); its '1 CPU' row is the same run pinned to one "
+        "CPU; the peers run on one thread."
     )
 
 

@@ -63,23 +63,27 @@ from __future__ import annotations
 
 import bisect
 import codecs
+import collections
 import contextlib
+import gc
 import itertools
+import multiprocessing as mp
 import os
 import posixpath
 import re
 import threading
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import Protocol
 
 import xxhash
 
 from packer import blocks, content, discover, languages, output, secrets
 from packer.errors import ConfigError, PackerError
-from packer.records import KEEP_KINDS, Candidate, Chunk, Skip, SourceText
+from packer.records import KEEP_KINDS, Candidate, Chunk, Definition, Skip, SourceText
 from packer.tokens import SAFE_AFTER_NEWLINE, Counter, get_encoding, last_safe_cut
 
 DEFAULT_MAX_TOKENS = 512
@@ -208,6 +212,7 @@ def chunk(
     keep: Sequence[str] = (),
     progress: Progress | None = None,
     also_written: Sequence[PathArg] = (),
+    jobs: int | None = None,
 ) -> Iterator[Chunk]:
     """Chunk files and directories; yields every file's chunks in order, file by file.
 
@@ -219,15 +224,17 @@ def chunk(
     comes from, a file made to hold credentials (`.env`, `*.pem`, ...) is chunked only
     with `keep=["secrets-file"]`, and a file whose path holds a secret never is. Skipped
     files are simply not chunked; so are UTF-16/32 files, whose bytes are not UTF-8.
-    Secrets are redacted in every chunk's text. Files are read and chunked on a few
-    threads; the output does not depend on how many. `progress(stage, done, total)` is
+    Secrets are redacted in every chunk's text. Files are chunked in `jobs` forked
+    processes (None: one per core for `PROCESS_MIN_BYTES` or more, if this process has one
+    thread; 1: none), else threads; the output is the same. `progress(stage, done, total)` is
     called as files finish. Packs, manifests and the files in `also_written` (where the
     caller writes the chunks) are never chunked. Raises `PackerError` for a missing path
     or a bad option, before anything is yielded.
     """
-    _check_options(max_tokens, overlap)
+    _check_options(max_tokens, overlap, jobs)
     _check_keep(keep)
     counter = Counter(encoding)  # an unknown encoding fails here, not at the first file
+    _sizes(encoding)  # made once, before worker processes fork
     targets = _targets(
         paths,
         include=include,
@@ -237,23 +244,29 @@ def chunk(
         written=output.canonical_paths(also_written),
     )
 
-    def work(target: _Target) -> list[Chunk]:
-        got = _read(target, keep)
-        if got is None:
-            return []
-        data, language = got
-        return _Chunker(
-            data,
-            path=target.candidate.path,
-            language=language,
-            max_tokens=max_tokens,
-            counter=counter,
-            context=context,
-            overlap=overlap,
-            masked=True,
-        ).run()
+    work = partial(
+        _chunk_target, keep=keep, max_tokens=max_tokens, counter=counter, context=context, overlap=overlap
+    )
+    return _generate(targets, work, progress, jobs)
 
-    return _generate(targets, work, progress)
+
+def _chunk_target(
+    target: _Target, *, keep: Sequence[str], max_tokens: int, counter: Counter, context: bool, overlap: int
+) -> list[Chunk]:
+    got = _read(target, keep)
+    if got is None:
+        return []
+    data, language = got
+    return _Chunker(
+        data,
+        path=target.candidate.path,
+        language=language,
+        max_tokens=max_tokens,
+        counter=counter,
+        context=context,
+        overlap=overlap,
+        masked=True,
+    ).run()
 
 
 def _check_keep(keep: Sequence[str]) -> None:
@@ -263,7 +276,7 @@ def _check_keep(keep: Sequence[str]) -> None:
             raise ConfigError(f"unknown keep kind {kind!r}; use one of {', '.join(kinds)}")
 
 
-def _check_options(max_tokens: int, overlap: int) -> None:
+def _check_options(max_tokens: int, overlap: int, jobs: int | None = None) -> None:
     if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1:
         raise ConfigError(
             f"--max-tokens must be a positive number of tokens, not {max_tokens!r}; "
@@ -271,6 +284,8 @@ def _check_options(max_tokens: int, overlap: int) -> None:
         )
     if isinstance(overlap, bool) or not isinstance(overlap, int) or overlap < 0:
         raise ConfigError(f"--overlap is a number of lines, 0 or more, not {overlap!r}")
+    if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
+        raise ConfigError(f"--jobs is a number of worker processes, 1 or more (1: none), not {jobs!r}")
 
 
 # -- files ------------------------------------------------------------------------------
@@ -372,30 +387,81 @@ def _original_bytes(src: SourceText) -> bytes | None:
     return got if xxhash.xxh3_64_hexdigest(got) == src.digest else None
 
 
+PROCESS_MIN_BYTES = 4 << 20  # less than this to chunk: forking costs more than it saves
+_BATCH_FILES = 16  # files a worker process chunks per task: fewer round trips
+_BATCH_BYTES = 1 << 20
+
+# What forked workers run: set before the fork, so each worker has its own copy.
+_work: Callable[[_Target], list[Chunk]] | None = None
+
+
+def _work_batch(batch: list[_Target]) -> list[list[Chunk]]:
+    assert _work is not None
+    return _each(_work, batch)
+
+
 def _generate(
-    targets: list[_Target], work: Callable[[_Target], list[Chunk]], progress: Progress | None
+    targets: list[_Target],
+    work: Callable[[_Target], list[Chunk]],
+    progress: Progress | None,
+    jobs: int | None,
 ) -> Iterator[Chunk]:
+    global _work
+    from packer import measure
+
     total = len(targets)
-    workers = max(1, min(8, os.cpu_count() or 1))
-    ahead = workers * 4  # files in flight: bounds memory, keeps the output order
-    pool = ThreadPoolExecutor(workers)
-    pending: list[Future[list[Chunk]]] = []
+    workers = measure.workers() if jobs is None else jobs
+    size = sum(t.candidate.size for t in targets)
+    # Decided at the first chunk asked for: fork is safe only while this is the one thread.
+    if workers > 1 and measure.can_fork() and (jobs is not None or size >= PROCESS_MIN_BYTES):
+        fork = mp.get_context("fork")
+        pool: Executor = ProcessPoolExecutor(workers, mp_context=fork, initializer=gc.enable)
+        _work = work
+        tasks = _batches(targets)
+        run: Callable[[list[_Target]], list[list[Chunk]]] = _work_batch
+    else:
+        pool = ThreadPoolExecutor(measure.workers())
+        tasks = [[t] for t in targets]
+        run = partial(_each, work)
+    ahead = workers * 4  # tasks in flight: bounds memory, keeps the output order
+    pending: collections.deque[Future[list[list[Chunk]]]] = collections.deque()
     try:
         done = 0
         next_index = 0
-        while done < total:
-            while next_index < total and len(pending) < ahead:
-                pending.append(pool.submit(work, targets[next_index]))
+        while next_index < len(tasks) or pending:
+            while next_index < len(tasks) and len(pending) < ahead:
+                pending.append(pool.submit(run, tasks[next_index]))
                 next_index += 1
-            chunks = pending.pop(0).result()
-            done += 1
-            if progress is not None and (done % 64 == 0 or done == total):
-                progress("chunk", done, total)
-            yield from chunks
+            for chunks in pending.popleft().result():
+                done += 1
+                if progress is not None and (done % 64 == 0 or done == total):
+                    progress("chunk", done, total)
+                yield from chunks
     finally:
         for f in pending:
             f.cancel()
         pool.shutdown(wait=True, cancel_futures=True)
+        _work = None
+
+
+def _each(work: Callable[[_Target], list[Chunk]], batch: list[_Target]) -> list[list[Chunk]]:
+    return [work(t) for t in batch]
+
+
+def _batches(targets: list[_Target]) -> list[list[_Target]]:
+    """Consecutive files in tasks of at most `_BATCH_FILES` files or `_BATCH_BYTES`."""
+    out: list[list[_Target]] = []
+    cur: list[_Target] = []
+    size = 0
+    for t in targets:
+        cur.append(t)
+        size += t.candidate.size
+        if len(cur) >= _BATCH_FILES or size >= _BATCH_BYTES:
+            out.append(cur)
+            cur, size = [], 0
+    if cur:
+        out.append(cur)
+    return out
 
 
 # -- the whole file's tokens -------------------------------------------------------------
@@ -695,13 +761,8 @@ class _Chunker:
             tree = symbols.parse(self.data, language)
             if tree is not None:
                 self.parsed = True
-                found = symbols.extract(self.data, language, path=self.path, tree=tree)
-                self.scopes = _Scopes(
-                    [
-                        (d.start_byte, d.end_byte, self.mask(" > ".join((*d.scope, d.label))), d.kind)
-                        for d in found.definitions
-                    ]
-                )
+                found = symbols.definitions(self.data, language, tree=tree)
+                self.scopes = _Scopes([(d.start_byte, d.end_byte, self.scope_name(d), d.kind) for d in found])
                 return tree.root_node
             self.text_format = True
             language = None  # the grammar is missing or refused the file: paragraphs
@@ -713,6 +774,9 @@ class _Chunker:
             ]
         )
         return root
+
+    def scope_name(self, d: Definition) -> str:
+        return self.mask(" > ".join((*d.scope, d.label)))
 
     def check(self) -> None:
         """The guarantees, checked on every file: a failure is a bug, never bad input."""

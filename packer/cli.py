@@ -797,6 +797,13 @@ def languages_command(quiet: bool) -> None:
     default="-",
     help="Write the JSON lines to FILE (atomically); '-' for stdout (default).",
 )
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Worker processes (default: one per core for 4 MB or more; 1: none).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress or summary on stderr.")
 @click.option("-v", "--verbose", is_flag=True, help="Tracebacks for internal errors.")
 def chunk(
@@ -810,6 +817,7 @@ def chunk(
     no_gitignore: bool,
     keep: tuple[str, ...],
     output: str,
+    jobs: int | None,
     quiet: bool,
     verbose: bool,
 ) -> None:
@@ -837,6 +845,7 @@ def chunk(
             keep=keep,
             progress=progress,
             also_written=[] if output == "-" else [output],
+            jobs=jobs,
         ):
             stats[c.path] = stats.get(c.path, 0) + 1
             yield _chunk_line(c)

@@ -317,6 +317,24 @@ def load_query(name: str, kind: str = "tags", *more: str) -> tree_sitter.Query |
     return tree_sitter.Query(load_language(name), "\n".join(texts))
 
 
+@cache
+def definitions_query(name: str) -> tree_sitter.Query | None:
+    """The tags query of `name` with only its definition patterns enabled (a capture named
+    `@definition.<kind>`): its own compiled copy, as `load_query`'s is shared. Pattern
+    indexes are those of `load_query(name, "tags", ...)`, whose tags come first."""
+    import tree_sitter
+
+    text = query_text(name, "tags")
+    if text is None:
+        return None
+    query = tree_sitter.Query(load_language(name), text)
+    raw = text.encode("utf-8")  # pattern offsets are byte offsets
+    for i in range(query.pattern_count):
+        if b"@definition." not in raw[query.start_byte_for_pattern(i) : query.end_byte_for_pattern(i)]:
+            query.disable_pattern(i)
+    return query
+
+
 @dataclass(frozen=True)
 class LanguageInfo:
     """One row of `packer languages`."""

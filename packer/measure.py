@@ -644,13 +644,14 @@ def _batches(candidates: Sequence[Candidate], todo: Sequence[int]) -> list[list[
 def _processes(work: Work, size: int) -> int:
     """How many worker processes to use: 0 measures in this process."""
     if work.jobs is not None:
-        return work.jobs if work.jobs > 1 and _can_fork() else 0
-    if size < PROCESS_MIN_BYTES or workers() < 2 or not _can_fork():
+        return work.jobs if work.jobs > 1 and can_fork() else 0
+    if size < PROCESS_MIN_BYTES or workers() < 2 or not can_fork():
         return 0
     return workers()
 
 
-def _can_fork() -> bool:
+def can_fork() -> bool:
+    """Whether worker processes can be forked here."""
     # fork is safe only before other threads exist (a library caller may have some);
     # spawn would re-run an unguarded __main__ of the caller. Without fork: threads.
     return "fork" in mp.get_all_start_methods() and sys.platform == "linux" and threading.active_count() == 1
@@ -866,7 +867,7 @@ class Costs:
         most one per pass is made for nothing. Only with secrets redacted (the values are
         the ones `_cached` would keep) and more than one worker."""
         n = self._work.jobs if self._work.jobs is not None else workers()  # `-j 1`: none
-        if budget is None or not order or not self._redact or n < 2 or not _can_fork():
+        if budget is None or not order or not self._redact or n < 2 or not can_fork():
             yield
             return
         global _ahead

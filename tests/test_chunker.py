@@ -589,6 +589,8 @@ def test_options_are_checked() -> None:
         )
     with pytest.raises(PackerError, match="unknown encoding"):
         chunk(".", encoding="nope")
+    with pytest.raises(PackerError, match="--jobs is a number"):
+        chunk(".", jobs=0)
 
 
 def test_threads_give_the_same_chunks() -> None:
@@ -605,6 +607,67 @@ def test_threads_give_the_same_chunks() -> None:
     for t in threads:
         t.join()
     assert results == [expected] * 4
+
+
+# Run in a child: fork is used only while the process has one thread, which a test
+# process may not. Each parse's scopes are logged with the pid that made them.
+_PROCESSES_SCRIPT = """
+import os, sys, threading
+import packer
+from packer import symbols
+from packer.errors import PackerError
+root, log = sys.argv[1], sys.argv[2]
+real = symbols.definitions
+def logged(*a, **k):
+    with open(log, "a") as f:
+        f.write(f"{os.getpid()}\\n")
+    return real(*a, **k)
+symbols.definitions = logged
+def run(jobs):
+    open(log, "w").close()
+    got = list(packer.chunk(root, max_tokens=64, jobs=jobs))
+    return got, set(open(log).read().split())
+one, pids1 = run(1)
+two, pids2 = run(2)
+stop = threading.Event()
+other = threading.Thread(target=stop.wait)
+other.start()  # another thread: fork is not safe, threads chunk instead
+held, pids3 = run(2)
+stop.set()
+other.join()
+me = str(os.getpid())
+assert one and pids1 == {me} and pids3 == {me}, (pids1, pids3)
+assert len(pids2) == 2 and me not in pids2, pids2
+assert two == one and held == one
+gen = packer.chunk(root, max_tokens=64, jobs=2)
+next(gen)
+gen.close()  # an abandoned generator stops its workers
+try:
+    list(packer.chunk(root, max_tokens=8, context=True, jobs=2))
+except PackerError as e:  # raised in a worker, re-raised here
+    assert "--context" in str(e), e
+else:
+    raise AssertionError("no error")
+print("ok", len(one))
+"""
+
+
+def test_worker_processes_give_the_same_chunks(tmp_path: Path) -> None:
+    files: dict[str, str | bytes] = {}
+    for k in range(3):  # several batches of files for each worker
+        for p in FIXTURE_FILES:
+            files[f"d{k}/{p.name}"] = p.read_bytes()
+    files["keys.py"] = 'TOKEN = "ghp_' + "a1B2c3D4e5" * 4 + '"\n'
+    files["bad.py"] = b"x = '\xff\xfe'\n" * 50
+    write(tmp_path / "repo", files)
+    res = subprocess.run(
+        [sys.executable, "-c", _PROCESSES_SCRIPT, str(tmp_path / "repo"), str(tmp_path / "log")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert res.returncode == 0 and res.stdout.startswith("ok"), res.stderr
+    assert int(res.stdout.split()[1]) > 3 * len(FIXTURE_FILES)
 
 
 # -- the library over files and directories ---------------------------------------------
@@ -886,3 +949,6 @@ def test_cli_keep_and_named_files(tmp_path: Path) -> None:
     assert paths(str(tmp_path)) == ["app.py"]
     assert sorted(paths(str(tmp_path), "--keep", "generated")) == ["app.py", "test.pb.go"]
     assert paths(str(tmp_path / "test.pb.go")) == ["test.pb.go"]
+    assert paths(str(tmp_path), "-j", "2") == paths(str(tmp_path), "-j", "1") == ["app.py"]
+    bad = runner.invoke(main, ["chunk", str(tmp_path), "-j", "0"])
+    assert bad.exit_code == 1 and "'--jobs': 0 is not in the range" in bad.output

@@ -7,10 +7,12 @@ import sys
 import textwrap
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 
 import pytest
+import tree_sitter
 
 from packer import languages, symbols
 from packer.records import Definition, FileSymbols, Import
@@ -790,6 +792,44 @@ def test_bare_symbols_are_the_detailed_ones_less_the_detail(language):
     assert bare.references == full.references and bare.imports == full.imports
     assert (bare.language, bare.has_errors, bare.fallback) == (full.language, full.has_errors, full.fallback)
     assert {(d.keyword, d.signature, d.doc, d.scope) for d in bare.definitions} == {("", "", "", ())}
+
+
+CHUNK_FIXTURES = FIXTURES.parent / "chunk"
+
+
+@pytest.mark.parametrize("language", sorted(EXPECTED))
+def test_scope_definitions_are_extracts_less_signatures_and_docs(language):
+    """`definitions` (what the chunker names scopes with) runs the definition patterns
+    alone, and finds what `extract` finds, nested scopes included, on two files each."""
+    sources = [(FIXTURES / language / str(EXPECTED[language]["file"])).read_bytes()]
+    sources += [f.read_bytes() for f in CHUNK_FIXTURES.iterdir() if languages.detect(f.name) == language]
+    assert len(sources) == 2
+    for src in sources:
+        tree = symbols.parse(src, language)
+        assert tree is not None
+        got = symbols.definitions(src, language, tree=tree)
+        want = symbols.extract(src, language, tree=tree).definitions
+        assert got and got == tuple(replace(d, signature="", doc="") for d in want)
+    query = languages.definitions_query(language)
+    assert query is not None and query is not languages.load_query(language, "tags", "imports")
+    names = {name for _i, caps in tree_sitter.QueryCursor(query).matches(tree.root_node) for name in caps}
+    assert any(n.startswith("definition.") for n in names), names
+    assert not any(n.startswith(("reference.", "import")) for n in names), names
+    # the shared query still finds references
+    assert symbols.extract(sources[0], language).references
+
+
+def test_scope_definitions_without_a_grammar_or_query(monkeypatch):
+    tree = symbols.parse(b"x = 1\n", "python")
+    assert tree is not None
+    assert symbols.definitions(b"x = 1\n", "markdown", tree=tree) == ()
+    monkeypatch.setattr(languages, "query_text", lambda name, kind="tags": None)
+    languages.definitions_query.cache_clear()
+    try:
+        assert symbols.definitions(b"X = 1\n", "python", tree=tree) == ()
+    finally:
+        monkeypatch.undo()
+        languages.definitions_query.cache_clear()
 
 
 def test_bare_symbols_share_their_names_between_files():
