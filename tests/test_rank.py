@@ -501,3 +501,17 @@ def test_comment_words_give_the_same_documents_however_often_they_repeat():
             ref[i].extend(ref_vocab(split_identifier(w) or ([w.lower()] if len(w) > 1 else [])))
     assert docs == ref and vocab.ids == ref_vocab.ids
     assert docs[0].count(vocab.ids["parse"]) == 2  # from parse_config, said twice
+
+
+def test_kept_documents_hold_each_term_id_in_four_bytes():
+    # The index kept across runs is mostly the documents' term ids (9M on the C sample):
+    # int32, with the same ids and lengths as the documents they flatten.
+    from packer.rank import _documents, documents
+
+    words = [["parse_config", "HTTPServer"], ["getValue"], []]
+    paths = ["a.py", "b/c.py", "d.md"]
+    kept = documents(paths, None, words)
+    docs, _, _ = _documents(paths, None, words)
+    assert kept.terms.dtype.itemsize == 4
+    assert kept.terms.tolist() == [t for d in docs for t in d]
+    assert kept.lengths.tolist() == [len(d) for d in docs]
