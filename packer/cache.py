@@ -152,6 +152,10 @@ Kind = Literal[
 ]
 
 
+_PENDING_ENTRIES = 20_000  # queued values that make the next `put_many` write the queue first
+_PENDING_BYTES = 32 << 20
+
+
 def key(digest: str, size: int, kind: Kind, *params: object) -> bytes:
     """The key of `kind` computed from the file whose bytes have this digest and size."""
     text = "\0".join([digest, str(size), kind, *map(str, params)])
@@ -308,12 +312,14 @@ class Cache:
         """Queue values; they are written together (`flush`, `close`)."""
         if self.readonly:
             return
+        # What is queued already goes first, not these: a large value (the rank index) is
+        # written at the next call or `close`, once its caller has let go of its own copy.
+        if len(self._pending) >= _PENDING_ENTRIES or self._pending_bytes >= _PENDING_BYTES:
+            self.flush()
         with self._lock:
             for k, value in items:
                 blob = self._pending[k] = marshal.dumps(value)
                 self._pending_bytes += len(blob)
-        if len(self._pending) >= 20_000 or self._pending_bytes >= 32 << 20:
-            self.flush()
 
     def put(self, k: bytes, value: Any) -> None:
         self.put_many([(k, value)])

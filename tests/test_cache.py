@@ -770,3 +770,21 @@ def test_opening_the_cache_deletes_databases_of_earlier_formats(tmp_path):
     c.close()
     assert not any(p.exists() for p in old)
     assert unrelated.exists() and (tmp_path / cachelib.FILE_NAME).exists()
+
+
+def test_a_large_value_waits_in_the_queue_until_the_next_write(tmp_path: Path) -> None:
+    # Writing the queue goes first in `put_many`: a value over the queue's size is not
+    # written while its caller still holds its own copy (the rank index, ~100 MB), but at
+    # the next call or on close. Nothing is lost either way.
+    big = os.urandom(33 << 20)
+    with Cache(tmp_path) as cache:
+        cache.put(b"k1", b"small")
+        cache.put(b"big", big)
+        with Cache(tmp_path, readonly=True) as reader:
+            assert reader.get(b"big") is None and reader.get(b"k1") is None  # all still queued
+        cache.put(b"k2", b"next")  # the queue is over its size: written before k2 joins it
+        with Cache(tmp_path, readonly=True) as reader:
+            assert reader.get(b"big") == big and reader.get(b"k1") == b"small"
+            assert reader.get(b"k2") is None
+    with Cache(tmp_path, readonly=True) as reader:
+        assert reader.get(b"k2") == b"next"
