@@ -136,7 +136,6 @@ def _code_files(root: Any) -> Iterable[Any]:
 
 # What packer caches, by the kind its key names; every key is made by a function below.
 Kind = Literal[
-    "read",  # a file's read verdict: ("text", encoding, lines, `#!` line)
     "count",  # the exact tokens of a file's block (None for a skeleton: none to count)
     "secrets",  # the secret scan: ((start, end, kind), ...)
     "symbols",  # `graph.names_to_plain` of the names in the file's redacted text
@@ -160,10 +159,6 @@ def key(digest: str, size: int, kind: Kind, *params: object) -> bytes:
     """The key of `kind` computed from the file whose bytes have this digest and size."""
     text = "\0".join([digest, str(size), kind, *map(str, params)])
     return xxhash.xxh3_128_digest(text.encode("utf-8", "surrogatepass"), seed=0) + namespace()[:8]
-
-
-def read_key(digest: str, size: int, keep: Iterable[str]) -> bytes:
-    return key(digest, size, "read", sorted(keep))
 
 
 def count_key(digest: str, size: int, encoding: str, frame: str, redacted: bool) -> bytes:
@@ -221,8 +216,10 @@ def rank_key(digest: str, files: int) -> bytes:
     return key(digest, files, "rank")
 
 
-def stat_key(abspath: str, size: int, stamp: Sequence[int]) -> bytes:
-    text = "\0".join(["stat", abspath, str(size), *map(str, stamp)])
+def stat_key(abspath: str, size: int, stamp: Sequence[int], keep: Iterable[str]) -> bytes:
+    """The key of what reading the file at `abspath` with this size and stamp found, under
+    `keep` (which decides whether a file is read as text): (digest, encoding, lines, `#!` line)."""
+    text = "\0".join(["stat", abspath, str(size), *map(str, stamp), *sorted(keep)])
     return xxhash.xxh3_128_digest(text.encode("utf-8", "surrogatepass")) + namespace()[:8]
 
 

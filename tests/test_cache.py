@@ -250,6 +250,25 @@ def test_warm_measure_reads_nothing_and_rereads_only_a_changed_file(tmp_path: Pa
     assert by_path["src/report.py"] != {i.path: i.tokens for i in uncached.infos}["src/report.py"]
 
 
+def test_another_work_reads_nothing_through_the_stat_entries(tmp_path: Path) -> None:
+    # Another `Work` has another index; its files are found by their stat entries (digest,
+    # encoding, lines, `#!` line) and values. The entries are kept per `keep`: a `keep`
+    # that could read a file differently reads it again.
+    root = _repo(tmp_path / "repo", {**REPO, "run": "#!/usr/bin/env python3\nprint(1)\n"})
+    n = len(REPO) + 1
+    with Cache(tmp_path / "cache") as cache:
+        full = _measure(root, cache)
+    lean = {"skeleton": False, "symbols": False, "terms": False}
+    with Cache(tmp_path / "cache") as cache:
+        assert full.read == n
+        subset = _measure(root, cache, **lean)
+        kept = _measure(root, cache, keep=frozenset({"generated"}), **lean)
+    uncached = _measure(root, None, **lean)
+    assert (subset.read, kept.read) == (0, n)
+    assert subset.infos == kept.infos == uncached.infos
+    assert {i.path: i.language for i in subset.infos}["run"] == "python"  # from the `#!` line
+
+
 # -- 3. same size, restored mtime: a new ctime/inode is a new file ----------------------------
 
 
@@ -600,7 +619,7 @@ def test_namespace_follows_code_and_library_versions(
     keys = set()
     for ns in (real, edited, upgraded):
         monkeypatch.setattr(cachelib, "namespace", lambda ns=ns: ns)
-        keys.add((cachelib.key("abc", 3, "count", "o200k_base"), cachelib.stat_key("/x", 3, (1, 2, 3))))
+        keys.add((cachelib.key("abc", 3, "count", "o200k_base"), cachelib.stat_key("/x", 3, (1, 2, 3), ())))
     assert len(keys) == 3
 
 

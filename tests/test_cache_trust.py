@@ -499,14 +499,17 @@ def _stat_plant(tmp_path: Path, how: str) -> tuple[Any, Any, list[str]]:
     a_c, a = _facts(a_repo, "notes.txt")
     b_c, b = _facts(b_repo, "notes.txt")
     assert a.size == b.size and a.digest != b.digest
-    stats(a_repo, Options(cache_dir=cd))  # A's stat entry, read verdict and count
+    stats(a_repo, Options(cache_dir=cd))  # A's stat entry (digest, encoding, lines) and count
     assert a_c.stamp is not None and b_c.stamp is not None
-    b_key = cachelib.stat_key(b_c.abspath, b_c.size, b_c.stamp)
+    b_key = cachelib.stat_key(b_c.abspath, b_c.size, b_c.stamp, ())
+    a_key = cachelib.stat_key(a_c.abspath, a_c.size, a_c.stamp, ())
     if how == "copied":
-        _plant(cd, b_key, *_row(cd, cachelib.stat_key(a_c.abspath, a_c.size, a_c.stamp)))
+        _plant(cd, b_key, *_row(cd, a_key))
     else:
         with Cache(cd) as cache:
-            cache.put(b_key, a.digest)
+            a_entry = cache.get(a_key)
+            assert a_entry[0] == a.digest
+            cache.put(b_key, a_entry)
     got = stats(b_repo, Options(cache_dir=cd))
     return got, stats(b_repo, Options(cache=False)), list(got.warnings)
 
