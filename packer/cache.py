@@ -69,6 +69,8 @@ from typing import Any, Literal
 
 import xxhash
 
+from packer import languages
+
 FORMAT = 3  # the layout of the database and of its values
 FILE_NAME = f"packer-cache-v{FORMAT}.sqlite3"
 KEY_NAME = "packer-cache.key"  # the MAC secret: a new one makes every entry a miss
@@ -112,14 +114,14 @@ def namespace_of(package: Any) -> bytes:
     shows an edited copy of the code gets another namespace."""
     h = xxhash.xxh3_128()
     h.update(f"{FORMAT} {sys.version_info[:2]}".encode())
-    for name in _LIBRARIES:
+    # The grammar wheels by name: listing every installed distribution read ~110 METADATA
+    # files, 0.4 s of every run here.
+    grammars = sorted({g.package for g in languages.GRAMMARS.values()})
+    for name in (*_LIBRARIES, *grammars):
         try:
             h.update(f"{name}={metadata.version(name)}".encode())
         except metadata.PackageNotFoundError:
             h.update(f"{name}=-".encode())
-    for dist in sorted(d.metadata["Name"] or "" for d in metadata.distributions()):
-        if dist.startswith("tree-sitter-"):  # grammar wheels
-            h.update(f"{dist}={metadata.version(dist)}".encode())
     for entry in sorted(_code_files(package), key=str):
         h.update(str(entry).rsplit("packer", 1)[-1].encode())
         h.update(entry.read_bytes())

@@ -216,7 +216,7 @@ class Grammar:
 
     module: str
     function: str = "language"
-    package: str = ""  # the PyPI distribution, for error messages
+    package: str = ""  # the PyPI distribution: error messages, the cache's namespace
 
 
 GRAMMARS: dict[str, Grammar] = {

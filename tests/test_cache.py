@@ -614,7 +614,11 @@ def test_namespace_follows_code_and_library_versions(
     monkeypatch.setattr(metadata, "version", lambda name: "999.0" if name == "tiktoken" else version(name))
     cachelib.namespace.cache_clear()
     upgraded = cachelib.namespace()
-    assert len({real, edited, upgraded}) == 3
+    # a grammar wheel's version counts too: it decides every tree, symbol and skeleton
+    monkeypatch.setattr(metadata, "version", lambda name: "9.9" if name == "tree-sitter-c" else version(name))
+    cachelib.namespace.cache_clear()
+    grammar = cachelib.namespace()
+    assert len({real, edited, upgraded, grammar}) == 4
 
     keys = set()
     for ns in (real, edited, upgraded):
