@@ -64,7 +64,6 @@ from __future__ import annotations
 import bisect
 import codecs
 import collections
-import contextlib
 import gc
 import itertools
 import multiprocessing as mp
@@ -84,7 +83,7 @@ import xxhash
 from packer import blocks, content, discover, languages, output, secrets
 from packer.errors import ConfigError, PackerError
 from packer.records import KEEP_KINDS, Candidate, Chunk, Definition, Skip, SourceText
-from packer.tokens import SAFE_AFTER_NEWLINE, Counter, get_encoding, last_safe_cut
+from packer.tokens import SAFE_AFTER_NEWLINE, Counter, get_encoding, last_safe_cut, token_sizes
 
 DEFAULT_MAX_TOKENS = 512
 HEADER_SCOPE_CHARS = 120  # a longer scope is cut from the outside in the --context header
@@ -234,7 +233,7 @@ def chunk(
     _check_options(max_tokens, overlap, jobs)
     _check_keep(keep)
     counter = Counter(encoding)  # an unknown encoding fails here, not at the first file
-    _sizes(encoding)  # made once, before worker processes fork
+    token_sizes(encoding)  # made once, before worker processes fork
     targets = _targets(
         paths,
         include=include,
@@ -467,30 +466,7 @@ def _batches(targets: list[_Target]) -> list[list[_Target]]:
 # -- the whole file's tokens -------------------------------------------------------------
 
 _WINDOW = 1 << 16  # characters of text encoded at once for the estimates
-_token_sizes: dict[str, list[int]] = {}
-_sizes_lock = threading.Lock()
 _replaced = threading.local()
-
-
-def _sizes(encoding: str) -> list[int]:
-    """The byte length of every token of `encoding`, by token id."""
-    got = _token_sizes.get(encoding)
-    if got is None:
-        with _sizes_lock:
-            got = _token_sizes.get(encoding)
-            if got is None:
-                enc = get_encoding(encoding)
-                got = [0] * (enc.max_token_value + 1)
-                ranks: dict[bytes, int] | None = getattr(enc, "_mergeable_ranks", None)
-                if ranks is not None:  # 4x faster than a decode per token (start-up of the CLI)
-                    for token, rank in ranks.items():
-                        got[rank] = len(token)
-                else:  # pragma: no cover - a tiktoken without the attribute
-                    for i in range(len(got)):
-                        with contextlib.suppress(KeyError):  # ids no token has
-                            got[i] = len(enc.decode_single_token_bytes(i))
-                _token_sizes[encoding] = got
-    return got
 
 
 def _record_replacement(exc: UnicodeError) -> tuple[str, int]:
@@ -535,7 +511,7 @@ def _token_starts(data: bytes, bom: int, encoding: str) -> _Tokens:
     text = data[bom:].decode("utf-8", "packer.chunker.record")
     spans: list[tuple[int, int]] = _replaced.spans
     _replaced.spans = []
-    sizes = _sizes(encoding)
+    sizes = token_sizes(encoding)
     enc = get_encoding(encoding)
     tokens: list[int] = []
     cuts: list[int] = []  # indexes in `tokens` of the first token after an unsafe cut
