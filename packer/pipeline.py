@@ -231,8 +231,7 @@ def _work(cfg: PackConfig, task: Task, walked: WalkResult, cache: Cache | None) 
     # The reference graph needs every code file parsed. An unbudgeted pack holds every
     # file anyway, and past `SYMBOLS_LIMIT` files a cold parse costs minutes in this
     # version: then ranking uses text, paths, git and priors only.
-    code_files = sum(map(languages.is_code, map(languages.detect, (c.path for c in walked.files))))
-    with_symbols = not exact and code_files <= SYMBOLS_LIMIT
+    with_symbols = not exact and _few_code_files(c.path for c in walked.files)
     return Work(
         keep=cfg.keep,
         max_file_size=cfg.max_file_size,
@@ -247,6 +246,17 @@ def _work(cfg: PackConfig, task: Task, walked: WalkResult, cache: Cache | None) 
         cache_dir=str(cache.directory) if cache is not None else None,
         jobs=cfg.jobs,
     )
+
+
+def _few_code_files(paths: Iterable[str]) -> bool:
+    """Whether at most `SYMBOLS_LIMIT` of `paths` are code: counted only that far (LARGE's
+    78K paths cost 0.1 s to classify, on every run)."""
+    n = 0
+    for path in paths:
+        n += languages.is_code(languages.detect(path))
+        if n > SYMBOLS_LIMIT:
+            return False
+    return True
 
 
 def _skipped(root: Path, walked: WalkResult, measured: Measured) -> list[Skip]:

@@ -408,3 +408,18 @@ def test_a_new_query_ranks_from_the_kept_graph_and_documents_as_from_scratch(tmp
     cold, cold_result = pack_text(root, query="password login token", cache=False, **kw)
     assert warm == cold and warm_result.files == cold_result.files
     assert warm_result.files[0].path.startswith("auth/")
+
+
+def test_the_graph_limit_counts_code_files_only_as_far_as_it_must(monkeypatch):
+    from packer import pipeline
+
+    monkeypatch.setattr(pipeline, "SYMBOLS_LIMIT", 3)
+    code = ["a.py", "b.c", "c.go"]
+    assert pipeline._few_code_files([*code, "README.md", "x.txt"])  # 3 code files: at the limit
+    assert not pipeline._few_code_files([*code, "README.md", "d.rs"])  # 4: over it
+
+    def paths():  # stops at the 4th code file: never reads the rest
+        yield from [*code, "d.rs"]
+        raise AssertionError("read past the limit")
+
+    assert not pipeline._few_code_files(paths())
