@@ -416,7 +416,7 @@ def _generate(
         fork = mp.get_context("fork")
         pool: Executor = ProcessPoolExecutor(workers, mp_context=fork, initializer=gc.enable)
         _work = work
-        tasks = _batches(targets)
+        tasks = measure.batches(targets, lambda t: t.candidate.size, files=_BATCH_FILES, nbytes=_BATCH_BYTES)
         run: Callable[[list[_Target]], list[list[Chunk]]] = _work_batch
     else:
         pool = ThreadPoolExecutor(measure.workers())
@@ -445,22 +445,6 @@ def _generate(
 
 def _each(work: Callable[[_Target], list[Chunk]], batch: list[_Target]) -> list[list[Chunk]]:
     return [work(t) for t in batch]
-
-
-def _batches(targets: list[_Target]) -> list[list[_Target]]:
-    """Consecutive files in tasks of at most `_BATCH_FILES` files or `_BATCH_BYTES`."""
-    out: list[list[_Target]] = []
-    cur: list[_Target] = []
-    size = 0
-    for t in targets:
-        cur.append(t)
-        size += t.candidate.size
-        if len(cur) >= _BATCH_FILES or size >= _BATCH_BYTES:
-            out.append(cur)
-            cur, size = [], 0
-    if cur:
-        out.append(cur)
-    return out
 
 
 # -- the whole file's tokens -------------------------------------------------------------

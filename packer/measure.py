@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import Any, TypeGuard
+from typing import Any, TypeGuard, TypeVar
 
 from packer import cache as cachelib
 from packer import content, languages, secrets, symbols
@@ -43,6 +43,8 @@ from packer.skeleton import skeletonize
 from packer.sketch import Fingerprint, fingerprint
 from packer.symbols import comment_words
 from packer.tokens import Counter
+
+T = TypeVar("T")
 
 Progress = Callable[[str, int, int], None]
 
@@ -469,13 +471,13 @@ def _read_all(
     if progress:
         progress("count", finished, total)
     stamps: list[tuple[bytes, tuple[Any, ...]]] = []
-    batches = _batches(candidates, todo)
+    tasks = batches(todo, lambda i: candidates[i].size, files=BATCH_FILES, nbytes=BATCH_BYTES)
     fn: Callable[[Sequence[Candidate]], tuple[list[_Done], list[str]]] = (
         partial(_batch, work) if processes else partial(_local_batch, _Tools(work, cache), work)
     )
     with _executor(processes) as pool:
         for idx, (outs, problems) in zip(
-            batches, pool.map(fn, [[candidates[i] for i in b] for b in batches]), strict=True
+            tasks, pool.map(fn, [[candidates[i] for i in b] for b in tasks]), strict=True
         ):
             if cache is not None and problems:
                 cache.warnings.extend(w for w in problems if w not in cache.warnings)
@@ -623,16 +625,18 @@ def _from_cache(
             done[i] = replace(texts[i], values=ks.values(values))
 
 
-def _batches(candidates: Sequence[Candidate], todo: Sequence[int]) -> list[list[int]]:
-    out: list[list[int]] = []
-    cur: list[int] = []
-    size = 0
-    for i in todo:
-        cur.append(i)
-        size += candidates[i].size
-        if len(cur) >= BATCH_FILES or size >= BATCH_BYTES:
+def batches(items: Iterable[T], size: Callable[[T], int], *, files: int, nbytes: int) -> list[list[T]]:
+    """Consecutive items in batches of at most `files` items, a batch ending at the item
+    that brings it to `nbytes` (by `size`): the tasks of a worker pool, in order."""
+    out: list[list[T]] = []
+    cur: list[T] = []
+    total = 0
+    for item in items:
+        cur.append(item)
+        total += size(item)
+        if len(cur) >= files or total >= nbytes:
             out.append(cur)
-            cur, size = [], 0
+            cur, total = [], 0
     if cur:
         out.append(cur)
     return out

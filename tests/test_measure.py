@@ -423,3 +423,14 @@ def test_an_outcome_survives_the_index(tmp_path: Path) -> None:
     )
     for skip in (Skip("a", "binary"), Skip("b", "too-large", "5 bytes > 4")):
         assert _from_plain(skip.path, _plain(skip)) == skip
+
+
+def test_batches_keep_order_and_end_at_either_bound():
+    from packer.measure import batches
+
+    sizes = [5, 5, 30, 1, 1, 1, 1, 50]
+    got = batches(range(len(sizes)), sizes.__getitem__, files=3, nbytes=40)
+    assert got == [[0, 1, 2], [3, 4, 5], [6, 7]]  # three files; then 40 bytes reached at item 7
+    assert [i for b in got for i in b] == list(range(len(sizes)))
+    assert batches([], len, files=2, nbytes=1) == []
+    assert batches(["abc", "d"], len, files=9, nbytes=3) == [["abc"], ["d"]]
