@@ -64,16 +64,14 @@ from __future__ import annotations
 import bisect
 import codecs
 import collections
-import gc
 import itertools
-import multiprocessing as mp
 import os
 import posixpath
 import re
 import threading
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from typing import Protocol
@@ -413,8 +411,7 @@ def _generate(
     size = sum(t.candidate.size for t in targets)
     # Decided at the first chunk asked for: fork is safe only while this is the one thread.
     if workers > 1 and measure.can_fork() and (jobs is not None or size >= PROCESS_MIN_BYTES):
-        fork = mp.get_context("fork")
-        pool: Executor = ProcessPoolExecutor(workers, mp_context=fork, initializer=gc.enable)
+        pool: Executor = measure.fork_pool(workers)
         _work = work
         tasks = measure.batches(targets, lambda t: t.candidate.size, files=_BATCH_FILES, nbytes=_BATCH_BYTES)
         run: Callable[[list[_Target]], list[list[Chunk]]] = _work_batch

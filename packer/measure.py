@@ -675,10 +675,21 @@ class _InProcess:
 
 
 def _executor(processes: int) -> Any:
-    if processes:
-        # Workers parse with tree-sitter, whose objects may form cycles: collect there.
-        return ProcessPoolExecutor(processes, mp_context=mp.get_context("fork"), initializer=gc.enable)
-    return _InProcess()
+    return fork_pool(processes) if processes else _InProcess()
+
+
+def fork_pool(processes: int) -> ProcessPoolExecutor:
+    """`processes` workers forked from this process (see `can_fork`)."""
+    return ProcessPoolExecutor(processes, mp_context=mp.get_context("fork"), initializer=_worker_start)
+
+
+def _worker_start() -> None:
+    # What the worker inherited is frozen out of its garbage collector first: a collection
+    # writes to every object it visits, and each page written is a private copy of the
+    # parent's (MEDIUM's workers held ~45 MB each). Then collect what the worker makes:
+    # tree-sitter's objects may form cycles.
+    gc.freeze()
+    gc.enable()
 
 
 def _assemble(

@@ -434,3 +434,23 @@ def test_batches_keep_order_and_end_at_either_bound():
     assert [i for b in got for i in b] == list(range(len(sizes)))
     assert batches([], len, files=2, nbytes=1) == []
     assert batches(["abc", "d"], len, files=9, nbytes=3) == [["abc"], ["d"]]
+
+
+def _gc_state() -> tuple[bool, int]:
+    import gc
+
+    return gc.isenabled(), gc.get_freeze_count()
+
+
+def test_forked_workers_collect_only_what_they_make():
+    # A worker's collector never visits what it inherited (each page it wrote would become
+    # the worker's own copy), and does collect what the worker makes.
+    import gc
+
+    from packer.measure import fork_pool
+
+    frozen_here = gc.get_freeze_count()
+    with fork_pool(1) as pool:
+        enabled, frozen = pool.submit(_gc_state).result()
+    assert enabled and frozen > 10_000  # this test process's objects, at least
+    assert gc.get_freeze_count() == frozen_here  # the parent's collector is untouched
