@@ -164,7 +164,7 @@ def _walk_and_measure(
     vocab.start()
     usable = cache is not None and cfg.use_gitignore and stages.walk is walk and stages.measure is measure
     state = snapshot.fingerprint(root, written) if usable else None
-    options = _snapshot_options(cfg, written)
+    options = _snapshot_options(cfg, root, written)
     report("walk", 0, 0)
     walked = None
     if reuse and state is not None and cache is not None:
@@ -198,11 +198,13 @@ def _walk_and_measure(
     return walked, work, measured
 
 
-def _snapshot_options(cfg: PackConfig, written: frozenset[str]) -> str:
-    """What the walk depends on besides the tree: a snapshot is kept per value."""
-    return repr(
-        (cfg.include, cfg.exclude, sorted(cfg.keep), cfg.max_file_size, sorted(written), cfg.use_gitignore)
-    )
+def _snapshot_options(cfg: PackConfig, root: Path, written: frozenset[str]) -> str:
+    """What the walk depends on besides the tree: a snapshot is kept per value. Of this
+    run's outputs, only those inside the tree (which the walk leaves out) count: a pack
+    written to a new path elsewhere (`-o /tmp/pack-2.xml`) is still a warm run."""
+    inside = os.path.join(os.path.realpath(root), "")
+    outputs = sorted(w for w in written if w.startswith(inside))
+    return repr((cfg.include, cfg.exclude, sorted(cfg.keep), cfg.max_file_size, outputs, cfg.use_gitignore))
 
 
 def _load_vocab(encoding: str) -> None:
@@ -544,7 +546,7 @@ def run(
         # A large repository's records are millions of objects and none forms a cycle:
         # collections would walk them all, again and again (a third of a warm run's time).
         with graphs.gc_paused(), _said_for_streams(output):
-            result = _afresh_if_stale(once, cache, root, _snapshot_options(cfg, written), output)
+            result = _afresh_if_stale(once, cache, root, _snapshot_options(cfg, root, written), output)
     finally:
         if cache is not None:
             cache.close()

@@ -134,6 +134,25 @@ def _snapshot_entries(cache: Cache) -> list[tuple[bytes, Any]]:
     return [(k, v) for k, v in got.items() if isinstance(v, tuple) and len(v) == 2 and isinstance(v[0], str)]
 
 
+def test_an_output_outside_the_tree_keeps_the_snapshot(tmp_path: Path) -> None:
+    # Outputs the walk leaves out are part of a snapshot's options; one outside the tree
+    # changes no walk, so a pack to a new path there is still served from the snapshot.
+    root = _repo(tmp_path)
+    cd = tmp_path / "cache"
+
+    def run(out: Path) -> set[bytes]:
+        packer.pack(root, packer.Options(cache_dir=str(cd), budget=None), output=str(out))
+        with Cache(cd) as cache:
+            return {k for k, _ in _snapshot_entries(cache)}
+
+    kept = run(tmp_path / "one.xml")
+    assert run(tmp_path / "two.xml") == kept  # taken, not walked and kept again
+    assert (tmp_path / "two.xml").read_text() == (tmp_path / "one.xml").read_text()
+    more = run(root / "inside.xml") - kept  # inside: this walk leaves it out, another one
+    assert len(more) == 2  # its walk and its measures
+    assert "inside.xml" not in (root / "inside.xml").read_text()  # the pack does not hold itself
+
+
 def test_an_edit_between_packs_is_packed(tmp_path: Path) -> None:
     root = _repo(tmp_path)
     cd = tmp_path / "cache"
@@ -187,8 +206,10 @@ def test_a_stale_snapshot_is_caught_when_a_file_is_read_and_the_pack_starts_afre
     packer.pack(root, packer.Options(budget=None, cache_dir=str(cd)), output=str(out))
     fresh, _ = pack_text(root, budget=None, cache=False)
     assert out.read_text() == fresh and "the new text" in fresh
-    # To a stream (the first pack's options: its stale snapshot is still there) part of
-    # the pack may be out already: an error, and the stale snapshot goes.
+    # To a stream part of the pack may be out already: an error, and the stale snapshot
+    # goes. (The pack above replaced it: the same options, its output being outside.)
+    with Cache(cd) as cache:
+        cache.put_many([(k, (new, v[1])) for k, v in stale])
     with pytest.raises(ConcurrentChangeError):
         _pack(root, cd)
     assert _pack(root, cd)[0] == fresh
