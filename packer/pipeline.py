@@ -387,6 +387,9 @@ def _rank_index(
     measured.terms[:] = [()] * len(measured.terms)
     if cache is not None:
         cache.put(key, pickle.dumps((graph, docs, kinds), protocol=pickle.HIGHEST_PROTOCOL))
+        # Written now, its pickle gone: not queued through ranking, whose own arrays would
+        # then sit beside the queued copy and SQLite's (the C sample's peak, 813 MB).
+        cache.flush()
     return graph, docs, kinds
 
 
