@@ -595,7 +595,7 @@ def _from_cache(
     cache: cachelib.Cache,
     done: list[Outcome | None],
 ) -> None:
-    """Fill `done` for the files the cache knows whole (stat, read verdict and values)."""
+    """Fill `done` for the files the cache knows whole (their stat entry and values)."""
     limit = work.max_file_size
     known = {
         i: cachelib.stat_key(c.abspath, c.size, c.stamp, work.keep)
@@ -685,9 +685,9 @@ def fork_pool(processes: int) -> ProcessPoolExecutor:
 
 def _worker_start() -> None:
     # What the worker inherited is frozen out of its garbage collector first: a collection
-    # writes to every object it visits, and each page written is a private copy of the
-    # parent's (MEDIUM's workers held ~45 MB each). Then collect what the worker makes:
-    # tree-sitter's objects may form cycles.
+    # writes to every object it visits, and each page written becomes a private copy of the
+    # parent's (a few of the ~45 MB each of MEDIUM's workers held). Then collect what the
+    # worker makes: tree-sitter's objects may form cycles.
     gc.freeze()
     gc.enable()
 
