@@ -715,7 +715,8 @@ class _Chunker:
         if language is not None and languages.is_code(language):
             from packer import symbols
 
-            tree = symbols.parse(self.data, language)
+            # The tree holds its text (a second parse) only if the queries test node text.
+            tree = symbols.parse(self.data, language, text=symbols.needs_text(language))
             if tree is not None:
                 self.parsed = True
                 found = symbols.definitions(self.data, language, tree=tree)

@@ -207,7 +207,7 @@ def extract(
         return fallback(f"no queries for {language}")
     if tree is None:
         # Only a text predicate (#eq?, #match?) needs the tree to hold its source.
-        tree, reason = _parse(source, language, timeout, _has_predicates(language))
+        tree, reason = _parse(source, language, timeout, needs_text(language))
         if tree is None:
             return fallback(reason or "parse failed")
     root = tree.root_node
@@ -224,7 +224,8 @@ def definitions(source: bytes, language: str, *, tree: tree_sitter.Tree) -> tupl
     """`extract(source, language, tree=tree).definitions` with every signature and doc
     "": what names a chunk's scopes, from the tags query's definition patterns alone (the
     references are most matches) in about half the time. `tree` is `parse(source,
-    language)`. Gives () for a language without a grammar or whose query does not load."""
+    language, text=needs_text(language))`. Gives () for a language without a grammar or
+    whose query does not load."""
     try:
         query = languages.definitions_query(language) if language in languages.GRAMMARS else None
     except (LookupError, ValueError):  # grammar or query broken (QueryError): extract says which
@@ -240,7 +241,7 @@ def definitions(source: bytes, language: str, *, tree: tree_sitter.Tree) -> tupl
 
 
 @functools.cache
-def _has_predicates(language: str) -> bool:
+def needs_text(language: str) -> bool:
     """Whether the language's queries test a capture's text (`(#eq? ...)`, `(#match? ...)`)."""
     texts = (languages.query_text(language, kind) for kind in ("tags", "imports"))
     return any(_PREDICATE.search(t) for t in texts if t is not None)
