@@ -529,7 +529,8 @@ def _left_out_line(result: PackResult, most: int) -> str:
     """The files only listed (copies aside), by directory (two levels) with their own tokens."""
     from packer.render import display_path
 
-    out = [f for f in result.files if f.mode == "listed" and not f.reason.startswith("duplicate of")]
+    copies = {d.path for d in result.duplicates}  # (reading each file's reason would make it)
+    out = [f for f in result.files if f.mode == "listed" and f.path not in copies]
     if not out:
         return ""
     by_dir: dict[str, list[int]] = {}

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 from packer.rank import Ranked
 from packer.records import Decision, FileInfo, Mode
@@ -246,20 +247,25 @@ class _Fitter:
             for r in ranked
             if (i := r.index) in modes
         ]
+        # A listed file's words are made when read (`Decision.reason`): most never are.
         decisions += [
             Decision(
                 infos[i].path,
                 "listed",
-                tree.line_tokens(i),
+                tree.line_tokens(i) if (shown := tree.visible(i)) else 0,
                 r.score,
-                f"{r.reason}; {_why_not(self.why_not.get(i))}"
-                + ("" if tree.visible(i) else "; in a folded directory"),
+                partial(_listed_reason, r.reason, self.why_not.get(i), shown),
+                size=infos[i].tokens,
             )
             for r in ranked
             if (i := r.index) not in modes
         ]
         short = {i: left for i, left in self.short.items() if modes.get(i) != "full"}
         return Plan(packed, modes, tuple(decisions), self.used - fixed_tokens, short)
+
+
+def _listed_reason(ranked: str, refused: tuple[Mode, int, bool, int] | None, shown: bool) -> str:
+    return f"{ranked}; {_why_not(refused)}" + ("" if shown else "; in a folded directory")
 
 
 def _why_not(refused: tuple[Mode, int, bool, int] | None) -> str:

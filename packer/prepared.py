@@ -129,7 +129,14 @@ def settle_header(
 def copy_decisions(prep: Prepared, tree: Tree | None) -> list[Decision]:
     infos = prep.infos
     return [
-        Decision(infos[i].path, "listed", tree.line_tokens(i) if tree else 0, 0.0, f"duplicate of {p}")
+        Decision(
+            infos[i].path,
+            "listed",
+            tree.line_tokens(i) if tree else 0,
+            0.0,
+            f"duplicate of {p}",
+            size=infos[i].tokens,
+        )
         for i, p in sorted(prep.dup_of.items(), key=lambda kv: infos[kv[0]].path)
     ]
 
@@ -177,14 +184,15 @@ def pack_result(
 
 def _sized(prep: Prepared, decisions: tuple[Decision, ...]) -> tuple[Decision, ...]:
     """The decisions, each listed file with its own size (what leaving it out saved)."""
+    missing = [k for k, d in enumerate(decisions) if d.size is None and d.mode == "listed"]
+    if not missing:  # the fitter's own decisions have their sizes (a large repository lists 77K)
+        return decisions
     size = {f.path: f.tokens for f in prep.infos}
-    # The constructor, not `replace`: a large repository lists tens of thousands of files.
-    return tuple(
-        Decision(d.path, d.mode, d.tokens, d.score, d.reason, d.part, size.get(d.path))
-        if d.mode == "listed" and d.size is None
-        else d
-        for d in decisions
-    )
+    out = list(decisions)
+    for k in missing:
+        d = out[k]
+        out[k] = Decision(d.path, d.mode, d.tokens, d.score, d.reason, d.part, size.get(d.path))
+    return tuple(out)
 
 
 def _secrets(prep: Prepared, packed: Sequence[int]) -> tuple[Secret, ...]:

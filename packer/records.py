@@ -7,7 +7,7 @@ build the input of any stage by hand.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Literal
 
@@ -177,6 +177,24 @@ class FileInfo:
         return self.tokens
 
 
+class _Reason:
+    """`Decision.reason`: given as a string, or as a function that makes it on first read.
+
+    A large repository lists tens of thousands of files and a run reads few of their
+    reasons (the manifest reads them all): the words cost more than the whole fit."""
+
+    def __get__(self, obj: object | None, owner: type | None = None) -> str:
+        if obj is None:
+            raise AttributeError("reason")  # the dataclass field has no default
+        value: str | Callable[[], str] = obj.__dict__["_reason"]
+        if not isinstance(value, str):
+            value = obj.__dict__["_reason"] = value()
+        return value
+
+    def __set__(self, obj: object, value: str | Callable[[], str]) -> None:
+        obj.__dict__["_reason"] = value
+
+
 @dataclass(frozen=True)
 class Decision:
     """The fitter's verdict for one file."""
@@ -185,11 +203,14 @@ class Decision:
     mode: Mode
     tokens: int  # the file's cost in the pack (its block, or its tree line, or 0)
     score: float
-    reason: str
+    reason: _Reason = _Reason()  # a str when read; made lazily when given as a function
     part: int | None = None  # in a split pack, the part (1-based) that holds it
     # A listed file's own size in tokens (its full block; a byte estimate for a budgeted
     # pack's file never counted exactly): what leaving it out saved. None for packed files.
     size: int | None = None
+
+    def __getstate__(self) -> dict[str, object]:
+        return {**self.__dict__, "_reason": self.reason}  # a copy or pickle holds the words
 
 
 @dataclass(frozen=True)

@@ -115,29 +115,39 @@ class Tree:
 
     def _build(self) -> None:
         index: dict[str, DirNode] = {"": self.root}
+        dir_of = self._dir_of
         for i, info in enumerate(self._infos):
-            parts = info.path.split("/")
-            node = self.root
-            acc = ""
-            for part in parts[:-1]:
-                acc += part + "/"
-                child = index.get(acc)
-                if child is None:
-                    child = DirNode(part, acc, node)
-                    node.dirs.append(child)
-                    index[acc] = child
-                node = child
+            head = info.path.rpartition("/")[0]
+            node = index.get(head + "/" if head else "") or self._node(index, head + "/")
             node.files.append(i)
-            self._dir_of.append(node)
-            tok = info.tokens
-            walk: DirNode | None = node
-            while walk is not None:
-                walk.n_files += 1
-                walk.tokens += tok
-                walk.size += info.size
-                walk.estimated |= info.estimated
-                walk = walk.parent
+            dir_of.append(node)
+            node.n_files += 1
+            node.tokens += info.tokens
+            node.size += info.size
+            node.estimated |= info.estimated
+        # Each directory's own files first, then the sums upward once per directory: a
+        # child's key extends its parent's, so the longer keys go first.
+        for key in sorted(index, key=len, reverse=True):
+            node = index[key]
+            up = node.parent
+            if up is not None:
+                up.n_files += node.n_files
+                up.tokens += node.tokens
+                up.size += node.size
+                up.estimated |= node.estimated
         self._assign_prefixes(self.root)
+
+    @staticmethod
+    def _node(index: dict[str, DirNode], key: str) -> DirNode:
+        """The directory `key` ("a/b/"), made with the parents it lacks."""
+        node = index.get(key)
+        if node is None:
+            head, _, name = key[:-1].rpartition("/")
+            parent = Tree._node(index, head + "/" if head else "")
+            node = DirNode(name, key, parent)
+            parent.dirs.append(node)
+            index[key] = node
+        return node
 
     def _assign_prefixes(self, root: DirNode) -> None:
         stack = [root]

@@ -110,3 +110,37 @@ def test_a_task_is_empty_without_query_focus_or_changes():
     sections = (DiffSection("a.py", "diff --git a/a.py b/a.py\n+x\n"), DiffSection(None, "odd\n"))
     task = Task(diff_ref="HEAD", diff_sections=sections)
     assert not task.empty and task.raw_diff == "diff --git a/a.py b/a.py\n+x\nodd\n"
+
+
+def test_a_reason_given_as_a_function_is_made_once_when_first_read():
+    import copy
+    import dataclasses
+    import pickle
+
+    calls = []
+
+    def why() -> str:
+        calls.append(1)
+        return "over budget"
+
+    lazy = Decision("c.py", "listed", 3, 0.0, why, size=9)
+    assert calls == []  # made only when read
+    assert lazy.reason == "over budget" and lazy.reason == "over budget"
+    assert calls == [1]
+    assert lazy == Decision("c.py", "listed", 3, 0.0, "over budget", size=9)
+    assert hash(lazy) == hash(Decision("c.py", "listed", 3, 0.0, "over budget", size=9))
+    # A copy, a pickle and asdict hold the words, never the function.
+    fresh = Decision("d.py", "listed", 3, 0.0, lambda: "folded")
+    assert pickle.loads(pickle.dumps(fresh)).reason == "folded"
+    assert copy.deepcopy(Decision("d.py", "listed", 3, 0.0, lambda: "x")).__dict__["_reason"] == "x"
+    assert dataclasses.asdict(Decision("e.py", "listed", 3, 0.0, lambda: "y"))["reason"] == "y"
+    assert json.dumps(replace(_result(), files=(lazy,)).manifest()["files"]) == json.dumps(
+        [{"path": "c.py", "mode": "listed", "tokens": 3, "score": 0.0, "reason": "over budget"}]
+    )
+
+
+def test_a_decision_needs_its_reason():
+    import pytest
+
+    with pytest.raises(TypeError, match="reason"):
+        Decision("a.py", "full", 1, 0.5)  # type: ignore[call-arg]

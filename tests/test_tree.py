@@ -115,3 +115,35 @@ def test_folded_folders_state_bytes_when_their_tokens_are_estimated():
     # a repository whose every file line fits in a tenth of the budget lists them all
     assert list_limit(1_000, 200_000) == 256 and list_limit(78_000, 200_000) == 16
     assert list_limit(78_000, None) == 256
+
+
+def test_every_folded_directory_states_the_sums_of_all_files_beneath_it():
+    # Directories nested to different depths, met out of order, some holding files and
+    # subdirectories both: each folded line must sum exactly the files under it.
+    import random
+
+    rng = random.Random(7)
+    names = ["a", "b", "c", "d"]
+    spec = {}
+    for k in range(400):
+        depth = rng.randrange(0, 5)
+        spec["/".join(rng.choice(names) for _ in range(depth)) + ("/" if depth else "") + f"f{k}.py"] = k + 1
+    infos = file_infos(spec)
+    tree, _ = tree_of(infos)
+    for node in _all_dirs(tree.root):
+        under = [f for f in infos if f.path.startswith(node.path)]
+        assert (node.n_files, node.tokens, node.size) == (
+            len(under),
+            sum(f.tokens for f in under),
+            len(under),
+        )
+        own = [infos[i].path for i in node.files]
+        assert own == sorted(f.path for f in under if "/" not in f.path[len(node.path) :])
+        rests = [f.path[len(node.path) :] for f in under]
+        assert [d.name for d in node.dirs] == sorted({r.split("/")[0] for r in rests if "/" in r})
+
+
+def _all_dirs(node):
+    yield node
+    for d in node.dirs:
+        yield from _all_dirs(d)
