@@ -132,7 +132,7 @@ REVERSE = 0.5  # share of each edge walked backwards in task mode
 _TEXT_LANGS = {"markdown", "rst", "text", "json", "yaml", "toml"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Ranked:
     index: int  # into the FileInfo list
     score: float

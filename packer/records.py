@@ -30,7 +30,7 @@ STAGES: tuple[Stage, ...] = ("walk", "read", "count", "rank", "dedup", "fit", "r
 KEEP_KINDS = ("binary", "undecodable", "generated", "vendored", "lockfile", "minified", "secrets-file")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Candidate:
     """A regular file the walker found and the ignore rules let through."""
 
@@ -156,7 +156,7 @@ class SourceText:
     encoding: str  # "utf-8", "utf-8-sig", "utf-16", ...
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FileInfo:
     """What the pipeline keeps of each packable file: no content, only measures."""
 
