@@ -80,6 +80,33 @@ def test_valid_tiktoken_cache_is_used_and_corrupt_one_ignored(tmp_path, monkeypa
     assert source != str(key) and hashlib.sha256(data).hexdigest() == spec.sha256
 
 
+@pytest.mark.parametrize("name", list(VOCABS))
+def test_the_shipped_ranks_are_the_published_vocabulary_packed(name):
+    # The pickled ranks a run loads are trusted by their own sha256; this holds them to the
+    # published file (itself held to the sha256 tiktoken expects).
+    spec = VOCABS[name]
+    shipped = (tokens.resources.files("packer") / "vocab" / f"{name}.ranks.pickle").read_bytes()
+    assert hashlib.sha256(shipped).hexdigest() == spec.ranks_sha256
+    published, _ = tokens.load_vocab_bytes(spec)
+    assert tokens.pack_ranks(published) == shipped
+    ranks, lengths = tokens.load_ranks(spec)
+    assert ranks == tokens._parse_ranks(published)
+    assert lengths == [len(t) for t in sorted(ranks, key=ranks.__getitem__)]
+
+
+def test_shipped_ranks_that_fail_their_check_are_not_loaded():
+    from dataclasses import replace
+
+    spec = replace(VOCABS["cl100k_base"], ranks_sha256="0" * 64)  # as if the file were altered
+    assert tokens._bundled_ranks(VOCABS["cl100k_base"]) is not None
+    assert tokens._bundled_ranks(spec) is None
+    ranks, lengths = tokens.load_ranks(spec)  # from the published file instead
+    published, _ = tokens.load_vocab_bytes(spec)
+    assert ranks == tokens._parse_ranks(published) and len(lengths) == len(ranks)
+    with pytest.raises(ValueError, match="not in order"):
+        tokens.pack_ranks(b"YQ== 1\nYg== 0\n")  # ranks out of order: no such file is made
+
+
 _OFFLINE = textwrap.dedent(
     """
     import socket, sys
