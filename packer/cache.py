@@ -149,6 +149,7 @@ Kind = Literal[
     "rank",  # the ranking of a repository for one task
     "rank-index",  # the reference graph and query documents of a set of files, pickled
     "history",  # a repository's parsed `git log`: (HEAD, commits), newest first
+    "signals",  # the git signals of a set of paths at a HEAD, paths as their places in the set
     "snapshot",  # a work tree's last walk or measures, under git's view of its state
 ]
 
@@ -201,6 +202,12 @@ def tree_lines_key(root: str, encoding: str, frame: str) -> bytes:
 def history_key(root: str) -> bytes:
     """One per repository root: its newest log, extended when HEAD moves on."""
     return key("", 0, "history", root)
+
+
+def signals_key(root: str, head: str, names: str, known: int) -> bytes:
+    """`names`: a digest of the paths the signals name (the walked files, then the focus),
+    `known` of them walked."""
+    return key(names, known, "signals", root, head)
 
 
 def snapshot_key(root: str, stage: str, options: str) -> bytes:

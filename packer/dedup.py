@@ -86,8 +86,6 @@ def find_duplicates(
     rank.update((i, r) for r, i in enumerate(order))
     out: list[Duplicate] = []
     for members in _linked_groups(prints):
-        if len(members) < 2:
-            continue
         members.sort(key=lambda i: (vendored(paths[i]), rank[i], paths[i]))
         out.extend(_assign(members, paths, prints))
     out.sort(key=lambda d: d.path)
@@ -114,9 +112,11 @@ class _Links:
 
 
 def _linked_groups(prints: Sequence[Fingerprint]) -> list[list[int]]:
-    """The files linked as exact, normalised or near copies, every file in one group."""
+    """The files linked as exact, normalised or near copies: the groups of two or more,
+    each in index order."""
     n = len(prints)
     links = _Links(n)
+    linked: set[int] = set()  # files a link touched: the rest are alone (most of a tree)
     # Exact and normalised copies: equal normalised hashes. One representative each.
     first: dict[str, int] = {}
     reps: list[int] = []
@@ -128,16 +128,18 @@ def _linked_groups(prints: Sequence[Fingerprint]) -> list[list[int]]:
             reps.append(i)
         else:
             links.union(i, j)
+            linked.update((i, j))
 
     # Near copies: LSH candidates among the representatives, verified.
     sketched = [i for i in reps if prints[i].minhash is not None]
     for i, j in _near_pairs([_values(prints[i]) for i in sketched]):
         links.union(sketched[i], sketched[j])
+        linked.update((sketched[i], sketched[j]))
 
     groups: dict[int, list[int]] = {}
-    for i in range(n):
+    for i in sorted(linked):
         groups.setdefault(links.find(i), []).append(i)
-    return list(groups.values())
+    return [members for members in groups.values() if len(members) > 1]
 
 
 def _values(fp: Fingerprint) -> U32Array:

@@ -35,11 +35,13 @@ import os
 import shutil
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import xxhash
 
-from packer.cache import Cache, history_key
+from packer.cache import Cache, history_key, signals_key
 from packer.discover import run_git
 from packer.records import GitSignals
 
@@ -72,15 +74,55 @@ def git_signals(
     """
     if (max_commits is not None and max_commits <= 0) or shutil.which("git") is None:
         return None
+    root_abs = os.path.abspath(root)
     try:
-        got = _commits(os.path.abspath(root), max_commits, cache if known is not None else None)
+        got = _commits(root_abs, max_commits, cache if known is not None else None)
     except OSError:
         return None
     if got is None or not got[0]:
         return None
-    coded, read = got
-    labels = read if known is None else {_key(p): p for p in (*known, *focus)}
-    return _named(_signals(_decode(coded, labels), focus))
+    coded, read, head = got
+    if known is None:
+        return _named(_signals(_decode(coded, read), focus))
+    names = (*known, *focus)
+    if cache is None or max_commits is not None:
+        return _named(_signals(_decode(coded, {_key(p): p for p in names}), focus))
+    # The signals follow from the log at HEAD and the names asked for: kept by both, as
+    # places in `names` (never the names), they are not worked out again.
+    digest = xxhash.xxh3_128_hexdigest("\0".join(names).encode("utf-8", "surrogateescape"))
+    k = signals_key(root_abs, head, digest, len(known))
+    kept = _from_places(cache.get(k), names, k)
+    if kept is not None:
+        return kept
+    signals = _named(_signals(_decode(coded, {_key(p): p for p in names}), focus))
+    cache.put(k, _to_places(signals, names))
+    return replace(signals, source=k)
+
+
+def _to_places(signals: GitSignals, names: Sequence[str]) -> tuple[object, ...]:
+    """`signals` with each path as its place in `names` (in their own order)."""
+    place = {p: i for i, p in reversed(list(enumerate(names)))}  # a name twice: its first place
+    return (
+        signals.commits,
+        [(place[p], v) for p, v in signals.recency.items()],
+        [(place[p], v) for p, v in signals.churn.items()],
+        [(place[f], [(place[p], v) for p, v in m.items()]) for f, m in signals.cochange.items()],
+    )
+
+
+def _from_places(got: Any, names: Sequence[str], source: bytes) -> GitSignals | None:
+    """What `_to_places` made, or None if `got` is not that."""
+    try:
+        commits, recency, churn, cochange = got
+        return GitSignals(
+            recency={names[i]: v for i, v in recency},
+            churn={names[i]: v for i, v in churn},
+            cochange={names[f]: {names[i]: v for i, v in m} for f, m in cochange},
+            commits=int(commits),
+            source=source,
+        )
+    except (TypeError, ValueError, IndexError):
+        return None
 
 
 # One commit: its entries newest-first as (status letter, path, old path for a rename).
@@ -134,10 +176,10 @@ def _named(signals: GitSignals) -> GitSignals:
 
 def _commits(
     root_abs: str, max_commits: int | None, cache: Cache | None
-) -> tuple[list[list[_Coded]], dict[int, str]] | None:
-    """The parsed log, newest first, and the names of a log read now ({} from the cache):
-    from the cache when HEAD has not moved, extended by the new commits when it moved
-    forward, else read whole."""
+) -> tuple[list[list[_Coded]], dict[int, str], str] | None:
+    """The parsed log, newest first, the names of a log read now ({} from the cache) and
+    HEAD: from the cache when HEAD has not moved, extended by the new commits when it
+    moved forward, else read whole."""
     head = run_git(root_abs, "rev-parse", "--verify", "-q", "HEAD^{commit}")
     if head.returncode != 0:
         return None  # not a repository, or no commits yet
@@ -145,11 +187,11 @@ def _commits(
     limit = min(max_commits or HISTORY_LIMIT, HISTORY_LIMIT)
     if cache is None or max_commits is not None:
         read = _read_log(root_abs, "HEAD", limit)
-        return None if read is None else _encode(read)
+        return None if read is None else (*_encode(read), sha)
     k = history_key(root_abs)
     got = cache.get(k)
     if isinstance(got, tuple) and len(got) == 2 and got[0] == sha:
-        return list(got[1]), {}
+        return list(got[1]), {}, sha
     coded = None
     labels: dict[int, str] = {}
     if isinstance(got, tuple) and len(got) == 2 and _is_ancestor(root_abs, got[0]):
@@ -163,7 +205,7 @@ def _commits(
             return None
         coded, labels = _encode(read)
     cache.put(k, (sha, coded))
-    return coded, labels
+    return coded, labels, sha
 
 
 def _is_ancestor(root_abs: str, sha: object) -> bool:

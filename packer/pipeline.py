@@ -470,7 +470,9 @@ def _rank_key(
                 "utf-8", "surrogatepass"
             )
         )
-    h.update(repr((task, signals, cfg.weights, inputs)).encode("utf-8", "surrogatepass"))
+    # Signals with a source are named by it: their repr is two entries per file of history.
+    said = signals.source if signals is not None and signals.source else signals
+    h.update(repr((task, said, cfg.weights, inputs)).encode("utf-8", "surrogatepass"))
     return rank_key(h.hexdigest(), len(infos))
 
 

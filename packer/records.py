@@ -434,6 +434,9 @@ class GitSignals:
     churn: dict[str, float]  # commits touching the file, normalised by the maximum
     cochange: dict[str, dict[str, float]]  # path -> {other path: share of commits together}
     commits: int = 0  # how many commits were read
+    # What they were computed from, when known (their cache key): the same source, the
+    # same signals. Lets a key that depends on them skip their repr (78K paths on Linux).
+    source: bytes = field(default=b"", repr=False, compare=False)
 
 
 @dataclass(frozen=True)

@@ -248,3 +248,40 @@ def test_the_cache_holds_no_file_name(repo, tmp_path):
     store = Cache(tmp_path / "cache")
     only = git_signals(repo, focus=["a.py"], cache=store, known=["a.py"])
     assert only is not None and only.cochange == {} and set(only.recency) == {"a.py"}
+
+
+def test_the_signals_are_kept_by_head_and_the_names_asked_for(repo, tmp_path):
+    import xxhash
+
+    from packer.cache import signals_key
+
+    bump(repo, "a.py", "b.py")
+    bump(repo, "a.py", "c.py")
+    store = Cache(tmp_path / "cache")
+    known = ["a.py", "b.py", "c.py"]
+    first = git_signals(repo, focus=["a.py"], cache=store, known=known)
+    assert first == git_signals(repo, focus=["a.py"], known=known)  # what no cache gives
+    assert first is not None and first.source
+    head = git(repo, "rev-parse", "HEAD").strip()
+    names = "\0".join([*known, "a.py"])
+    k = signals_key(str(repo), head, xxhash.xxh3_128_hexdigest(names.encode()), len(known))
+    assert k == first.source
+    # The entry under that key is what a second run reads: planted, it is returned.
+    store.put(k, (7, [(1, 0.25)], [], []))
+    again = git_signals(repo, focus=["a.py"], cache=store, known=known)
+    assert again is not None and (again.recency, again.commits) == ({"b.py": 0.25}, 7)
+    # Other names, another focus, or a new HEAD: worked out afresh, never that entry.
+    assert git_signals(repo, focus=["a.py"], cache=store, known=known[:2]) == git_signals(
+        repo, focus=["a.py"], known=known[:2]
+    )
+    assert git_signals(repo, focus=["b.py"], cache=store, known=known) == git_signals(
+        repo, focus=["b.py"], known=known
+    )
+    bump(repo, "c.py")
+    assert git_signals(repo, focus=["a.py"], cache=store, known=known) == git_signals(
+        repo, focus=["a.py"], known=known
+    )
+    # A value that is not the kept shape is not trusted: worked out afresh.
+    store.put(k, ("not", "signals"))
+    git(repo, "reset", "-q", "--hard", "HEAD~1")
+    assert git_signals(repo, focus=["a.py"], cache=store, known=known) == first
