@@ -124,3 +124,39 @@ def test_blocks_nest_in_order_within_the_file(data, language):
     root = outline(data, language)
     assert (root.start_byte, root.end_byte) == (0, len(data))
     _check_nesting(root)
+
+
+def _paragraphs_by_line(data: bytes, start: int, end: int) -> list[tuple[int, int]]:
+    """The definition: each maximal run of lines (through their newline) in data[start:end]
+    holding a byte other than space, tab, CR, FF or VT."""
+    out: list[tuple[int, int]] = []
+    pos, run = start, None
+    while pos < end:
+        nl = data.find(b"\n", pos, end)
+        stop = end if nl < 0 else nl + 1
+        blank = not data[pos:stop].rstrip(b"\n").strip(b" \t\r\f\v")
+        if blank and run is not None:
+            out.append(run)
+            run = None
+        elif not blank:
+            run = (pos if run is None else run[0], stop)
+        pos = stop
+    return out + ([run] if run is not None else [])
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    data=st.lists(
+        st.sampled_from([b"a", b" ", b"\t", b"\r", b"\n", b"\f", b"\v", b"\xff", b"\r\n"]), max_size=40
+    ).map(b"".join),
+    cut=st.tuples(st.floats(0, 1), st.floats(0, 1)),
+)
+def test_paragraphs_are_the_runs_of_lines_that_are_not_blank(data, cut):
+    from packer.blocks import _paragraphs
+
+    start = int(min(cut) * len(data))
+    end = int(max(cut) * len(data))
+    for a, b in ((0, len(data)), (start, end)):  # a range may start inside a line
+        assert [(p.start_byte, p.end_byte) for p in _paragraphs(data, a, b)] == _paragraphs_by_line(
+            data, a, b
+        )
