@@ -6,7 +6,8 @@ measures each file with a byte estimate (`estimate`), and `Costs` counts a file'
 exactly, once, when the fitter asks for it. Whatever is packed has been counted exactly,
 so the budget guarantee does not depend on the estimate; the estimate only decides
 which files are worth counting (`Costs.floor`) and what the tree says of files that are
-not packed (marked "~").
+not packed (marked "~"). A small tree is counted whole all the same (`Work.count`, see
+`pipeline.COUNT_AT_READ_BYTES`): its counts then serve every later query from the cache.
 """
 
 from __future__ import annotations

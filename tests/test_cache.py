@@ -201,9 +201,14 @@ CONFIGS: dict[str, dict[str, Any]] = {
 }
 
 
+@pytest.mark.parametrize("counted", ["as read", "at fit"])
 @pytest.mark.parametrize("fmt", ["xml", "markdown"])
 @pytest.mark.parametrize("config", list(CONFIGS))
-def test_warm_run_is_byte_identical_to_cold_and_uncached(tmp_path: Path, fmt: str, config: str) -> None:
+def test_warm_run_is_byte_identical_to_cold_and_uncached(
+    tmp_path: Path, fmt: str, config: str, counted: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if counted == "at fit":  # a budgeted pack of a tree over the limit estimates, then counts
+        monkeypatch.setattr(packer.pipeline, "COUNT_AT_READ_BYTES", 0)
     root = _repo(tmp_path / "repo")
     kw = {**CONFIGS[config], "format": fmt, "cache_dir": tmp_path / "cache"}
     uncached, r0 = _pack(root, **{**kw, "cache": False})
@@ -215,8 +220,9 @@ def test_warm_run_is_byte_identical_to_cold_and_uncached(tmp_path: Path, fmt: st
     assert r2.total_tokens == COUNT(warm)
     assert not _cache_warnings(r1) and not _cache_warnings(r2)
     if "query" in kw:
-        # A budgeted pack counts at fit time what it packs; warm, every count is cached.
-        assert r1.stats.counted_at_fit > 0
+        # Over the limit, a budgeted pack counts at fit time what it packs; warm, every count
+        # is cached. Under it, every file is counted as it is read, none at fit.
+        assert r1.stats.counted_at_fit > 0 if counted == "at fit" else r1.stats.counted_at_fit == 0
         assert r2.stats.counted_at_fit == 0
 
 

@@ -349,7 +349,10 @@ def test_a_changed_file_changes_the_token(repo):
     assert _token(other_format) != _token(after)
 
 
-def test_a_new_token_keeps_the_other_files_counts_cached(repo):
+def test_a_new_token_keeps_the_other_files_counts_cached(repo, monkeypatch):
+    from packer import pipeline
+
+    monkeypatch.setattr(pipeline, "COUNT_AT_READ_BYTES", 0)  # counted at fit: the counts are seen
     _pack(repo, budget=3_000)
     _, warm = _pack(repo, budget=3_000)
     assert warm.stats.counted_at_fit == 0

@@ -10,7 +10,7 @@ import pytest
 from conftest import module_using, pack_text, packages_repo, read_exact, write
 
 import packer
-from packer import Options
+from packer import Options, pipeline
 from packer.errors import BudgetError, ConfigError, EmptyPackError
 from packer.tokens import Counter
 
@@ -117,9 +117,34 @@ def test_skeleton_mode_mixes_modes_exactly(tmp_path, fmt):
 # -- estimate first, count what the fit touches --------------------------------------------
 
 
-def test_budgeted_pack_counts_only_what_the_fit_touches(tmp_path):
+def test_a_small_tree_is_counted_as_it_is_read_and_a_new_query_counts_nothing(tmp_path, monkeypatch):
+    root = tmp_path / "big"
+    write(root, {f"d{k % 2}/f{k}.py": module_using(f"m{k}", f"m{k + 1}", 30 + k % 50) for k in range(600)})
+    cache = tmp_path / "cache"
+    size = sum(p.stat().st_size for p in root.rglob("*.py"))
+    monkeypatch.setattr(pipeline, "COUNT_AT_READ_BYTES", size)  # at the limit: counted as read
+    texts = []
+    for k, focus in enumerate(["d0/f10.py", "d1/f401.py"]):  # the second a new task on a warm cache
+        out = tmp_path / f"q{k}.xml"
+        res = packer.pack(root, Options(budget=20_000, focus=[focus], cache_dir=str(cache)), output=out)
+        text = read_exact(out)
+        assert COUNT(text) == res.total_tokens <= 20_000
+        assert res.stats.counted_at_fit == 0  # every count was made while reading
+        assert re.search(r"more files of 300 here, [0-9,]+ tokens: not packed", text)  # exact, in tokens
+        texts.append(text)
+    assert texts[0] != texts[1]
+    # One byte over the limit: estimated, and counted as the fit touches files.
+    monkeypatch.setattr(pipeline, "COUNT_AT_READ_BYTES", size - 1)
+    out = tmp_path / "lazy.xml"
+    lazy = packer.pack(root, Options(budget=20_000, focus=["d1/f401.py"], cache=False), output=out)
+    assert COUNT(read_exact(out)) == lazy.total_tokens <= 20_000 and lazy.stats.counted_at_fit > 0
+
+
+def test_budgeted_pack_counts_only_what_the_fit_touches(tmp_path, monkeypatch):
     # Two directories of 300 files each: over the tree's listing limit, so each lists only
     # its packed files and sums up the rest (estimated, never counted: stated in bytes).
+    # A tree this small is counted as it is read, unless it is over the limit: it is here.
+    monkeypatch.setattr(pipeline, "COUNT_AT_READ_BYTES", 0)
     root = tmp_path / "big"
     write(root, {f"d{k % 2}/f{k}.py": module_using(f"m{k}", f"m{k + 1}", 30 + k % 50) for k in range(600)})
     out = tmp_path / "b.xml"
