@@ -85,8 +85,12 @@ def git_signals(
     if known is None:
         return _named(_signals(_decode(coded, read), focus))
     names = (*known, *focus)
-    if cache is None or max_commits is not None:
+
+    def worked_out() -> GitSignals:
         return _named(_signals(_decode(coded, {_key(p): p for p in names}), focus))
+
+    if cache is None or max_commits is not None:
+        return worked_out()
     # The signals follow from the log at HEAD and the names asked for: kept by both, as
     # places in `names` (never the names), they are not worked out again.
     digest = xxhash.xxh3_128_hexdigest("\0".join(names).encode("utf-8", "surrogateescape"))
@@ -94,7 +98,7 @@ def git_signals(
     kept = _from_places(cache.get(k), names, k)
     if kept is not None:
         return kept
-    signals = _named(_signals(_decode(coded, {_key(p): p for p in names}), focus))
+    signals = worked_out()
     cache.put(k, _to_places(signals, names))
     return replace(signals, source=k)
 

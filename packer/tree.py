@@ -118,7 +118,7 @@ class Tree:
         dir_of = self._dir_of
         for i, info in enumerate(self._infos):
             head = info.path.rpartition("/")[0]
-            node = index.get(head + "/" if head else "") or self._node(index, head + "/")
+            node = self._node(index, head + "/" if head else "")
             node.files.append(i)
             dir_of.append(node)
             node.n_files += 1
