@@ -70,6 +70,7 @@ from typing import Any, Literal
 import xxhash
 
 from packer import languages
+from packer.errors import ConfigError
 
 FORMAT = 3  # the layout of the database and of its values
 FILE_NAME = f"packer-cache-v{FORMAT}.sqlite3"
@@ -621,6 +622,44 @@ class _Refused(Exception):
 
     def __init__(self, what: str, fix: str) -> None:
         super().__init__(f"{what}: packing without the cache; {fix}")
+
+
+def state_dir(name: str, directory: str | os.PathLike[str] | None = None) -> Path:
+    """`<cache dir>/<name>`, made 0700 and checked as the cache directory is: a private
+    place for state that must outlive the cache's entries (a batch review's, which a new
+    packer, whose namespace misses every entry, must still resume). Raises ConfigError
+    naming the fix when someone else could change it."""
+    base = Path(directory) if directory is not None else default_dir()
+    real = base.resolve() / name
+    try:
+        _make_dirs(real)
+        _check_directory(real)
+    except _Refused as exc:
+        raise ConfigError(str(exc).replace("packing without the cache; ", "")) from exc
+    except OSError as exc:
+        raise ConfigError(f"cannot make {real}: {exc.strerror}; {_ELSEWHERE.removeprefix('or ')}") from exc
+    return real
+
+
+def write_state(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` atomically, 0600, never through a symlink."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{os.urandom(4).hex()}.tmp")
+    _write_private(tmp, data)
+    os.replace(tmp, path)
+
+
+def read_state(path: Path) -> bytes | None:
+    """The bytes of a state file `write_state` made, or None when there is none. A
+    symlink, or a file someone else could write, is refused (ConfigError)."""
+    try:
+        _check_file(path, tighten=False)
+        fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _BINARY)
+    except FileNotFoundError:
+        return None
+    except _Refused as exc:
+        raise ConfigError(str(exc).replace("packing without the cache; ", "")) from exc
+    with os.fdopen(fd, "rb") as f:
+        return f.read()
 
 
 def _siblings(db: Path) -> list[Path]:

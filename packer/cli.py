@@ -16,7 +16,7 @@ import click
 
 from packer import __version__
 from packer.config import FORMATS, TARGETS, Options
-from packer.errors import PackerError
+from packer.errors import ConfigError, PackerError
 from packer.records import KEEP_KINDS
 from packer.tokens import ENCODINGS
 
@@ -993,6 +993,60 @@ DEFAULT_YES_CAP = 1.00  # USD: what --yes may spend when no cap was chosen
 )
 @click.option("--strict", is_flag=True, help="With no key or no network, fail instead of warning.")
 @click.option(
+    "--image",
+    "images",
+    multiple=True,
+    metavar="PATH",
+    help="Attach a PNG, JPEG, WebP or still GIF (a directory: all its images) after the pack. Repeatable.",
+)
+@click.option(
+    "--image-detail",
+    type=click.Choice(["low", "high", "auto"]),
+    default="high",
+    show_default=True,
+    help="The images' detail (auto is priced as high).",
+)
+@click.option(
+    "--reasoning-effort",
+    metavar="LEVEL",
+    help="none, low, medium, high or xhigh, as the model takes (default: the model's; gpt-5.5 medium, "
+    "gpt-5.5-pro high).",
+)
+@click.option(
+    "--verbosity",
+    type=click.Choice(["low", "medium", "high"]),
+    help="How long the answer is (default: the model's; medium).",
+)
+@click.option(
+    "--batch", is_flag=True, help="Send through the Batch API: half price, answered within 24h; resumable."
+)
+@click.option(
+    "--batch-merge",
+    type=click.Choice(["batch", "direct"]),
+    default="batch",
+    show_default=True,
+    help="A batch map-reduce review's merge: a second batch, or one direct request.",
+)
+@click.option(
+    "--batch-poll",
+    type=click.FloatRange(min=0),
+    default=5.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="The first wait between polls of a batch; each wait is half again as long, up to a minute.",
+)
+@click.option(
+    "--resume",
+    metavar="BATCH_ID",
+    help="Pick up a batch review started earlier (nothing is packed again).",
+)
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False),
+    help="Cache directory, where a batch review's state is kept too "
+    "(default: $PACKER_CACHE_DIR, else ~/.cache/packer).",
+)
+@click.option(
     "--config",
     type=click.Path(dir_okay=False),
     help="Project config file (default: "
@@ -1028,17 +1082,28 @@ def review_cmd(
     allow_secrets: bool,
     fail_on: str,
     strict: bool,
+    images: tuple[str, ...],
+    image_detail: str,
+    reasoning_effort: str | None,
+    verbosity: str | None,
+    batch: bool,
+    batch_merge: str,
+    batch_poll: float,
+    resume: str | None,
+    cache_dir: str | None,
     config: str | None,
     quiet: bool,
     verbose: bool,
 ) -> None:
     """Pack PATH for the task and send a review request through the openai SDK.
 
-    Shows the requests, exact input tokens, the endpoint and the cost estimate first, and
-    asks on a terminal unless --yes (which caps the spend at $1.00 unless --max-cost or
-    the user config sets a cap). A map-reduce review needs an explicit --max-cost.
-    With --staged or --diff and no changes, nothing is sent. The answer streams to the
-    terminal and to -o.
+    Shows the route (codex, api, map-reduce in N parts, batch) and why, the requests,
+    exact input tokens, the endpoint and the cost estimate first, and asks on a terminal
+    unless --yes (which caps the spend at $1.00 unless --max-cost or the user config sets
+    a cap). A map-reduce review needs an explicit --max-cost. With --staged or --diff and
+    no changes, nothing is sent. The answer streams to the terminal and to -o. With
+    --batch it goes through the Batch API; Ctrl-C while it runs asks whether to cancel
+    it, and --resume BATCH_ID picks it up later.
     """
     from packer.config import load_user_config
     from packer.review import map_reduce_cap_error, write_dry_run
@@ -1051,9 +1116,16 @@ def review_cmd(
         target=target,
         budget=budget,
         allow_secrets=allow_secrets,
+        cache_dir=cache_dir,
         config=config,
     )
     with _errors(verbose):
+        if resume is not None:
+            _resume_alone(query=query, focus=focus, diff=diff, staged=staged, image=images, batch=batch,
+                          dry_run=dry_run)  # fmt: skip
+            watch = _BatchWatch(quiet, allow_insecure, cache_dir, (batch_poll, max(60.0, batch_poll)))
+            _resume(resume, watch, output, base_url, api_key_env, fail_on)
+            return
         cap = max_cost if max_cost is not None else load_user_config().max_cost
         default_cap = cap is None and yes and not dry_run
         endpoint = shown = key = ""
@@ -1073,6 +1145,12 @@ def review_cmd(
             output=output,
             quiet=quiet,
             default_cap=default_cap,
+            images=images,
+            image_detail=image_detail,
+            reasoning_effort=reasoning_effort,
+            verbosity=verbosity,
+            batch=batch,
+            batch_merge=batch_merge,
         )
         if plan is None:
             return
@@ -1083,9 +1161,8 @@ def review_cmd(
             raise map_reduce_cap_error(plan)
         if not _confirmed(plan, shown, yes, quiet):
             return
-        result = _sent(
-            plan, key, endpoint, allow_insecure=allow_insecure, output=output, strict=strict, quiet=quiet
-        )
+        watch = _BatchWatch(quiet, allow_insecure, cache_dir, (batch_poll, max(60.0, batch_poll)))
+        result = _sent(plan, key, endpoint, watch, output=output, strict=strict)
         if result is not None:
             _fail_on(result, fail_on)
 
@@ -1123,8 +1200,10 @@ def _review_plan(
     output: str | None,
     quiet: bool,
     default_cap: bool,
+    **more: Any,
 ) -> ReviewPlan | None:
-    """The plan, its warnings and secrets said on stderr; None when there is nothing to review."""
+    """The plan, its warnings and secrets said on stderr; None when there is nothing to review.
+    `more`: plan_review's image, reasoning and batch options."""
     from packer.errors import CostError, NothingToReview
     from packer.review import plan_review
 
@@ -1140,6 +1219,7 @@ def _review_plan(
                 max_cost=max_cost,
                 progress=progress,
                 output=output,
+                **more,
             )
     except NothingToReview as exc:  # the pre-commit hook, without -q, shows why no review ran
         if not quiet:
@@ -1163,10 +1243,23 @@ def _confirmed(plan: ReviewPlan, shown: str, yes: bool, quiet: bool) -> bool:
     is asked); ask unless --yes."""
     if quiet and yes:
         return True
+    click.echo(f"review: route: {plan.route}", err=True)
+    if plan.images:
+        click.echo(
+            f"review: {len(plan.images)} image(s), {plan.image_tokens:,} tokens at {plan.image_detail} detail"
+            + (" in each part's request" if plan.merge else ""),
+            err=True,
+        )
+    reasoning = ", ".join(
+        f"{name} {value}" for name, value in (("effort", plan.effort), ("verbosity", plan.verbosity)) if value
+    )
     click.echo(
-        f"review: {plan.request_count} request(s) to {plan.model.name} ({plan.api} API) at "
-        f"{shown}, {plan.input_tokens:,} input tokens, estimate up to "
-        f"${plan.cost_estimate:,.2f}" + (" (map-reduce: one per part, then a merge)" if plan.merge else ""),
+        f"review: {plan.request_count} request(s) to {plan.model.name} ({plan.api} API"
+        + (f"; {reasoning}" if reasoning else "")
+        + f") at {shown}, {plan.input_tokens:,} input tokens, estimate up to "
+        f"${plan.cost_estimate:,.2f}"
+        + (" at the batch price" if plan.batch else "")
+        + (" (map-reduce: one per part, then a merge)" if plan.merge else ""),
         err=True,
     )
     if yes:
@@ -1181,37 +1274,142 @@ def _confirmed(plan: ReviewPlan, shown: str, yes: bool, quiet: bool) -> bool:
 
 
 def _sent(
-    plan: ReviewPlan,
-    key: str,
-    endpoint: str,
-    *,
-    allow_insecure: bool,
-    output: str | None,
-    strict: bool,
-    quiet: bool,
+    plan: ReviewPlan, key: str, endpoint: str, watch: _BatchWatch, *, output: str | None, strict: bool
 ) -> ReviewResult | None:
     """Send, streaming the answer to stdout; None when the endpoint cannot be reached and not
-    --strict (said on stderr)."""
+    --strict (said on stderr). A batch review reports its progress, and Ctrl-C asks whether
+    to cancel its batch (`watch`)."""
     from packer.errors import ApiError
     from packer.review import send_review
 
+    watch.key, watch.endpoint = key, endpoint
     try:
-        result = send_review(
-            plan,
-            api_key=key,
-            base_url=endpoint,
-            allow_insecure=allow_insecure,
-            output=output,
-            on_text=lambda t: click.echo(t, nl=False),
-        )
+        with watch.interruptible():
+            result = send_review(
+                plan,
+                api_key=key,
+                base_url=endpoint,
+                allow_insecure=watch.allow_insecure,
+                output=output,
+                on_text=lambda t: click.echo(t, nl=False),
+                on_progress=watch,
+                poll=watch.poll,
+                cache_dir=watch.cache_dir,
+            )
     except ApiError as exc:
-        if "cannot reach" in str(exc) and not strict:
-            if not quiet:
+        if "cannot reach" in str(exc) and not strict and not plan.batch:
+            if not watch.quiet:
                 click.echo(f"warning: review skipped: {exc}", err=True)
             return None
         raise
     click.echo("")
+    watch.said_missing(result.missing)
     return result
+
+
+class _BatchWatch:
+    """A batch review's progress line on stderr, and what Ctrl-C does while it runs."""
+
+    def __init__(
+        self, quiet: bool, allow_insecure: bool, cache_dir: str | None, poll: tuple[float, float]
+    ) -> None:
+        self.quiet, self.allow_insecure, self.cache_dir, self.poll = quiet, allow_insecure, cache_dir, poll
+        self.key = self.endpoint = ""
+        self.batch_id: str | None = None
+        self.last = ""
+        self.tty = sys.stderr.isatty()
+
+    def __call__(self, p: Any) -> None:  # a `batch.Progress`
+        if p.status == "submitted":
+            self.batch_id = p.batch_id
+            if not self.quiet:
+                click.echo(
+                    f"review: batch {p.batch_id} created ({p.total} request(s)); if this stops, "
+                    f"resume with: packer review --resume {p.batch_id}",
+                    err=True,
+                )
+            return
+        line = f"batch {p.batch_id}: {p.status}, {p.completed}/{p.total} done, {p.failed} failed"
+        if self.quiet or line == self.last:
+            return
+        self.last = line
+        minutes, seconds = divmod(int(p.elapsed), 60)
+        shown = f"{line} ({minutes}m{seconds:02d}s)"
+        click.echo(("\r" if self.tty else "") + shown, err=True, nl=not self.tty)
+
+    @contextmanager
+    def interruptible(self) -> Iterator[None]:
+        try:
+            yield
+        except KeyboardInterrupt:
+            if self.batch_id is None:
+                raise
+            self._interrupted(self.batch_id)
+            sys.exit(130)
+        finally:
+            if self.tty and self.last and not self.quiet:
+                click.echo("", err=True)
+
+    def _interrupted(self, batch_id: str) -> None:
+        from packer.review import cancel_review
+
+        click.echo("", err=True)
+        if sys.stdin.isatty() and click.confirm(f"cancel batch {batch_id}?", default=False, err=True):
+            cancel_review(
+                batch_id,
+                api_key=self.key,
+                base_url=self.endpoint,
+                allow_insecure=self.allow_insecure,
+                cache_dir=self.cache_dir,
+            )
+            click.echo(f"review: batch {batch_id} cancelled", err=True)
+            return
+        click.echo(
+            f"review: batch {batch_id} goes on; resume with: packer review --resume {batch_id}", err=True
+        )
+
+    def said_missing(self, missing: tuple[str, ...]) -> None:
+        for m in missing:
+            click.echo(f"warning: no review of {m}; the merged review says so", err=True)
+
+
+def _resume_alone(**given: object) -> None:
+    """--resume takes no option that would change the review: it was sent already."""
+    named = [f"--{name.replace('_', '-')}" for name, value in given.items() if value]
+    if named:
+        raise ConfigError(f"--resume picks up a batch review as it was sent: drop {', '.join(named)}")
+
+
+def _resume(
+    batch_id: str,
+    watch: _BatchWatch,
+    output: str | None,
+    base_url: str | None,
+    api_key_env: str | None,
+    fail_on: str,
+) -> None:
+    """`review --resume BATCH_ID`: wait for the batch review, write its answer."""
+    from packer.review import resume_review
+
+    access = _review_access(base_url, watch.allow_insecure, api_key_env, True, watch.quiet)
+    assert access is not None  # strict: no key raises
+    watch.endpoint, _, watch.key = access
+    watch.batch_id = batch_id
+    with watch.interruptible():
+        result = resume_review(
+            batch_id,
+            api_key=watch.key,
+            base_url=watch.endpoint,
+            allow_insecure=watch.allow_insecure,
+            output=output,
+            on_text=lambda t: click.echo(t, nl=False),
+            on_progress=watch,
+            poll=watch.poll,
+            cache_dir=watch.cache_dir,
+        )
+    click.echo("")
+    watch.said_missing(result.missing)
+    _fail_on(result, fail_on)
 
 
 def _fail_on(result: ReviewResult, fail_on: str) -> None:

@@ -7,7 +7,7 @@ CLI gets. Config lives in `[tool.packer]` of the root's `pyproject.toml` or in
 Trust: a repository's config (its own files, or the file given with `--config`, which a
 hook's arguments in the repository can name too) may tighten safety, never loosen it:
 no `allow_secrets` (the caller passes `--allow-secrets`), no `keep = ["secrets-file"]`,
-no model price below the built-in table, `jobs` clamped to the machine's cores, no cost
+no model price (or other cost field) below the built-in table, `jobs` clamped to the machine's cores, no cost
 cap or endpoint. Those
 belong to the user's own config file (`user_config_path`), read by `packer review`.
 """
@@ -72,6 +72,8 @@ class Options:
     (a window: "codex", "api", one from config, or "auto": the codex budget if
     everything relevant fits it in full, else the api window, else a split into
     api-sized parts), `reserve` (tokens kept free for instructions and the answer),
+    `api_window` (the api target's window in tokens, default 1M; `review` sets its model's;
+    a smaller `[targets.api]` window in config stays),
     `encoding`, `format` ("xml", "markdown", "json", "plain"), `skeleton` (each code
     file as its skeleton: signatures, docs, declarations; bodies elided). `parts=N` /
     `split=True`: cover the repository (with a task: the relevant files) in N parts / as
@@ -99,6 +101,7 @@ class Options:
     budget: int | str | None = None
     target: str | None = None
     reserve: int | None = None
+    api_window: int | None = None  # the api target's window; a review sets its model's
     encoding: str | None = None
     format: str | None = None
     include: Sequence[str] | None = None
@@ -244,7 +247,6 @@ _NOT_IN_REPO = {
     "api_key_env": "set it with --api-key-env, or under [review] in your user config",
     "review": "[review] settings belong in your user config",
 }
-_PRICES = ("input_price", "output_price")
 
 
 def load_config_files(root: Path, config_file: Path | None = None) -> tuple[dict[str, Any], list[str]]:
@@ -393,23 +395,24 @@ def _check_keys(section: Mapping[str, Any], path: Path) -> None:
 
 
 def _check_prices(models: Mapping[str, Any], where: str) -> None:
-    """A repository may raise a known model's prices or declare new models, never lower a price:
-    a price of 0 would let any review pass the cost cap."""
-    from packer.prices import MODELS
+    """A repository may raise a known model's cost fields or declare new models, never lower
+    one: a price of 0 (or an image at no tokens) would let any review pass the cost cap."""
+    from packer.prices import COST_FIELDS, MODELS
 
     for name, spec in models.items():
         if not isinstance(spec, dict):
             raise ConfigError(f"{where}: models.{name} must be a table")
         base = MODELS.get(name)
-        for key in _PRICES:
+        for key in COST_FIELDS:
             value = spec.get(key)
             if base is None or not isinstance(value, (int, float)) or isinstance(value, bool):
                 continue
             floor = float(getattr(base, key))
             if value < floor:
                 raise ConfigError(
-                    f"{where}: models.{name}.{key} = {value} is below the built-in price ${floor:g} "
-                    f"per 1M tokens; a repository's config may raise prices, not lower them "
+                    f"{where}: models.{name}.{key} = {value} is below the built-in "
+                    + (f"price ${floor:g} per 1M tokens" if key.endswith("_price") else f"{floor:g}")
+                    + "; a repository's config may raise what a review costs, not lower it "
                     f"(remove the key, or set your own prices in {user_config_path()})"
                 )
 
@@ -494,6 +497,13 @@ def _target(
     (empty for any other target)."""
     name = _given(options.target, files, "target", "codex")
     auto = name == "auto"
+    if options.api_window is not None:
+        if options.api_window <= 0:
+            raise ConfigError(f"invalid api_window {options.api_window!r}: it must be positive")
+        # The model's window, unless the config's own api window is smaller (a tighter cap).
+        configured = files.get("targets", {}).get("api", {}).get("window")
+        window = min(configured, options.api_window) if configured else options.api_window
+        targets = {**targets, "api": replace(targets["api"], window=window)}
     if auto:
         if options.budget is not None or "budget" in files:
             raise ConfigError(

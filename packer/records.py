@@ -268,6 +268,8 @@ class PackResult:
     diff: str | None = None
     staged: bool = False
     version: str = PACKER_VERSION  # the packer that made it
+    # Why `--target auto` chose this target or a split (empty for a target or budget given).
+    route: str = ""
     # The pack's text when `packer.pack` was given no output (and it is one pack); else None.
     text: str | None = field(default=None, repr=False, compare=False)
 
@@ -278,6 +280,7 @@ class PackResult:
             "root": self.root,
             "encoding": self.encoding,
             "target": self.target,
+            **({"route": self.route} if self.route else {}),
             "budget": self.budget,
             "total_tokens": self.total_tokens,
             "packer_version": self.version,

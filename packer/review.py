@@ -26,21 +26,26 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
 
 from packer import secrets
+from packer.batch import BatchState, Outcome, Progress
 from packer.config import Options
 from packer.errors import ApiError, ConfigError, CostError, NothingToReview, SecretsError
+from packer.images import Image, short_data_url
+from packer.output import Sink
 from packer.prices import DEFAULT_MODEL, Model, get_model, merge_declared
 from packer.records import PackResult, Secret
 from packer.task import read_query, read_text_arg
 from packer.tokens import Counter
 
 APIS = ("responses", "chat")
+DETAILS = ("low", "high", "auto")  # an image's `detail`; auto is priced as high
+MERGES = ("batch", "direct")  # how a batch review's merge request is sent
 DEFAULT_MAX_OUTPUT = 16_000
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"
@@ -84,18 +89,44 @@ class ReviewPlan:
     cost_estimate: float  # USD, an upper bound (every request answers at max_output_tokens)
     secrets: tuple[Secret, ...]
     max_cost: float | None = None  # the cap the estimate was checked against (None: no cap)
+    images: tuple[Image, ...] = ()  # sent in every part's request, after the pack
+    image_detail: str = "high"
+    image_tokens: int = 0  # of all the images, in each request that carries them
+    effort: str | None = None  # the reasoning effort sent (None: the model takes none)
+    verbosity: str | None = None
+    batch: bool = False  # sent through the Batch API, priced at its price
+    merge_via: str = "batch"  # a batch review's merge: its own batch, or sent directly
+    route: str = ""  # the route taken and why, in words
 
     @property
     def request_count(self) -> int:
         return len(self.requests) + (1 if self.merge else 0)
 
     def dry_run(self) -> dict[str, Any]:
-        """What would be sent, as JSON-able data (no key, no headers)."""
+        """What would be sent, as JSON-able data (no key, no headers); each image's data URL
+        is shortened (its bytes are the file's, as listed under `images`)."""
         return {
             "model": self.model.name,
             "api": self.api,
+            "route": self.route,
+            "batch": self.batch,
+            "reasoning_effort": self.effort,
+            "verbosity": self.verbosity,
+            "images": [
+                {
+                    "path": i.path,
+                    "mime": i.mime,
+                    "width": i.width,
+                    "height": i.height,
+                    "bytes": i.size,
+                    "detail": self.image_detail,
+                    "tokens": self.model.image_tokens(i.width, i.height, self.image_detail),
+                }
+                for i in self.images
+            ],
             "requests": [
-                {"label": r.label, "input_tokens": r.input_tokens, "body": r.body} for r in self.requests
+                {"label": r.label, "input_tokens": r.input_tokens, "body": _shortened(r.body)}
+                for r in self.requests
             ],
             "merge_request": self.merge,
             "cost_estimate_usd": round(self.cost_estimate, 4),
@@ -103,13 +134,26 @@ class ReviewPlan:
         }
 
 
+def _shortened(value: Any) -> Any:
+    """`value` with every data URL in it shortened (`images.short_data_url`)."""
+    if isinstance(value, dict):
+        return {k: _shortened(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shortened(v) for v in value]
+    if isinstance(value, str) and value.startswith("data:"):
+        return short_data_url(value)
+    return value
+
+
 @dataclass(frozen=True)
 class ReviewResult:
-    plan: ReviewPlan
+    plan: ReviewPlan | None  # None for a resumed batch review (`resume_review`)
     text: str
     requests_sent: int
     usage: dict[str, int] = field(default_factory=dict)
     output_path: str | None = None
+    batch_id: str | None = None  # the batch of a batch review (the merge's, if it had one)
+    missing: tuple[str, ...] = ()  # a batch review's parts that failed, "label (error)"
 
     def severity(self) -> str | None:
         """The most severe `[level]` tag in the review, or None."""
@@ -125,6 +169,7 @@ def _read_arg(value: str | None, default: str, root: Path) -> tuple[str, list[Se
     return read_text_arg(value, root=root, option="--instructions")
 
 
+# long: 16 keyword options and their docstring are half of it; each step is a helper below.
 def plan_review(
     root: str | os.PathLike[str] = ".",
     options: Options | None = None,
@@ -136,63 +181,155 @@ def plan_review(
     max_cost: float | None = None,
     progress: Callable[[str, int, int], None] | None = None,
     output: str | os.PathLike[str] | None = None,
+    images: Sequence[str | os.PathLike[str]] = (),
+    image_detail: str = "high",
+    reasoning_effort: str | None = None,
+    verbosity: str | None = None,
+    batch: bool = False,
+    batch_merge: str = "batch",
 ) -> ReviewPlan:
     """Pack for the task (`options`: query, focus, diff, staged, ...) and build the exact
-    requests, without sending anything.
+    requests, sending nothing.
 
-    `options.target`: codex (200K pack), api (the window less the answer), or auto (the
-    default: the smaller that holds what the task needs, else parts of the api size and a
-    map-reduce review). A budget (given, or the config's) packs to that many tokens
-    instead of auto. Raises NothingToReview when `staged` / `diff` find no changes
-    (checked before packing), SecretsError when secrets were allowed into the pack and
-    `allow_secrets` is not set, CostError above `max_cost` (USD; None: the user config's
-    `max_cost`). `output`, where the answer or the dry run will go, is checked before
-    packing (a bad path is a PackerError) and never packed.
+    `options.target`: codex (200K pack), api (the model's window less the answer), or auto
+    (the smaller that holds what the task needs, else api-sized parts reviewed map-reduce).
+    A budget (given, or the config's) packs to that many tokens instead. `images` (files or
+    directories) go in every part's request after the pack, at `image_detail`, counted by
+    the model's image rule in the window and the cost. `reasoning_effort` and `verbosity`
+    default to the model's (`prices.MODELS`). `batch`: priced at the Batch API's price, its
+    merge sent as a batch or `direct`ly (`batch_merge`). Raises NothingToReview when
+    `staged` / `diff` find no changes (before packing), SecretsError for secrets allowed
+    into the pack or in an image's metadata without `allow_secrets`, CostError above
+    `max_cost` (USD; None: the user config's). `output` is checked before packing.
     """
-    from packer.config import load_config_files, load_user_config
     from packer.output import check
 
     options = options or Options()
     target = options.target or "auto"
-    if api not in APIS:
-        raise ConfigError(f"unknown api {api!r}; use one of: {', '.join(APIS)}")
-    if target not in ("auto", "codex", "api"):
-        raise ConfigError(f"unknown review target {target!r}; use auto, codex or api")
+    _check_choices(api, target, image_detail, batch_merge)
     if output is not None:
         check(output)
-    user = load_user_config()
-    file_values = load_config_files(Path(root), Path(options.config) if options.config else None)[0]
-    m = get_model(model, merge_declared(user.models, file_values.get("models", {})))
+    m, user_cap, budgeted = _model_for(Path(root), options, model)
+    effort, verbosity = _reasoning(m, reasoning_effort, verbosity)
     _require_changes(Path(root), options.diff, options.staged)
     if not 0 < max_output_tokens <= m.max_output:
         raise ConfigError(f"--max-output-tokens must be 1..{m.max_output:,} for {m.name}")
+    pictures = _images(images, bool(options.allow_secrets))
+    picture_tokens = sum(m.image_tokens(i.width, i.height, image_detail) for i in pictures)
     counter = Counter(m.encoding)
     instr, instr_secrets = _read_arg(instructions, INSTRUCTIONS, Path(root))
     task, task_secrets = _task_text(Path(root), options.query, options.focus, options.diff, options.staged)
-    # What the window must hold besides the pack: instructions, task, the answer.
-    room = counter.count(instr) + counter.count(task) + max_output_tokens + 1_000
-    budgeted = options.budget is not None or "budget" in file_values
-    result, texts = _pack_texts(root, _pack_options(options, target, budgeted, room), progress, output)
+    # What the window must hold besides the pack: instructions, task, images, the answer.
+    room = counter.count(instr) + counter.count(task) + picture_tokens + max_output_tokens + 1_000
+    result, texts = _pack_texts(root, _pack_options(options, target, budgeted, room, m), progress, output)
     _refuse_unredacted(result, bool(options.allow_secrets))
-    requests = _requests(api, m, counter, instr, texts, task, max_output_tokens)
-    merge, total_in, cost = _estimate(m, requests, max_output_tokens, counter)
+    shape = _Shape(api, m.name, max_output_tokens, pictures, image_detail, effort, verbosity)
+    requests = _requests(shape, m, counter, instr, texts, task, picture_tokens)
+    merge, total_in, cost = _estimate(m, requests, max_output_tokens, counter, batch, batch_merge)
     redacted = (*(s for s in result.secrets if s.redacted), *instr_secrets, *task_secrets)
-    cap = max_cost if max_cost is not None else user.max_cost
+    cap = max_cost if max_cost is not None else user_cap
     plan = ReviewPlan(
-        m, api, result, tuple(requests), merge, max_output_tokens, total_in, cost, redacted, cap
-    )
+        m, api, result, tuple(requests), merge, max_output_tokens, total_in, cost, redacted, cap,
+        images=pictures, image_detail=image_detail, image_tokens=picture_tokens, effort=effort,
+        verbosity=verbosity, batch=batch, merge_via=batch_merge,
+        route=_route(result, m, target, budgeted, batch, batch_merge),
+    )  # fmt: skip
     _check_cost(plan)
     return plan
 
 
-def _pack_options(options: Options, target: str, budgeted: bool, room: int) -> Options:
-    """The pack's options: a budget sizes the pack (auto would refuse it); a window less
-    than codex's keeps `room` free for the rest of the request."""
+def _model_for(root: Path, options: Options, name: str) -> tuple[Model, float | None, bool]:
+    """The model (the table's, with the user's and the repository's declarations), the user
+    config's cost cap, and whether a budget was given (here or in the config)."""
+    from packer.config import load_config_files, load_user_config
+
+    user = load_user_config()
+    file_values = load_config_files(root, Path(options.config) if options.config else None)[0]
+    m = get_model(name, merge_declared(user.models, file_values.get("models", {})))
+    return m, user.max_cost, options.budget is not None or "budget" in file_values
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What every request body of a review shares."""
+
+    api: str
+    model: str
+    max_output: int
+    images: tuple[Image, ...] = ()
+    detail: str = "high"
+    effort: str | None = None
+    verbosity: str | None = None
+
+
+def _check_choices(api: str, target: str, detail: str, merge: str) -> None:
+    for value, allowed, what in (
+        (api, APIS, "api"),
+        (target, ("auto", "codex", "api"), "review target"),
+        (detail, DETAILS, "image detail"),
+        (merge, MERGES, "batch merge"),
+    ):
+        if value not in allowed:
+            raise ConfigError(f"unknown {what} {value!r}; use one of: {', '.join(allowed)}")
+
+
+def _reasoning(m: Model, effort: str | None, verbosity: str | None) -> tuple[str | None, str | None]:
+    """The effort and verbosity to send: the ones asked for, else the model's defaults;
+    one the model does not take is an error naming the ones it does."""
+    chosen = []
+    for value, allowed, default, option in (
+        (effort, m.efforts, m.default_effort, "--reasoning-effort"),
+        (verbosity, m.verbosities, m.default_verbosity, "--verbosity"),
+    ):
+        if value is not None and value not in allowed:
+            takes = f"one of: {', '.join(allowed)}" if allowed else "none (drop the option)"
+            raise ConfigError(f"{option} {value!r}: {m.name} takes {takes}")
+        chosen.append(value if value is not None else default)
+    return chosen[0], chosen[1]
+
+
+def _images(paths: Sequence[str | os.PathLike[str]], allow_secrets: bool) -> tuple[Image, ...]:
+    if not paths:
+        return ()
+    from packer.images import load_images
+
+    return load_images(paths, allow_secrets=allow_secrets)
+
+
+def _route(result: PackResult, m: Model, target: str, budgeted: bool, batch: bool, merge: str) -> str:
+    """The route the review takes, and why, in one line."""
+    if result.parts:
+        shape = (
+            f"map-reduce in {len(result.parts)} parts of up to {result.budget or 0:,} tokens for "
+            f"{m.name}'s {m.window:,}-token window, then a merge"
+        )
+    elif result.target == "codex" and not budgeted:
+        shape = f"codex (a {result.budget or 0:,}-token pack)"
+    elif not budgeted:
+        shape = f"api (a {result.budget or 0:,}-token pack for {m.name}'s {m.window:,}-token window)"
+    else:
+        shape = f"a {result.budget or 0:,}-token pack"
+    if result.route:
+        why = result.route.partition(": ")[2]
+    else:
+        why = "the config's or --budget's budget" if budgeted else f"--target {target}"
+    line = f"{shape}: {why}"
+    if batch:
+        line += f"; batch: the Batch API at {m.batch_factor:g}x the price, answered within 24h"
+        if result.parts:
+            line += f", the merge sent {'as a second batch' if merge == 'batch' else 'directly'}"
+    return line
+
+
+def _pack_options(options: Options, target: str, budgeted: bool, room: int, m: Model) -> Options:
+    """The pack's options: a budget sizes the pack (auto would refuse it); the api window is
+    the model's, less `room` for the rest of the request."""
     pack_target = (None if target == "auto" else target) if budgeted else target
     return replace(
         options,
         target=pack_target,
         reserve=room if pack_target not in ("codex", None) else None,
+        api_window=m.window,
         allow_secrets=options.allow_secrets or None,
     )
 
@@ -226,31 +363,33 @@ def _refuse_unredacted(result: PackResult, allowed: bool) -> None:
 
 
 def _requests(
-    api: str, m: Model, counter: Counter, instr: str, texts: Sequence[str], task: str, max_out: int
+    shape: _Shape, m: Model, counter: Counter, instr: str, texts: Sequence[str], task: str, image_tokens: int
 ) -> list[Request]:
     """One request per pack text (the review, or a part of several), each checked to fit."""
     requests = []
     for k, text in enumerate(texts, 1):
         label = "review" if len(texts) == 1 else f"part {k} of {len(texts)}"
-        body = _body(api, m.name, instr, text, task, max_out)
-        tokens = counter.count(instr) + counter.count(text) + counter.count(task)
+        body = _body(shape, instr, text, task)
+        tokens = counter.count(instr) + counter.count(text) + counter.count(task) + image_tokens
         requests.append(Request(label, body, tokens))
-    _check_window(m, requests, max_out)
+    _check_window(m, requests, shape.max_output)
     return requests
 
 
 def _estimate(
-    m: Model, requests: Sequence[Request], max_out: int, counter: Counter
+    m: Model, requests: Sequence[Request], max_out: int, counter: Counter, batch: bool, merge_via: str
 ) -> tuple[bool, int, float]:
     """Whether a merge request follows, the input tokens of all requests and their cost at
-    most (each answering `max_out` tokens; the merge's input at its largest)."""
+    most (each answering `max_out` tokens; the merge's input at its largest), at the batch
+    price for what goes through the Batch API."""
     merge = len(requests) > 1
     total_in = sum(r.input_tokens for r in requests)
-    cost = sum(m.cost(r.input_tokens, max_out) for r in requests)
+    cost = sum(m.cost(r.input_tokens, max_out, batch=batch) for r in requests)
     if merge:
-        merge_in = counter.count(MERGE_INSTRUCTIONS) + len(requests) * max_out
+        # Every part's answer at its longest, with 50 tokens for its heading and a note.
+        merge_in = counter.count(MERGE_INSTRUCTIONS) + len(requests) * (max_out + 50)
         total_in += merge_in
-        cost += m.cost(merge_in, max_out)
+        cost += m.cost(merge_in, max_out, batch=batch and merge_via == "batch")
     return merge, total_in, cost
 
 
@@ -391,30 +530,56 @@ def _task_text(
     return secrets.redact("\n".join(lines) + "\n", "<task>")
 
 
-def _body(api: str, model: str, instructions: str, pack_text: str, task: str, max_out: int) -> dict[str, Any]:
-    if api == "responses":
-        return {
-            "model": model,
+def _body(shape: _Shape, instructions: str, pack_text: str, task: str) -> dict[str, Any]:
+    """The keyword arguments of the SDK call: the pack, the images, then the task."""
+    images = shape.images
+    if shape.api == "responses":
+        parts: list[dict[str, Any]] = [{"type": "input_text", "text": pack_text}]
+        parts += [{"type": "input_image", "image_url": i.data_url(), "detail": shape.detail} for i in images]
+        body: dict[str, Any] = {
+            "model": shape.model,
             "instructions": instructions,
-            "input": [
-                {
-                    "role": "user",
-                    "content": [
-                        {"type": "input_text", "text": pack_text},
-                        {"type": "input_text", "text": task},
-                    ],
-                }
-            ],
-            "max_output_tokens": max_out,
+            "input": [{"role": "user", "content": [*parts, {"type": "input_text", "text": task}]}],
+            "max_output_tokens": shape.max_output,
         }
-    return {
-        "model": model,
-        "messages": [
-            {"role": "system", "content": instructions},
-            {"role": "user", "content": pack_text + "\n" + task},
-        ],
-        "max_completion_tokens": max_out,
+        if shape.effort is not None:
+            body["reasoning"] = {"effort": shape.effort}
+        if shape.verbosity is not None:
+            body["text"] = {"verbosity": shape.verbosity}
+        return body
+    content: str | list[dict[str, Any]] = pack_text + "\n" + task
+    if images:
+        content = [
+            {"type": "text", "text": pack_text},
+            *(
+                {"type": "image_url", "image_url": {"url": i.data_url(), "detail": shape.detail}}
+                for i in images
+            ),
+            {"type": "text", "text": task},
+        ]
+    body = {
+        "model": shape.model,
+        "messages": [{"role": "system", "content": instructions}, {"role": "user", "content": content}],
+        "max_completion_tokens": shape.max_output,
     }
+    if shape.effort is not None:
+        body["reasoning_effort"] = shape.effort
+    if shape.verbosity is not None:
+        body["verbosity"] = shape.verbosity
+    return body
+
+
+def _merge_body(shape: _Shape, answers: Sequence[tuple[str, str]], missing: Sequence[str]) -> dict[str, Any]:
+    """The merge request: every part's findings, and the parts whose review is missing."""
+    findings = "\n\n".join(f"### {label}\n{text}" for label, text in answers)
+    task = "Merge these findings.\n"
+    if missing:
+        task += (
+            "These parts have no findings because their review failed: "
+            + "; ".join(missing)
+            + ". Say so at the top of the merged review: that code was not reviewed.\n"
+        )
+    return _body(replace(shape, images=()), MERGE_INSTRUCTIONS, findings, task)
 
 
 def send_review(
@@ -424,9 +589,12 @@ def send_review(
     base_url: str | None = None,
     output: str | os.PathLike[str] | None = None,
     on_text: Callable[[str], None] | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
     max_retries: int = 5,
     timeout: float = 600.0,
     allow_insecure: bool = False,
+    poll: tuple[float, float] = (5.0, 60.0),
+    cache_dir: str | os.PathLike[str] | None = None,
 ) -> ReviewResult:
     """Send the planned requests; stream the answer to `on_text` and to `output`.
 
@@ -437,76 +605,277 @@ def send_review(
     SDK with exponential backoff before a stream starts; a request that succeeded is
     never sent again. If a request fails mid-way, what arrived stays in `output` and the
     error says so. No error text carries the key.
+
+    A `batch` plan goes through the Batch API: `on_progress` hears of the batch once
+    created (status "submitted") and at every poll (from `poll[0]` seconds, growing to
+    `poll[1]`); its state is kept under `cache_dir` (`batch.save_state`) so that
+    `resume_review` can pick it up after an interruption.
     """
     key = resolve_api_key(api_key)
     endpoint = resolve_endpoint(base_url)
     check_endpoint(endpoint, allow_insecure=allow_insecure)
     if plan.merge and plan.max_cost is None:
         raise map_reduce_cap_error(plan)
+    client, openai = _client(key, endpoint, max_retries, timeout)
     try:
-        return _send(plan, key, endpoint, output, on_text, max_retries, timeout)
+        if plan.batch:
+            state = _submit(client, openai, plan, endpoint, on_progress, cache_dir)
+            result = _finish(client, openai, state, _Polling(output, on_text, on_progress, poll, cache_dir))
+        else:
+            result = _send(client, openai, plan, output, on_text)
+    except ApiError as exc:
+        raise ApiError(mask_keys(str(exc), key)) from exc
+    return replace(result, plan=plan)
+
+
+def resume_review(
+    batch_id: str,
+    *,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    output: str | os.PathLike[str] | None = None,
+    on_text: Callable[[str], None] | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+    allow_insecure: bool = False,
+    poll: tuple[float, float] = (5.0, 60.0),
+    cache_dir: str | os.PathLike[str] | None = None,
+    max_retries: int = 5,
+    timeout: float = 600.0,
+) -> ReviewResult:
+    """Pick up a batch review started earlier (by its parts' or its merge's batch id):
+    wait for it, collect it, merge, as `send_review` would have. The endpoint must be the
+    one it was sent to. Its `plan` is None: nothing is packed again."""
+    from packer import batch
+
+    state = batch.load_state(batch_id, cache_dir)
+    key = resolve_api_key(api_key)
+    endpoint = resolve_endpoint(base_url)
+    shown = check_endpoint(endpoint, allow_insecure=allow_insecure)
+    if shown != state.endpoint:
+        raise ConfigError(
+            f"batch {batch_id} was sent to {state.endpoint}, not {shown}: pass --base-url {state.endpoint}"
+        )
+    client, openai = _client(key, endpoint, max_retries, timeout)
+    try:
+        return _finish(client, openai, state, _Polling(output, on_text, on_progress, poll, cache_dir))
     except ApiError as exc:
         raise ApiError(mask_keys(str(exc), key)) from exc
 
 
-def _send(
-    plan: ReviewPlan,
-    key: str,
-    endpoint: str,
-    output: str | os.PathLike[str] | None,
-    on_text: Callable[[str], None] | None,
-    max_retries: int,
-    timeout: float,
-) -> ReviewResult:
+def cancel_review(
+    batch_id: str,
+    *,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    allow_insecure: bool = False,
+    cache_dir: str | os.PathLike[str] | None = None,
+) -> None:
+    """Cancel a batch review's batch and forget its state (a Ctrl-C the user confirmed)."""
+    from packer import batch
+
+    key = resolve_api_key(api_key)
+    endpoint = resolve_endpoint(base_url)
+    check_endpoint(endpoint, allow_insecure=allow_insecure)
+    client, openai = _client(key, endpoint, 2, 60.0)
+    with _api_errors(openai, ""):
+        batch.cancel(client, batch.check_id(batch_id))
+    batch.drop_state(batch_id, cache_dir)
+
+
+def _client(key: str, endpoint: str, max_retries: int, timeout: float) -> tuple[Any, Any]:
     try:
         import openai
     except ImportError as exc:  # pragma: no cover - a declared dependency
         raise ApiError("the openai package is missing; pip install openai") from exc
+    return openai.OpenAI(api_key=key, base_url=endpoint, max_retries=max_retries, timeout=timeout), openai
+
+
+class _Emit:
+    """Where the answer goes: `on_text` and the output file; counts what arrived."""
+
+    def __init__(self, on_text: Callable[[str], None] | None, sink: Sink | None) -> None:
+        self.on_text, self.sink, self.received = on_text, sink, 0
+
+    def __call__(self, text: str) -> None:
+        self.received += len(text)
+        if self.on_text:
+            self.on_text(text)
+        if self.sink is not None:
+            self.sink.write(text)
+            self.sink.flush()
+
+
+@contextlib.contextmanager
+def _answer(output: str | os.PathLike[str] | None, on_text: Callable[[str], None] | None) -> Iterator[_Emit]:
     from packer.output import atomic_text
 
-    client = openai.OpenAI(api_key=key, base_url=endpoint, max_retries=max_retries, timeout=timeout)
     # Written like a pack (never through a symlink), and kept when a request fails mid-way.
     writer = atomic_text(output, keep_partial=True) if output is not None else contextlib.nullcontext()
+    with writer as sink:
+        yield _Emit(on_text, sink)
+
+
+def _shape_of(plan: ReviewPlan) -> _Shape:
+    return _Shape(
+        plan.api, plan.model.name, plan.max_output_tokens, plan.images, plan.image_detail, plan.effort,
+        plan.verbosity,
+    )  # fmt: skip
+
+
+def _send(
+    client: Any,
+    openai: Any,
+    plan: ReviewPlan,
+    output: str | os.PathLike[str] | None,
+    on_text: Callable[[str], None] | None,
+) -> ReviewResult:
     usage: dict[str, int] = {}
     answers: list[str] = []
-    sent = 0
-    received = [0]
-    with writer as sink:
-
-        def emit(text: str) -> None:
-            received[0] += len(text)
-            if on_text:
-                on_text(text)
-            if sink is not None:
-                sink.write(text)
-                sink.flush()
-
+    requests = list(plan.requests)
+    with _answer(output, on_text) as emit:
         try:
-            requests = list(plan.requests)
             for req in requests:
                 if len(requests) > 1:
                     emit(f"\n## {req.label}\n\n")
                 answers.append(_stream(client, plan.api, req.body, emit, usage, openai))
-                sent += 1
             if plan.merge:
                 emit("\n## merged review\n\n")
-                findings = "\n\n".join(f"### {r.label}\n{a}" for r, a in zip(requests, answers, strict=True))
-                body = _body(
-                    plan.api,
-                    plan.model.name,
-                    MERGE_INSTRUCTIONS,
-                    findings,
-                    "Merge these findings.\n",
-                    plan.max_output_tokens,
-                )
+                found = [(r.label, a) for r, a in zip(requests, answers, strict=True)]
+                body = _merge_body(_shape_of(plan), found, ())
                 answers.append(_stream(client, plan.api, body, emit, usage, openai))
-                sent += 1
         except ApiError as exc:
-            kept = f"; what arrived ({received[0]:,} characters) is in {output}" if output else ""
-            raise ApiError(f"{exc} (request {sent + 1} of {plan.request_count}){kept}") from exc
-    return ReviewResult(
-        plan, answers[-1] if answers else "", sent, usage, os.fspath(output) if output is not None else None
+            kept = f"; what arrived ({emit.received:,} characters) is in {output}" if output else ""
+            raise ApiError(f"{exc} (request {len(answers) + 1} of {plan.request_count}){kept}") from exc
+    out = os.fspath(output) if output is not None else None
+    return ReviewResult(plan, answers[-1] if answers else "", len(answers), usage, out)
+
+
+@dataclass(frozen=True)
+class _Polling:
+    """Where a batch review's answer and progress go, and how often to poll."""
+
+    output: str | os.PathLike[str] | None
+    on_text: Callable[[str], None] | None
+    on_progress: Callable[[Progress], None] | None
+    poll: tuple[float, float]
+    cache_dir: str | os.PathLike[str] | None
+
+
+def _submit(
+    client: Any,
+    openai: Any,
+    plan: ReviewPlan,
+    endpoint: str,
+    on_progress: Callable[[Progress], None] | None,
+    cache_dir: str | os.PathLike[str] | None,
+) -> BatchState:
+    """Create the parts' batch and save its state before anything else can fail."""
+    from packer import batch
+
+    ids = [f"part-{k}" for k in range(1, len(plan.requests) + 1)]
+    with _api_errors(openai, plan.model.name):
+        bodies = [(c, r.body) for c, r in zip(ids, plan.requests, strict=True)]
+        batch_id = batch.submit(client, plan.api, bodies, "review")
+    state = BatchState(
+        batch_id, plan.api, plan.model.name, tuple(zip(ids, (r.label for r in plan.requests), strict=True)),
+        plan.max_output_tokens, plan.merge_via if plan.merge else None, display_url(endpoint),
+        plan.cost_estimate, plan.effort, plan.verbosity,
+    )  # fmt: skip
+    batch.save_state(state, cache_dir)
+    if on_progress is not None:
+        on_progress(Progress(batch_id, "submitted", 0, 0, len(ids), 0.0))
+    return state
+
+
+def _finish(client: Any, openai: Any, state: BatchState, how: _Polling) -> ReviewResult:
+    """Wait for the parts, write their findings, merge them (a second batch, or directly)."""
+    from packer import batch
+
+    parts_id = state.parts_batch_id or state.batch_id
+    parts = _outcome(client, openai, state, parts_id, how if state.stage == "parts" else None)
+    answered = [(label, parts.answers[c]) for c, label in state.labels if c in parts.answers]
+    missing = tuple(
+        f"{label} ({parts.errors.get(c, 'no answer: the batch ' + parts.status)})"
+        for c, label in state.labels
+        if c not in parts.answers
     )
+    usage = dict(parts.usage)
+    final_id = parts_id
+    with _answer(how.output, how.on_text) as emit:
+        if state.merge is None:
+            if missing:
+                raise ApiError(f"the review request failed in batch {parts_id}: {missing[0]}")
+            text = answered[0][1]
+            emit(text)
+        else:
+            if not answered:
+                raise ApiError(f"every part of batch {parts_id} failed; the first: {missing[0]}")
+            _emit_parts(emit, state, parts)
+            emit("\n## merged review\n\n")
+            body = _merge_body(_Shape(state.api, state.model, state.max_output_tokens, (), "high",
+                                      state.effort, state.verbosity), answered, missing)  # fmt: skip
+            if state.merge == "direct":
+                text = _stream(client, state.api, body, emit, usage, openai)
+            else:
+                text, final_id = _merge_batch(client, openai, state, body, how, usage)
+                emit(text)
+    for done in {parts_id, state.batch_id, final_id}:
+        batch.drop_state(done, how.cache_dir)
+    sent = len(answered) + (1 if state.merge else 0)
+    out = os.fspath(how.output) if how.output is not None else None
+    return ReviewResult(None, text, sent, usage, out, batch_id=final_id, missing=missing)
+
+
+def _outcome(client: Any, openai: Any, state: BatchState, batch_id: str, how: _Polling | None) -> Outcome:
+    """The batch's outcome: waited for when `how` is given, else read as it ended."""
+    from packer import batch
+
+    with _api_errors(openai, state.model):
+        if how is None:
+            final = client.batches.retrieve(batch_id)
+        else:
+            final = batch.wait(client, batch_id, on_progress=how.on_progress, poll=how.poll)
+        outcome = batch.collect(client, final)
+    batch.require_final(outcome)
+    return outcome
+
+
+def _emit_parts(emit: _Emit, state: BatchState, parts: Outcome) -> None:
+    """Each part's findings under its label, or why it has none."""
+    for c, label in state.labels:
+        emit(f"\n## {label}\n\n")
+        if c in parts.answers:
+            emit(parts.answers[c])
+        else:
+            emit(f"(no findings: this part's review failed: {parts.errors.get(c, parts.status)})\n")
+
+
+def _merge_batch(
+    client: Any, openai: Any, state: BatchState, body: dict[str, Any], how: _Polling, usage: dict[str, int]
+) -> tuple[str, str]:
+    """The merge sent as its own batch (or, resumed, the one sent before); its text and id."""
+    from packer import batch
+
+    if state.stage == "merge":
+        merge_id = state.batch_id
+    else:
+        with _api_errors(openai, state.model):
+            merge_id = batch.submit(client, state.api, [("merge", body)], "review merge")
+        merged = replace(state, stage="merge", batch_id=merge_id, parts_batch_id=state.batch_id)
+        # Either id resumes the merge from here on: never a second merge batch.
+        batch.save_state(merged, how.cache_dir)
+        batch.save_state(merged, how.cache_dir, name=state.batch_id)
+        if how.on_progress is not None:
+            how.on_progress(Progress(merge_id, "submitted", 0, 0, 1, 0.0))
+    outcome = _outcome(client, openai, state, merge_id, how)
+    for k, v in outcome.usage.items():
+        usage[k] = usage.get(k, 0) + v
+    if "merge" not in outcome.answers:
+        raise ApiError(
+            f"the merge request failed in batch {merge_id}: {outcome.errors.get('merge', outcome.status)}; "
+            "the parts' findings are above"
+        )
+    return outcome.answers["merge"], merge_id
 
 
 def _stream(
@@ -518,17 +887,31 @@ def _stream(
     openai: Any,
 ) -> str:
     """The answer, streamed to `emit` as it comes, with the API's errors said in words."""
+    with _api_errors(openai, body["model"]):
+        try:
+            if api == "responses":
+                parts, finished = _stream_responses(client, body, emit, usage)
+            else:
+                parts, finished = _stream_chat(client, body, emit, usage)
+        except (OSError, ValueError) as exc:  # the stream broke after it started: kept, never resent
+            if isinstance(exc, openai.APIError):
+                raise
+            raise ApiError(f"the connection broke mid-answer ({type(exc).__name__})") from exc
+    if not finished:
+        raise ApiError("the answer stopped before it was complete (the stream ended early)")
+    return "".join(parts)
+
+
+@contextlib.contextmanager
+def _api_errors(openai: Any, model: str) -> Iterator[None]:
+    """The API's errors said in words, with the fix."""
     try:
-        if api == "responses":
-            parts, finished = _stream_responses(client, body, emit, usage)
-        else:
-            parts, finished = _stream_chat(client, body, emit, usage)
+        yield
     except openai.AuthenticationError as exc:
         raise ApiError("the API key was refused (401): check OPENAI_API_KEY") from exc
     except openai.NotFoundError as exc:
-        raise ApiError(
-            f"model {body['model']!r} not found at this endpoint: pass --model with one it serves"
-        ) from exc
+        what = f"model {model!r}" if model else "that batch"
+        raise ApiError(f"{what} not found at this endpoint: {_short(exc)}") from exc
     except openai.BadRequestError as exc:
         if "context" in str(exc).lower():
             raise ApiError(
@@ -544,13 +927,6 @@ def _stream(
         raise ApiError("cannot reach the API (network down or wrong --base-url)") from exc
     except openai.APIStatusError as exc:
         raise ApiError(f"the API failed ({exc.status_code}) after every retry: run again later") from exc
-    except ApiError:
-        raise
-    except (OSError, ValueError) as exc:  # the stream broke after it started: kept, never resent
-        raise ApiError(f"the connection broke mid-answer ({type(exc).__name__})") from exc
-    if not finished:
-        raise ApiError("the answer stopped before it was complete (the stream ended early)")
-    return "".join(parts)
 
 
 def _stream_responses(
@@ -627,12 +1003,22 @@ def review(
     allow_insecure: bool = False,
     output: str | os.PathLike[str] | None = None,
     on_text: Callable[[str], None] | None = None,
+    images: Sequence[str | os.PathLike[str]] = (),
+    image_detail: str = "high",
+    reasoning_effort: str | None = None,
+    verbosity: str | None = None,
+    batch: bool = False,
+    batch_merge: str = "batch",
+    on_progress: Callable[[Progress], None] | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
 ) -> ReviewResult:
-    """Pack for the task and send the review: `plan_review` then `send_review`.
+    """Pack for the task and send the review: `plan_review` then `send_review` (their
+    options, as they document them).
 
     For agents: no confirmation (bound the spend with `max_cost`), no printing; the
     answer streams to `on_text` and `output`. The key and the endpoint are checked
-    before packing. Raises PackerError subclasses (NothingToReview: no changes).
+    before packing. Raises PackerError subclasses (NothingToReview: no changes). With
+    `batch`, the call returns when the batch is done (minutes to hours).
     """
     key = resolve_api_key(api_key)
     endpoint = resolve_endpoint(base_url)
@@ -646,7 +1032,20 @@ def review(
         api=api,
         max_cost=max_cost,
         output=output,
+        images=images,
+        image_detail=image_detail,
+        reasoning_effort=reasoning_effort,
+        verbosity=verbosity,
+        batch=batch,
+        batch_merge=batch_merge,
     )
     return send_review(
-        plan, api_key=key, base_url=endpoint, allow_insecure=allow_insecure, output=output, on_text=on_text
+        plan,
+        api_key=key,
+        base_url=endpoint,
+        allow_insecure=allow_insecure,
+        output=output,
+        on_text=on_text,
+        on_progress=on_progress,
+        cache_dir=cache_dir,
     )

@@ -203,24 +203,32 @@ def auto(prep: Prepared, output: Output, verify: bool) -> PackResult:
     "Relevant" is the ranker's: every file without a task, else the files the task
     names and those its signals put near the best. A target is tried only when the
     estimate of what is relevant is within reach of its budget; the fit then decides.
+    The result's `route` says which and why.
     """
     cfg = prep.cfg
     wanted = [r.index for r in prep.ranked if r.relevant and r.index not in prep.dup_of]
     guess = sum(prep.infos[i].tokens for i in wanted)
+    need = f"the {len(wanted):,} relevant files (~{guess:,} tokens)"
     targets = cfg.ladder
+    missed: list[str] = []
     for target in targets:
         tcfg = replace(cfg, target=target, budget=target.budget, auto=False)
-        if guess > 2 * target.budget:
-            continue
-        # Everything relevant in full first; the default passes then fill what is left.
-        fitted = fit_pack(prep, tcfg, [Pass(("full",), only=set(wanted))])
-        if all(fitted.plan.modes.get(i) == "full" for i in wanted):
-            return single(prep, tcfg, output, verify, fitted)
+        if guess <= 2 * target.budget:
+            # Everything relevant in full first; the default passes then fill what is left.
+            fitted = fit_pack(prep, tcfg, [Pass(("full",), only=set(wanted))])
+            if all(fitted.plan.modes.get(i) == "full" for i in wanted):
+                why = f"{need} fit in full in its {target.budget:,}-token budget"
+                if missed:
+                    why += f", not in {' or '.join(missed)}"
+                return replace(single(prep, tcfg, output, verify, fitted), route=f"{target.name}: {why}")
+        missed.append(f"{target.name}'s {target.budget:,}")
     api = targets[-1]
-    return split(
+    result = split(
         prep,
         replace(cfg, target=api, budget=api.budget, auto=False, parts=0),
         output,
         verify,
         only=set(wanted),
     )
+    why = f"{need} do not fit in full in {' or '.join(missed)}-token budget"
+    return replace(result, route=f"{len(result.parts)} parts of the {api.name} window: {why}")

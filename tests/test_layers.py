@@ -24,6 +24,7 @@ LAYERS = [
     "ignore",
     "blocks",
     "prices",
+    "images",
     "cache",
     "config",
     "render",
@@ -55,6 +56,7 @@ LAYERS = [
     "stats",
     "report",
     "chunker",
+    "batch",
     "review",
     "mcp_server",
     "cli",
@@ -339,6 +341,7 @@ SCENARIO_SUITES = {
     "test_fuzz": "untrusted bytes through renderers, decoding, skeletons, symbols and chunks",
     "test_subprocess": "no program a repository configures runs when any stage runs git",
     "test_hooks": "the pre-commit hooks, installed by the pre-commit framework itself",
+    "test_fake_openai": "the local OpenAI-compatible server (files, batches, images) the review tests use",
 }
 
 

@@ -1,5 +1,6 @@
 """`packer review` against a local OpenAI-compatible server, through the real openai SDK."""
 
+import base64
 import dataclasses
 import json
 import subprocess
@@ -186,7 +187,11 @@ def test_cli_review(repo, tmp_path, monkeypatch):
         ]
         got = CliRunner().invoke(main, args)
         assert got.exit_code == 0, got.output
-        assert f"1 request(s) to gpt-5.5 (responses API) at {srv.base_url}, " in got.output
+        assert (
+            f"1 request(s) to gpt-5.5 (responses API; effort medium, verbosity medium) at {srv.base_url}, "
+            in got.output
+        )
+        assert "review: route: codex (a 200,000-token pack): the " in got.output
         assert srv.answer in got.output
         got = CliRunner().invoke(main, [*args, "--fail-on", "high"])
         assert got.exit_code == 1 and "--fail-on high" in got.output
@@ -504,3 +509,289 @@ def test_quiet_review_says_nothing_but_errors(clean_repo, monkeypatch, tmp_path)
     assert got.exit_code == 0 and got.output == ""  # no key: skipped, silently
     got = CliRunner().invoke(main, ["review", str(clean_repo), "--staged", "--yes", "-q", "--strict"])
     assert got.exit_code == 3 and got.output.startswith("error: no API key")  # errors still show
+
+
+# -- images, reasoning, the route, the Batch API (issue 18) ------------------------------------
+
+
+def _png(path, size=(1920, 1080), **info):
+    from PIL import Image, PngImagePlugin
+
+    meta = PngImagePlugin.PngInfo()
+    for k, v in info.items():
+        meta.add_text(k, v)
+    Image.new("RGB", size, (200, 30, 30)).save(path, pnginfo=meta)
+    return path
+
+
+def test_images_go_after_the_pack_and_count_in_window_and_cost(repo, tmp_path):
+    shot = _png(tmp_path / "shot.png")
+    plain = plan_review(repo, Options(staged=True))
+    plan = plan_review(repo, Options(staged=True), images=[shot])
+    m = get_model("gpt-5.5")
+    assert plan.image_tokens == m.image_tokens(1920, 1080) == 910
+    (req,) = plan.requests
+    content = req.body["input"][0]["content"]
+    assert [c["type"] for c in content] == ["input_text", "input_image", "input_text"]
+    assert content[1]["image_url"] == "data:image/png;base64," + base64.b64encode(shot.read_bytes()).decode()
+    assert content[1]["detail"] == "high" and content[2]["text"].startswith("Task:")
+    assert req.input_tokens == plain.requests[0].input_tokens + 910
+    assert plan.cost_estimate == pytest.approx(m.cost(req.input_tokens, plan.max_output_tokens))
+    # The dry run shortens the data URL and lists the image.
+    dry = plan.dry_run()
+    shown = dry["requests"][0]["body"]["input"][0]["content"][1]["image_url"]
+    assert (
+        shown.startswith("data:image/png;base64,iVBOR") and "bytes of base64)" in shown and len(shown) < 100
+    )
+    assert dry["images"] == [
+        {"path": str(shot), "mime": "image/png", "width": 1920, "height": 1080,
+         "bytes": shot.stat().st_size, "detail": "high", "tokens": 910}
+    ]  # fmt: skip
+    # In the api window the pack makes room for the images.
+    api_plain = plan_review(repo, Options(staged=True, target="api"))
+    api_shot = plan_review(repo, Options(staged=True, target="api"), images=[shot])
+    assert api_shot.pack.budget == api_plain.pack.budget - 910
+    low = plan_review(repo, Options(staged=True), images=[shot], image_detail="low")
+    assert low.image_tokens == 70 and low.requests[0].body["input"][0]["content"][1]["detail"] == "low"
+    with FakeOpenAI() as srv:
+        send_review(plan, api_key="k", base_url=srv.base_url)
+    assert srv.images == [
+        {
+            "mime": "image/png",
+            "bytes": shot.stat().st_size,
+            "detail": "high",
+            "where": "responses",
+            "error": None,
+        }
+    ]
+
+
+def test_images_in_chat_and_in_every_part(repo, tmp_path):
+    shot = _png(tmp_path / "s.png", (300, 200))
+    plan = plan_review(repo, Options(staged=True), api="chat", images=[shot])
+    parts = plan.requests[0].body["messages"][1]["content"]
+    assert [p["type"] for p in parts] == ["text", "image_url", "text"]
+    assert parts[1]["image_url"]["url"].startswith("data:image/png;base64,")
+    with FakeOpenAI() as srv:
+        send_review(plan, api_key="k", base_url=srv.base_url)
+    assert [i["where"] for i in srv.images] == ["chat"] and srv.images[0]["error"] is None
+    (repo / ".packer.toml").write_text(SMALL_WINDOWS.replace("6000", "9000"))
+    split = plan_review(repo, max_output_tokens=1000, max_cost=5.0, images=[shot])
+    assert split.merge and all(
+        any(c["type"] == "input_image" for c in r.body["input"][0]["content"]) for r in split.requests
+    )
+
+
+def test_an_image_with_a_secret_in_its_metadata_is_not_sent(repo, tmp_path):
+    shot = _png(tmp_path / "leak.png", (20, 20), Comment=f"aws key {PLANTED}")
+    with pytest.raises(
+        SecretsError, match=r"leak\.png: its metadata holds a secret \(AWS Access Key\)"
+    ) as err:
+        plan_review(repo, Options(staged=True), images=[shot])
+    assert PLANTED not in str(err.value)
+    assert plan_review(repo, Options(staged=True, allow_secrets=True), images=[shot]).images
+
+
+def test_bad_images_are_refused_before_packing(repo, tmp_path):
+    (tmp_path / "notes.png").write_text("not an image")
+    with pytest.raises(ConfigError, match=r"notes\.png: not a PNG, JPEG, WEBP or GIF image"):
+        plan_review(repo, Options(staged=True), images=[tmp_path / "notes.png"])
+    with pytest.raises(ConfigError, match="unknown image detail 'ultra'"):
+        plan_review(
+            repo, Options(staged=True), images=[_png(tmp_path / "a.png", (9, 9))], image_detail="ultra"
+        )
+
+
+def test_reasoning_effort_and_verbosity_are_sent_as_each_api_takes_them(repo):
+    plan = plan_review(repo, Options(staged=True))
+    body = plan.requests[0].body
+    assert body["reasoning"] == {"effort": "medium"} and body["text"] == {"verbosity": "medium"}
+    plan = plan_review(repo, Options(staged=True), reasoning_effort="xhigh", verbosity="low", api="chat")
+    body = plan.requests[0].body
+    assert (body["reasoning_effort"], body["verbosity"]) == ("xhigh", "low") and "reasoning" not in body
+    pro = plan_review(repo, Options(staged=True), model="gpt-5.5-pro")
+    assert pro.requests[0].body["reasoning"] == {"effort": "high"}
+    assert pro.cost_estimate == pytest.approx(
+        get_model("gpt-5.5-pro").cost(pro.requests[0].input_tokens, pro.max_output_tokens)
+    )
+    with pytest.raises(
+        ConfigError, match=r"--reasoning-effort 'low': gpt-5\.5-pro takes one of: medium, high, xhigh"
+    ):
+        plan_review(repo, Options(staged=True), model="gpt-5.5-pro", reasoning_effort="low")
+    # A model declared in config takes none unless it says so, and none is sent.
+    (repo / ".packer.toml").write_text(
+        "[models.local]\nwindow = 100000\nmax_output = 4000\ninput_price = 1\noutput_price = 1\n"
+    )
+    local = plan_review(repo, Options(staged=True), model="local", max_output_tokens=2000)
+    assert "reasoning" not in local.requests[0].body and "text" not in local.requests[0].body
+    with pytest.raises(ConfigError, match="--verbosity 'high': local takes none"):
+        plan_review(repo, Options(staged=True), model="local", verbosity="high", max_output_tokens=2000)
+
+
+def test_the_route_is_stated_and_the_api_window_is_the_models(repo):
+    assert plan_review(repo, Options(staged=True)).route.startswith("codex (a 200,000-token pack): the ")
+    plan = plan_review(repo, Options(staged=True, target="api"))
+    assert plan.route == (
+        f"api (a {plan.pack.budget:,}-token pack for gpt-5.5's 1,000,000-token window): --target api"
+    )
+    assert plan_review(repo, Options(staged=True, budget="3000")).route.startswith("a 3,000-token pack")
+    # A declared model's own window sizes the api pack, less what the request needs besides.
+    (repo / ".packer.toml").write_text(
+        "[models.small]\nwindow = 9000\nmax_output = 1000\ninput_price = 1\noutput_price = 1\n"
+    )
+    small = plan_review(repo, Options(target="api"), model="small", max_output_tokens=500)
+    assert small.route.startswith(f"api (a {small.pack.budget:,}-token pack for small's 9,000-token window)")
+    assert small.pack.budget < 9000 - 500 and small.requests[0].input_tokens + 500 <= 9000
+    (repo / ".packer.toml").write_text(SMALL_WINDOWS)
+    split = plan_review(repo, max_output_tokens=1000, max_cost=5.0, batch=True)
+    assert split.route.startswith(
+        f"map-reduce in {len(split.requests)} parts of up to {split.pack.budget:,} tokens for gpt-5.5's "
+    )
+    assert "do not fit in full in codex's 2,500 or api's" in split.route
+    assert split.route.endswith(
+        "; batch: the Batch API at 0.5x the price, answered within 24h, the merge sent as a second batch"
+    )
+
+
+def _batch_review(repo, tmp_path, srv, **kw):
+    (repo / ".packer.toml").write_text(SMALL_WINDOWS)
+    plan = plan_review(repo, max_output_tokens=1000, max_cost=5.0, batch=True, **kw)
+    seen = []
+    res = send_review(
+        plan, api_key="k", base_url=srv.base_url, output=tmp_path / "r.md", on_progress=seen.append,
+        poll=(0, 0), cache_dir=tmp_path / "cache",
+    )  # fmt: skip
+    return plan, res, seen
+
+
+def test_a_batch_review_costs_half_and_merges_in_a_second_batch(repo, tmp_path):
+    (repo / ".packer.toml").write_text(SMALL_WINDOWS)
+    direct = plan_review(repo, max_output_tokens=1000, max_cost=5.0)
+    with FakeOpenAI() as srv:
+        plan, res, seen = _batch_review(repo, tmp_path, srv)
+    assert plan.cost_estimate == pytest.approx(direct.cost_estimate / 2)
+    n = len(plan.requests)
+    parts_id, merge_id = list(srv.batches)
+    assert [line["custom_id"] for line in srv.batches[parts_id]["lines"]] == [
+        f"part-{k}" for k in range(1, n + 1)
+    ]
+    assert [line["body"] for line in srv.batches[parts_id]["lines"]] == [r.body for r in plan.requests]
+    (merge_line,) = srv.batches[merge_id]["lines"]
+    merged_input = merge_line["body"]["input"][0]["content"][0]["text"]
+    assert all(srv.batch_answer(f"part-{k}") in merged_input for k in range(1, n + 1))
+    assert res.text == srv.batch_answer("merge") and res.batch_id == merge_id and res.missing == ()
+    written = (tmp_path / "r.md").read_text()
+    assert written.index("## part 1 of") < written.index("## merged review") < written.index(res.text)
+    assert [p.status for p in seen if p.status == "submitted"] == ["submitted", "submitted"]
+    assert not any((tmp_path / "cache" / "batches").iterdir())  # the state is gone once done
+    assert all(r["path"] != "/v1/responses" for r in srv.requests)  # nothing sent directly
+
+
+def test_a_failed_part_is_reported_and_the_merge_says_it_is_missing(repo, tmp_path):
+    with FakeOpenAI() as srv:
+        srv.batch_fail_ids = {"part-2"}
+        plan, res, _ = _batch_review(repo, tmp_path, srv, batch_merge="direct")
+    n = len(plan.requests)
+    assert len(res.missing) == 1 and res.missing[0].startswith(f"part 2 of {n} (server_error: ")
+    merge = srv.requests[-1]  # --batch-merge direct: the merge is one streamed request
+    assert merge["path"] == "/v1/responses" and merge["body"]["stream"] is True
+    task = merge["body"]["input"][0]["content"][1]["text"]
+    assert f"their review failed: part 2 of {n} (server_error" in task and "not reviewed" in task
+    assert srv.batch_answer("part-2") not in merge["body"]["input"][0]["content"][0]["text"]
+    written = (tmp_path / "r.md").read_text()
+    assert "(no findings: this part's review failed: server_error" in written
+
+
+def test_every_part_failing_is_an_error_and_a_one_request_batch_answers(repo, tmp_path):
+    with FakeOpenAI() as srv:
+        srv.batch_fail_ids = {f"part-{k}" for k in range(1, 50)}
+        with pytest.raises(ApiError, match=r"every part of batch batch_\w+ failed; the first: part 1 of"):
+            _batch_review(repo, tmp_path, srv)
+        (repo / ".packer.toml").unlink()
+        srv.batch_fail_ids = set()
+        plan = plan_review(repo, Options(staged=True), batch=True)
+        res = send_review(plan, api_key="k", base_url=srv.base_url, poll=(0, 0), cache_dir=tmp_path / "c")
+    assert not plan.merge and res.text == srv.batch_answer("part-1") and res.requests_sent == 1
+
+
+def test_an_interrupted_batch_review_resumes_without_a_second_batch(repo, tmp_path):
+    from packer.review import resume_review
+
+    (repo / ".packer.toml").write_text(SMALL_WINDOWS)
+    plan = plan_review(repo, max_output_tokens=1000, max_cost=5.0, batch=True)
+
+    def stop_at_merge(p):
+        if p.status == "submitted" and p.total == 1:  # the merge's batch was just created
+            raise KeyboardInterrupt
+
+    with FakeOpenAI() as srv:
+        kw = {"api_key": "k", "base_url": srv.base_url, "poll": (0, 0), "cache_dir": tmp_path / "cache"}
+        with pytest.raises(KeyboardInterrupt):
+            send_review(plan, on_progress=stop_at_merge, **kw)
+        parts_id, merge_id = list(srv.batches)
+        state = json.loads((tmp_path / "cache" / "batches" / f"{parts_id}.json").read_text())
+        assert state["stage"] == "merge" and state["batch_id"] == merge_id
+        assert "def f" not in json.dumps(state) and "<pack>" not in json.dumps(state)  # no code kept
+        with pytest.raises(ConfigError, match=rf"batch {parts_id} was sent to {srv.base_url}, not "):
+            resume_review(parts_id, **{**kw, "base_url": "http://127.0.0.1:9/v1"})
+        res = resume_review(parts_id, output=tmp_path / "again.md", **kw)
+    assert list(srv.batches) == [parts_id, merge_id]  # resumed by the parts' id: no second merge
+    assert res.plan is None and res.text == srv.batch_answer("merge") and res.batch_id == merge_id
+    assert "## merged review" in (tmp_path / "again.md").read_text()
+    assert not any((tmp_path / "cache" / "batches").iterdir())
+
+
+def test_cancel_a_batch_review(repo, tmp_path):
+    from packer.review import cancel_review
+
+    plan = plan_review(repo, Options(staged=True), batch=True)
+    ids = []
+
+    def stop(p):
+        ids.append(p.batch_id)
+        raise KeyboardInterrupt
+
+    with FakeOpenAI() as srv:
+        kw = {"api_key": "k", "base_url": srv.base_url, "cache_dir": tmp_path / "cache"}
+        with pytest.raises(KeyboardInterrupt):
+            send_review(plan, on_progress=stop, poll=(0, 0), **kw)
+        cancel_review(ids[0], **kw)
+    assert srv.cancelled == ids and not any((tmp_path / "cache" / "batches").iterdir())
+
+
+def test_cli_batch_review_and_resume(repo, tmp_path, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "k")
+    cache = tmp_path / "cache"
+    with FakeOpenAI() as srv:
+        args = ["review", str(repo), "--staged", "--batch", "--yes", "--base-url", srv.base_url,
+                "--batch-poll", "0", "--cache-dir", str(cache)]  # fmt: skip
+        got = CliRunner().invoke(main, args)
+        assert got.exit_code == 0, got.output
+        (batch_id,) = srv.batches
+        assert (
+            f"review: batch {batch_id} created (1 request(s)); if this stops, resume with: "
+            f"packer review --resume {batch_id}" in got.output
+        )
+        assert "; batch: the Batch API at 0.5x the price, answered within 24h" in got.output
+        assert "at the batch price" in got.output and f"batch {batch_id}: completed, 1/1 done" in got.output
+        assert srv.batch_answer("part-1") in got.output
+        missing = CliRunner().invoke(main, ["review", "--resume", batch_id, "--base-url", srv.base_url,
+                                            "--cache-dir", str(cache)])  # fmt: skip
+        assert missing.exit_code == 1 and f"no batch review {batch_id}" in missing.output
+        bad = CliRunner().invoke(main, ["review", "--resume", "../x", "--cache-dir", str(cache)])
+        assert bad.exit_code == 1 and "is not a batch id" in bad.output
+        mixed = CliRunner().invoke(main, ["review", "--resume", batch_id, "--staged", "--batch"])
+        assert mixed.exit_code == 1 and "as it was sent: drop --staged, --batch" in mixed.output
+
+
+def test_cli_dry_run_with_an_image(repo, tmp_path):
+    shot = _png(tmp_path / "ui.png", (800, 600))
+    got = CliRunner().invoke(main, ["review", str(repo), "--staged", "--dry-run", "--image", str(shot),
+                                    "--reasoning-effort", "high"])  # fmt: skip
+    assert got.exit_code == 0, got.output
+    dry = json.loads(got.output[got.output.index("{") :])
+    part = dry["requests"][0]["body"]["input"][0]["content"][1]
+    assert part["type"] == "input_image" and part["image_url"].endswith("bytes of base64)")
+    assert dry["images"][0]["tokens"] == get_model("gpt-5.5").image_tokens(800, 600)
+    assert dry["reasoning_effort"] == "high" and dry["route"].startswith("codex")
+    assert base64.b64encode(shot.read_bytes()).decode()[30:] not in got.output  # no whole data URL

@@ -200,14 +200,23 @@ def _targets(root: Path, codex: int, api: int) -> None:
 def test_auto_chooses_the_smallest_target_that_holds_everything(repo, tmp_path):
     whole = packer.pack(repo, Options(budget="none")).total_tokens
     _targets(repo, codex=whole + 2_000, api=10 * whole)
-    assert packer.pack(repo, Options(target="auto")).target == "codex"
+    res = packer.pack(repo, Options(target="auto"))
+    assert res.target == "codex" and res.route.startswith("codex: the ")
+    assert f"fit in full in its {whole + 2_000:,}-token budget" in res.route
+    assert res.manifest()["route"] == res.route
     _targets(repo, codex=whole // 2, api=whole + 2_000)
     res = packer.pack(repo, Options(target="auto"), output=tmp_path / "a.xml")
     assert res.target == "api" and not res.parts
     assert all(f.mode == "full" for f in res.files if not f.reason.startswith("duplicate"))
+    assert res.route.startswith("api: the ") and res.route.endswith(f"not in codex's {whole // 2:,}")
     _targets(repo, codex=whole // 8, api=whole // 3)
     res = packer.pack(repo, Options(target="auto"), output=tmp_path / "s.xml")
     assert res.target == "api" and len(res.parts) >= 3
+    assert res.route.startswith(f"{len(res.parts)} parts of the api window: the ")
+    budgets = f"codex's {whole // 8:,} or api's {whole // 3:,}-token budget"
+    assert res.route.endswith(f"do not fit in full in {budgets}")
+    # A target named is no route chosen: the manifest has no key for it.
+    assert "route" not in packer.pack(repo, Options(target="api")).manifest()
     with pytest.raises(ConfigError, match="auto chooses the budget"):
         packer.pack(repo, Options(target="auto", budget=5000))
 
