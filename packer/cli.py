@@ -1285,17 +1285,7 @@ def _sent(
     watch.key, watch.endpoint = key, endpoint
     try:
         with watch.interruptible():
-            result = send_review(
-                plan,
-                api_key=key,
-                base_url=endpoint,
-                allow_insecure=watch.allow_insecure,
-                output=output,
-                on_text=lambda t: click.echo(t, nl=False),
-                on_progress=watch,
-                poll=watch.poll,
-                cache_dir=watch.cache_dir,
-            )
+            result = send_review(plan, output=output, **watch.sending())
     except ApiError as exc:
         if "cannot reach" in str(exc) and not strict and not plan.batch:
             if not watch.quiet:
@@ -1318,6 +1308,19 @@ class _BatchWatch:
         self.batch_id: str | None = None
         self.last = ""
         self.tty = sys.stderr.isatty()
+
+    def sending(self) -> dict[str, Any]:
+        """What `send_review` and `resume_review` take from here: where to send, how to
+        poll, and the answer streamed to stdout."""
+        return {
+            "api_key": self.key,
+            "base_url": self.endpoint,
+            "allow_insecure": self.allow_insecure,
+            "on_text": lambda t: click.echo(t, nl=False),
+            "on_progress": self,
+            "poll": self.poll,
+            "cache_dir": self.cache_dir,
+        }
 
     def __call__(self, p: Any) -> None:  # a `batch.Progress`
         if p.status == "submitted":
@@ -1396,17 +1399,7 @@ def _resume(
     watch.endpoint, _, watch.key = access
     watch.batch_id = batch_id
     with watch.interruptible():
-        result = resume_review(
-            batch_id,
-            api_key=watch.key,
-            base_url=watch.endpoint,
-            allow_insecure=watch.allow_insecure,
-            output=output,
-            on_text=lambda t: click.echo(t, nl=False),
-            on_progress=watch,
-            poll=watch.poll,
-            cache_dir=watch.cache_dir,
-        )
+        result = resume_review(batch_id, output=output, **watch.sending())
     click.echo("")
     watch.said_missing(result.missing)
     _fail_on(result, fail_on)
