@@ -3,6 +3,7 @@
 import base64
 import dataclasses
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -795,3 +796,59 @@ def test_cli_dry_run_with_an_image(repo, tmp_path):
     assert dry["images"][0]["tokens"] == get_model("gpt-5.5").image_tokens(800, 600)
     assert dry["reasoning_effort"] == "high" and dry["route"].startswith("codex")
     assert base64.b64encode(shot.read_bytes()).decode()[30:] not in got.output  # no whole data URL
+
+
+def _read_until(fd, text, timeout=60.0):
+    import select
+    import time
+
+    seen = b""
+    end = time.monotonic() + timeout
+    while text.encode() not in seen and time.monotonic() < end:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            try:
+                seen += os.read(fd, 65536)
+            except OSError:
+                break
+    return seen.decode("utf-8", "replace")
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_ctrl_c_during_a_batch_asks_whether_to_cancel(repo, tmp_path, terminal):
+    """On a terminal, Ctrl-C asks, and "y" cancels the batch; without one, the batch goes on
+    and stderr says how to resume it. Both exit 130."""
+    import pty
+    import signal
+    import subprocess
+
+    cache = tmp_path / "cache"
+    with FakeOpenAI() as srv:
+        srv.batch_steps = 10**6  # never done
+        master, slave = pty.openpty()
+        proc = subprocess.Popen(
+            [sys.executable, "-c", "from packer.cli import main; main()", "review", str(repo), "--staged",
+             "--batch", "--yes", "--base-url", srv.base_url, "--batch-poll", "0.05",
+             "--cache-dir", str(cache)],
+            stdin=slave if terminal else subprocess.DEVNULL, stdout=slave, stderr=slave,
+            env={**os.environ, "OPENAI_API_KEY": "k"},
+        )  # fmt: skip
+        os.close(slave)
+        screen = _read_until(master, "in_progress")
+        (batch_id,) = srv.batches
+        assert f"batch {batch_id} created" in screen, screen
+        proc.send_signal(signal.SIGINT)
+        if terminal:
+            screen += _read_until(master, f"cancel batch {batch_id}? [y/N]")
+            os.write(master, b"y\n")
+        screen += _read_until(master, "review: batch")
+        code = proc.wait(timeout=60)
+        os.close(master)
+    assert code == 130, screen
+    state = cache / "batches" / f"{batch_id}.json"
+    if terminal:
+        assert srv.cancelled == [batch_id] and f"review: batch {batch_id} cancelled" in screen
+        assert not state.exists()
+    else:
+        assert srv.cancelled == [] and state.exists()
+        assert f"review: batch {batch_id} goes on; resume with: packer review --resume {batch_id}" in screen
