@@ -686,6 +686,8 @@ def test_a_batch_review_costs_half_and_merges_in_a_second_batch(repo, tmp_path):
     assert [p.status for p in seen if p.status == "submitted"] == ["submitted", "submitted"]
     assert not any((tmp_path / "cache" / "batches").iterdir())  # the state is gone once done
     assert all(r["path"] != "/v1/responses" for r in srv.requests)  # nothing sent directly
+    uploaded = b"".join(f["data"] for f in srv.files.values())
+    assert b"[REDACTED:AWS Access Key]" in uploaded and PLANTED.encode() not in uploaded
 
 
 def test_a_failed_part_is_reported_and_the_merge_says_it_is_missing(repo, tmp_path):
