@@ -266,6 +266,49 @@ def _chunk_target(
     ).run()
 
 
+def check_options(max_tokens: int, overlap: int, *, keep: Sequence[str] = ()) -> None:
+    """Raise ConfigError for options `chunk` would refuse."""
+    _check_options(max_tokens, overlap)
+    _check_keep(keep)
+
+
+def walk_files(
+    root: PathArg,
+    *,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    gitignore: bool = True,
+    keep: Sequence[str] = (),
+) -> list[tuple[str, str, int]]:
+    """The files `chunk(root)` chunks, in its order, as (path inside `root`, absolute path,
+    size): what `packer.corpus` hands to its workers, one batch at a time."""
+    _check_keep(keep)
+    found = _targets(os.fspath(root), include=include, exclude=exclude, gitignore=gitignore, keep=keep)
+    prefix = _mask_path(posixpath.normpath(os.fspath(root).replace(os.sep, "/")))
+    cut = 0 if prefix == "." else len(prefix) + 1
+    return [(t.candidate.path[cut:], t.candidate.abspath, t.candidate.size) for t in found]
+
+
+def chunk_walked(
+    path: str,
+    abspath: str,
+    size: int,
+    *,
+    max_tokens: int = DEFAULT_MAX_TOKENS,
+    encoding: str = "o200k_base",
+    context: bool = False,
+    overlap: int = 0,
+    keep: Sequence[str] = (),
+) -> list[Chunk]:
+    """The chunks of one file `walk_files` found, named `path`: exactly what `chunk` gives
+    for it when it walks the directory from inside (`chunk(".")`)."""
+    target = _Target(Candidate(path, abspath, size), explicit=False)
+    counter = Counter(encoding)
+    return _chunk_target(
+        target, keep=keep, max_tokens=max_tokens, counter=counter, context=context, overlap=overlap
+    )
+
+
 def _check_keep(keep: Sequence[str]) -> None:
     kinds = sorted(KEEP_KINDS)
     for kind in keep:

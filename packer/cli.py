@@ -736,8 +736,25 @@ def languages_command(quiet: bool) -> None:
         click.echo("  ".join((*cells, row[3])))
 
 
+# long: 15 options and the --help text; --repos goes to `_chunk_repos`.
 @main.command("chunk")
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option(
+    "--repos",
+    metavar="LIST",
+    type=click.Path(dir_okay=False),
+    help="Chunk every repository LIST names (one path a line) into shards in the -o directory.",
+)
+@click.option(
+    "--ray",
+    "ray_address",
+    is_flag=False,
+    flag_value="local",
+    default=None,
+    metavar="[ADDRESS]",
+    help="With --repos: run on Ray Data; alone, a local Ray on 127.0.0.1; auto (or RAY_ADDRESS) "
+    "or an address joins a cluster. Needs packer[ray].",
+)
 @click.option(
     "--max-tokens",
     type=int,
@@ -809,6 +826,8 @@ def languages_command(quiet: bool) -> None:
 @click.option("-v", "--verbose", is_flag=True, help="Tracebacks for internal errors.")
 def chunk(
     paths: tuple[str, ...],
+    repos: str | None,
+    ray_address: str | None,
     max_tokens: int,
     context: bool,
     overlap: int,
@@ -833,6 +852,13 @@ def chunk(
     from packer.chunker import chunk as run_chunk
     from packer.output import check
 
+    if repos is not None or ray_address is not None:
+        spec = (max_tokens, encoding, context, overlap, include, exclude, not no_gitignore, keep)
+        return _chunk_repos(paths, repos, ray_address, output, spec, jobs, quiet, verbose)
+    if not paths:
+        raise click.UsageError("pass files or directories to chunk, or --repos LIST")
+    stats: dict[str, int] = {}
+
     def lines() -> Iterator[str]:
         for c in run_chunk(
             paths,
@@ -851,7 +877,6 @@ def chunk(
             stats[c.path] = stats.get(c.path, 0) + 1
             yield _chunk_line(c)
 
-    stats: dict[str, int] = {}
     with _errors(verbose), _progress(quiet, steps=False) as progress:
         if output != "-":
             check(output)  # before any work
@@ -860,6 +885,54 @@ def chunk(
         click.echo(
             f"chunked {len(stats):,} files into {sum(stats.values()):,} chunks of at most "
             f"{max_tokens:,} tokens ({encoding})",
+            err=True,
+        )
+
+
+def _chunk_repos(
+    paths: tuple[str, ...],
+    repos: str | None,
+    ray_address: str | None,
+    output: str,
+    spec_args: tuple[Any, ...],
+    jobs: int | None,
+    quiet: bool,
+    verbose: bool,
+) -> None:
+    """`chunk --repos LIST -o DIR [--ray [ADDRESS]]`: the shards and their manifest."""
+    with _errors(verbose), _progress(quiet, steps=False) as progress:
+        _chunk_repos_run(paths, repos, ray_address, output, spec_args, jobs, progress, quiet)
+
+
+def _chunk_repos_run(
+    paths: tuple[str, ...],
+    repos: str | None,
+    ray_address: str | None,
+    output: str,
+    spec_args: tuple[Any, ...],
+    jobs: int | None,
+    progress: Any,
+    quiet: bool,
+) -> None:
+    from packer.corpus import Spec, chunk_repos
+
+    spec = Spec(*spec_args)
+    if repos is None:
+        raise ConfigError("--ray is for --repos LIST: pass the list of repositories to chunk")
+    if paths:
+        raise ConfigError("--repos takes its repositories from the list: drop the paths")
+    if output == "-":
+        raise ConfigError("--repos writes shards: pass -o DIR, a directory for them")
+    engine = "local" if ray_address is None else "ray"
+    address = None if ray_address in (None, "local") else ray_address
+    result = chunk_repos(
+        repos, output, spec=spec, engine=engine, address=address, jobs=jobs, progress=progress
+    )
+    if not quiet:
+        click.echo(
+            f"chunked {result.files:,} files of {len(result.repos)} repositories into {result.chunks:,} "
+            f"chunks, {len(result.shards):,} shards ({result.reused_files:,} files reused, "
+            f"{result.resumed_shards:,} shards found done) on {engine}: {result.out_dir}",
             err=True,
         )
 

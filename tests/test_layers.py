@@ -56,6 +56,7 @@ LAYERS = [
     "stats",
     "report",
     "chunker",
+    "corpus",
     "batch",
     "review",
     "mcp_server",

@@ -1,0 +1,591 @@
+"""`packer chunk --repos LIST`: many repositories chunked into one retrieval index, on a
+local process pool or on Ray Data.
+
+The list names one repository a line (a clone on local or shared storage; blank lines and
+`#` comments skipped). Each repository's files are listed as `pack` walks them
+(`chunker.walk_files`) and cut into batches in that order; a batch is the unit of work
+and of output. Each batch is chunked by packer's own chunker (`chunker.chunk_walked`) and
+written as one shard: JSON lines, and Parquet when pyarrow is installed (the `ray`
+extra), with the chunk schema plus `repo`, `commit` and the file's `digest`. At the end
+`manifest.json` lists the shards, the repositories with their HEAD commits, and the
+options; shards no longer listed are deleted.
+
+Resumable and incremental. A shard's name holds its batch's key: the options, the
+repository and its commit, and each file's path, size and mtime. A run that stops midway
+leaves the shards it finished; the next run finds them by name and does not redo them.
+A batch whose key changed is chunked again, but a file whose content digest and path are
+those of a file the previous run chunked takes its chunks from that run's shard.
+
+Engines. `engine="local"` runs the batches on a pool of forked processes (`jobs`, default
+one per core); `engine="ray"` on Ray Data: the repositories become a dataset, a
+`flat_map` lists their batches on the workers, a `map` chunks and writes each one. Both
+run the same two functions, so their shards are the same bytes. A local Ray (no address)
+is started for the run on the loopback address only and with usage statistics off
+(Ray's own switches, set before it is imported: `RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0`
+makes it a single-machine Ray whose node address is 127.0.0.1, and every socket it opens
+listens there; `RAY_USAGE_STATS_ENABLED=0`). `address="auto"` (or `RAY_ADDRESS`) joins an
+existing cluster, where packer must be installed on every node and the repositories and
+the output directory must be on storage every node sees.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import xxhash
+
+from packer.errors import ConfigError, PackerError
+from packer.records import Chunk
+
+MANIFEST = "manifest.json"
+SHARDS = "shards"
+FORMAT = 1  # the layout of the output directory and its rows
+SHARD_FILES = 256  # files a batch holds at most ...
+SHARD_BYTES = 8 << 20  # ... and bytes
+# The columns of a shard, in order: the chunk schema, then where it came from.
+COLUMNS = (
+    "repo",
+    "commit",
+    "path",
+    "language",
+    "start_byte",
+    "end_byte",
+    "start_line",
+    "end_line",
+    "tokens",
+    "symbol",
+    "kind",
+    "text",
+    "redacted",
+    "embed_text",
+    "digest",
+)
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class Spec:
+    """The chunking options every batch of a run shares (part of every batch's key)."""
+
+    max_tokens: int = 512
+    encoding: str = "o200k_base"
+    context: bool = False
+    overlap: int = 0
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    gitignore: bool = True
+    keep: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Repo:
+    name: str  # as the list gives it
+    path: str  # absolute
+    commit: str  # HEAD, or "" outside git
+
+
+@dataclass(frozen=True)
+class Batch:
+    repo: int  # its place in the list
+    number: int  # its place in the repository's batches
+    files: tuple[tuple[str, str, int, int], ...]  # (path, abspath, size, mtime_ns)
+    key: str
+
+    @property
+    def name(self) -> str:
+        return f"part-{self.repo:05d}-{self.number:06d}-{self.key}"
+
+
+@dataclass(frozen=True)
+class Shard:
+    name: str
+    rows: int
+    files: int
+    digests: tuple[str, ...]  # "digest path" of each file chunked, for the next run's reuse
+    reused: int = 0  # files whose chunks came from the previous run
+    resumed: bool = False  # found finished on disk: nothing was done
+
+
+@dataclass(frozen=True)
+class CorpusResult:
+    out_dir: str
+    engine: str
+    repos: tuple[Repo, ...]
+    shards: tuple[Shard, ...]
+    chunks: int
+    files: int
+    reused_files: int
+    resumed_shards: int
+    warnings: tuple[str, ...] = field(default=())
+
+
+# -- the list and the batches ------------------------------------------------------------------
+
+
+def read_repos(list_file: str | os.PathLike[str]) -> list[Repo]:
+    """The repositories a list file names, each checked to be a directory, with its HEAD."""
+    from packer.discover import run_git
+
+    where = Path(list_file)
+    try:
+        lines = where.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{where}: cannot read the repository list ({exc}); pass a text file") from exc
+    repos: list[Repo] = []
+    seen: set[str] = set()
+    for number, line in enumerate(lines, 1):
+        name = line.strip()
+        if not name or name.startswith("#"):
+            continue
+        path = os.path.abspath(os.path.join(where.parent, os.path.expanduser(name)))
+        if not os.path.isdir(path):
+            raise ConfigError(f"{where}:{number}: {name} is not a directory; list one repository path a line")
+        if path in seen:
+            continue
+        seen.add(path)
+        got = run_git(path, "rev-parse", "--verify", "-q", "HEAD")
+        commit = got.stdout.decode().strip() if got.returncode == 0 else ""
+        repos.append(Repo(name, path, commit))
+    if not repos:
+        raise ConfigError(f"{where}: no repositories listed; write one path a line")
+    return repos
+
+
+def list_batches(index: int, repo: Repo, spec: Spec, *, files: int, nbytes: int) -> list[Batch]:
+    """A repository's files as `pack` walks them, in batches of at most `files` files and
+    `nbytes` bytes, each keyed by what decides its output."""
+    from packer.chunker import walk_files
+
+    walked = walk_files(
+        repo.path, include=spec.include, exclude=spec.exclude, gitignore=spec.gitignore, keep=spec.keep
+    )
+    batches: list[Batch] = []
+    current: list[tuple[str, str, int, int]] = []
+    size = 0
+    for path, abspath, nb in walked:
+        if current and (len(current) >= files or size + nb > nbytes):
+            batches.append(_batch(index, len(batches), repo, spec, current))
+            current, size = [], 0
+        current.append((path, abspath, nb, _mtime(abspath)))
+        size += nb
+    if current:
+        batches.append(_batch(index, len(batches), repo, spec, current))
+    return batches
+
+
+def _mtime(abspath: str) -> int:
+    try:
+        return os.stat(abspath).st_mtime_ns
+    except OSError:
+        return 0
+
+
+def _batch(index: int, number: int, repo: Repo, spec: Spec, files: list[tuple[str, str, int, int]]) -> Batch:
+    key = xxhash.xxh3_64()
+    key.update(json.dumps([FORMAT, asdict(spec), repo.name, repo.commit]).encode())
+    for path, _, size, mtime in files:
+        key.update(f"\0{path}\0{size}\0{mtime}".encode())
+    return Batch(index, number, tuple(files), key.hexdigest())
+
+
+# -- one batch: chunk it, write its shard ------------------------------------------------------
+
+
+def run_batch(batch: Batch, repo: Repo, spec: Spec, out_dir: str, previous: dict[str, str]) -> Shard:
+    """Chunk a batch and write its shard, unless a finished one is there already (resumed).
+    `previous` maps "digest path" to the previous run's shard holding that file's chunks."""
+    shards = Path(out_dir) / SHARDS
+    meta = shards / f"{batch.name}.meta.json"
+    if meta.exists():
+        try:
+            done = json.loads(meta.read_text(encoding="utf-8"))
+            return Shard(batch.name, done["rows"], done["files"], tuple(done["digests"]), resumed=True)
+        except (OSError, ValueError, KeyError):
+            pass  # a damaged record of a shard: made again
+    rows: list[dict[str, Any]] = []
+    digests: list[str] = []
+    reused = 0
+    loaded: dict[str, list[dict[str, Any]]] = {}
+    for path, abspath, size, _ in batch.files:
+        digest = _digest(abspath)
+        if digest is None:
+            continue
+        ident = f"{digest} {path}"
+        old = _reused(ident, previous, shards, loaded)
+        if old is not None:
+            reused += 1
+            got = [{**r, "repo": repo.name, "commit": repo.commit} for r in old]
+        else:
+            got = [_row(c, repo, digest) for c in _chunk(path, abspath, size, spec)]
+        if got:
+            digests.append(ident)
+            rows.extend(got)
+    _write_shard(shards, batch.name, rows)
+    shard = Shard(batch.name, len(rows), len(digests), tuple(digests), reused)
+    _atomic(meta, json.dumps({"rows": shard.rows, "files": shard.files, "digests": digests}).encode())
+    return shard
+
+
+def _digest(abspath: str) -> str | None:
+    try:
+        with open(abspath, "rb") as f:
+            return xxhash.xxh3_64_hexdigest(f.read())
+    except OSError:
+        return None  # gone since the listing: not chunked, as `chunk` would skip it
+
+
+def _chunk(path: str, abspath: str, size: int, spec: Spec) -> list[Chunk]:
+    from packer.chunker import chunk_walked
+
+    return chunk_walked(
+        path,
+        abspath,
+        size,
+        max_tokens=spec.max_tokens,
+        encoding=spec.encoding,
+        context=spec.context,
+        overlap=spec.overlap,
+        keep=spec.keep,
+    )
+
+
+def _row(c: Chunk, repo: Repo, digest: str) -> dict[str, Any]:
+    return {
+        "repo": repo.name,
+        "commit": repo.commit,
+        "path": c.path,
+        "language": c.language,
+        "start_byte": c.start_byte,
+        "end_byte": c.end_byte,
+        "start_line": c.start_line,
+        "end_line": c.end_line,
+        "tokens": c.tokens,
+        "symbol": c.symbol,
+        "kind": c.kind,
+        "text": c.text,
+        "redacted": c.redacted,
+        "embed_text": getattr(c, "embed_text", ""),
+        "digest": digest,
+    }
+
+
+def _reused(
+    ident: str, previous: dict[str, str], shards: Path, loaded: dict[str, list[dict[str, Any]]]
+) -> list[dict[str, Any]] | None:
+    """The previous run's rows of this file (same digest and path), or None."""
+    name = previous.get(ident)
+    if name is None:
+        return None
+    if name not in loaded:
+        try:
+            with open(shards / f"{name}.jsonl", encoding="utf-8") as f:
+                loaded[name] = [json.loads(line) for line in f]
+        except (OSError, ValueError):
+            loaded[name] = []
+    digest, _, path = ident.partition(" ")
+    rows = [r for r in loaded[name] if r.get("digest") == digest and r.get("path") == path]
+    return rows or None
+
+
+def _write_shard(shards: Path, name: str, rows: list[dict[str, Any]]) -> None:
+    lines = "".join(_line(r) for r in rows)
+    _atomic(shards / f"{name}.jsonl", lines.encode())
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        return  # the core install writes JSON lines only; Parquet comes with the `ray` extra
+    try:
+        table = pa.Table.from_pylist(rows, schema=_schema(pa))
+    except (UnicodeEncodeError, pa.ArrowException):  # rare: a name that is not UTF-8
+        table = pa.Table.from_pylist([_parquet_safe(r) for r in rows], schema=_schema(pa))
+    tmp = shards / f".{name}.parquet.{os.getpid()}.tmp"
+    pq.write_table(table, tmp, compression="zstd")
+    os.replace(tmp, shards / f"{name}.parquet")
+
+
+def _line(row: dict[str, Any]) -> str:
+    line = json.dumps(row, ensure_ascii=False)
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:  # a path with undecodable bytes: escaped, as `packer chunk` does
+        line = json.dumps(row, ensure_ascii=True)
+    return line + "\n"
+
+
+def _parquet_safe(row: dict[str, Any]) -> dict[str, Any]:
+    """Parquet strings are UTF-8: a path's undecodable bytes are written as \\xNN there."""
+    return {k: _utf8(v) if isinstance(v, str) else v for k, v in row.items()}
+
+
+def _utf8(text: str) -> str:
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _schema(pa: Any) -> Any:
+    ints = ("start_byte", "end_byte", "start_line", "end_line", "tokens", "redacted")
+    return pa.schema([(c, pa.int64() if c in ints else pa.string()) for c in COLUMNS])
+
+
+def _atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+# -- the run -------------------------------------------------------------------------------------
+
+
+def chunk_repos(
+    repos: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    *,
+    spec: Spec | None = None,
+    engine: str = "local",
+    address: str | None = None,
+    jobs: int | None = None,
+    shard_files: int = SHARD_FILES,
+    shard_bytes: int = SHARD_BYTES,
+    progress: Progress | None = None,
+) -> CorpusResult:
+    """Chunk every repository `repos` (a list file) names into `out_dir`: shards of JSON
+    lines (and Parquet with pyarrow) and `manifest.json`. `engine`: "local" (a process pool
+    of `jobs`, default one per core) or "ray" (Ray Data; `address` None starts a local
+    Ray on 127.0.0.1 with `jobs` CPUs, "auto" or a cluster address joins one). The rows
+    are the same whatever the engine. Raises ConfigError for a bad list, option or
+    output directory."""
+    spec = spec or Spec()
+    _check_spec(spec, engine, shard_files, shard_bytes)
+    listed = read_repos(repos)
+    out = Path(out_dir).resolve()
+    _check_out_dir(out, listed)
+    (out / SHARDS).mkdir(parents=True, exist_ok=True)
+    previous = _previous(out, spec)
+    run = _run_ray if engine == "ray" else _run_local
+    shards = run(listed, spec, str(out), previous, jobs, address, (shard_files, shard_bytes), progress)
+    shards.sort(key=lambda s: s.name)
+    _write_manifest(out, listed, spec, shards)
+    _drop_stale(out, shards)
+    return CorpusResult(
+        str(out),
+        engine,
+        tuple(listed),
+        tuple(shards),
+        sum(s.rows for s in shards),
+        sum(s.files for s in shards),
+        sum(s.reused for s in shards),
+        sum(s.resumed for s in shards),
+    )
+
+
+def _check_spec(spec: Spec, engine: str, shard_files: int, shard_bytes: int) -> None:
+    from packer.chunker import check_options
+
+    check_options(spec.max_tokens, spec.overlap, keep=spec.keep)
+    if engine not in ("local", "ray"):
+        raise ConfigError(f"unknown engine {engine!r}; use local or ray")
+    if shard_files < 1 or shard_bytes < 1:
+        raise ConfigError("a shard holds at least one file: pass positive shard sizes")
+
+
+def _check_out_dir(out: Path, repos: Sequence[Repo]) -> None:
+    """The output is never inside a repository it chunks (a rerun would chunk it), and an
+    existing directory is one of ours or empty: nothing else in it is ever deleted."""
+    for r in repos:
+        if out == Path(r.path) or Path(r.path) in out.parents:
+            raise ConfigError(f"{out} is inside the repository {r.name}; write the chunks outside it")
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"{out} is not a directory; pass a directory for the shards")
+    if out.is_dir() and any(out.iterdir()) and not (out / MANIFEST).exists() and not (out / SHARDS).is_dir():
+        raise ConfigError(f"{out} holds other files; pass an empty or new directory (or one packer wrote)")
+
+
+def _previous(out: Path, spec: Spec) -> dict[str, str]:
+    """What the last finished run chunked with the same options: "digest path" -> shard."""
+    try:
+        manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if manifest.get("format") != FORMAT or manifest.get("options") != json.loads(json.dumps(asdict(spec))):
+        return {}
+    return {ident: s["name"] for s in manifest.get("shards", []) for ident in s.get("digests", [])}
+
+
+def _write_manifest(out: Path, repos: Sequence[Repo], spec: Spec, shards: Sequence[Shard]) -> None:
+    data = {
+        "format": FORMAT,
+        "options": asdict(spec),
+        "repos": [{"name": r.name, "path": r.path, "commit": r.commit} for r in repos],
+        "chunks": sum(s.rows for s in shards),
+        "files": sum(s.files for s in shards),
+        "shards": [
+            {"name": s.name, "rows": s.rows, "files": s.files, "digests": list(s.digests)} for s in shards
+        ],
+    }
+    _atomic(out / MANIFEST, (json.dumps(data, indent=1) + "\n").encode())
+
+
+def _drop_stale(out: Path, shards: Sequence[Shard]) -> None:
+    """Shards of earlier runs that this run's manifest does not list, and the temporary
+    files of writes that never finished."""
+    keep = {s.name for s in shards}
+    for entry in (out / SHARDS).iterdir():
+        name = entry.name.lstrip(".").split(".")[0]
+        if name.startswith("part-") and (name not in keep or entry.name.endswith(".tmp")):
+            entry.unlink(missing_ok=True)
+
+
+# -- engines -------------------------------------------------------------------------------------
+
+
+def _run_local(
+    repos: Sequence[Repo],
+    spec: Spec,
+    out: str,
+    previous: dict[str, str],
+    jobs: int | None,
+    address: str | None,
+    sizes: tuple[int, int],
+    progress: Progress | None,
+) -> list[Shard]:
+    """The batches on a pool of forked processes (none with one job)."""
+    from packer import measure
+
+    if address is not None:
+        raise ConfigError("an address is for --ray; drop it, or pass --ray")
+    batches = [
+        b for i, r in enumerate(repos) for b in list_batches(i, r, spec, files=sizes[0], nbytes=sizes[1])
+    ]
+    workers = jobs or measure.workers()
+    work = [(b, repos[b.repo], spec, out, previous) for b in batches]
+    if workers <= 1 or len(batches) <= 1 or not measure.can_fork():
+        results: Iterable[Shard] = (run_batch(*w) for w in work)
+        return _reported(results, len(batches), progress)
+    pool = measure.fork_pool(workers)
+    try:
+        return _reported(pool.map(_run_packed, work), len(batches), progress)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _run_packed(args: tuple[Batch, Repo, Spec, str, dict[str, str]]) -> Shard:
+    return run_batch(*args)
+
+
+def _reported(results: Iterable[Shard], total: int, progress: Progress | None) -> list[Shard]:
+    shards = []
+    for shard in results:
+        shards.append(shard)
+        if progress is not None:
+            progress("chunk", len(shards), total)
+    return shards
+
+
+def _run_ray(
+    repos: Sequence[Repo],
+    spec: Spec,
+    out: str,
+    previous: dict[str, str],
+    jobs: int | None,
+    address: str | None,
+    sizes: tuple[int, int],
+    progress: Progress | None,
+) -> list[Shard]:
+    """Ray Data: the repositories as a dataset, their batches listed by a `flat_map` on the
+    workers, each batch chunked and written by a `map`; the driver gathers the shards."""
+    ray = _start_ray(address, jobs)
+    started = address is None and not os.environ.get("RAY_ADDRESS")
+    try:
+        items = [{"repo": i, "spec": asdict(spec), **asdict(r)} for i, r in enumerate(repos)]
+        ds = ray.data.from_items(items, override_num_blocks=max(1, len(items)))
+        ds = ds.flat_map(lambda item: _listed(item, sizes))
+        # One batch a block: else the map is fused with the listing, one task a repository.
+        ds = ds.repartition(target_num_rows_per_block=1)
+        ds = ds.map(lambda item: _chunked(item, out, previous))
+        shards = []
+        for row in ds.iter_rows():
+            shards.append(Shard(row["name"], row["rows"], row["files"], tuple(row["digests"]), row["reused"],
+                                row["resumed"]))  # fmt: skip
+            if progress is not None:
+                progress("chunk", len(shards), 0)
+        return shards
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def _listed(item: dict[str, Any], sizes: tuple[int, int]) -> list[dict[str, Any]]:
+    repo = Repo(item["name"], item["path"], item["commit"])
+    spec = _spec(item["spec"])
+    batches = list_batches(item["repo"], repo, spec, files=sizes[0], nbytes=sizes[1])
+    return [
+        {"batch": json.dumps(asdict(b)), "repo": json.dumps(asdict(repo)), "spec": item["spec"]}
+        for b in batches
+    ]
+
+
+def _chunked(item: dict[str, Any], out: str, previous: dict[str, str]) -> dict[str, Any]:
+    raw = json.loads(item["batch"])
+    batch = Batch(raw["repo"], raw["number"], tuple(tuple(f) for f in raw["files"]), raw["key"])
+    shard = run_batch(batch, Repo(**json.loads(item["repo"])), _spec(item["spec"]), out, previous)
+    return {**asdict(shard), "digests": list(shard.digests)}
+
+
+def _spec(raw: dict[str, Any]) -> Spec:
+    fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
+    return Spec(**fields)
+
+
+def _start_ray(address: str | None, jobs: int | None) -> Any:
+    """Ray, connected: to `address` (or RAY_ADDRESS), else a local Ray started for this run
+    on 127.0.0.1 only, without usage statistics."""
+    if address is None and not os.environ.get("RAY_ADDRESS"):
+        # Read when ray is imported: set first. See the module docstring.
+        os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+        os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
+    try:
+        import ray
+        import ray.data
+    except ImportError as exc:
+        raise ConfigError(
+            "--ray needs Ray: pip install 'packer[ray]' (or drop --ray for the local pool)"
+        ) from exc
+    if address is None and not os.environ.get("RAY_ADDRESS"):
+        from ray._private import ray_constants
+
+        if ray_constants.ENABLE_RAY_CLUSTER:  # imported before packer could set the switch
+            raise ConfigError(
+                "ray was imported before packer could start it on 127.0.0.1 only; set "
+                "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 and RAY_USAGE_STATS_ENABLED=0 before it is imported"
+            )
+        ray.init(num_cpus=jobs or os.cpu_count() or 1, include_dashboard=False, log_to_driver=False,
+                 configure_logging=False)  # fmt: skip
+    else:
+        ray.init(address=address or "auto", log_to_driver=False)
+    logging.getLogger("ray.data").setLevel(logging.ERROR)
+    context = ray.data.DataContext.get_current()
+    context.enable_progress_bars = False  # packer reports its own progress
+    return ray
+
+
+def rows(out_dir: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
+    """Every row of a finished output directory, shard by shard as its manifest lists them."""
+    out = Path(out_dir)
+    try:
+        manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise PackerError(f"{out}: no manifest.json ({exc}); run packer chunk --repos first") from exc
+    for s in manifest["shards"]:
+        with open(out / SHARDS / f"{s['name']}.jsonl", encoding="utf-8") as f:
+            for line in f:
+                yield json.loads(line)
