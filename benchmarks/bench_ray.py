@@ -62,7 +62,8 @@ def source_bytes(out: Path) -> int:
     total = 0
     for shard in manifest["shards"]:
         root = roots[int(shard["name"].split("-")[1])]
-        total += sum((root / ident.split(" ", 1)[1]).stat().st_size for ident in shard["digests"])
+        meta = json.loads((out / "shards" / f"{shard['name']}.meta.json").read_text())
+        total += sum((root / ident.split(" ", 1)[1]).stat().st_size for ident in meta["digests"])
     return total
 
 

@@ -14,7 +14,10 @@ Resumable and incremental. A shard's name holds its batch's key: the options, th
 repository and its commit, and each file's path, size and mtime. A run that stops midway
 leaves the shards it finished; the next run finds them by name and does not redo them.
 A batch whose key changed is chunked again, but a file whose content digest and path are
-those of a file the previous run chunked takes its chunks from that run's shard.
+those of a file the previous run chunked in the same repository takes its chunks from that
+run's shard. Each shard's `.meta.json` lists its files' digests; the manifest lists only
+the shards, so it stays small at any number of repositories, and a worker reads the
+digests of one repository's previous shards at a time.
 
 Engines. `engine="local"` runs the batches on a pool of forked processes (`jobs`, default
 one per core); `engine="ray"` on Ray Data: the repositories become a dataset, a
@@ -198,9 +201,11 @@ def _batch(index: int, number: int, repo: Repo, spec: Spec, files: list[tuple[st
 # -- one batch: chunk it, write its shard ------------------------------------------------------
 
 
-def run_batch(batch: Batch, repo: Repo, spec: Spec, out_dir: str, previous: dict[str, str]) -> Shard:
+def run_batch(
+    batch: Batch, repo: Repo, spec: Spec, out_dir: str, previous: dict[str, tuple[str, ...]]
+) -> Shard:
     """Chunk a batch and write its shard, unless a finished one is there already (resumed).
-    `previous` maps "digest path" to the previous run's shard holding that file's chunks."""
+    `previous`: the previous run's shards, by repository name."""
     shards = Path(out_dir) / SHARDS
     meta = shards / f"{batch.name}.meta.json"
     if meta.exists():
@@ -212,13 +217,14 @@ def run_batch(batch: Batch, repo: Repo, spec: Spec, out_dir: str, previous: dict
     rows: list[dict[str, Any]] = []
     digests: list[str] = []
     reused = 0
+    index = _reuse_index(shards, repo.name, previous.get(repo.name, ()))
     loaded: dict[str, list[dict[str, Any]]] = {}
     for path, abspath, size, _ in batch.files:
         digest = _digest(abspath)
         if digest is None:
             continue
         ident = f"{digest} {path}"
-        old = _reused(ident, previous, shards, loaded)
+        old = _reused(ident, index, shards, loaded)
         if old is not None:
             reused += 1
             got = [{**r, "repo": repo.name, "commit": repo.commit} for r in old]
@@ -276,11 +282,31 @@ def _row(c: Chunk, repo: Repo, digest: str) -> dict[str, Any]:
     }
 
 
+_index: dict[tuple[str, str, tuple[str, ...]], dict[str, str]] = {}  # a worker's last reuse index
+
+
+def _reuse_index(shards: Path, repo: str, names: tuple[str, ...]) -> dict[str, str]:
+    """ "digest path" -> the previous shard holding that file's rows, for one repository:
+    read from its shards' meta files once per worker process and repository."""
+    key = (str(shards), repo, names)  # the names: another run, or other options, is another index
+    if key not in _index:
+        _index.clear()  # one repository's at a time: memory stays bounded
+        found: dict[str, str] = {}
+        for name in names:
+            try:
+                meta = json.loads((shards / f"{name}.meta.json").read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            found.update(dict.fromkeys(meta.get("digests", []), name))
+        _index[key] = found
+    return _index[key]
+
+
 def _reused(
-    ident: str, previous: dict[str, str], shards: Path, loaded: dict[str, list[dict[str, Any]]]
+    ident: str, index: dict[str, str], shards: Path, loaded: dict[str, list[dict[str, Any]]]
 ) -> list[dict[str, Any]] | None:
     """The previous run's rows of this file (same digest and path), or None."""
-    name = previous.get(ident)
+    name = index.get(ident)
     if name is None:
         return None
     if name not in loaded:
@@ -410,15 +436,18 @@ def _check_out_dir(out: Path, repos: Sequence[Repo]) -> None:
         raise ConfigError(f"{out} holds other files; pass an empty or new directory (or one packer wrote)")
 
 
-def _previous(out: Path, spec: Spec) -> dict[str, str]:
-    """What the last finished run chunked with the same options: "digest path" -> shard."""
+def _previous(out: Path, spec: Spec) -> dict[str, tuple[str, ...]]:
+    """The shards of the last finished run with the same options, by repository name."""
     try:
         manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     if manifest.get("format") != FORMAT or manifest.get("options") != json.loads(json.dumps(asdict(spec))):
         return {}
-    return {ident: s["name"] for s in manifest.get("shards", []) for ident in s.get("digests", [])}
+    found: dict[str, list[str]] = {}
+    for shard in manifest.get("shards", []):
+        found.setdefault(shard.get("repo", ""), []).append(shard["name"])
+    return {repo: tuple(names) for repo, names in found.items()}
 
 
 def _write_manifest(out: Path, repos: Sequence[Repo], spec: Spec, shards: Sequence[Shard]) -> None:
@@ -429,7 +458,8 @@ def _write_manifest(out: Path, repos: Sequence[Repo], spec: Spec, shards: Sequen
         "chunks": sum(s.rows for s in shards),
         "files": sum(s.files for s in shards),
         "shards": [
-            {"name": s.name, "rows": s.rows, "files": s.files, "digests": list(s.digests)} for s in shards
+            {"name": s.name, "repo": repos[int(s.name.split("-")[1])].name, "rows": s.rows, "files": s.files}
+            for s in shards
         ],
     }
     _atomic(out / MANIFEST, (json.dumps(data, indent=1) + "\n").encode())
@@ -452,7 +482,7 @@ def _run_local(
     repos: Sequence[Repo],
     spec: Spec,
     out: str,
-    previous: dict[str, str],
+    previous: dict[str, tuple[str, ...]],
     jobs: int | None,
     address: str | None,
     sizes: tuple[int, int],
@@ -478,7 +508,7 @@ def _run_local(
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _run_packed(args: tuple[Batch, Repo, Spec, str, dict[str, str]]) -> Shard:
+def _run_packed(args: tuple[Batch, Repo, Spec, str, dict[str, tuple[str, ...]]]) -> Shard:
     return run_batch(*args)
 
 
@@ -495,7 +525,7 @@ def _run_ray(
     repos: Sequence[Repo],
     spec: Spec,
     out: str,
-    previous: dict[str, str],
+    previous: dict[str, tuple[str, ...]],
     jobs: int | None,
     address: str | None,
     sizes: tuple[int, int],
@@ -534,7 +564,7 @@ def _listed(item: dict[str, Any], sizes: tuple[int, int]) -> list[dict[str, Any]
     ]
 
 
-def _chunked(item: dict[str, Any], out: str, previous: dict[str, str]) -> dict[str, Any]:
+def _chunked(item: dict[str, Any], out: str, previous: dict[str, tuple[str, ...]]) -> dict[str, Any]:
     raw = json.loads(item["batch"])
     batch = Batch(raw["repo"], raw["number"], tuple(tuple(f) for f in raw["files"]), raw["key"])
     shard = run_batch(batch, Repo(**json.loads(item["repo"])), _spec(item["spec"]), out, previous)
