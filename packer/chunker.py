@@ -26,7 +26,10 @@ Guarantees, for every file:
   two of the budget can still be split. A definition too large for one chunk starts a
   new chunk (after the header that leads into it: `class A:`, `namespace n {`) and its
   last chunk ends with it (and its closing `}`), so its parts do not mix with its
-  neighbours.
+  neighbours. The one node that fits and is split anyway is the body of a definition or
+  statement that does not fit, when the chunk holds only what leads into that body:
+  then the body's opening (`{`) and first statements join its header, so a signature
+  (`fn parse(&mut self) -> Result<Ast>`) is never cut from the `{` after it.
 - **Redacted.** The file is scanned for secrets once (`packer.secrets.scan`); in `text`
   every secret value is replaced by `[REDACTED:<kind>]` plus the newlines it held (a
   secret cut by a chunk boundary is replaced on both sides), and `tokens` counts that
@@ -50,13 +53,35 @@ header leaves; it is dropped for a chunk where not even one character would fit 
 it. The header's scope is shortened from the outside in ("… > def parse") to a quarter
 of the budget at most; a budget too small for the path alone is an error.
 
-`symbol` is the scope path of the chunk (`class Parser > def parse`, from
-`packer.symbols`): the one definition the chunk holds when that definition is at least
-half of it, else the innermost definition that encloses the chunk, else "". `kind` is
-that definition's kind ("function", "class", "method", ...), else "code". Text formats
-give "section" (inside a heading, key or table), "paragraph" (within one paragraph) or
-"text"; code whose grammar is missing or whose parse is refused (too large, too slow)
-is split by paragraphs and lines and gives "text".
+Where a chunk ends: between two statements (or items, members) where it can; inside a
+statement only when that statement does not fit a chunk, and then between two of its
+parts (two elements of a table, a block and its `else`). Not between a header and its
+body (`if (x)` | `{`, `for x in y:` | body, `@property` | `def f`): the chunk ends before
+the header instead, which goes with its body into the next chunk, unless the body is a
+whole definition or statement that fits alone but not with its header.
+
+`symbol` is the scope path of the chunk (`class Parser > def parse`, `impl Display for
+Parser > fn fmt`, from `packer.symbols.scopes`: the definitions, and the blocks that hold
+definitions without naming one, such as Rust's `impl`): the one definition the chunk
+holds when that definition is at least half of it, else the innermost definition that
+encloses the chunk, else "". `kind` is that definition's kind ("function", "class",
+"method", "impl", ...), else "code". Text formats give "section" (inside a heading, key
+or table), "paragraph" (within one paragraph) or "text"; code whose grammar is missing
+or whose parse is refused (too large, too slow) is split by paragraphs and lines and
+gives "text".
+
+`embed_text` is the chunk's text (less its `--context` header) after lines that say where
+it is, for an embedding model: `// path: src/parser.rs` (in the language's comment
+syntax), `// imports: std::io::{self, Read}, serde::Deserialize, crate::ast` (the file's
+imports, those at most `IMPORT_DEPTH` levels deep), then the header of each definition
+around the chunk, outermost first, as the file has it up to its body's opening:
+`impl<T: Read> Parser<T> {`, `    pub fn parse(&mut self) -> Result<Ast> {` (in a text
+format, the headings of the sections around it). A definition the chunk starts with is in
+its text already. These lines take at most half of `max_tokens`, within
+`EMBED_PREFIX_TOKENS` (32 to 256, counted line by line): the imports are cut first, then
+the outer headers (one `…` line stands for them), then the innermost header, then the
+path. They are read off the redacted text and the masked path, so they hold no secret;
+`tokens` counts `text` only. The same for every chunk of a scope, and deterministic.
 """
 
 from __future__ import annotations
@@ -74,7 +99,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import xxhash
 
@@ -83,12 +108,19 @@ from packer.errors import ConfigError, PackerError
 from packer.records import KEEP_KINDS, Candidate, Chunk, Definition, Skip, SourceText
 from packer.tokens import SAFE_AFTER_NEWLINE, Counter, get_encoding, last_safe_cut, token_sizes
 
+if TYPE_CHECKING:
+    import tree_sitter
+
 DEFAULT_MAX_TOKENS = 512
 HEADER_SCOPE_CHARS = 120  # a longer scope is cut from the outside in the --context header
 # A piece's count is estimated from the whole file's tokens; one estimated within this
 # many tokens of the budget is counted exactly before it is split.
 ESTIMATE_SLACK = 16
 SECRETS_FILE = "secrets-file"  # the keep kind that lets credentials files be chunked (redacted)
+# embed_text's lines before the chunk's text take at most half the budget, within these.
+EMBED_PREFIX_TOKENS = (32, 256)
+EMBED_HEADER_CHARS = 300  # of one enclosing definition's header; longer ones are cut
+IMPORT_DEPTH = 3  # embed_text lists the imports at most this deep: top level, `if`, `mod` blocks
 
 Progress = Callable[[str, int, int], None]
 PathArg = str | os.PathLike[str]
@@ -146,8 +178,27 @@ _BODY_TYPE = re.compile(
     r"body|block|_list$|program|translation_unit|source_file|compilation_unit|document|"
     r"section|statements|suite"
 )
+# Nodes whose children are statements, items or members: a chunk boundary between two of
+# them is between whole statements (`_BODY_TYPE` also takes in argument and parameter lists).
+_SEQUENCE_TYPE = re.compile(
+    r"body|block|compound_statement|statements$|statement_list|program|translation_unit|source_file|"
+    r"compilation_unit|suite|declaration_list|variant_list|enumerator_list|^case_statement$|"
+    r"^switch_section$|^preproc_(?:if|ifdef|else|elif|elifdef)$|^module$"
+)
+# How clean a boundary before a piece is (`_Piece.cut`): between two statements (or two
+# blocks of text); between two parts of a statement too big for one chunk; or in a
+# header, before the body it leads into (`fn parse(..)` | `{`, `@property` | `def f`).
+_CLEAN, _FORCED, _HEADER = 2, 1, 0
 # Siblings that belong to the node after them: doc comments, decorators, attributes.
 _ATTACHED_TYPES = frozenset({"decorator", "attribute_item", "attribute", "annotation", "marker_annotation"})
+# How an import's module and names join in embed_text ("serde::Deserialize"), by language;
+# elsewhere they read "react (React, useState)".
+_IMPORT_JOINS = {
+    "rust": "::",
+    "cpp": "::",
+    "php": "\\",
+    **dict.fromkeys(("python", "java", "kotlin", "scala", "csharp", "swift"), "."),
+}
 _BLANK_LINE = re.compile(rb"\n[ \t\r\f\v]*\n")
 _LEAD_IN = re.compile(rb"[ \t]*(?:#|//|/\*|\*|--|@)[^\n]*\n|[ \t\r]*\n")
 _DATA_FORMATS = frozenset({"json", "yaml", "toml"})
@@ -621,7 +672,19 @@ _NODES, _LINES, _TOKENS = 0, 1, 2  # how a piece splits next
 class _Piece:
     """A contiguous byte range, the nodes it holds, and how it splits if too big."""
 
-    __slots__ = ("anchor", "depth", "end", "exact", "force", "level", "nodes", "start", "statement", "tokens")
+    __slots__ = (
+        "anchor",
+        "cut",
+        "depth",
+        "end",
+        "exact",
+        "force",
+        "level",
+        "nodes",
+        "start",
+        "statement",
+        "tokens",
+    )
 
     def __init__(
         self, start: int, end: int, nodes: tuple[_Node, ...], level: int, depth: int, anchor: int
@@ -636,20 +699,23 @@ class _Piece:
         self.exact = False  # `tokens` is the exact count, not the estimate
         self.force = False  # split even though the count alone fits (the final text did not)
         self.statement = True  # a named node in a body (or text): not part of a header
+        self.cut = _CLEAN  # how clean a chunk boundary at `start` is: _CLEAN, _FORCED or _HEADER
 
 
 class _Scopes:
     """The file's definitions as sorted ranges, to name the scope of a byte range."""
 
-    def __init__(self, defs: list[tuple[int, int, str, str]]) -> None:
+    def __init__(self, defs: list[tuple[int, int, str, str, str]]) -> None:
+        """`defs`: (start byte, end byte, scope path, kind, own label) of each definition."""
         defs = sorted(defs, key=lambda d: (d[0], -d[1]))
         self.starts = [d[0] for d in defs]
         self.ends = [d[1] for d in defs]
         self.paths = [d[2] for d in defs]
         self.kinds = [d[3] for d in defs]
+        self.labels = [d[4] for d in defs]
         self.parent: list[int] = []
         stack: list[int] = []
-        for i, (start, end, _, _) in enumerate(defs):
+        for i, (start, end, *_) in enumerate(defs):
             while stack and not (self.starts[stack[-1]] <= start and end <= self.ends[stack[-1]]):
                 stack.pop()
             self.parent.append(stack[-1] if stack else -1)
@@ -676,6 +742,19 @@ class _Scopes:
         if count == 1 and 2 * (min(ends[single], b) - max(starts[single], a)) >= b - a:
             return single
         return enclosing
+
+    def around(self, a: int, b: int) -> tuple[int, ...]:
+        """The definitions that start before `a` and end at or after `b`, outermost first:
+        those whose headers lead into the text [a, b) without being part of it."""
+        starts, ends, parent = self.starts, self.ends, self.parent
+        i = bisect.bisect_left(starts, a) - 1
+        while i >= 0 and ends[i] < b:
+            i = parent[i]
+        out: list[int] = []
+        while i >= 0:
+            out.append(i)
+            i = parent[i]
+        return tuple(reversed(out))
 
 
 class _Chunker:
@@ -724,6 +803,11 @@ class _Chunker:
         # (a, b) -> fits, count, and (text, symbol, kind) unless the count was read off `starts`
         self._fits: dict[tuple[int, int], tuple[bool, int, tuple[str, str, str] | None]] = {}
         self._def_types: dict[str, bool] = {}
+        self._sequence_types: dict[str, bool] = {}
+        self.tree: tree_sitter.Tree | None = None  # the syntax tree, if the file was parsed
+        self._imports: list[str] | None = None  # the import summary's items, made once
+        self._prefixes: dict[tuple[int, ...], str] = {}  # embed_text's prefix by enclosing scopes
+        self._line_tokens: dict[str, int] = {}  # counts of the prefix's lines
         safe_path = self.path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
         self._comment = _COMMENTS.get(language or "", ("", ""))
         self._path_text = safe_path.replace("\n", " ").replace("\r", " ")
@@ -762,15 +846,27 @@ class _Chunker:
             tree = symbols.parse(self.data, language, text=symbols.needs_text(language))
             if tree is not None:
                 self.parsed = True
-                found = symbols.definitions(self.data, language, tree=tree)
-                self.scopes = _Scopes([(d.start_byte, d.end_byte, self.scope_name(d), d.kind) for d in found])
+                found = symbols.scopes(self.data, language, tree=tree)
+                self.scopes = _Scopes(
+                    [
+                        (d.start_byte, d.end_byte, self.scope_name(d), d.kind, self.mask(d.label))
+                        for d in found
+                    ]
+                )
+                self.tree = tree
                 return tree.root_node
             self.text_format = True
             language = None  # the grammar is missing or refused the file: paragraphs
         root = blocks.outline(self.data, language)
         self.scopes = _Scopes(
             [
-                (b.start_byte, b.end_byte, self.mask(" > ".join((*scope, b.label))), "section")
+                (
+                    b.start_byte,
+                    b.end_byte,
+                    self.mask(" > ".join((*scope, b.label))),
+                    "section",
+                    self.mask(b.label),
+                )
                 for b, scope in blocks.labelled(root)
             ]
         )
@@ -813,13 +909,13 @@ class _Chunker:
                 if alone < t <= alone + ESTIMATE_SLACK and not p.exact:
                     t = self.exact(p)  # never split a piece that fits on an estimate
                 if t <= alone:
-                    if self.acc:
-                        stack.append(p)  # the merged chunk ends before it
-                        self.flush()
-                    else:
+                    if not self.acc:
                         self.acc.append(p)
                         self.acc_tokens = t
-                    continue
+                        continue
+                    if self.end_before(p, t):
+                        continue
+                    # `acc` only leads into the body p: p is split, its first part joins `acc`
             if self.acc and (p.level == _TOKENS or (self.is_definition(p) and not self.leads(p))):
                 stack.append(p)  # a big definition (or a line cut by tokens) starts a chunk
                 self.flush()
@@ -832,8 +928,34 @@ class _Chunker:
                 stack.append(None)
             stack.extend(reversed(children))
 
+    def end_before(self, p: _Piece, t: int) -> bool:
+        """End the merged chunk before p, which fits alone (`t` tokens) but not after `acc`:
+        at p, or, if a header in `acc` leads into p (`if (x)`, `fn parse(..) -> R`), before
+        that header, so that it goes with p: when p is a body, or when both fit together.
+        False if `acc` only leads into a body p (`fn parse(..) -> R {`, `class A:`): then p
+        is split, for its opening and first statements to join `acc`."""
+        acc = self.acc
+        body = self.is_body(p)
+        if body and not self.sealed and not any(q.statement for q in acc):
+            return False
+        if p.cut == _HEADER and not self.sealed:
+            j = len(acc) - 1  # where the header starts
+            while j > 0 and acc[j].cut == _HEADER:
+                j -= 1
+            lead = not any(q.statement for q in acc[:j])  # what comes before leads into it too
+            if not lead and (body or t + sum(map(self.tokens, acc[j:])) <= self.limit(acc[j].start)):
+                self.stack.append(p)
+                self.stack.extend(reversed(acc[j:]))
+                self.acc = acc[:j]
+                self.flush()
+                return True
+        self.stack.append(p)  # the merged chunk ends before it
+        self.flush()
+        return True
+
     def flush(self) -> None:
-        """Emit the longest run of `acc` that fits exactly; push the rest back."""
+        """Emit the longest run of `acc` that fits exactly, ending it before a header
+        rather than after (as `end_before`); push the rest back."""
         acc = self.acc
         self.acc = []
         self.acc_tokens = 0
@@ -849,6 +971,11 @@ class _Chunker:
                 else:
                     hi = mid
             best = lo
+            k = best + 1
+            while k > 1 and acc[k].cut == _HEADER:
+                k -= 1
+            if acc[k].cut != _HEADER:
+                best = k - 1
         if best < 0:  # even the first piece does not fit once counted with the rest
             acc[0].force = True
             self.stack.extend(reversed(acc))
@@ -860,6 +987,8 @@ class _Chunker:
         """The pieces `p` splits into, one level down."""
         data = self.data
         if p.level == _NODES and p.nodes:
+            parent: _Node | None = None  # the node whose children the pieces hold
+            kids: Sequence[_Node] = p.nodes
             if len(p.nodes) > 1:  # a glued group: its members, still together if they fit
                 groups: list[tuple[_Node, ...]] = [(n,) for n in p.nodes]
                 depth, anchor, body = p.depth, p.start, p.statement
@@ -868,13 +997,15 @@ class _Chunker:
                 kids = parent.children
                 groups = self.groups(kids) if kids else []
                 depth, anchor = p.depth + 1, -1
-                body = depth == 1 or bool(_BODY_TYPE.search(parent.type))
+                body = depth == 1 or bool(_BODY_TYPE.search(parent.type)) or self.sequence(parent.type)
             if groups:
                 pieces = self.partition(p, groups, depth, anchor)
                 for q in pieces:
                     q.statement = body and any(n.is_named for n in q.nodes)
                 if len(pieces) == 1:
                     pieces[0].tokens, pieces[0].exact, pieces[0].force = p.tokens, p.exact, p.force
+                if self.parsed:
+                    self.grade(p, parent, kids, pieces)
                 return pieces
         if p.level <= _LINES:
             lines: list[_Piece] = []
@@ -882,13 +1013,67 @@ class _Chunker:
             while pos < p.end:
                 nl = data.find(b"\n", pos, p.end)
                 stop = p.end if nl < 0 else nl + 1
-                lines.append(_Piece(pos, stop, (), _LINES, p.depth + 1, pos))
+                line = _Piece(pos, stop, (), _LINES, p.depth + 1, pos)
+                line.cut = _FORCED if pos > p.start else p.cut
+                lines.append(line)
                 pos = stop
             if len(lines) > 1:
                 return lines
         q = _Piece(p.start, p.end, (), _TOKENS, p.depth + 1, p.start)
-        q.tokens, q.exact, q.force = p.tokens, p.exact, p.force
+        q.tokens, q.exact, q.force, q.cut = p.tokens, p.exact, p.force, p.cut
         return [q]
+
+    def grade(self, p: _Piece, parent: _Node | None, kids: Sequence[_Node], pieces: list[_Piece]) -> None:
+        """How clean a chunk boundary before each of `pieces` (p's parts) is (`_Piece.cut`):
+        the first keeps p's; between two statements of a body it is clean; in the header of
+        `parent` (before its body starts) or between a decorator or attribute and what it
+        annotates it is a header cut; elsewhere inside a statement too big for one chunk
+        (two elements of a huge table, a block and its `else`) it is forced."""
+        pieces[0].cut = p.cut
+        if len(pieces) == 1:
+            return
+        if parent is None:  # the members of a glued group
+            for before, q in itertools.pairwise(pieces):
+                q.cut = _HEADER if before.nodes and before.nodes[-1].type in _ATTACHED_TYPES else _FORCED
+            return
+        if p.depth == 0 or self.sequence(parent.type):
+            for q in pieces[1:]:
+                q.cut = _CLEAN
+            return
+        body = self.body_start(kids)
+        for q in pieces[1:]:
+            q.cut = _HEADER if q.start <= body else _FORCED
+
+    def is_body(self, p: _Piece) -> bool:
+        """Whether p is one node that holds a sequence of statements (a block, a body)."""
+        return p.level == _NODES and len(p.nodes) == 1 and self.sequence(p.nodes[0].type)
+
+    def sequence(self, node_type: str) -> bool:
+        """Whether nodes of this type hold a sequence of statements, items or members."""
+        got = self._sequence_types.get(node_type)
+        if got is None:
+            got = bool(_SEQUENCE_TYPE.search(node_type)) and "comment" not in node_type
+            self._sequence_types[node_type] = got
+        return got
+
+    def body_start(self, kids: Sequence[_Node]) -> int:
+        """Where the body of the node with children `kids` starts: its first child that is
+        a sequence of statements, else that of its last named child, or of that one's
+        (through a wrapper: a decorated definition, an `export`, Go's `type_spec`); -1 if
+        it has none."""
+        types = self._sequence_types
+        for _ in range(3):
+            last = None
+            for child in kids:
+                t = child.type
+                if types.get(t) if t in types else self.sequence(t):
+                    return child.start_byte
+                if child.is_named:
+                    last = child
+            if last is None:
+                break
+            kids = last.children
+        return -1
 
     def groups(self, kids: Sequence[_Node]) -> list[tuple[_Node, ...]]:
         """Children grouped so comments and decorators stay with what they annotate."""
@@ -1247,16 +1432,20 @@ class _Chunker:
             and all(not n.is_named or "comment" in n.type for n in p.nodes)
         )
 
-    def symbol(self, a: int, b: int) -> tuple[str, str]:
-        """The chunk's scope path and kind."""
+    def stripped(self, a: int, b: int) -> tuple[int, int]:
+        """data[a:b] without the whitespace around it (all of it if that is all there is)."""
         data = self.data
         s, e = a, b
         while s < e and data[s] in b" \t\r\n\f\v":
             s += 1
         while e > s and data[e - 1] in b" \t\r\n\f\v":
             e -= 1
-        if s == e:
-            s, e = a, b
+        return (a, b) if s == e else (s, e)
+
+    def symbol(self, a: int, b: int) -> tuple[str, str]:
+        """The chunk's scope path and kind."""
+        data = self.data
+        s, e = self.stripped(a, b)
         i = self.scopes.find(s, e, _skip_lead_in(data, s, e), (a, b))
         if i >= 0:
             return self.scopes.paths[i], self.scopes.kinds[i]
@@ -1312,6 +1501,7 @@ class _Chunker:
             text = self.text(a, b)
         else:
             text, symbol, kind = made
+        embed_text = self.embed_text(a, b, text[len(self.header(symbol)[0]) :] if self.context else text)
         if not ok:  # pragma: no cover - every caller checked
             raise AssertionError(f"chunk {a}:{b} of {self.path} has {tokens} tokens")
         data = self.data
@@ -1332,8 +1522,126 @@ class _Chunker:
                 kind=kind,
                 text=text,
                 redacted=self.redacted_in(self.overlap_start(a) if self.overlap else a, b),
+                embed_text=embed_text,
             )
         )
         self._fits.clear()
         self._limits.clear()
         self._overlaps.clear()
+
+    # -- embedding text ---------------------------------------------------------------
+
+    def embed_text(self, a: int, b: int, text: str) -> str:
+        """`text` (the chunk's own, with its overlap) after the lines that say where it is:
+        the path, the file's imports, and the headers of the definitions around it."""
+        s, e = self.stripped(a, b)
+        chain = self.scopes.around(s, e)
+        prefix = self._prefixes.get(chain)
+        if prefix is None:
+            prefix = self._prefixes[chain] = self.embed_prefix(chain)
+        return prefix + text
+
+    def embed_prefix(self, chain: tuple[int, ...]) -> str:
+        """The path, import and header lines before a chunk inside the definitions `chain`
+        (outermost first), within `EMBED_PREFIX_TOKENS` (counted line by line): the imports
+        are cut first, then the outer headers, then the innermost header, then the path."""
+        low, high = EMBED_PREFIX_TOKENS
+        cap = min(high, max(low, self.max_tokens // 2))
+        opener, closer = self._comment
+        path = f"{opener}path: {self._path_text}{closer}"
+        items = self.import_items()
+        heads = [self.scope_header(i) for i in chain]
+        lines = [path, self.imports_line(len(items)), *heads] if items else [path, *heads]
+        prefix = "".join(line + "\n" for line in lines)
+        if len(prefix) <= cap and (prefix.isascii() or len(prefix.encode()) <= cap):
+            return prefix  # a token is one byte at least
+        count = self.line_tokens
+        room = cap - count(path)
+        sizes = [count(h) for h in heads]
+        rest = sum(sizes)
+        shown = len(items)
+        while shown and count(self.imports_line(shown)) + rest > room:
+            shown //= 2
+        if shown:
+            lines = [path, self.imports_line(shown), *heads]
+        else:
+            dropped = 0
+            while dropped < len(heads) - 1 and rest + (count("…") if dropped else 0) > room:
+                rest -= sizes[dropped]
+                dropped += 1
+            lines = [path, *(["…"] if dropped else []), *heads[dropped:]]
+            text = self._path_text
+            while sum(map(count, lines)) > cap:  # the innermost header is cut, then the path
+                if len(lines) > 1 and len(lines[-1]) > 16:
+                    lines[-1] = lines[-1][: len(lines[-1]) // 2].rstrip() + " …"
+                elif len(text) > 16:
+                    text = "…" + text[len(text) // 2 :]
+                    lines[0] = f"{opener}path: {text}{closer}"
+                else:
+                    break
+        return "".join(line + "\n" for line in lines)
+
+    def imports_line(self, shown: int) -> str:
+        """The line that lists the first `shown` of the file's imports."""
+        items = self.import_items()
+        opener, closer = self._comment
+        more = ", …" if shown < len(items) else ""
+        return f"{opener}imports: {', '.join(items[:shown])}{more}{closer}"
+
+    def line_tokens(self, line: str) -> int:
+        """The count of one line of embed_text's prefix (with its newline), once per file."""
+        got = self._line_tokens.get(line)
+        if got is None:
+            got = self._line_tokens[line] = self.counter.count(line + "\n")
+        return got
+
+    def import_items(self) -> list[str]:
+        """The file's imports, one item each ("std::io", "serde::Deserialize"), redacted:
+        read off the redacted text of the import statements."""
+        if self._imports is None:
+            self._imports = []
+            if self.tree is not None and self.language is not None:
+                from packer import symbols
+
+                text = self.text if self.spans or self.bom else None  # else the bytes as they are
+                found = symbols.imports(
+                    self.data, self.language, tree=self.tree, text=text, max_depth=IMPORT_DEPTH
+                )
+                join = _IMPORT_JOINS.get(self.language)
+                items = (_import_item(i.module, i.names, join) for i in found)
+                self._imports = list(dict.fromkeys(i for i in items if i))
+        return self._imports
+
+    def scope_header(self, i: int) -> str:
+        """The header of scope `i`, as the file has it (indented, redacted) up to its
+        body's opening; a section's label in a text format."""
+        if self.tree is None:
+            return self.scopes.labels[i]
+        from packer import symbols
+
+        data = self.data
+        start, end = self.scopes.starts[i], self.scopes.ends[i]
+        node = self.tree.root_node.descendant_for_byte_range(start, end)
+        stop = symbols.header_end(node, data) if node is not None else end
+        head = self.text(start, min(stop, end)).rstrip()
+        if len(head) > EMBED_HEADER_CHARS:
+            head = head[:EMBED_HEADER_CHARS].rstrip() + " …"
+        line_start = data.rfind(b"\n", 0, start) + 1
+        indent = data[line_start:start]
+        return (indent.decode("ascii") if indent.isspace() and indent.isascii() else "") + head
+
+
+def _import_item(module: str, names: tuple[str, ...], join: str | None) -> str:
+    """One import as embed_text lists it: `a::b`, `a::{b, c}`, `a.b`, `react (React, useState)`."""
+    module = " ".join(module.split())
+    names = tuple(" ".join(n.split()) for n in names if n.strip())
+    if not names:
+        return module
+    if not module:
+        return ", ".join(names)
+    if join is None:
+        return f"{module} ({', '.join(names)})"
+    sep = "" if module.endswith(join) else join
+    if len(names) == 1:
+        return module if names[0] == "self" else f"{module}{sep}{names[0]}"
+    return f"{module}{sep}{{{', '.join(names)}}}"

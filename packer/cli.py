@@ -844,9 +844,11 @@ def chunk(
     """Split files into chunks of at most --max-tokens tokens, for retrieval.
 
     Writes one JSON object per line and per chunk, with the keys path, language,
-    start_byte, end_byte, start_line, end_line, tokens, symbol, kind, text and redacted.
-    Code is split along its syntax tree and a function or class that fits stays whole; a
-    file's byte ranges join back to its exact bytes. Secrets in the text are redacted.
+    start_byte, end_byte, start_line, end_line, tokens, symbol, kind, text, redacted and
+    embed_text (the text after its path, the file's imports and the headers of the
+    definitions around it, for embedding; not counted in tokens). Code is split along its
+    syntax tree and a function or class that fits stays whole; a file's byte ranges join
+    back to its exact bytes. Secrets in the text and embed_text are redacted.
     Directories are walked as `pack` walks them.
     """
     from packer.chunker import chunk as run_chunk
@@ -953,6 +955,7 @@ def _chunk_line(c: Chunk) -> str:
         "kind": c.kind,
         "text": c.text,
         "redacted": c.redacted,
+        "embed_text": c.embed_text,
     }
     line = json.dumps(record, ensure_ascii=False)
     try:

@@ -390,6 +390,9 @@ class Chunk:
     kind: str  # "function", "class", "method", "code", "text", "section", ...
     text: str  # secrets redacted
     redacted: int = 0  # secret spans (or parts of one) replaced in `text`
+    # `text` (less its --context header) after the path, the file's imports and the headers
+    # of the definitions around it, for embedding; redacted too; not counted in `tokens`
+    embed_text: str = ""
 
 
 # -- ranking, deduplication, task ---------------------------------------------------

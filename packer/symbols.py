@@ -28,19 +28,19 @@ import sys
 import textwrap
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from packer import languages
 from packer.records import Definition, FileSymbols, Import, Reference
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
     import tree_sitter
 
-    # (pattern index, kind, definition node, name node)
-    _Found = tuple[int, str, tree_sitter.Node, tree_sitter.Node]
+    # (pattern index, kind, definition node, first name node, end of the last name node)
+    _Found = tuple[int, str, tree_sitter.Node, tree_sitter.Node, int]
     # (statement node, module nodes, name nodes, path segment nodes)
     _FoundImport = tuple[
         tree_sitter.Node, list[tree_sitter.Node], list[tree_sitter.Node], list[tree_sitter.Node]
@@ -240,6 +240,85 @@ def definitions(source: bytes, language: str, *, tree: tree_sitter.Tree) -> tupl
     return extractor.run("", matches, tree.root_node.has_error).definitions
 
 
+def scopes(source: bytes, language: str, *, tree: tree_sitter.Tree) -> tuple[Definition, ...]:
+    """What names a chunk's scope: `definitions(...)`, plus the blocks that hold
+    definitions without defining a name (`grammars/<language>/scopes.scm`, e.g. a Rust
+    `impl Display for Parser`, labelled "impl Display for Parser"). In source order; each
+    one's `scope` counts both (`("impl Parser",)` for its methods). Not symbols: `extract`
+    never reads `scopes.scm`, so the reference graph and skeletons do not see them."""
+    found = definitions(source, language, tree=tree)
+    try:
+        query = languages.load_query(language, "scopes") if language in languages.GRAMMARS else None
+    except (LookupError, ValueError):
+        return found
+    if query is None:
+        return found
+    import tree_sitter
+
+    matches = tree_sitter.QueryCursor(query).matches(tree.root_node)
+    blocks = _Extractor(source, language, _roles_by_query.setdefault(query, {}), docs=False)
+    extra = blocks.run("", matches, False).definitions
+    if not extra:
+        return found
+    out: list[Definition] = []
+    stack: list[Definition] = []
+    for d in sorted((*found, *extra), key=lambda d: (d.start_byte, -d.end_byte)):
+        while stack and not (stack[-1].start_byte <= d.start_byte and d.end_byte <= stack[-1].end_byte):
+            stack.pop()
+        if len(stack) >= MAX_DEPTH:
+            continue
+        scope = (*stack[-1].scope, stack[-1].label) if stack else ()
+        d = d if d.scope == scope else replace(d, scope=scope)
+        out.append(d)
+        stack.append(d)
+    return tuple(out)
+
+
+def imports(
+    source: bytes,
+    language: str,
+    *,
+    tree: tree_sitter.Tree,
+    text: Callable[[int, int], str] | None = None,
+    max_depth: int | None = None,
+) -> tuple[Import, ...]:
+    """`extract(...).imports` alone, from the imports query (one short pass over the tree).
+
+    `text(start, end)`, if given, is the text of that byte range of `source` that the
+    modules and names are read from (by default the bytes decoded as UTF-8): the chunker
+    passes one that redacts secrets. `max_depth` leaves out the import statements deeper
+    in the tree than that (the root is 0; 3 takes in those under a conditional or in a
+    module block, in a seventh of the time). Gives () for a language without an imports
+    query."""
+    try:
+        query = languages.load_query(language, "imports") if language in languages.GRAMMARS else None
+    except (LookupError, ValueError):
+        return ()
+    if query is None:
+        return ()
+    import tree_sitter
+
+    cursor = tree_sitter.QueryCursor(query)
+    if max_depth is not None:
+        cursor.set_max_start_depth(max_depth)
+    matches = cursor.matches(tree.root_node)
+    extractor = _Extractor(source, language, _roles_by_query.setdefault(query, {}), docs=False)
+    if text is not None:
+        extractor.span = text
+    return extractor.run("", matches, False).imports
+
+
+def header_end(node: tree_sitter.Node, source: bytes) -> int:
+    """Where a definition's header ends: after its body's opening brace (`fn f() {`), at
+    its body when the body is not braced (`def f():`), else at the end of its first line."""
+    body = _body(node)
+    if body is not None and body.start_byte > node.start_byte:
+        end = body.start_byte
+        return end + 1 if source[end : end + 1] == b"{" else end
+    nl = source.find(b"\n", node.start_byte, node.end_byte)
+    return node.end_byte if nl < 0 else nl
+
+
 @functools.cache
 def needs_text(language: str) -> bool:
     """Whether the language's queries test a capture's text (`(#eq? ...)`, `(#match? ...)`)."""
@@ -367,6 +446,10 @@ class _Extractor:
         self.detail = detail
         self.docs = docs  # with detail: signatures and docs too
         self.names: dict[bytes, str] = {}  # without detail: each distinct name decoded once
+        self.span: Callable[[int, int], str] = self.decode  # the text of an import's byte range
+
+    def decode(self, start: int, end: int) -> str:
+        return self.source[start:end].decode("utf-8", "replace")
 
     def text(self, node: tree_sitter.Node) -> str:
         return self.source[node.start_byte : node.end_byte].decode("utf-8", "replace")
@@ -380,6 +463,13 @@ class _Extractor:
         if got is None:
             got = self.names[raw] = sys.intern(raw.decode("utf-8", "replace"))
         return got
+
+    def name_span(self, first: tree_sitter.Node, end: int) -> str:
+        """A definition's name: its one `@name`, or the text from the first `@name` to the
+        end of the last, on one line (`Display for Parser<T>`)."""
+        if end == first.end_byte:
+            return self.text(first)
+        return " ".join(self.source[first.start_byte : end].decode("utf-8", "replace").split())
 
     def run(
         self,
@@ -418,11 +508,11 @@ class _Extractor:
             names = caps.get("name")
             if not names:
                 continue
-            name = names[0]
+            name = min(names, key=lambda n: n.start_byte)  # several: the name spans them all
             node = caps[role.capture][0]
             key3 = (node.start_byte, node.end_byte, name.start_byte)
             if key3 not in defs or defs[key3][0] > index:
-                defs[key3] = (index, role.kind, node, name)
+                defs[key3] = (index, role.kind, node, name, max(n.end_byte for n in names))
 
         definitions = self.definitions(defs.values())
         own_names = {k[2] for k in defs}
@@ -448,13 +538,13 @@ class _Extractor:
             return self.bare_definitions(items)
         out: list[Definition] = []
         stack: list[Definition] = []  # enclosing definitions of the current one
-        for _index, kind, node, name_node in items:
+        for _index, kind, node, name_node, name_end in items:
             start, end = node.start_byte, node.end_byte
             while stack and not (stack[-1].start_byte <= start and end <= stack[-1].end_byte):
                 stack.pop()
             if len(stack) >= MAX_DEPTH:
                 continue  # scopes would grow quadratically; no real code nests this deep
-            name = self.text(name_node)
+            name = self.name_span(name_node, name_end)
             d = Definition(
                 name=name,
                 kind=kind,
@@ -475,7 +565,7 @@ class _Extractor:
         """The same definitions as `definitions`, without keyword, signature, doc and scope."""
         out: list[Definition] = []
         ends: list[int] = []  # end bytes of the enclosing definitions
-        for _index, kind, node, name_node in items:
+        for _index, kind, node, name_node, name_end in items:
             start, end = node.start_byte, node.end_byte
             while ends and end > ends[-1]:  # sorted by start: only the end can leave a scope
                 ends.pop()
@@ -483,7 +573,12 @@ class _Extractor:
                 continue
             row = node.start_point.row
             last = _last_row(node)
-            out.append(Definition(self.name(name_node), kind, "", row + 1, last + 1, start, end, "", "", ()))
+            name = (
+                self.name(name_node)
+                if name_end == name_node.end_byte
+                else self.name_span(name_node, name_end)
+            )
+            out.append(Definition(name, kind, "", row + 1, last + 1, start, end, "", "", ()))
             ends.append(end)
         return tuple(out)
 
@@ -604,18 +699,17 @@ class _Extractor:
                 m = modules[0]
                 inner = [n.start_byte for n in names if m.start_byte < n.start_byte < m.end_byte]
                 if inner:  # `a.b.C` captured whole, C as the name: the module is `a.b`
-                    raw = self.source[m.start_byte : min(inner)].decode("utf-8", "replace")
-                    module = raw.rstrip(".:\\/ \t")
+                    module = self.span(m.start_byte, min(inner)).rstrip(".:\\/ \t")
                 else:
-                    module = _unquote(self.text(m))
+                    module = _unquote(self.span(m.start_byte, m.end_byte))
             elif path:  # segments `a`, `b`, `C`: the module is `a.b`, the name `C`
                 path = sorted(set(path), key=lambda n: n.start_byte)
                 if not names and len(path) > 1:
                     names = [path.pop()]
-                module = self.source[path[0].start_byte : path[-1].end_byte].decode("utf-8", "replace")
+                module = self.span(path[0].start_byte, path[-1].end_byte)
             seen: dict[str, None] = {}
             for n in sorted(names, key=lambda n: n.start_byte):
-                seen.setdefault(_unquote(self.text(n)), None)
+                seen.setdefault(_unquote(self.span(n.start_byte, n.end_byte)), None)
             out.append(Import(module, tuple(seen), stmt.start_point.row + 1))
         return tuple(out)
 

@@ -40,6 +40,7 @@ KEYS = [
     "kind",
     "text",
     "redacted",
+    "embed_text",
 ]
 # Definition nodes whose own text must stay in one chunk when it fits the budget.
 DEFINITION_TYPES = frozenset(
@@ -436,6 +437,480 @@ def test_a_big_definition_starts_and_ends_its_own_chunks() -> None:
     assert chunks[1].text.startswith("def big():\n")
     assert chunks[-1].text == "b = 2\n"
     assert all(c.symbol == "def big" for c in chunks[1:-1])
+
+
+# A realistic Rust file: impl blocks with several methods, a trait impl, a struct with
+# fields, an enum, a trait with a default method, a mod with functions, nested closures.
+RUST = """//! A small expression evaluator.
+
+use std::collections::HashMap;
+use std::fmt::{self, Display};
+use std::io::{self, Read};
+
+/// Settings of one evaluation.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// How deep parentheses may nest.
+    pub max_depth: usize,
+    /// Whether identifiers may hold non-ASCII letters.
+    pub allow_unicode: bool,
+    /// Values of the known names.
+    pub names: HashMap<String, f64>,
+    pub separator: char,
+}
+
+/// What the lexer yields.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Token {
+    Number(f64),
+    Ident(String),
+    Plus,
+    Minus,
+    Star,
+    Slash,
+    LParen,
+    RParen,
+}
+
+pub trait Visitor {
+    fn visit_number(&mut self, value: f64) -> f64;
+
+    fn visit_binary(&mut self, op: &Token, left: f64, right: f64) -> f64 {
+        match op {
+            Token::Plus => left + right,
+            Token::Minus => left - right,
+            Token::Star => left * right,
+            Token::Slash => left / right,
+            _ => f64::NAN,
+        }
+    }
+}
+
+pub struct Parser<R: Read> {
+    reader: R,
+    tokens: Vec<Token>,
+    position: usize,
+    config: Config,
+}
+
+impl<R: Read> Parser<R> {
+    pub fn new(reader: R, config: Config) -> Self {
+        Parser { reader, tokens: Vec::new(), position: 0, config }
+    }
+
+    pub fn parse(&mut self) -> Result<f64, io::Error> {
+        let mut input = String::new();
+        self.reader.read_to_string(&mut input)?;
+        self.tokens = util::lex(&input, self.config.allow_unicode);
+        self.position = 0;
+        let value = self.expression(0);
+        if self.position < self.tokens.len() {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, "trailing tokens"));
+        }
+        Ok(value)
+    }
+
+    fn expression(&mut self, depth: usize) -> f64 {
+        let mut value = self.term(depth);
+        while let Some(op) = self.tokens.get(self.position).cloned() {
+            if op != Token::Plus && op != Token::Minus {
+                break;
+            }
+            self.position += 1;
+            let right = self.term(depth);
+            value = if op == Token::Plus { value + right } else { value - right };
+        }
+        value
+    }
+
+    fn term(&mut self, depth: usize) -> f64 {
+        match self.tokens.get(self.position).cloned() {
+            Some(Token::Number(n)) => {
+                self.position += 1;
+                n
+            }
+            Some(Token::Ident(name)) => {
+                self.position += 1;
+                self.config.names.get(&name).copied().unwrap_or(f64::NAN)
+            }
+            Some(Token::LParen) if depth < self.config.max_depth => {
+                self.position += 1;
+                let inner = self.expression(depth + 1);
+                self.position += 1;
+                inner
+            }
+            _ => f64::NAN,
+        }
+    }
+}
+
+impl<R: Read> Display for Parser<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shown: Vec<String> = self.tokens.iter().map(|t| format!("{:?}", t)).collect();
+        write!(f, "Parser at {} of [{}]", self.position, shown.join(", "))
+    }
+}
+
+mod util {
+    use super::Token;
+
+    pub fn lex(input: &str, allow_unicode: bool) -> Vec<Token> {
+        let is_start = |c: char| c.is_ascii_alphabetic() || (allow_unicode && c.is_alphabetic());
+        let mut out = Vec::new();
+        let mut chars = input.chars().peekable();
+        while let Some(&c) = chars.peek() {
+            let token = match c {
+                '+' => Some(Token::Plus),
+                '-' => Some(Token::Minus),
+                '*' => Some(Token::Star),
+                '/' => Some(Token::Slash),
+                '(' => Some(Token::LParen),
+                ')' => Some(Token::RParen),
+                _ => None,
+            };
+            if let Some(t) = token {
+                chars.next();
+                out.push(t);
+            } else if c.is_ascii_digit() {
+                let digits: String = std::iter::from_fn(|| chars.next_if(|d| d.is_ascii_digit() || *d == '.'))
+                    .collect();
+                out.push(Token::Number(digits.parse().unwrap_or(0.0)));
+            } else if is_start(c) {
+                let name: String = std::iter::from_fn(|| chars.next_if(|d| d.is_alphanumeric())).collect();
+                out.push(Token::Ident(name));
+            } else {
+                chars.next();
+            }
+        }
+        out
+    }
+
+    pub fn is_operator(token: &Token) -> bool {
+        matches!(token, Token::Plus | Token::Minus | Token::Star | Token::Slash)
+    }
+}
+"""
+# The Rust nodes a chunk lies inside of, and how chunks name them.
+RUST_SCOPES = {
+    "function_item": "fn",
+    "function_signature_item": "fn",
+    "struct_item": "struct",
+    "enum_item": "enum",
+    "trait_item": "trait",
+    "mod_item": "mod",
+    "impl_item": "impl",
+}
+
+
+def rust_label(data: bytes, node: object) -> str:
+    """How a chunk names a Rust definition: `fn parse`, `impl Display for Parser<R>`."""
+
+    def text(n: object) -> str:
+        return " ".join(data[n.start_byte : n.end_byte].decode().split())  # type: ignore[attr-defined]
+
+    if node.type == "impl_item":  # type: ignore[attr-defined]
+        trait = node.child_by_field_name("trait")  # type: ignore[attr-defined]
+        kind = node.child_by_field_name("type")  # type: ignore[attr-defined]
+        return "impl " + (f"{text(trait)} for " if trait is not None else "") + text(kind)
+    return f"{RUST_SCOPES[node.type]} {text(node.child_by_field_name('name'))}"  # type: ignore[attr-defined]
+
+
+def innermost_scope(data: bytes, root: object, start: int, end: int) -> str:
+    """The scope path ("impl Parser<R> > fn parse") of the innermost Rust definition node
+    around data[start:end], from the syntax tree; "" if there is none."""
+    path: list[str] = []
+    node = root
+    while True:
+        inside = [c for c in node.children if c.start_byte <= start and end <= c.end_byte]  # type: ignore[attr-defined]
+        if not inside:
+            return " > ".join(path)
+        node = inside[0]
+        if node.type in RUST_SCOPES:  # type: ignore[attr-defined]
+            path.append(rust_label(data, node))
+
+
+def test_rust_chunks_name_their_innermost_definition() -> None:
+    """Every chunk inside a Rust definition names the innermost one (its scope path, or
+    that of the one definition the chunk holds): methods of impl blocks and trait impls,
+    fields of a struct, variants of an enum, functions of a mod, closures in them."""
+    data = RUST.encode()
+    tree = symbols.parse(data, "rust")
+    assert tree is not None
+    named: set[str] = set()
+    for max_tokens in (48, 56, 64):
+        chunks = run(data, "rust", max_tokens)
+        check_chunks(data, chunks, max_tokens)
+        inside = 0
+        for c in chunks:
+            own = data[c.start_byte : c.end_byte]
+            start = c.start_byte + len(own) - len(own.lstrip())
+            end = c.end_byte - (len(own) - len(own.rstrip()))
+            path = innermost_scope(data, tree.root_node, start, end)
+            if path:
+                inside += 1
+                assert c.symbol == path or c.symbol.startswith(path + " > "), (path, c.symbol, c.text)
+            named.add(c.symbol)
+        assert inside >= len(chunks) // 2
+    assert {
+        "struct Config",
+        "enum Token",
+        "trait Visitor > fn visit_binary",
+        "impl Parser<R> > fn parse",
+        "impl Parser<R> > fn term",
+        "impl Display for Parser<R>",
+        "mod util > fn lex",
+    } <= named
+
+
+def test_rust_scopes_are_not_symbols() -> None:
+    """An impl block names chunks but is no definition of `extract` (no symbol)."""
+    data = RUST.encode()
+    names = {d.name for d in symbols.extract(data, "rust").definitions}
+    assert "parse" in names and not any("Parser<R>" in n for n in names)
+    tree = symbols.parse(data, "rust")
+    assert tree is not None
+    scopes = {(d.kind, d.label, d.scope) for d in symbols.scopes(data, "rust", tree=tree)}
+    assert ("impl", "impl Display for Parser<R>", ()) in scopes
+    assert ("method", "fn fmt", ("impl Display for Parser<R>",)) in scopes
+
+
+# Statements, and compound statements whose bodies are a few statements long.
+COMPOUND = {
+    "python": (
+        "def run(items, limit):\n    total = 0\n",
+        "    {kw} item_{i} in items:\n"
+        + "".join(f"        total += check(item_{{i}}, {j})\n" for j in range(6)),
+        "    return total\n",
+        ("for", "if", "while"),
+    ),
+    "c": (
+        "int run(int *items, int limit)\n{\n\tint total = 0;\n",
+        "\t{kw} (items[{i}] > limit)\n\t{{\n"
+        + "".join(f"\t\ttotal += check(items[{{i}}], {j});\n" for j in range(6))
+        + "\t}}\n",
+        "\treturn total;\n}\n",
+        ("if", "while"),
+    ),
+    "rust": (
+        "fn run(items: &[i32], limit: i32) -> i32 {\n    let mut total = 0;\n",
+        "    {kw} items[{i}] > limit {{\n"
+        + "".join(f"        total += check(items[{{i}}], {j});\n" for j in range(6))
+        + "    }}\n",
+        "    total\n}\n",
+        ("if", "while"),
+    ),
+}
+
+
+@pytest.mark.parametrize("language", sorted(COMPOUND))
+def test_a_chunk_does_not_end_in_a_header(language: str) -> None:
+    """A chunk boundary never falls between a compound statement's header and its body
+    (`if (x)` | `{`, `for x in y:` | body): the header goes to the next chunk with it."""
+    head, middle, tail, keywords = COMPOUND[language]
+    body = "".join(middle.format(kw=keywords[i % len(keywords)], i=i) for i in range(12))
+    data = (head + body + tail).encode()
+    tree = symbols.parse(data, language)
+    assert tree is not None
+    headers = []  # (start, body start) of every compound statement
+    stack = [tree.root_node]
+    while stack:
+        node = stack.pop()
+        stack.extend(node.children)
+        block = next((c for c in node.children if c.type in ("block", "compound_statement")), None)
+        if block is not None and node.type != "function_definition" and node.type != "function_item":
+            headers.append((node.start_byte, block.start_byte))
+    assert len(headers) == 12
+    for max_tokens in range(40, 130, 6):
+        chunks = run(data, language, max_tokens)
+        check_chunks(data, chunks, max_tokens)
+        for c in chunks[:-1]:
+            assert not any(start < c.end_byte <= body for start, body in headers), (max_tokens, c.text)
+
+
+# A definition of about 50 tokens, split at 48: its signature goes with the body's `{`.
+SIGNATURES = {
+    "rust": b"""pub fn parse(&mut self, input: &str, limit: usize) -> Result<Ast, Error> {
+    let tokens = self.lex(input)?;
+    let tree = self.build(tokens, limit)?;
+    self.check(&tree)?;
+    Ok(tree)
+}
+""",
+    "c": b"""static int parse_input(struct parser *p, const char *input, size_t limit)
+{
+	int tokens = lex(p, input);
+	int tree = build(p, tokens, limit);
+	check(p, tree);
+	report(p, tree, limit);
+	return tree;
+}
+""",
+    "go": b"""func (p *Parser) Parse(input string, limit int) (*Ast, error) {
+	tokens, err := p.lex(input)
+	tree, err := p.build(tokens, limit)
+	p.check(tree)
+	p.report(tree, limit)
+	return tree, err
+}
+""",
+    "java": b"""class Parser {
+    public Ast parse(String input, int limit) throws ParseError {
+        List<Token> tokens = this.lex(input);
+        Ast tree = this.build(tokens, limit);
+        this.check(tree);
+        this.report(tree, limit);
+        return tree;
+    }
+}
+""",
+}
+BODIES = {"block", "compound_statement"}
+
+
+@pytest.mark.parametrize("language", sorted(SIGNATURES))
+def test_a_split_definition_keeps_its_signature_with_its_opening_brace(language: str) -> None:
+    data = SIGNATURES[language]
+    tree = symbols.parse(data, language)
+    assert tree is not None
+    stack = [tree.root_node]
+    while stack:  # the function: the outermost node with a body block
+        node = stack.pop(0)
+        body = next((c for c in node.children if c.type in BODIES), None)
+        if body is not None:
+            break
+        stack.extend(node.children)
+    assert body is not None
+    assert 48 < COUNTER.count(data[node.start_byte : node.end_byte].decode()) < 60  # it must be split
+    for max_tokens in (40, 44, 48):
+        chunks = run(data, language, max_tokens)
+        check_chunks(data, chunks, max_tokens)
+        (holder,) = [c for c in chunks if c.start_byte <= body.start_byte < c.end_byte]
+        signature = data[node.start_byte : body.start_byte].decode().strip()
+        assert holder.start_byte <= node.start_byte, (signature, [c.text for c in chunks])
+        assert signature in holder.text and holder.text.rstrip().count("\n") >= 1
+
+
+def test_embed_text_says_where_the_chunk_is() -> None:
+    """embed_text: the path, the file's imports and the headers of the definitions around
+    the chunk (outermost first, up to their bodies), then the chunk's text; `text`, the
+    offsets and `tokens` are those of the chunk alone."""
+    lines = "".join(f"        let v{i} = self.step({i}, input)?;\n" for i in range(40))
+    source = (
+        "use std::io::{self, Read};\nuse serde::Deserialize;\nuse crate::ast;\n\n"
+        "impl<T: Read> Parser<T> {\n"
+        "    pub fn parse(&mut self, input: &str) -> Result<ast::Ast> {\n"
+        f"{lines}        Ok(v0)\n    }}\n}}\n"
+    )
+    data = source.encode()
+    chunks = run(data, "rust", 200)
+    check_chunks(data, chunks, 200)
+    assert len(chunks) >= 3
+    prefix = (
+        "// path: f\n"
+        "// imports: std::io::{self, Read}, serde::Deserialize, crate::ast\n"
+        "impl<T: Read> Parser<T> {\n"
+        "    pub fn parse(&mut self, input: &str) -> Result<ast::Ast> {\n"
+    )
+    inner = [
+        c for c in chunks if c.symbol == "impl Parser<T> > fn parse" and c.text.startswith("        let")
+    ]
+    assert inner and all(c.embed_text == prefix + c.text for c in inner)
+    assert (
+        chunks[0].embed_text
+        == "// path: f\n// imports: std::io::{self, Read}, serde::Deserialize, crate::ast\n" + chunks[0].text
+    )
+    # With --context, embed_text holds the text without its header line (the prefix says it).
+    for c in run(data, "rust", 200, context=True, overlap=1):
+        assert c.embed_text.endswith(c.text.split("\n", 1)[1])
+        assert c.tokens == COUNTER.count(c.text)
+    # Markdown: the path, then the headings of the sections around the chunk.
+    md = b"# Guide\n\nIntro.\n\n## Install\n\n" + b"Run the installer and wait.\n\n" * 30
+    last = run(md, "markdown", 40)[-1]
+    assert last.embed_text == "<!-- path: f -->\n# Guide\n## Install\n" + last.text
+
+
+# Fake secrets, built by concatenation (no committed-key lookalikes).
+AWS_KEY = "AKIA" + "QX7Z2M4N6P8R3T5V"
+GITHUB_TOKEN = "ghp_" + "Zk4Rw9Tq2Lm7Vb3Nx8Pc5Hj1Df6Gs0Ya2Ue4"
+DB_PASSWORD = "Qm9vZ3FwLk8xYnR6" + "Wd3Hs5Jk"
+
+
+@pytest.mark.parametrize(
+    ("name", "source", "language"),
+    [
+        (
+            "db.py",
+            f"from vendor.{AWS_KEY} import client\nimport os\n\n\n"
+            f'def connect(host, password="{DB_PASSWORD}", retries=3):\n'
+            + "".join(f"    step_{i} = client.call(host, {i})\n" for i in range(40))
+            + "    return step_0\n",
+            "python",
+        ),
+        (
+            "app.js",
+            f'import fetchAll from "https://ci:{GITHUB_TOKEN}@example.com/lib.js";\n\n'
+            f'function connect(host, token = "{GITHUB_TOKEN}") {{\n'
+            + "".join(f"  const step{i} = fetchAll(host, {i});\n" for i in range(40))
+            + "  return step0;\n}\n",
+            "javascript",
+        ),
+    ],
+)
+def test_embed_text_redacts_secrets_in_signatures_and_imports(name: str, source: str, language: str) -> None:
+    """A secret in an import path or in a signature's default value is redacted in the
+    prefix of embed_text, as it is in `text`: the prefix is built from redacted text."""
+    data = source.encode()
+    secrets_ = [s for s in (AWS_KEY, GITHUB_TOKEN, DB_PASSWORD) if s in source]
+    for max_tokens in (48, 160, 256):
+        chunks = list(chunk_file(data, path=name, language=language, max_tokens=max_tokens))
+        assert b"".join(data[c.start_byte : c.end_byte] for c in chunks) == data
+        for c in chunks:
+            assert c.tokens == COUNTER.count(c.text) <= max_tokens and c.embed_text.endswith(c.text)
+            for secret in secrets_:
+                assert secret not in c.embed_text and secret[-12:] not in c.embed_text, c.embed_text
+        if max_tokens < 160:
+            continue  # the imports do not fit the prefix
+        inner = [c for c in chunks if "step" in c.text and "connect(" not in c.text]
+        prefix = inner[0].embed_text[: len(inner[0].embed_text) - len(inner[0].text)]
+        # the import and the signature are there, with their secrets replaced
+        assert "imports: " in prefix and "[REDACTED:" in prefix.split("imports: ", 1)[1].split("\n")[0]
+        assert "connect(host, " in prefix and "[REDACTED:" in prefix.split("connect(host, ", 1)[1]
+
+
+def test_embed_text_stays_bounded() -> None:
+    """Hundreds of imports and deep nesting with long headers: the prefix before the text
+    stays within half the budget (at most 256 tokens); the imports go first, then the
+    outer headers, and the innermost header stays."""
+    imports = "".join(f"use crate::module_{i}::Item{i};\n" for i in range(300))
+    params = ", ".join(f"argument_{i}: u32" for i in range(12))
+    body = "".join(f"            let v{i} = helper_{i}({i});\n" for i in range(200))
+    mods = "".join(f"mod level_{i} {{\n" for i in range(6))
+    source = (
+        f"{imports}\n{mods}impl Worker {{\n    pub fn run(&self, {params}) -> u32 {{\n        loop {{\n"
+        f"{body}        }}\n    }}\n}}\n" + "}\n" * 6
+    )
+    data = source.encode()
+    for max_tokens in (64, 256, 512, 2000):
+        cap = min(256, max(32, max_tokens // 2))
+        chunks = run(data, "rust", max_tokens)
+        check_chunks(data, chunks, max_tokens)
+        for c in chunks:
+            prefix = c.embed_text[: len(c.embed_text) - len(c.text)]
+            assert c.embed_text.endswith(c.text) and prefix.startswith("// path: f\n")
+            assert COUNTER.count(prefix) <= cap
+        if max_tokens == 2000:
+            continue  # `run` is in one chunk with its headers
+        (deep, *_) = [c for c in chunks if c.symbol.endswith("impl Worker > fn run") and "let v" in c.text]
+        prefix = deep.embed_text[: len(deep.embed_text) - len(deep.text)]
+        assert "    pub fn run(&self, argument_0: u32," in prefix  # the innermost header stays
+        if max_tokens == 512:
+            assert "// imports: crate::module_0::Item0, crate::module_1::Item1, " in prefix
+            assert ", …\n" in prefix  # the imports that did not fit
+            assert "mod level_0 {\nmod level_1 {\n" in prefix and "impl Worker {\n" in prefix
+            assert prefix.endswith(f"pub fn run(&self, {params}) -> u32 {{\n")
+        if max_tokens == 64:
+            assert "imports:" not in prefix and "\n…\n" in prefix and "mod level_0 {" not in prefix
+    assert list(chunk_file(data, path="f", language="rust", max_tokens=512)) == run(data, "rust", 512)
 
 
 def test_unknown_language_and_parse_refusal_fall_back_to_lines() -> None:
