@@ -31,25 +31,9 @@ from pathlib import Path
 
 CACHE = Path("/tmp/corpora/retrieval")
 
-# packer's language name -> (chonkie's tree-sitter-language-pack name, LangChain's Language):
-# the languages every tool splits along their syntax (as in bench_chunk.py).
-PEER_LANGUAGES = {
-    "python": ("python", "PYTHON"),
-    "javascript": ("javascript", "JS"),
-    "typescript": ("typescript", "TS"),
-    "tsx": ("tsx", "TS"),
-    "go": ("go", "GO"),
-    "rust": ("rust", "RUST"),
-    "java": ("java", "JAVA"),
-    "c": ("c", "C"),
-    "cpp": ("cpp", "CPP"),
-    "csharp": ("csharp", "CSHARP"),
-    "php": ("php", "PHP"),
-    "ruby": ("ruby", "RUBY"),
-    "kotlin": ("kotlin", "KOTLIN"),
-    "scala": ("scala", "SCALA"),
-    "swift": ("swift", "SWIFT"),
-}
+# packer's language -> (chonkie's name, LangChain's Language): the languages every tool
+# splits along their syntax, as bench_chunk.py names them.
+from bench_chunk import PEER_LANGUAGES  # noqa: E402 - this folder's own script
 
 
 @dataclass(frozen=True)

@@ -902,34 +902,20 @@ def _chunk_repos(
     verbose: bool,
 ) -> None:
     """`chunk --repos LIST -o DIR [--ray [ADDRESS]]`: the shards and their manifest."""
-    with _errors(verbose), _progress(quiet, steps=False) as progress:
-        _chunk_repos_run(paths, repos, ray_address, output, spec_args, jobs, progress, quiet)
-
-
-def _chunk_repos_run(
-    paths: tuple[str, ...],
-    repos: str | None,
-    ray_address: str | None,
-    output: str,
-    spec_args: tuple[Any, ...],
-    jobs: int | None,
-    progress: Any,
-    quiet: bool,
-) -> None:
     from packer.corpus import Spec, chunk_repos
 
-    spec = Spec(*spec_args)
-    if repos is None:
-        raise ConfigError("--ray is for --repos LIST: pass the list of repositories to chunk")
-    if paths:
-        raise ConfigError("--repos takes its repositories from the list: drop the paths")
-    if output == "-":
-        raise ConfigError("--repos writes shards: pass -o DIR, a directory for them")
-    engine = "local" if ray_address is None else "ray"
-    address = None if ray_address in (None, "local") else ray_address
-    result = chunk_repos(
-        repos, output, spec=spec, engine=engine, address=address, jobs=jobs, progress=progress
-    )
+    with _errors(verbose), _progress(quiet, steps=False) as progress:
+        if repos is None:
+            raise ConfigError("--ray is for --repos LIST: pass the list of repositories to chunk")
+        if paths:
+            raise ConfigError("--repos takes its repositories from the list: drop the paths")
+        if output == "-":
+            raise ConfigError("--repos writes shards: pass -o DIR, a directory for them")
+        engine = "local" if ray_address is None else "ray"
+        address = None if ray_address in (None, "local") else ray_address
+        result = chunk_repos(
+            repos, output, spec=Spec(*spec_args), engine=engine, address=address, jobs=jobs, progress=progress
+        )
     if not quiet:
         click.echo(
             f"chunked {result.files:,} files of {len(result.repos)} repositories into {result.chunks:,} "
@@ -943,20 +929,7 @@ def _chunk_line(c: Chunk) -> str:
     """A chunk as one JSON line."""
     import json
 
-    record = {
-        "path": c.path,
-        "language": c.language,
-        "start_byte": c.start_byte,
-        "end_byte": c.end_byte,
-        "start_line": c.start_line,
-        "end_line": c.end_line,
-        "tokens": c.tokens,
-        "symbol": c.symbol,
-        "kind": c.kind,
-        "text": c.text,
-        "redacted": c.redacted,
-        "embed_text": c.embed_text,
-    }
+    record = c.row()
     line = json.dumps(record, ensure_ascii=False)
     try:
         line.encode("utf-8")

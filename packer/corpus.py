@@ -263,23 +263,7 @@ def _chunk(path: str, abspath: str, size: int, spec: Spec) -> list[Chunk]:
 
 
 def _row(c: Chunk, repo: Repo, digest: str) -> dict[str, Any]:
-    return {
-        "repo": repo.name,
-        "commit": repo.commit,
-        "path": c.path,
-        "language": c.language,
-        "start_byte": c.start_byte,
-        "end_byte": c.end_byte,
-        "start_line": c.start_line,
-        "end_line": c.end_line,
-        "tokens": c.tokens,
-        "symbol": c.symbol,
-        "kind": c.kind,
-        "text": c.text,
-        "redacted": c.redacted,
-        "embed_text": getattr(c, "embed_text", ""),
-        "digest": digest,
-    }
+    return {"repo": repo.name, "commit": repo.commit, **c.row(), "digest": digest}
 
 
 _index: dict[tuple[str, str, tuple[str, ...]], dict[str, str]] = {}  # a worker's last reuse index

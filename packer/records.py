@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
-from typing import Literal
+from typing import Any, Literal
 
 from packer.errors import ConfigError
 
@@ -393,6 +393,24 @@ class Chunk:
     # `text` (less its --context header) after the path, the file's imports and the headers
     # of the definitions around it, for embedding; redacted too; not counted in `tokens`
     embed_text: str = ""
+
+    def row(self) -> dict[str, Any]:
+        """The chunk as `packer chunk` writes it, one JSON object a line (and as the
+        `chunk --repos` shards hold it, after `repo` and `commit`)."""
+        return {
+            "path": self.path,
+            "language": self.language,
+            "start_byte": self.start_byte,
+            "end_byte": self.end_byte,
+            "start_line": self.start_line,
+            "end_line": self.end_line,
+            "tokens": self.tokens,
+            "symbol": self.symbol,
+            "kind": self.kind,
+            "text": self.text,
+            "redacted": self.redacted,
+            "embed_text": self.embed_text,
+        }
 
 
 # -- ranking, deduplication, task ---------------------------------------------------
