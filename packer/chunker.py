@@ -225,11 +225,13 @@ def chunk_file(
     encoding: str = "o200k_base",
     context: bool = False,
     overlap: int = 0,
+    embed_text: bool = True,
 ) -> Iterator[Chunk]:
     """The chunks of one file's bytes, in order; see the module docstring for guarantees.
 
     `language` is a name from `packer.languages` (code with a grammar is split along its
     syntax tree; text formats and unknown languages along blocks and paragraphs) or None.
+    `embed_text=False` leaves each chunk's `embed_text` empty (and saves making it).
     Raises `PackerError` if `max_tokens` or `overlap` is out of range, or if a chunk cannot
     fit even one character after its `--context` header.
     """
@@ -243,6 +245,7 @@ def chunk_file(
             counter=Counter(encoding),
             context=context,
             overlap=overlap,
+            embed=embed_text,
         ).run()
     )
 
@@ -261,6 +264,7 @@ def chunk(
     progress: Progress | None = None,
     also_written: Sequence[PathArg] = (),
     jobs: int | None = None,
+    embed_text: bool = True,
 ) -> Iterator[Chunk]:
     """Chunk files and directories; yields every file's chunks in order, file by file.
 
@@ -272,7 +276,8 @@ def chunk(
     comes from, a file made to hold credentials (`.env`, `*.pem`, ...) is chunked only
     with `keep=["secrets-file"]`, and a file whose path holds a secret never is. Skipped
     files are simply not chunked; so are UTF-16/32 files, whose bytes are not UTF-8.
-    Secrets are redacted in every chunk's text. Files are chunked in `jobs` forked
+    Secrets are redacted in every chunk's text. `embed_text=False` leaves each chunk's
+    `embed_text` empty (and saves making it: ~8% of the chunking time). Files are chunked in `jobs` forked
     processes (None: one per core for `PROCESS_MIN_BYTES` or more, if this process has one
     thread; 1: none), else threads; the output is the same. `progress(stage, done, total)` is
     called as files finish. Packs, manifests and the files in `also_written` (where the
@@ -293,13 +298,26 @@ def chunk(
     )
 
     work = partial(
-        _chunk_target, keep=keep, max_tokens=max_tokens, counter=counter, context=context, overlap=overlap
+        _chunk_target,
+        keep=keep,
+        max_tokens=max_tokens,
+        counter=counter,
+        context=context,
+        overlap=overlap,
+        embed=embed_text,
     )
     return _generate(targets, work, progress, jobs)
 
 
 def _chunk_target(
-    target: _Target, *, keep: Sequence[str], max_tokens: int, counter: Counter, context: bool, overlap: int
+    target: _Target,
+    *,
+    keep: Sequence[str],
+    max_tokens: int,
+    counter: Counter,
+    context: bool,
+    overlap: int,
+    embed: bool = True,
 ) -> list[Chunk]:
     got = _read(target, keep)
     if got is None:
@@ -314,6 +332,7 @@ def _chunk_target(
         context=context,
         overlap=overlap,
         masked=True,
+        embed=embed,
     ).run()
 
 
@@ -350,13 +369,20 @@ def chunk_walked(
     context: bool = False,
     overlap: int = 0,
     keep: Sequence[str] = (),
+    embed_text: bool = True,
 ) -> list[Chunk]:
     """The chunks of one file `walk_files` found, named `path`: exactly what `chunk` gives
     for it when it walks the directory from inside (`chunk(".")`)."""
     target = _Target(Candidate(path, abspath, size), explicit=False)
     counter = Counter(encoding)
     return _chunk_target(
-        target, keep=keep, max_tokens=max_tokens, counter=counter, context=context, overlap=overlap
+        target,
+        keep=keep,
+        max_tokens=max_tokens,
+        counter=counter,
+        context=context,
+        overlap=overlap,
+        embed=embed_text,
     )
 
 
@@ -771,8 +797,10 @@ class _Chunker:
         context: bool,
         overlap: int,
         masked: bool = False,
+        embed: bool = True,
     ) -> None:
         self.data = data
+        self.embed = embed  # make `embed_text` (off: "", and the file's imports are not read)
         # A secret in the name is masked (`masked`: the caller checked the name already).
         self.path = path if masked else _mask_path(path)
         self.language = language
@@ -1501,7 +1529,8 @@ class _Chunker:
             text = self.text(a, b)
         else:
             text, symbol, kind = made
-        embed_text = self.embed_text(a, b, text[len(self.header(symbol)[0]) :] if self.context else text)
+        own = text[len(self.header(symbol)[0]) :] if self.context else text
+        embed_text = self.embed_text(a, b, own) if self.embed else ""
         if not ok:  # pragma: no cover - every caller checked
             raise AssertionError(f"chunk {a}:{b} of {self.path} has {tokens} tokens")
         data = self.data

@@ -775,6 +775,12 @@ def languages_command(quiet: bool) -> None:
     help="Repeat up to LINES lines before each chunk at its start.",
 )
 @click.option(
+    "--no-embed-text",
+    "no_embed_text",
+    is_flag=True,
+    help="Leave embed_text empty (about half the output, ~10% faster).",
+)
+@click.option(
     "--encoding",
     type=click.Choice(ENCODINGS),
     default="o200k_base",
@@ -831,6 +837,7 @@ def chunk(
     max_tokens: int,
     context: bool,
     overlap: int,
+    no_embed_text: bool,
     encoding: str,
     include: tuple[str, ...],
     exclude: tuple[str, ...],
@@ -855,7 +862,8 @@ def chunk(
     from packer.output import check
 
     if repos is not None or ray_address is not None:
-        spec = (max_tokens, encoding, context, overlap, include, exclude, not no_gitignore, keep)
+        embed = not no_embed_text
+        spec = (max_tokens, encoding, context, overlap, include, exclude, not no_gitignore, keep, embed)
         return _chunk_repos(paths, repos, ray_address, output, spec, jobs, quiet, verbose)
     if not paths:
         raise click.UsageError("pass files or directories to chunk, or --repos LIST")
@@ -875,6 +883,7 @@ def chunk(
             progress=progress,
             also_written=[] if output == "-" else [output],
             jobs=jobs,
+            embed_text=not no_embed_text,
         ):
             stats[c.path] = stats.get(c.path, 0) + 1
             yield _chunk_line(c)

@@ -85,6 +85,7 @@ class Spec:
     exclude: tuple[str, ...] = ()
     gitignore: bool = True
     keep: tuple[str, ...] = ()
+    embed_text: bool = True
 
 
 @dataclass(frozen=True)
@@ -259,6 +260,7 @@ def _chunk(path: str, abspath: str, size: int, spec: Spec) -> list[Chunk]:
         context=spec.context,
         overlap=spec.overlap,
         keep=spec.keep,
+        embed_text=spec.embed_text,
     )
 
 

@@ -1427,3 +1427,26 @@ def test_cli_keep_and_named_files(tmp_path: Path) -> None:
     assert paths(str(tmp_path), "-j", "2") == paths(str(tmp_path), "-j", "1") == ["app.py"]
     bad = runner.invoke(main, ["chunk", str(tmp_path), "-j", "0"])
     assert bad.exit_code == 1 and "'--jobs': 0 is not in the range" in bad.output
+
+
+def test_embed_text_can_be_left_out_and_nothing_else_changes(tmp_path) -> None:
+    import dataclasses
+
+    from click.testing import CliRunner
+
+    from packer.chunker import chunk
+    from packer.cli import main
+
+    src = tmp_path / "lib.rs"
+    src.write_text(
+        "use std::fmt;\n\nimpl Parser {\n"
+        + "".join(f"    fn f{k}(&self) -> usize {{\n        {k} + self.pos\n    }}\n" for k in range(30))
+        + "}\n"
+    )
+    full = list(chunk([src], max_tokens=48, jobs=1))
+    bare = list(chunk([src], max_tokens=48, jobs=1, embed_text=False))
+    assert all(c.embed_text for c in full) and all(c.embed_text == "" for c in bare)
+    assert [dataclasses.replace(c, embed_text="") for c in full] == bare
+    got = CliRunner().invoke(main, ["chunk", str(src), "--max-tokens", "48", "--no-embed-text", "-q"])
+    lines = [json.loads(line) for line in got.output.splitlines()]
+    assert got.exit_code == 0 and lines and {line["embed_text"] for line in lines} == {""}
