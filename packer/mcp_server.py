@@ -338,19 +338,8 @@ class Tools:
 
 
 def _chunk_record(c: Any) -> dict[str, Any]:
-    return {
-        "path": c.path,
-        "language": c.language,
-        "start_line": c.start_line,
-        "end_line": c.end_line,
-        "start_byte": c.start_byte,
-        "end_byte": c.end_byte,
-        "tokens": c.tokens,
-        "symbol": c.symbol,
-        "kind": c.kind,
-        "redacted": c.redacted,
-        "text": c.text,
-    }
+    """A chunk as `packer chunk` writes it (embed_text included)."""
+    return dict(c.row())
 
 
 def _review(
