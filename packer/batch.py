@@ -158,7 +158,7 @@ def wait(
         if batch.status in FINAL:
             return batch
         sleep(delay)
-        delay = min(poll[1], max(delay * 1.5, 0.0))
+        delay = min(poll[1], delay * 1.5)
 
 
 def collect(client: Any, batch: Any) -> Outcome:

@@ -520,7 +520,6 @@ def _run_ray(
     """Ray Data: the repositories as a dataset, their batches listed by a `flat_map` on the
     workers, each batch chunked and written by a `map`; the driver gathers the shards."""
     ray = _start_ray(address, jobs)
-    started = address is None and not os.environ.get("RAY_ADDRESS")
     try:
         items = [{"repo": i, "spec": asdict(spec), **asdict(r)} for i, r in enumerate(repos)]
         ds = ray.data.from_items(items, override_num_blocks=max(1, len(items)))
@@ -536,8 +535,7 @@ def _run_ray(
                 progress("chunk", len(shards), 0)
         return shards
     finally:
-        if started:
-            ray.shutdown()
+        ray.shutdown()  # stops the local Ray; from a cluster, only this driver disconnects
 
 
 def _listed(item: dict[str, Any], sizes: tuple[int, int]) -> list[dict[str, Any]]:
@@ -565,7 +563,8 @@ def _spec(raw: dict[str, Any]) -> Spec:
 def _start_ray(address: str | None, jobs: int | None) -> Any:
     """Ray, connected: to `address` (or RAY_ADDRESS), else a local Ray started for this run
     on 127.0.0.1 only, without usage statistics."""
-    if address is None and not os.environ.get("RAY_ADDRESS"):
+    local = address is None and not os.environ.get("RAY_ADDRESS")
+    if local:
         # Read when ray is imported: set first. See the module docstring.
         os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
         os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
@@ -576,7 +575,7 @@ def _start_ray(address: str | None, jobs: int | None) -> Any:
         raise ConfigError(
             "--ray needs Ray: pip install 'packer[ray]' (or drop --ray for the local pool)"
         ) from exc
-    if address is None and not os.environ.get("RAY_ADDRESS"):
+    if local:
         from ray._private import ray_constants
 
         if ray_constants.ENABLE_RAY_CLUSTER:  # imported before packer could set the switch

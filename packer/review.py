@@ -36,7 +36,7 @@ from packer import secrets
 from packer.batch import BatchState, Outcome, Progress
 from packer.config import Options
 from packer.errors import ApiError, ConfigError, CostError, NothingToReview, SecretsError
-from packer.images import Image, short_data_url
+from packer.images import Image, load_images, short_data_url
 from packer.output import Sink
 from packer.prices import DEFAULT_MODEL, Model, get_model, merge_declared
 from packer.records import PackResult, Secret
@@ -289,11 +289,8 @@ def _reasoning(m: Model, effort: str | None, verbosity: str | None) -> tuple[str
 
 
 def _images(paths: Sequence[str | os.PathLike[str]], allow_secrets: bool) -> tuple[Image, ...]:
-    if not paths:
-        return ()
-    from packer.images import load_images
-
-    return load_images(paths, allow_secrets=allow_secrets)
+    # No images, no Pillow needed: load_images would ask for it first.
+    return load_images(paths, allow_secrets=allow_secrets) if paths else ()
 
 
 def _route(result: PackResult, m: Model, target: str, budgeted: bool, batch: bool, merge: str) -> str:
