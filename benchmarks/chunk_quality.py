@@ -85,7 +85,8 @@ So a cut inside a statement too big for one chunk is clean when it falls between
 whole parts of it (two elements of a huge table, two lines of a huge string): the
 chunker had to cut that statement. STRICT counts those as not clean too: a boundary is
 strictly clean when the innermost named node around b is a statement sequence (or
-there is none)."""
+there is none). "at most" is the strict rate no chunker within the budget can pass at
+the same number of boundaries (`forced_cuts`)."""
 CONTAINERS = frozenset(
     {
         # roots
@@ -211,6 +212,32 @@ def body_start(n) -> int:
     return -1
 
 
+def forced_cuts(data: bytes, root, max_tokens: int) -> int:
+    """The fewest strictly unclean boundaries any chunker within the budget makes in a file:
+    a statement with no statement sequence inside it (a table, a docstring, a comment), of
+    t tokens over the budget, spans at least ceil(t / max_tokens) chunks, and every cut
+    inside it is strictly unclean. Such statements never nest, so their cuts add up."""
+    has_sequence: dict[int, bool] = {}  # node id -> a statement sequence is in it or is it
+    total = 0
+    stack = [(root, False)]
+    while stack:
+        n, done = stack.pop()
+        if not done:
+            stack.append((n, True))
+            stack.extend((c, False) for c in n.children)
+            continue
+        inner = n.type in CONTAINERS or any(has_sequence[c.id] for c in n.children)
+        has_sequence[n.id] = inner
+        parent = n.parent
+        if inner or not n.is_named or n.end_byte - n.start_byte <= max_tokens:
+            continue  # a token is at least a byte: a node of fewer bytes fits
+        if parent is not None and parent.type not in CONTAINERS:
+            continue  # part of a statement: counted with it
+        tokens = COUNT.count(data[n.start_byte : n.end_byte].decode("utf-8", "replace"))
+        total += max(0, -(-tokens // max_tokens) - 1)
+    return total
+
+
 def unclean(data: bytes, root, b: int, max_tokens: int, counts) -> str:
     """Why the boundary at b is not clean ("" if it is)."""
     n = root
@@ -284,6 +311,7 @@ def main() -> None:
                         )
             else:
                 counts: dict[tuple[int, int], int] = {}
+                tally["forced"] += forced_cuts(data, root, max_tokens)
                 for c in chunks[:-1]:
                     b = c.end_byte
                     tally["boundaries"] += 1
@@ -316,6 +344,7 @@ def main() -> None:
                 n = max(t["boundaries"], 1)
                 return (
                     f"boundaries {t['boundaries']:6d} clean {t['clean'] / n:.4f} strict {t['strict'] / n:.4f}"
+                    f" (at most {1 - t['forced'] / n:.4f}: {t['forced']} forced)"
                 )
 
         for lang, t in sorted(by_lang.items()):
