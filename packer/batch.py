@@ -21,7 +21,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +92,8 @@ class Outcome:
     errors: dict[str, str]  # custom_id -> "code: message"
     usage: dict[str, int]
     problem: str = ""  # why the batch itself failed (its `errors`), or ""
+    # custom_id -> why its answer stopped early ("max_output_tokens", "content_filter")
+    cut: dict[str, str] = field(default_factory=dict)
 
 
 def check_id(batch_id: str) -> str:
@@ -167,17 +169,18 @@ def collect(client: Any, batch: Any) -> Outcome:
     answers: dict[str, str] = {}
     errors: dict[str, str] = {}
     usage: dict[str, int] = {}
+    cut: dict[str, str] = {}
     for file_id in (batch.output_file_id, batch.error_file_id):
         if not file_id:
             continue
         for line in client.files.content(file_id).text.splitlines():
             if line.strip():
-                _read_line(json.loads(line), answers, errors, usage)
+                _read_line(json.loads(line), answers, errors, usage, cut)
     problem = ""
     if batch.status == "failed" and batch.errors and batch.errors.data:
         first = batch.errors.data[0]
         problem = f"{first.code}: {first.message}" + (f" (line {first.line})" if first.line else "")
-    return Outcome(str(batch.id), str(batch.status), answers, errors, usage, problem)
+    return Outcome(str(batch.id), str(batch.status), answers, errors, usage, problem, cut)
 
 
 _USAGE = (
@@ -187,7 +190,11 @@ _USAGE = (
 
 
 def _read_line(
-    line: dict[str, Any], answers: dict[str, str], errors: dict[str, str], usage: dict[str, int]
+    line: dict[str, Any],
+    answers: dict[str, str],
+    errors: dict[str, str],
+    usage: dict[str, int],
+    cut: dict[str, str],
 ) -> None:
     cid = str(line.get("custom_id", ""))
     response = line.get("response") or {}
@@ -198,6 +205,9 @@ def _read_line(
         errors[cid] = _error_text(body.get("error") or {"message": f"status {response.get('status_code')}"})
     else:
         answers[cid] = _answer_text(body)
+        why = stop_reason(body)
+        if why:
+            cut[cid] = why
         used = body.get("usage") or {}
         for mine, theirs in _USAGE:  # Responses' names, then Chat Completions'
             value = next((used[k] for k in theirs if used.get(k)), 0)
@@ -208,6 +218,19 @@ def _read_line(
 def _error_text(error: dict[str, Any]) -> str:
     code = error.get("code") or error.get("type") or "error"
     return f"{code}: {str(error.get('message', ''))[:200]}"
+
+
+def stop_reason(body: dict[str, Any]) -> str:
+    """Why a Responses object or chat completion stopped before its answer's end ("" if it
+    did not): "max_output_tokens" (a chat's "length"), "content_filter", or the API's word."""
+    if "choices" in body:
+        reason = str(((body.get("choices") or [{}])[0]).get("finish_reason") or "")
+        return {"stop": "", "tool_calls": "", "function_call": "", "length": "max_output_tokens"}.get(
+            reason, reason
+        )
+    if body.get("status") != "incomplete":
+        return ""
+    return str((body.get("incomplete_details") or {}).get("reason") or "unknown")
 
 
 def _answer_text(body: dict[str, Any]) -> str:

@@ -1351,7 +1351,7 @@ def _sent(
             return None
         raise
     click.echo("")
-    watch.said_missing(result.missing)
+    watch.said_gaps(result)
     return result
 
 
@@ -1429,9 +1429,15 @@ class _BatchWatch:
             f"review: batch {batch_id} goes on; resume with: packer review --resume {batch_id}", err=True
         )
 
-    def said_missing(self, missing: tuple[str, ...]) -> None:
-        for m in missing:
+    def said_gaps(self, result: ReviewResult) -> None:
+        """What the review lacks: parts that failed, answers the model stopped early."""
+        for m in result.missing:
             click.echo(f"warning: no review of {m}; the merged review says so", err=True)
+        for c in result.cut_short:
+            fix = "raise --max-output-tokens" if "max_output_tokens" in c else "findings may be missing"
+            click.echo(
+                f"warning: the answer of {c} was cut short: what follows is not reviewed; {fix}", err=True
+            )
 
 
 def _resume_alone(**given: object) -> None:
@@ -1459,18 +1465,25 @@ def _resume(
     with watch.interruptible():
         result = resume_review(batch_id, output=output, **watch.sending())
     click.echo("")
-    watch.said_missing(result.missing)
+    watch.said_gaps(result)
     _fail_on(result, fail_on)
 
 
 def _fail_on(result: ReviewResult, fail_on: str) -> None:
-    """Exit 1 when the review's worst finding is at least --fail-on."""
+    """Exit 1 when the review's worst finding is at least --fail-on; 3 (`ApiError`) when,
+    short of that, the review is incomplete (a part failed, an answer was cut short)."""
     from packer.review import SEVERITIES
 
     worst = result.severity()
     if fail_on != "never" and worst is not None and SEVERITIES.index(worst) >= SEVERITIES.index(fail_on):
         click.echo(f"error: review found [{worst}] findings (--fail-on {fail_on})", err=True)
         sys.exit(1)
+    if fail_on != "never" and not result.complete():
+        # A gate never passes on a partial review: what was not reviewed may hold the finding.
+        from packer.errors import ApiError
+
+        gaps = "; ".join((*result.missing, *(f"{c}, cut short" for c in result.cut_short)))
+        raise ApiError(f"the review is incomplete ({gaps}): --fail-on {fail_on} cannot pass it")
 
 
 @main.command("context")

@@ -389,6 +389,9 @@ def _review(
         "severity": result.severity(),
         "usage": result.usage,
         "review": result.text,
+        # An agent must not read a partial review as a clean one.
+        "complete": result.complete(),
+        "cut_short": list(result.cut_short),
     }
 
 

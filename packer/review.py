@@ -154,6 +154,12 @@ class ReviewResult:
     output_path: str | None = None
     batch_id: str | None = None  # the batch of a batch review (the merge's, if it had one)
     missing: tuple[str, ...] = ()  # a batch review's parts that failed, "label (error)"
+    # answers that stopped before their end, "label (max_output_tokens)": findings may be lost
+    cut_short: tuple[str, ...] = ()
+
+    def complete(self) -> bool:
+        """Whether every part was reviewed and every answer ran to its end."""
+        return not self.missing and not self.cut_short
 
     def severity(self) -> str | None:
         """The most severe `[level]` tag in the review, or None."""
@@ -566,8 +572,11 @@ def _body(shape: _Shape, instructions: str, pack_text: str, task: str) -> dict[s
     return body
 
 
-def _merge_body(shape: _Shape, answers: Sequence[tuple[str, str]], missing: Sequence[str]) -> dict[str, Any]:
-    """The merge request: every part's findings, and the parts whose review is missing."""
+def _merge_body(
+    shape: _Shape, answers: Sequence[tuple[str, str]], missing: Sequence[str], cut: Sequence[str] = ()
+) -> dict[str, Any]:
+    """The merge request: every part's findings, the parts whose review is missing, and
+    those whose findings were cut short."""
     findings = "\n\n".join(f"### {label}\n{text}" for label, text in answers)
     task = "Merge these findings.\n"
     if missing:
@@ -575,6 +584,12 @@ def _merge_body(shape: _Shape, answers: Sequence[tuple[str, str]], missing: Sequ
             "These parts have no findings because their review failed: "
             + "; ".join(missing)
             + ". Say so at the top of the merged review: that code was not reviewed.\n"
+        )
+    if cut:
+        task += (
+            "These parts' findings stop early, cut short before the review's end: "
+            + "; ".join(cut)
+            + ". Say so at the top of the merged review: findings may be missing there.\n"
         )
     return _body(replace(shape, images=()), MERGE_INSTRUCTIONS, findings, task)
 
@@ -728,23 +743,28 @@ def _send(
 ) -> ReviewResult:
     usage: dict[str, int] = {}
     answers: list[str] = []
+    cut: list[str] = []
     requests = list(plan.requests)
     with _answer(output, on_text) as emit:
         try:
             for req in requests:
                 if len(requests) > 1:
                     emit(f"\n## {req.label}\n\n")
-                answers.append(_stream(client, plan.api, req.body, emit, usage, openai))
+                text, why = _stream(client, plan.api, req.body, emit, usage, openai)
+                answers.append(text)
+                cut += _said_cut(emit, req.label, why)
             if plan.merge:
                 emit("\n## merged review\n\n")
                 found = [(r.label, a) for r, a in zip(requests, answers, strict=True)]
-                body = _merge_body(_shape_of(plan), found, ())
-                answers.append(_stream(client, plan.api, body, emit, usage, openai))
+                body = _merge_body(_shape_of(plan), found, (), cut)
+                text, why = _stream(client, plan.api, body, emit, usage, openai)
+                answers.append(text)
+                cut += _said_cut(emit, "merge", why)
         except ApiError as exc:
             kept = f"; what arrived ({emit.received:,} characters) is in {output}" if output else ""
             raise ApiError(f"{exc} (request {len(answers) + 1} of {plan.request_count}){kept}") from exc
     out = os.fspath(output) if output is not None else None
-    return ReviewResult(plan, answers[-1] if answers else "", len(answers), usage, out)
+    return ReviewResult(plan, answers[-1] if answers else "", len(answers), usage, out, cut_short=tuple(cut))
 
 
 @dataclass(frozen=True)
@@ -796,6 +816,7 @@ def _finish(client: Any, openai: Any, state: BatchState, how: _Polling) -> Revie
         for c, label in state.labels
         if c not in parts.answers
     )
+    cut = [f"{label} ({parts.cut[c]})" for c, label in state.labels if c in parts.cut]
     usage = dict(parts.usage)
     final_id = parts_id
     with _answer(how.output, how.on_text) as emit:
@@ -804,23 +825,27 @@ def _finish(client: Any, openai: Any, state: BatchState, how: _Polling) -> Revie
                 raise ApiError(f"the review request failed in batch {parts_id}: {missing[0]}")
             text = answered[0][1]
             emit(text)
+            _said_cut(emit, state.labels[0][1], parts.cut.get(state.labels[0][0], ""))
         else:
             if not answered:
                 raise ApiError(f"every part of batch {parts_id} failed; the first: {missing[0]}")
             _emit_parts(emit, state, parts)
             emit("\n## merged review\n\n")
             body = _merge_body(_Shape(state.api, state.model, state.max_output_tokens, (), "high",
-                                      state.effort, state.verbosity), answered, missing)  # fmt: skip
+                                      state.effort, state.verbosity), answered, missing, cut)  # fmt: skip
             if state.merge == "direct":
-                text = _stream(client, state.api, body, emit, usage, openai)
+                text, why = _stream(client, state.api, body, emit, usage, openai)
             else:
-                text, final_id = _merge_batch(client, openai, state, body, how, usage)
+                text, final_id, why = _merge_batch(client, openai, state, body, how, usage)
                 emit(text)
+            cut += _said_cut(emit, "merge", why)
     for done in {parts_id, state.batch_id, final_id}:
         batch.drop_state(done, how.cache_dir)
     sent = len(answered) + (1 if state.merge else 0)
     out = os.fspath(how.output) if how.output is not None else None
-    return ReviewResult(None, text, sent, usage, out, batch_id=final_id, missing=missing)
+    return ReviewResult(
+        None, text, sent, usage, out, batch_id=final_id, missing=missing, cut_short=tuple(cut)
+    )
 
 
 def _outcome(client: Any, openai: Any, state: BatchState, batch_id: str, how: _Polling | None) -> Outcome:
@@ -843,14 +868,25 @@ def _emit_parts(emit: _Emit, state: BatchState, parts: Outcome) -> None:
         emit(f"\n## {label}\n\n")
         if c in parts.answers:
             emit(parts.answers[c])
+            _said_cut(emit, label, parts.cut.get(c, ""))
         else:
             emit(f"(no findings: this part's review failed: {parts.errors.get(c, parts.status)})\n")
 
 
+def _said_cut(emit: _Emit, label: str, why: str) -> list[str]:
+    """After an answer the model stopped early, a line that says so (in the output too, so
+    the file is not taken for the whole review); ["label (why)"], or [] if it did not."""
+    if not why:
+        return []
+    emit(f"\n\n(packer: this answer stops here, cut short by the API ({why}): later findings are missing.)\n")
+    return [f"{label} ({why})"]
+
+
 def _merge_batch(
     client: Any, openai: Any, state: BatchState, body: dict[str, Any], how: _Polling, usage: dict[str, int]
-) -> tuple[str, str]:
-    """The merge sent as its own batch (or, resumed, the one sent before); its text and id."""
+) -> tuple[str, str, str]:
+    """The merge sent as its own batch (or, resumed, the one sent before): its text, its
+    id, and why it stopped early ("" if it did not)."""
     from packer import batch
 
     if state.stage == "merge":
@@ -872,7 +908,7 @@ def _merge_batch(
             f"the merge request failed in batch {merge_id}: {outcome.errors.get('merge', outcome.status)}; "
             "the parts' findings are above"
         )
-    return outcome.answers["merge"], merge_id
+    return outcome.answers["merge"], merge_id, outcome.cut.get("merge", "")
 
 
 def _stream(
@@ -882,8 +918,9 @@ def _stream(
     emit: Callable[[str], None],
     usage: dict[str, int],
     openai: Any,
-) -> str:
-    """The answer, streamed to `emit` as it comes, with the API's errors said in words."""
+) -> tuple[str, str]:
+    """The answer, streamed to `emit` as it comes, with the API's errors said in words; and
+    why the model stopped before the answer's end ("" if it did not: see `batch.stop_reason`)."""
     with _api_errors(openai, body["model"]):
         try:
             if api == "responses":
@@ -894,9 +931,9 @@ def _stream(
             if isinstance(exc, openai.APIError):
                 raise
             raise ApiError(f"the connection broke mid-answer ({type(exc).__name__})") from exc
-    if not finished:
+    if finished is None:
         raise ApiError("the answer stopped before it was complete (the stream ended early)")
-    return "".join(parts)
+    return "".join(parts), finished
 
 
 @contextlib.contextmanager
@@ -928,17 +965,20 @@ def _api_errors(openai: Any, model: str) -> Iterator[None]:
 
 def _stream_responses(
     client: Any, body: dict[str, Any], emit: Callable[[str], None], usage: dict[str, int]
-) -> tuple[list[str], bool]:
-    """The Responses API's stream: the answer's parts, and whether it said it finished."""
+) -> tuple[list[str], str | None]:
+    """The Responses API's stream: the answer's parts, and how it said it finished ("": to
+    the end; else why it stopped early; None: it did not say)."""
     parts: list[str] = []
-    finished = False
+    finished: str | None = None
     for event in client.responses.create(**body, stream=True):
         kind = getattr(event, "type", "")
         if kind == "response.output_text.delta":
             parts.append(event.delta)
             emit(event.delta)
         elif kind in ("response.completed", "response.incomplete"):
-            finished = True
+            details = getattr(event.response, "incomplete_details", None)
+            reason = getattr(details, "reason", None) if details is not None else None
+            finished = "" if kind == "response.completed" else str(reason or "unknown")
             if event.response.usage is not None:
                 _add(usage, "input_tokens", event.response.usage.input_tokens)
                 _add(usage, "output_tokens", event.response.usage.output_tokens)
@@ -949,17 +989,20 @@ def _stream_responses(
 
 def _stream_chat(
     client: Any, body: dict[str, Any], emit: Callable[[str], None], usage: dict[str, int]
-) -> tuple[list[str], bool]:
-    """The Chat Completions stream: the answer's parts, and whether it said it finished."""
+) -> tuple[list[str], str | None]:
+    """The Chat Completions stream: the answer's parts, and how it said it finished (as
+    `_stream_responses`)."""
+    from packer.batch import stop_reason
+
     parts: list[str] = []
-    finished = False
+    finished: str | None = None
     stream = client.chat.completions.create(**body, stream=True, stream_options={"include_usage": True})
     for chunk in stream:
         if chunk.choices and chunk.choices[0].delta.content:
             parts.append(chunk.choices[0].delta.content)
             emit(chunk.choices[0].delta.content)
         if chunk.choices and chunk.choices[0].finish_reason:
-            finished = True
+            finished = stop_reason({"choices": [{"finish_reason": chunk.choices[0].finish_reason}]})
         if getattr(chunk, "usage", None):
             _add(usage, "input_tokens", chunk.usage.prompt_tokens)
             _add(usage, "output_tokens", chunk.usage.completion_tokens)

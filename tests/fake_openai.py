@@ -6,7 +6,10 @@ not a Files or Batch route is treated as a Responses request, as before):
 `FakeOpenAI().script` is a list of what to do with the next requests: "ok" (stream an
 answer), an HTTP status (429, 500, 401, 404), "context" (a 400 context-length error),
 "cut" (start streaming, then drop the connection), "echo" (a 400 whose message quotes
-the Authorization header and the key). When the script is empty every
+the Authorization header and the key), "short" or "filtered" (the answer, then the model
+stops early: a Responses object `"status": "incomplete"` with `incomplete_details.reason`
+"max_output_tokens" or "content_filter", streamed as a `response.incomplete` event; a
+chat completion's `finish_reason` "length" or "content_filter"). When the script is empty every
 request gets "ok". A request with `"stream": true` gets the answer as server-sent
 events; one without gets a whole `response` / `chat.completion` object ("cut" then
 drops the connection half-way through the body). The answer is `fake.answer`.
@@ -49,6 +52,8 @@ starts `validating` and every retrieve moves it one step on: `in_progress` for
   {"status_code": 500 (400 for a bad image), "request_id", "body": {"error": {...}}},
   "error": None}`. `batch_expired` lines always have the "error" shape.
 - `batch_answer(custom_id)`: the answer text of one request (override to change it).
+- `batch_cut` (empty dict): custom_id -> "max_output_tokens" or "content_filter": that
+  request's answer stops early, as the "short" and "filtered" script actions.
 
 Output lines are `{"id": "batch_req_N", "custom_id", "response": {"status_code": 200,
 "request_id": "req_N", "body": BODY}, "error": None}`, BODY a Responses or
@@ -85,6 +90,7 @@ DATA_URL = re.compile(r"data:image/(png|jpeg|webp|gif);base64,(.*)", re.DOTALL)
 FILE_ROUTE = re.compile(r"/v1/files(?:/([^/]+)(/content)?)?")
 BATCH_ROUTE = re.compile(r"/v1/batches(?:/([^/]+)(/cancel)?)?")
 USAGE = {"input_tokens": 1234, "output_tokens": 56}
+STOPS = {"short": "max_output_tokens", "filtered": "content_filter"}  # script action -> reason
 
 
 class FakeOpenAI:
@@ -100,6 +106,7 @@ class FakeOpenAI:
         self.batch_final = "completed"
         self.batch_fail_ids: set[str] = set()
         self.batch_error_style = "error"
+        self.batch_cut: dict[str, str] = {}
         self.lock = threading.RLock()
         self._counters: dict[str, int] = {}
         handler = type("Handler", (_Handler,), {"fake": self})
@@ -318,8 +325,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._whole(body, chat, action)
 
     def _whole(self, body: dict[str, Any], chat: bool, action: str) -> None:
-        answer = self.fake.answer
-        data = _chat_completion(body, answer, "chatcmpl-1") if chat else _response(body, answer, "1")
+        answer, stop = self.fake.answer, STOPS.get(action, "")
+        data = (
+            _chat_completion(body, answer, "chatcmpl-1", stop) if chat else _response(body, answer, "1", stop)
+        )
         if action != "cut":
             self._json(200, data)
             return
@@ -333,7 +342,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
 
     def _stream(self, body: dict[str, Any], chat: bool, action: str) -> None:
-        events = _chat_events(body, self.fake.answer) if chat else _responses_events(body, self.fake.answer)
+        stop = STOPS.get(action, "")
+        events = (
+            _chat_events(body, self.fake.answer, stop)
+            if chat
+            else _responses_events(body, self.fake.answer, stop)
+        )
         self.send_response(200)
         self.send_header("content-type", "text/event-stream")
         self.send_header("connection", "close")
@@ -766,11 +780,11 @@ def _result_file(fake: FakeOpenAI, batch_id: str, kind: str, lines: list[dict[st
 
 def _output_line(fake: FakeOpenAI, line: dict[str, Any], endpoint: str) -> dict[str, Any]:
     cid, body = line["custom_id"], line["body"]
-    answer = fake.batch_answer(cid)
+    answer, stop = fake.batch_answer(cid), fake.batch_cut.get(cid, "")
     if endpoint.endswith("/chat/completions"):
-        result = _chat_completion(body, answer, fake.new_id("chatcmpl-batch-"))
+        result = _chat_completion(body, answer, fake.new_id("chatcmpl-batch-"), stop)
     else:
-        result = _response(body, answer, fake.new_id("b"))  # resp_bN, msg_bN
+        result = _response(body, answer, fake.new_id("b"), stop)  # resp_bN, msg_bN
     response = {"status_code": 200, "request_id": fake.new_id("req_"), "body": result}
     return {"id": fake.new_id("batch_req_"), "custom_id": cid, "response": response, "error": None}
 
@@ -825,16 +839,18 @@ def _response_started(body: dict[str, Any], n: str) -> dict[str, Any]:
     }
 
 
-def _response_done(body: dict[str, Any], answer: str, n: str) -> dict[str, Any]:
+def _response_done(body: dict[str, Any], answer: str, n: str, stop: str = "") -> dict[str, Any]:
+    """The finished Responses object: "completed", or "incomplete" for `stop`'s reason."""
     return {
         **_response_started(body, n),
-        "status": "completed",
+        "status": "incomplete" if stop else "completed",
+        "incomplete_details": {"reason": stop} if stop else None,
         "usage": _batch_usage(1),
         "output": [
             {
                 "type": "message",
                 "id": f"msg_{n}",
-                "status": "completed",
+                "status": "incomplete" if stop else "completed",
                 "role": "assistant",
                 "content": [{"type": "output_text", "text": answer, "annotations": []}],
             }
@@ -842,22 +858,28 @@ def _response_done(body: dict[str, Any], answer: str, n: str) -> dict[str, Any]:
     }
 
 
-def _response(body: dict[str, Any], answer: str, n: str) -> dict[str, Any]:
+def _response(body: dict[str, Any], answer: str, n: str, stop: str = "") -> dict[str, Any]:
     """A whole (non-streamed) Responses object, echoing the request's `reasoning` and `text`."""
     echo = {k: body[k] for k in ("reasoning", "text", "instructions") if k in body}
     usage = _batch_usage(1)
     usage["input_tokens_details"]["cache_write_tokens"] = 0  # required by the SDK's ResponseUsage
-    return {**_response_done(body, answer, n), "usage": usage, **echo}
+    return {**_response_done(body, answer, n, stop), "usage": usage, **echo}
 
 
-def _chat_completion(body: dict[str, Any], answer: str, completion_id: str) -> dict[str, Any]:
+def _finish_reason(stop: str) -> str:
+    return {"": "stop", "max_output_tokens": "length"}.get(stop, stop)
+
+
+def _chat_completion(body: dict[str, Any], answer: str, completion_id: str, stop: str = "") -> dict[str, Any]:
     message = {"role": "assistant", "content": answer, "refusal": None}
     return {
         "id": completion_id,
         "object": "chat.completion",
         "created": 1,
         "model": body.get("model"),
-        "choices": [{"index": 0, "message": message, "finish_reason": "stop", "logprobs": None}],
+        "choices": [
+            {"index": 0, "message": message, "finish_reason": _finish_reason(stop), "logprobs": None}
+        ],
         "usage": {
             "prompt_tokens": USAGE["input_tokens"],
             "completion_tokens": USAGE["output_tokens"],
@@ -866,7 +888,7 @@ def _chat_completion(body: dict[str, Any], answer: str, completion_id: str) -> d
     }
 
 
-def _responses_events(body: dict[str, Any], answer: str) -> list[str]:
+def _responses_events(body: dict[str, Any], answer: str, stop: str = "") -> list[str]:
     response = _response_started(body, "1")
     out = [_sse("response.created", {"type": "response.created", "sequence_number": 0, "response": response})]
     for n, piece in enumerate(_words(answer), 1):
@@ -884,17 +906,13 @@ def _responses_events(body: dict[str, Any], answer: str) -> list[str]:
                 },
             )
         )
-    done = _response_done(body, answer, "1")
-    out.append(
-        _sse(
-            "response.completed",
-            {"type": "response.completed", "sequence_number": len(out), "response": done},
-        )
-    )
+    done = _response_done(body, answer, "1", stop)
+    kind = "response.incomplete" if stop else "response.completed"
+    out.append(_sse(kind, {"type": kind, "sequence_number": len(out), "response": done}))
     return out
 
 
-def _chat_events(body: dict[str, Any], answer: str) -> list[str]:
+def _chat_events(body: dict[str, Any], answer: str, stop: str = "") -> list[str]:
     base = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": body.get("model")}
     out = [
         _data(
@@ -910,7 +928,7 @@ def _chat_events(body: dict[str, Any], answer: str) -> list[str]:
         out.append(
             _data({**base, "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]})
         )
-    out.append(_data({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}))
+    out.append(_data({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": _finish_reason(stop)}]}))
     out.append(
         _data(
             {

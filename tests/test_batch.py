@@ -76,6 +76,29 @@ def test_partial_failures_are_reported_by_request(style):
     batch.require_final(outcome)  # some answered: no error here, the caller reports the rest
 
 
+@pytest.mark.parametrize("api", ["responses", "chat"])
+def test_an_answer_cut_short_is_kept_and_said(api):
+    with FakeOpenAI() as srv:
+        srv.batch_cut = {"part-2": "max_output_tokens", "part-3": "content_filter"}
+        client = _client(srv)
+        batch_id = batch.submit(client, api, REQUESTS, "x")
+        outcome = batch.collect(client, batch.wait(client, batch_id, poll=(0, 0)))
+    assert outcome.answers == {c: srv.batch_answer(c) for c, _ in REQUESTS}  # what arrived is kept
+    assert outcome.cut == {"part-2": "max_output_tokens", "part-3": "content_filter"}
+    assert outcome.errors == {}
+
+
+def test_stop_reason():
+    assert batch.stop_reason({"status": "completed", "incomplete_details": None}) == ""
+    assert batch.stop_reason(
+        {"status": "incomplete", "incomplete_details": {"reason": "max_output_tokens"}}
+    ) == ("max_output_tokens")
+    assert batch.stop_reason({"status": "incomplete"}) == "unknown"
+    assert batch.stop_reason({"choices": [{"finish_reason": "stop"}]}) == ""
+    assert batch.stop_reason({"choices": [{"finish_reason": "length"}]}) == "max_output_tokens"
+    assert batch.stop_reason({"choices": [{"finish_reason": "content_filter"}]}) == "content_filter"
+
+
 def test_a_failed_batch_says_why_and_an_expired_one_keeps_what_finished():
     with FakeOpenAI() as srv:
         client = _client(srv)

@@ -264,8 +264,12 @@ def test_plan_review_sends_only_when_told(server):
     done = server.ok("plan_review", path="repo", staged=True, send=True)
     assert len(server.fake.requests) == before + 1
     assert done["sent"] is True and done["review"] == server.fake.answer and done["severity"] == "high"
+    assert done["complete"] is True and done["cut_short"] == []
     body = server.fake.requests[-1]["body"]
     assert "eval(x)" in json.dumps(body) and PLANTED not in json.dumps(body)
+    server.fake.script = ["short"]  # the model stops early: the agent is told
+    cut = server.ok("plan_review", path="repo", staged=True, send=True)
+    assert cut["complete"] is False and cut["cut_short"] == ["review (max_output_tokens)"]
 
 
 def test_plan_review_with_no_changes_says_so(server):

@@ -854,3 +854,91 @@ def test_ctrl_c_during_a_batch_asks_whether_to_cancel(repo, tmp_path, terminal):
     else:
         assert srv.cancelled == [] and state.exists()
         assert f"review: batch {batch_id} goes on; resume with: packer review --resume {batch_id}" in screen
+
+
+# -- answers the model stopped early ------------------------------------------------------
+
+NOTE = "(packer: this answer stops here, cut short by the API"
+
+
+@pytest.mark.parametrize(
+    ("api", "action", "reason"),
+    [
+        ("responses", "short", "max_output_tokens"),
+        ("responses", "filtered", "content_filter"),
+        ("chat", "short", "max_output_tokens"),  # the chat's finish_reason "length"
+        ("chat", "filtered", "content_filter"),
+    ],
+)
+def test_an_answer_cut_short_is_said_in_the_result_and_the_output(repo, tmp_path, api, action, reason):
+    plan = plan_review(repo, Options(staged=True), api=api)
+    out = tmp_path / "r.md"
+    with FakeOpenAI(answer="[low] a.py:1: a first finding") as srv:
+        srv.script = [action]
+        res = send_review(plan, api_key="k", base_url=srv.base_url, output=out)
+        assert not res.complete() and res.cut_short == (f"review ({reason})",)
+        assert res.text == srv.answer  # the model's words only: the note is not a finding
+        written = out.read_text()
+        assert written.startswith(srv.answer) and f"{NOTE} ({reason})" in written
+        whole = send_review(plan, api_key="k", base_url=srv.base_url)  # the next answer runs to its end
+    assert whole.complete() and whole.cut_short == () and len(srv.requests) == 2
+
+
+def test_a_part_cut_short_is_told_to_the_merge(repo, tmp_path):
+    (repo / ".packer.toml").write_text(SMALL_WINDOWS)
+    plan = plan_review(repo, max_output_tokens=1000, max_cost=5.0)
+    n = len(plan.requests)
+    with FakeOpenAI() as srv:
+        srv.script = ["ok", "short"] + ["ok"] * n
+        res = send_review(plan, api_key="k", base_url=srv.base_url, output=tmp_path / "m.md")
+    assert res.cut_short == (f"part 2 of {n} (max_output_tokens)",) and res.missing == ()
+    task = srv.requests[-1]["body"]["input"][0]["content"][1]["text"]
+    assert f"cut short before the review's end: part 2 of {n} (max_output_tokens)" in task
+    assert "cut short" not in srv.requests[1]["body"]["input"][0]["content"][1]["text"]
+    written = (tmp_path / "m.md").read_text()
+    assert written.index(f"## part 2 of {n}") < written.index(NOTE) < written.index(f"## part 3 of {n}")
+
+
+def test_a_batch_answer_cut_short_is_said_and_told_to_the_merge(repo, tmp_path):
+    with FakeOpenAI() as srv:
+        srv.batch_cut = {"part-1": "max_output_tokens", "merge": "content_filter"}
+        plan, res, _ = _batch_review(repo, tmp_path, srv)
+        _, merge_id = list(srv.batches)
+    n = len(plan.requests)
+    assert res.cut_short == (f"part 1 of {n} (max_output_tokens)", "merge (content_filter)")
+    (merge_line,) = srv.batches[merge_id]["lines"]
+    task = merge_line["body"]["input"][0]["content"][1]["text"]
+    assert f"cut short before the review's end: part 1 of {n} (max_output_tokens)" in task
+    written = (tmp_path / "r.md").read_text()
+    assert f"{NOTE} (max_output_tokens)" in written and written.rstrip().endswith(
+        "cut short by the API (content_filter): later findings are missing.)"
+    )
+    with FakeOpenAI() as srv:  # one request, no merge: its own answer cut short
+        (repo / ".packer.toml").unlink()
+        srv.batch_cut = {"part-1": "max_output_tokens"}
+        one = plan_review(repo, Options(staged=True), batch=True)
+        res = send_review(one, api_key="k", base_url=srv.base_url, poll=(0, 0), cache_dir=tmp_path / "c")
+    assert res.cut_short == ("review (max_output_tokens)",) and res.text == srv.batch_answer("part-1")
+
+
+def test_fail_on_never_passes_a_review_cut_short(repo, tmp_path, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "k")
+    with FakeOpenAI(answer="[low] a.py:1: only a small thing") as srv:
+        args = ["review", str(repo), "--staged", "--yes", "--base-url", srv.base_url]
+        srv.script = ["short"]
+        got = CliRunner().invoke(main, args)  # no gate: it passes, and says what is missing
+        assert got.exit_code == 0, got.output
+        assert "warning: the answer of review (max_output_tokens) was cut short" in got.output
+        assert "raise --max-output-tokens" in got.output
+        srv.script = ["short"]
+        got = CliRunner().invoke(main, [*args, "--fail-on", "high"])
+        assert got.exit_code == 3, got.output
+        assert (
+            "the review is incomplete (review (max_output_tokens), cut short): --fail-on high" in got.output
+        )
+        got = CliRunner().invoke(main, [*args, "--fail-on", "high"])  # the whole answer: [low] passes
+        assert got.exit_code == 0, got.output
+        srv.answer = "[high] a.py:1: a real problem"
+        srv.script = ["short"]
+        got = CliRunner().invoke(main, [*args, "--fail-on", "high"])  # found already: exit 1
+        assert got.exit_code == 1 and "review found [high] findings" in got.output
