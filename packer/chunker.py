@@ -354,7 +354,7 @@ def walk_files(
     size): what `packer.corpus` hands to its workers, one batch at a time."""
     _check_keep(keep)
     found = _targets(os.fspath(root), include=include, exclude=exclude, gitignore=gitignore, keep=keep)
-    prefix = _mask_path(posixpath.normpath(os.fspath(root).replace(os.sep, "/")))
+    prefix = mask_path(posixpath.normpath(os.fspath(root).replace(os.sep, "/")))
     cut = 0 if prefix == "." else len(prefix) + 1
     return [(t.candidate.path[cut:], t.candidate.abspath, t.candidate.size) for t in found]
 
@@ -429,7 +429,8 @@ def _path_spans(path: str) -> list[tuple[int, int, str]]:
     return secrets.scan(path)
 
 
-def _mask_path(path: str) -> str:
+def mask_path(path: str) -> str:
+    """`path` with each secret in it replaced by its `[REDACTED:kind]` marker."""
     spans = _path_spans(path)
     return secrets.apply(path, spans)[0] if spans else path
 
@@ -456,7 +457,7 @@ def _targets(
             walked = discover.walk(
                 given, use_gitignore=gitignore, include=include, exclude=exclude, keep=keep, outputs=written
             )
-            prefix = _mask_path(posixpath.normpath(display))
+            prefix = mask_path(posixpath.normpath(display))
             for c in walked.files:
                 if c.abspath in seen:
                     continue
@@ -802,7 +803,7 @@ class _Chunker:
         self.data = data
         self.embed = embed  # make `embed_text` (off: "", and the file's imports are not read)
         # A secret in the name is masked (`masked`: the caller checked the name already).
-        self.path = path if masked else _mask_path(path)
+        self.path = path if masked else mask_path(path)
         self.language = language
         self.max_tokens = max_tokens
         self.counter = counter

@@ -922,9 +922,23 @@ def _chunk_repos(
             raise ConfigError("--repos writes shards: pass -o DIR, a directory for them")
         engine = "local" if ray_address is None else "ray"
         address = None if ray_address in (None, "local") else ray_address
-        result = chunk_repos(
-            repos, output, spec=Spec(*spec_args), engine=engine, address=address, jobs=jobs, progress=progress
-        )
+        try:
+            result = chunk_repos(
+                repos,
+                output,
+                spec=Spec(*spec_args),
+                engine=engine,
+                address=address,
+                jobs=jobs,
+                progress=progress,
+            )
+        except KeyboardInterrupt:
+            click.echo(
+                f"error: interrupted; the shards finished so far are kept in {output}: "
+                "run the same command again to resume",
+                err=True,
+            )
+            sys.exit(130)
     if not quiet:
         click.echo(
             f"chunked {result.files:,} files of {len(result.repos)} repositories into {result.chunks:,} "

@@ -10,14 +10,30 @@ extra), with the chunk schema plus `repo`, `commit` and the file's `digest`. At 
 `manifest.json` lists the shards, the repositories with their HEAD commits, and the
 options; shards no longer listed are deleted.
 
-Resumable and incremental. A shard's name holds its batch's key: the options, the
-repository and its commit, and each file's path, size and mtime. A run that stops midway
-leaves the shards it finished; the next run finds them by name and does not redo them.
-A batch whose key changed is chunked again, but a file whose content digest and path are
-those of a file the previous run chunked in the same repository takes its chunks from that
-run's shard. Each shard's `.meta.json` lists its files' digests; the manifest lists only
-the shards, so it stays small at any number of repositories, and a worker reads the
-digests of one repository's previous shards at a time.
+Resumable and incremental. A shard's name holds its batch's key: packer's code (the
+cache's namespace: a new packer, or new secret rules, chunks anew), the options, the
+repository and its commit, and each file's path and stamp (size, mtime, ctime, inode, as
+git's index keeps them: a copy that keeps the mtime still gets a new ctime). A run that
+stops midway leaves the shards it finished; the next run finds them by name and does not
+redo them, once their files' sizes and digests, kept in the shard's `.meta.json`, are
+checked (a truncated, emptied or edited shard is made again), and unless a file of the
+batch changed less than `cache.SETTLED_NS` before the shard was written: a change then
+may not have moved its stamp (git's "racy" files), so that shard is made again. A batch
+whose key changed is chunked again, but a file whose content digest and path are those of
+a file the previous run chunked in the same repository takes its chunks from that run's
+(checked) shard. Each `.meta.json` lists its files' digests; the manifest lists only the
+shards, so it stays small at any number of repositories, and a worker reads the digests
+of one repository's previous shards at a time.
+
+The output directory. A directory packer did not write is refused unless empty: packer's
+holds `.packer-chunks`, and only there are files replaced, and only shard files (by their
+exact names) deleted. One run at a time writes it (a lock on `.packer-chunks.lock`). What
+packer reads there is read only if it is a regular file (a FIFO, a device or a symlink
+planted at a shard's name is never opened), and a FIFO or device in place of a file it
+writes is refused, never replaced. `shards` must be a real directory, not a symlink.
+A repository is listed by its real path (symlinks resolved), so the output is never inside
+a repository it reads, whichever way either is named; a secret in a repository's name or
+path is masked in the rows and the manifest.
 
 Engines. `engine="local"` runs the batches on a pool of forked processes (`jobs`, default
 one per core); `engine="ray"` on Ray Data: the repositories become a dataset, a
@@ -33,9 +49,12 @@ the output directory must be on storage every node sees.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import re
+import stat
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -48,6 +67,12 @@ from packer.records import Chunk
 
 MANIFEST = "manifest.json"
 SHARDS = "shards"
+MARKER = ".packer-chunks"  # the output directory is packer's: only then is anything in it replaced
+LOCK = ".packer-chunks.lock"
+# A shard's files and their temporary names: the only names ever deleted.
+_SHARD_FILE = re.compile(r"\.?(part-\d{5}-\d{6}-[0-9a-f]{16})\.(?:jsonl|parquet|meta\.json)(\.\d+\.tmp)?")
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 FORMAT = 1  # the layout of the output directory and its rows
 SHARD_FILES = 256  # files a batch holds at most ...
 SHARD_BYTES = 8 << 20  # ... and bytes
@@ -90,8 +115,8 @@ class Spec:
 
 @dataclass(frozen=True)
 class Repo:
-    name: str  # as the list gives it
-    path: str  # absolute
+    name: str  # as the list gives it, a secret in it masked
+    path: str  # absolute and real (symlinks resolved)
     commit: str  # HEAD, or "" outside git
 
 
@@ -99,7 +124,7 @@ class Repo:
 class Batch:
     repo: int  # its place in the list
     number: int  # its place in the repository's batches
-    files: tuple[tuple[str, str, int, int], ...]  # (path, abspath, size, mtime_ns)
+    files: tuple[tuple[str, str, int, str], ...]  # (path, abspath, size, stamp)
     key: str
 
     @property
@@ -134,7 +159,10 @@ class CorpusResult:
 
 
 def read_repos(list_file: str | os.PathLike[str]) -> list[Repo]:
-    """The repositories a list file names, each checked to be a directory, with its HEAD."""
+    """The repositories a list file names (a relative path is relative to the list's own
+    directory), each checked to be a directory, by its real path, with its HEAD; one named
+    twice (through a symlink too) is listed once."""
+    from packer.chunker import mask_path
     from packer.discover import run_git
 
     where = Path(list_file)
@@ -148,54 +176,83 @@ def read_repos(list_file: str | os.PathLike[str]) -> list[Repo]:
         name = line.strip()
         if not name or name.startswith("#"):
             continue
-        path = os.path.abspath(os.path.join(where.parent, os.path.expanduser(name)))
+        path = os.path.realpath(os.path.join(where.parent, os.path.expanduser(name)))
         if not os.path.isdir(path):
-            raise ConfigError(f"{where}:{number}: {name} is not a directory; list one repository path a line")
+            shown = "" if os.path.isabs(os.path.expanduser(name)) else f" ({path}: relative to the list)"
+            raise ConfigError(
+                f"{where}:{number}: {name}{shown} is not a directory; list one repository path a line"
+            )
         if path in seen:
             continue
         seen.add(path)
         got = run_git(path, "rev-parse", "--verify", "-q", "HEAD")
         commit = got.stdout.decode().strip() if got.returncode == 0 else ""
-        repos.append(Repo(name, path, commit))
+        repos.append(Repo(mask_path(name), path, commit))
     if not repos:
         raise ConfigError(f"{where}: no repositories listed; write one path a line")
     return repos
 
 
-def list_batches(index: int, repo: Repo, spec: Spec, *, files: int, nbytes: int) -> list[Batch]:
+def list_batches(
+    index: int, repo: Repo, spec: Spec, *, files: int, nbytes: int, code: str = ""
+) -> list[Batch]:
     """A repository's files as `pack` walks them, in batches of at most `files` files and
-    `nbytes` bytes, each keyed by what decides its output."""
+    `nbytes` bytes, each keyed by what decides its output (`code`: packer's, `code_key`)."""
     from packer.chunker import walk_files
 
     walked = walk_files(
         repo.path, include=spec.include, exclude=spec.exclude, gitignore=spec.gitignore, keep=spec.keep
     )
     batches: list[Batch] = []
-    current: list[tuple[str, str, int, int]] = []
+    current: list[tuple[str, str, int, str]] = []
     size = 0
     for path, abspath, nb in walked:
         if current and (len(current) >= files or size + nb > nbytes):
-            batches.append(_batch(index, len(batches), repo, spec, current))
+            batches.append(_batch(index, len(batches), repo, spec, current, code))
             current, size = [], 0
-        current.append((path, abspath, nb, _mtime(abspath)))
+        current.append((path, abspath, nb, _stamp(abspath)))
         size += nb
     if current:
-        batches.append(_batch(index, len(batches), repo, spec, current))
+        batches.append(_batch(index, len(batches), repo, spec, current, code))
     return batches
 
 
-def _mtime(abspath: str) -> int:
+def code_key() -> str:
+    """packer's code and libraries (`cache.namespace`): chunks made by another packer are
+    never taken for this one's."""
+    from packer import cache
+
+    return cache.namespace().hex()
+
+
+def _stamp(abspath: str) -> str:
+    """What says a file is unchanged, as git's index does: size, mtime, ctime, inode."""
     try:
-        return os.stat(abspath).st_mtime_ns
+        st = os.stat(abspath)
     except OSError:
-        return 0
+        return "-"
+    return f"{st.st_size} {st.st_mtime_ns} {st.st_ctime_ns} {st.st_ino}"
 
 
-def _batch(index: int, number: int, repo: Repo, spec: Spec, files: list[tuple[str, str, int, int]]) -> Batch:
+def _settled(batch: Batch, written_ns: int) -> bool:
+    """Whether every file of the batch last changed `SETTLED_NS` or more before its shard
+    was written: else a change since may have left its stamp as it was."""
+    from packer import cache
+
+    for *_, stamp in batch.files:
+        fields = stamp.split()
+        if len(fields) != 4 or written_ns - max(int(fields[1]), int(fields[2])) < cache.SETTLED_NS:
+            return False
+    return True
+
+
+def _batch(
+    index: int, number: int, repo: Repo, spec: Spec, files: list[tuple[str, str, int, str]], code: str
+) -> Batch:
     key = xxhash.xxh3_64()
-    key.update(json.dumps([FORMAT, asdict(spec), repo.name, repo.commit]).encode())
-    for path, _, size, mtime in files:
-        key.update(f"\0{path}\0{size}\0{mtime}".encode())
+    key.update(json.dumps([FORMAT, code, asdict(spec), repo.name, repo.commit]).encode())
+    for path, _, size, stamp in files:
+        key.update(f"\0{path}\0{size}\0{stamp}".encode("utf-8", "surrogateescape"))
     return Batch(index, number, tuple(files), key.hexdigest())
 
 
@@ -209,12 +266,9 @@ def run_batch(
     `previous`: the previous run's shards, by repository name."""
     shards = Path(out_dir) / SHARDS
     meta = shards / f"{batch.name}.meta.json"
-    if meta.exists():
-        try:
-            done = json.loads(meta.read_text(encoding="utf-8"))
-            return Shard(batch.name, done["rows"], done["files"], tuple(done["digests"]), resumed=True)
-        except (OSError, ValueError, KeyError):
-            pass  # a damaged record of a shard: made again
+    done = _finished(shards, batch.name, batch)
+    if done is not None:
+        return Shard(batch.name, done["rows"], done["files"], tuple(done["digests"]), resumed=True)
     rows: list[dict[str, Any]] = []
     digests: list[str] = []
     reused = 0
@@ -234,10 +288,59 @@ def run_batch(
         if got:
             digests.append(ident)
             rows.extend(got)
-    _write_shard(shards, batch.name, rows)
+    written = _write_shard(shards, batch.name, rows)
     shard = Shard(batch.name, len(rows), len(digests), tuple(digests), reused)
-    _atomic(meta, json.dumps({"rows": shard.rows, "files": shard.files, "digests": digests}).encode())
+    record = {"rows": shard.rows, "files": shard.files, "digests": digests, "written": written}
+    _atomic(meta, json.dumps(record).encode())
     return shard
+
+
+def _finished(shards: Path, name: str, batch: Batch | None = None) -> dict[str, Any] | None:
+    """A shard's `.meta.json` record if the shard is finished and whole: each file it
+    wrote is there with the size and digest the record gives (a shard truncated, emptied
+    or edited since is made again); and, given its `batch`, written once its files had
+    settled (`_settled`)."""
+    found = _regular(shards / f"{name}.meta.json")
+    if found is None or (batch is not None and not _settled(batch, found[1].st_mtime_ns)):
+        return None
+    try:
+        done = json.loads(found[0])
+        if not isinstance(done, dict) or not isinstance(done.get("written"), dict) or not done["written"]:
+            return None
+        for suffix, (size, digest) in done["written"].items():
+            data = _read_regular(shards / f"{name}{suffix}")
+            if data is None or _seal(data) != (size, digest):
+                return None
+        if not (isinstance(done["rows"], int) and isinstance(done["files"], int)):
+            return None
+        if not all(isinstance(d, str) for d in done["digests"]):
+            return None
+        return done
+    except (ValueError, KeyError, TypeError):
+        return None  # a damaged record of a shard: made again
+
+
+def _seal(data: bytes) -> tuple[int, str]:
+    """What a shard file's record holds of it: its size and content digest."""
+    return len(data), xxhash.xxh3_128_hexdigest(data)
+
+
+def _read_regular(path: Path) -> bytes | None:
+    """The bytes of `path` if it is a regular file, else None: a FIFO, a device or a
+    symlink planted at a name packer reads is never opened, and never waited on."""
+    found = _regular(path)
+    return None if found is None else found[0]
+
+
+def _regular(path: Path) -> tuple[bytes, os.stat_result] | None:
+    """`_read_regular`, with what fstat said of the file."""
+    try:
+        fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _NONBLOCK)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(f.fileno())
+        return (f.read(), st) if stat.S_ISREG(st.st_mode) else None
 
 
 def _digest(abspath: str) -> str | None:
@@ -279,11 +382,9 @@ def _reuse_index(shards: Path, repo: str, names: tuple[str, ...]) -> dict[str, s
         _index.clear()  # one repository's at a time: memory stays bounded
         found: dict[str, str] = {}
         for name in names:
-            try:
-                meta = json.loads((shards / f"{name}.meta.json").read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                continue
-            found.update(dict.fromkeys(meta.get("digests", []), name))
+            meta = _finished(shards, name)
+            if meta is not None:
+                found.update(dict.fromkeys(meta["digests"], name))
         _index[key] = found
     return _index[key]
 
@@ -296,31 +397,40 @@ def _reused(
     if name is None:
         return None
     if name not in loaded:
+        # Read only if whole: the index came from a record `_finished` checked, but the
+        # shard may have changed since; a shard that did is not used.
+        data = _read_regular(shards / f"{name}.jsonl")
+        meta = _finished(shards, name)
         try:
-            with open(shards / f"{name}.jsonl", encoding="utf-8") as f:
-                loaded[name] = [json.loads(line) for line in f]
-        except (OSError, ValueError):
+            whole = data is not None and meta is not None and _seal(data) == tuple(meta["written"][".jsonl"])
+            loaded[name] = [json.loads(line) for line in data.splitlines()] if whole and data else []
+        except (ValueError, KeyError, TypeError):
             loaded[name] = []
     digest, _, path = ident.partition(" ")
     rows = [r for r in loaded[name] if r.get("digest") == digest and r.get("path") == path]
     return rows or None
 
 
-def _write_shard(shards: Path, name: str, rows: list[dict[str, Any]]) -> None:
-    lines = "".join(_line(r) for r in rows)
-    _atomic(shards / f"{name}.jsonl", lines.encode())
+def _write_shard(shards: Path, name: str, rows: list[dict[str, Any]]) -> dict[str, tuple[int, str]]:
+    """Write the shard's files; what its record keeps of each (`_sealed`), by suffix."""
+    lines = "".join(_line(r) for r in rows).encode()
+    _atomic(shards / f"{name}.jsonl", lines)
+    written = {".jsonl": _seal(lines)}
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
     except ImportError:
-        return  # the core install writes JSON lines only; Parquet comes with the `ray` extra
+        return written  # the core install writes JSON lines only; Parquet comes with `ray`
     try:
         table = pa.Table.from_pylist(rows, schema=_schema(pa))
     except (UnicodeEncodeError, pa.ArrowException):  # rare: a name that is not UTF-8
         table = pa.Table.from_pylist([_parquet_safe(r) for r in rows], schema=_schema(pa))
-    tmp = shards / f".{name}.parquet.{os.getpid()}.tmp"
-    pq.write_table(table, tmp, compression="zstd")
-    os.replace(tmp, shards / f"{name}.parquet")
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, compression="zstd")
+    data = sink.getvalue().to_pybytes()
+    _atomic(shards / f"{name}.parquet", data)
+    written[".parquet"] = _seal(data)
+    return written
 
 
 def _line(row: dict[str, Any]) -> str:
@@ -347,12 +457,31 @@ def _schema(pa: Any) -> Any:
 
 
 def _atomic(path: Path, data: bytes) -> None:
+    """Replace `path` with `data`: written beside it, then renamed over it (a symlink
+    there is replaced, never followed). A FIFO, device, socket or directory in its place
+    is refused: it is not a file packer wrote."""
+    _check_replaceable(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as f:
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()  # a crashed run's, or something planted there: never written through
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o644)
+    with os.fdopen(fd, "wb") as f:
         f.write(data)
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
+
+
+def _check_replaceable(path: Path) -> None:
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+        raise ConfigError(
+            f"{path} is not a regular file (a FIFO, device, socket or directory): packer does not "
+            "replace it; remove it, or write the chunks to another directory"
+        )
 
 
 # -- the run -------------------------------------------------------------------------------------
@@ -381,13 +510,15 @@ def chunk_repos(
     listed = read_repos(repos)
     out = Path(out_dir).resolve()
     _check_out_dir(out, listed)
-    (out / SHARDS).mkdir(parents=True, exist_ok=True)
-    previous = _previous(out, spec)
-    run = _run_ray if engine == "ray" else _run_local
-    shards = run(listed, spec, str(out), previous, jobs, address, (shard_files, shard_bytes), progress)
-    shards.sort(key=lambda s: s.name)
-    _write_manifest(out, listed, spec, shards)
-    _drop_stale(out, shards)
+    code = code_key()
+    with _claimed(out):
+        previous = _previous(out, spec, code)
+        run = _run_ray if engine == "ray" else _run_local
+        sizes = (shard_files, shard_bytes)
+        shards = run(listed, spec, str(out), previous, jobs, address, sizes, code, progress)
+        shards.sort(key=lambda s: s.name)
+        _write_manifest(out, listed, spec, shards, code)
+        _drop_stale(out, shards)
     return CorpusResult(
         str(out),
         engine,
@@ -411,36 +542,95 @@ def _check_spec(spec: Spec, engine: str, shard_files: int, shard_bytes: int) -> 
 
 
 def _check_out_dir(out: Path, repos: Sequence[Repo]) -> None:
-    """The output is never inside a repository it chunks (a rerun would chunk it), and an
-    existing directory is one of ours or empty: nothing else in it is ever deleted."""
+    """The output is never inside a repository it chunks (a rerun would chunk it: both
+    paths are real ones), and an existing directory is packer's (`MARKER`) or empty:
+    nothing else in it is ever replaced or deleted."""
     for r in repos:
         if out == Path(r.path) or Path(r.path) in out.parents:
             raise ConfigError(f"{out} is inside the repository {r.name}; write the chunks outside it")
     if out.exists() and not out.is_dir():
         raise ConfigError(f"{out} is not a directory; pass a directory for the shards")
-    if out.is_dir() and any(out.iterdir()) and not (out / MANIFEST).exists() and not (out / SHARDS).is_dir():
-        raise ConfigError(f"{out} holds other files; pass an empty or new directory (or one packer wrote)")
+    if out.is_dir() and any(out.iterdir()) and not _ours(out):
+        raise ConfigError(
+            f"{out} holds files packer did not write (no {MARKER} in it); pass an empty or new directory"
+        )
+    shards = out / SHARDS
+    if os.path.lexists(shards) and (shards.is_symlink() or not shards.is_dir()):
+        raise ConfigError(f"{shards} is not a directory packer made (a symlink or a file); remove it")
 
 
-def _previous(out: Path, spec: Spec) -> dict[str, tuple[str, ...]]:
-    """The shards of the last finished run with the same options, by repository name."""
+def _ours(out: Path) -> bool:
+    """Whether `out` is an output directory packer wrote: it holds the marker (or, from
+    before the marker, a manifest of packer's own format)."""
+    marker = _read_regular(out / MARKER)
+    if marker is not None:
+        return marker == _marker()
     try:
-        manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        manifest = json.loads(_read_regular(out / MANIFEST) or b"null")
+    except ValueError:
+        return False
+    return (
+        isinstance(manifest, dict)
+        and manifest.get("format") == FORMAT
+        and isinstance(manifest.get("options"), dict)
+        and isinstance(manifest.get("shards"), list)
+    )
+
+
+def _marker() -> bytes:
+    return json.dumps({"packer": "chunk --repos", "format": FORMAT}).encode() + b"\n"
+
+
+@contextlib.contextmanager
+def _claimed(out: Path) -> Iterator[None]:
+    """The output directory, marked as packer's and locked for this run: a second run
+    into it is refused while this one writes (each would delete the other's shards)."""
+    import fcntl
+
+    (out / SHARDS).mkdir(parents=True, exist_ok=True)
+    if _read_regular(out / MARKER) != _marker():
+        _atomic(out / MARKER, _marker())
+    lock = out / LOCK
+    _check_replaceable(lock)
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT | _NOFOLLOW, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            raise ConfigError(
+                f"another packer chunk --repos is writing to {out}; wait for it to finish, or write elsewhere"
+            ) from exc
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _previous(out: Path, spec: Spec, code: str) -> dict[str, tuple[str, ...]]:
+    """The shards of the last finished run of this packer with the same options, by
+    repository name."""
+    try:
+        manifest = json.loads(_read_regular(out / MANIFEST) or b"null")
+    except ValueError:
         return {}
-    if manifest.get("format") != FORMAT or manifest.get("options") != json.loads(json.dumps(asdict(spec))):
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or manifest.get("code") != code:
+        return {}
+    if manifest.get("options") != json.loads(json.dumps(asdict(spec))):
         return {}
     found: dict[str, list[str]] = {}
-    for shard in manifest.get("shards", []):
-        found.setdefault(shard.get("repo", ""), []).append(shard["name"])
+    for shard in manifest.get("shards") or []:
+        if isinstance(shard, dict) and isinstance(shard.get("name"), str):
+            found.setdefault(str(shard.get("repo", "")), []).append(shard["name"])
     return {repo: tuple(names) for repo, names in found.items()}
 
 
-def _write_manifest(out: Path, repos: Sequence[Repo], spec: Spec, shards: Sequence[Shard]) -> None:
+def _write_manifest(out: Path, repos: Sequence[Repo], spec: Spec, shards: Sequence[Shard], code: str) -> None:
+    from packer.chunker import mask_path
+
     data = {
         "format": FORMAT,
+        "code": code,
         "options": asdict(spec),
-        "repos": [{"name": r.name, "path": r.path, "commit": r.commit} for r in repos],
+        "repos": [{"name": r.name, "path": mask_path(r.path), "commit": r.commit} for r in repos],
         "chunks": sum(s.rows for s in shards),
         "files": sum(s.files for s in shards),
         "shards": [
@@ -453,12 +643,15 @@ def _write_manifest(out: Path, repos: Sequence[Repo], spec: Spec, shards: Sequen
 
 def _drop_stale(out: Path, shards: Sequence[Shard]) -> None:
     """Shards of earlier runs that this run's manifest does not list, and the temporary
-    files of writes that never finished."""
+    files of writes that never finished: files named as a shard's exactly, nothing else."""
     keep = {s.name for s in shards}
-    for entry in (out / SHARDS).iterdir():
-        name = entry.name.lstrip(".").split(".")[0]
-        if name.startswith("part-") and (name not in keep or entry.name.endswith(".tmp")):
-            entry.unlink(missing_ok=True)
+    for entry in os.scandir(out / SHARDS):
+        found = _SHARD_FILE.fullmatch(entry.name)
+        if found is None or entry.is_dir(follow_symlinks=False):
+            continue
+        if found.group(1) not in keep or found.group(2):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(entry.path)
 
 
 # -- engines -------------------------------------------------------------------------------------
@@ -472,6 +665,7 @@ def _run_local(
     jobs: int | None,
     address: str | None,
     sizes: tuple[int, int],
+    code: str,
     progress: Progress | None,
 ) -> list[Shard]:
     """The batches on a pool of forked processes (none with one job)."""
@@ -480,7 +674,9 @@ def _run_local(
     if address is not None:
         raise ConfigError("an address is for --ray; drop it, or pass --ray")
     batches = [
-        b for i, r in enumerate(repos) for b in list_batches(i, r, spec, files=sizes[0], nbytes=sizes[1])
+        b
+        for i, r in enumerate(repos)
+        for b in list_batches(i, r, spec, files=sizes[0], nbytes=sizes[1], code=code)
     ]
     workers = jobs or measure.workers()
     work = [(b, repos[b.repo], spec, out, previous) for b in batches]
@@ -515,13 +711,15 @@ def _run_ray(
     jobs: int | None,
     address: str | None,
     sizes: tuple[int, int],
+    code: str,
     progress: Progress | None,
 ) -> list[Shard]:
     """Ray Data: the repositories as a dataset, their batches listed by a `flat_map` on the
     workers, each batch chunked and written by a `map`; the driver gathers the shards."""
     ray = _start_ray(address, jobs)
     try:
-        items = [{"repo": i, "spec": asdict(spec), **asdict(r)} for i, r in enumerate(repos)]
+        # The driver's code key: every batch is keyed as this packer keys it.
+        items = [{"repo": i, "spec": asdict(spec), "code": code, **asdict(r)} for i, r in enumerate(repos)]
         ds = ray.data.from_items(items, override_num_blocks=max(1, len(items)))
         ds = ds.flat_map(lambda item: _listed(item, sizes))
         # One batch a block: else the map is fused with the listing, one task a repository.
@@ -541,7 +739,7 @@ def _run_ray(
 def _listed(item: dict[str, Any], sizes: tuple[int, int]) -> list[dict[str, Any]]:
     repo = Repo(item["name"], item["path"], item["commit"])
     spec = _spec(item["spec"])
-    batches = list_batches(item["repo"], repo, spec, files=sizes[0], nbytes=sizes[1])
+    batches = list_batches(item["repo"], repo, spec, files=sizes[0], nbytes=sizes[1], code=item["code"])
     return [
         {"batch": json.dumps(asdict(b)), "repo": json.dumps(asdict(repo)), "spec": item["spec"]}
         for b in batches
@@ -596,11 +794,19 @@ def _start_ray(address: str | None, jobs: int | None) -> Any:
 def rows(out_dir: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
     """Every row of a finished output directory, shard by shard as its manifest lists them."""
     out = Path(out_dir)
+    if not _ours(out):
+        raise PackerError(f"{out}: no manifest.json of packer's; run packer chunk --repos first")
     try:
-        manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise PackerError(f"{out}: no manifest.json ({exc}); run packer chunk --repos first") from exc
+        manifest = json.loads(_read_regular(out / MANIFEST) or b"null")
+    except ValueError:
+        manifest = None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("shards"), list):
+        raise PackerError(f"{out}: its manifest.json is missing or damaged; run packer chunk --repos again")
     for s in manifest["shards"]:
-        with open(out / SHARDS / f"{s['name']}.jsonl", encoding="utf-8") as f:
-            for line in f:
-                yield json.loads(line)
+        data = _read_regular(out / SHARDS / f"{s['name']}.jsonl")
+        if data is None or _finished(out / SHARDS, s["name"]) is None:
+            raise PackerError(
+                f"{out}: shard {s['name']} is missing or damaged; run packer chunk --repos again"
+            )
+        for line in data.splitlines():
+            yield json.loads(line)

@@ -3,14 +3,18 @@ as `packer chunk` of each, resumable and incremental, on a process pool and on a
 
 import json
 import os
+import shutil
+import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from conftest import git, git_repo
 
+import packer.cache
 from packer.chunker import chunk
 from packer.cli import main
 from packer.corpus import MANIFEST, SHARDS, Spec, chunk_repos, rows
@@ -33,6 +37,16 @@ impl fmt::Display for Parser {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result { write!(f, "{}", self.pos) }
 }
 """
+
+
+REAL_SETTLED_NS = packer.cache.SETTLED_NS
+
+
+@pytest.fixture(autouse=True)
+def settled(monkeypatch):
+    """Files count as settled at once: a fixture's files were written a moment ago, and a
+    shard written within `SETTLED_NS` of its files' change is redone (see the racy test)."""
+    monkeypatch.setattr(packer.cache, "SETTLED_NS", 0)
 
 
 def _module(k):
@@ -161,12 +175,17 @@ def test_bad_lists_and_output_directories_are_refused(repos, tmp_path):
         chunk_repos(listed, paths[1] / "chunks")
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "thesis.tex").write_text("keep me")
-    with pytest.raises(ConfigError, match="holds other files"):
+    with pytest.raises(ConfigError, match="holds files packer did not write"):
         chunk_repos(listed, tmp_path / "mine")
     assert (tmp_path / "mine" / "thesis.tex").read_text() == "keep me"
     bad = tmp_path / "bad.txt"
     bad.write_text(f"{paths[0]}\n/nonexistent/repo\n")
     with pytest.raises(ConfigError, match=r"bad\.txt:2: /nonexistent/repo is not a directory"):
+        chunk_repos(bad, tmp_path / "x")
+    bad.write_text("nowhere\n")  # relative to the list's directory, and the message says so
+    with pytest.raises(
+        ConfigError, match=rf"bad\.txt:1: nowhere \({tmp_path}/nowhere: relative to the list\)"
+    ):
         chunk_repos(bad, tmp_path / "x")
     bad.write_text("# nothing\n\n")
     with pytest.raises(ConfigError, match="no repositories listed"):
@@ -231,3 +250,165 @@ def test_a_local_ray_writes_the_same_shards_on_the_loopback_only(repos, tmp_path
     assert report["chunks"] > 0 and report["stats"] and not any(report["stats"])
     assert report["addresses"], "Ray opened no listening socket while it ran: the check saw nothing"
     assert set(report["addresses"]) <= LOOPBACK, report["addresses"]
+
+
+# -- an adversary's output directory, lists and files --------------------------------------------
+
+
+def _all_bytes(out: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file() and not p.is_symlink())
+
+
+def test_only_a_directory_packer_wrote_is_written_and_only_its_shards_deleted(repos, tmp_path):
+    listed, _ = repos
+    ext = tmp_path / "ext"  # someone else's manifest.json: not packer's
+    ext.mkdir()
+    (ext / "manifest.json").write_text('{"name": "my extension"}')
+    with pytest.raises(ConfigError, match="holds files packer did not write"):
+        chunk_repos(listed, ext)
+    assert (ext / "manifest.json").read_text() == '{"name": "my extension"}'
+    out = tmp_path / "out"
+    chunk_repos(listed, out, jobs=1, shard_files=2)
+    mine = {"part-1.csv": "k", "part-00000-000000-abcd.jsonl": "k", "notes.txt": "k"}
+    for name, text in mine.items():
+        (out / SHARDS / name).write_text(text)
+    chunk_repos(listed, out, spec=Spec(max_tokens=100), jobs=1, shard_files=2)  # every shard replaced
+    assert {n: (out / SHARDS / n).read_text() for n in mine} == mine  # not shard names: kept
+    fresh = chunk_repos(listed, tmp_path / "fresh", spec=Spec(max_tokens=100), jobs=1, shard_files=2)
+    assert {p.name for p in (out / SHARDS).iterdir()} - set(mine) == {
+        p.name for p in (tmp_path / "fresh" / SHARDS).iterdir()
+    }
+    assert fresh.chunks == len(list(rows(out)))
+
+
+def test_a_shards_symlink_a_fifo_or_a_device_is_refused_never_followed(repos, tmp_path):
+    listed, _ = repos
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "part-important.txt").write_text("p")
+    linked = tmp_path / "linked"
+    chunk_repos(listed, linked, jobs=1)  # packer's own directory, whose shards become a link
+    shutil.rmtree(linked / SHARDS)
+    (linked / SHARDS).symlink_to(elsewhere)
+    with pytest.raises(ConfigError, match=r"shards is not a directory packer made \(a symlink"):
+        chunk_repos(listed, linked)
+    assert [p.name for p in elsewhere.iterdir()] == ["part-important.txt"]
+    out = tmp_path / "out"
+    first = chunk_repos(listed, out, jobs=1, shard_files=2)
+    (out / MANIFEST).unlink()
+    os.mkfifo(out / MANIFEST)  # read, it would block forever; replaced, a FIFO is lost
+    meta = out / SHARDS / f"{first.shards[0].name}.meta.json"
+    meta.unlink()
+    os.mkfifo(meta)
+    with pytest.raises(ConfigError, match=r"is not a regular file \(a FIFO, device"):
+        chunk_repos(listed, out, jobs=1, shard_files=2)  # returns: nothing waits on a FIFO
+    assert (out / MANIFEST).is_fifo() or meta.is_fifo()
+    if os.geteuid() == 0:  # a device node, made in the test's own directory
+        dev = tmp_path / "dev"
+        chunk_repos(listed, dev, jobs=1, shard_files=2)
+        (dev / MANIFEST).unlink()
+        os.mknod(dev / MANIFEST, 0o600 | stat.S_IFCHR, os.makedev(1, 3))
+        with pytest.raises(ConfigError, match="is not a regular file"):
+            chunk_repos(listed, dev, jobs=1, shard_files=2)
+        assert stat.S_ISCHR(os.lstat(dev / MANIFEST).st_mode)
+
+
+def test_a_repository_named_through_a_symlink_is_one_and_never_holds_the_output(repos, tmp_path):
+    _, paths = repos
+    link = tmp_path / "alink"
+    link.symlink_to(paths[0])
+    twice = tmp_path / "twice.txt"
+    twice.write_text(f"{paths[0]}\nalink\n")
+    with pytest.raises(ConfigError, match="is inside the repository alink"):
+        chunk_repos(_listing(tmp_path, "alink"), link / "chunks")
+    assert not (paths[0] / "chunks").exists()
+    result = chunk_repos(twice, tmp_path / "out", jobs=1)
+    assert [r.name for r in result.repos] == [str(paths[0])]  # the link is the same repository
+
+
+def _listing(tmp_path, *names):
+    f = tmp_path / "list.txt"
+    f.write_text("".join(f"{n}\n" for n in names))
+    return f
+
+
+def test_odd_names_and_secrets_in_a_repositorys_path(tmp_path):
+    secret = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
+    repo = git_repo(tmp_path / f"repo_{secret}", {"ok.py": "x = 1\n"})
+    (repo / os.fsdecode(b"bad\xffname.py")).write_text("y = 2\n")  # not UTF-8
+    out = tmp_path / "out"
+    result = chunk_repos(_listing(tmp_path, f"repo_{secret}"), out, jobs=1)
+    assert result.files == 2
+    got = list(rows(out))
+    assert sorted(r["path"] for r in got) == sorted(["ok.py", "bad\udcffname.py"])
+    assert {r["repo"] for r in got} == {"repo_[REDACTED:GitHub Token]"}
+    assert secret.encode() not in _all_bytes(out)
+    again = chunk_repos(_listing(tmp_path, f"repo_{secret}"), out, jobs=1)
+    assert again.resumed_shards == len(again.shards)  # the same key, found done
+
+
+def test_damaged_shards_are_made_again_never_trusted(repos, tmp_path):
+    listed, _ = repos
+    out = tmp_path / "out"
+    first = chunk_repos(listed, out, jobs=1, shard_files=2)
+    a, b, c, d = (s.name for s in first.shards[:4])
+    (out / SHARDS / f"{a}.jsonl").write_bytes((out / SHARDS / f"{a}.jsonl").read_bytes()[:-40])
+    (out / SHARDS / f"{b}.parquet").write_bytes(b"")
+    (out / SHARDS / f"{c}.jsonl").unlink()
+    forged = json.loads((out / SHARDS / f"{d}.meta.json").read_text())
+    (out / SHARDS / f"{d}.meta.json").write_text(json.dumps({**forged, "written": {}}))
+    again = chunk_repos(listed, out, jobs=1, shard_files=2)
+    assert again.resumed_shards == len(first.shards) - 4
+    chunk_repos(listed, tmp_path / "fresh", jobs=1, shard_files=2)
+    assert _shards(out) == _shards(tmp_path / "fresh")
+    (out / MANIFEST).write_text("[]")  # valid JSON of another shape: no internal error
+    (out / SHARDS / f"{a}.meta.json").write_text("[]")
+    assert chunk_repos(listed, out, jobs=1, shard_files=2).chunks == again.chunks
+
+
+def test_a_shard_written_as_its_files_changed_is_made_again(repos, tmp_path, monkeypatch):
+    """git's racy files: a change within the timestamps' granularity of the last may leave
+    the stamp as it was, so a shard written less than SETTLED_NS after its files changed
+    is not trusted by the next run."""
+    monkeypatch.setattr(packer.cache, "SETTLED_NS", REAL_SETTLED_NS)
+    listed, _ = repos
+    out = tmp_path / "out"
+    first = chunk_repos(listed, out, jobs=1, shard_files=2)  # the files were written just now
+    again = chunk_repos(listed, out, jobs=1, shard_files=2)
+    assert again.resumed_shards == 0 and [s.name for s in again.shards] == [s.name for s in first.shards]
+    time.sleep(REAL_SETTLED_NS / 1e9 + 0.1)
+    chunk_repos(listed, out, jobs=1, shard_files=2)  # written once they settled
+    assert chunk_repos(listed, out, jobs=1, shard_files=2).resumed_shards == len(first.shards)
+
+
+def test_a_change_that_keeps_size_and_mtime_is_seen(repos, tmp_path):
+    listed, paths = repos
+    out = tmp_path / "out"
+    chunk_repos(listed, out, jobs=1)
+    target = paths[0] / "app" / "m2.py"
+    before = os.stat(target)
+    target.write_text(target.read_text().replace("return x + 7", "return x - 7"))
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))  # as rsync -t or cp -p would
+    assert os.stat(target).st_size == before.st_size
+    chunk_repos(listed, out, jobs=1)
+    texts = "".join(r["text"] for r in rows(out) if r["path"] == "app/m2.py")
+    assert "return x - 7" in texts and "return x + 7" not in texts
+
+
+def test_another_packer_reuses_nothing_and_one_run_at_a_time(repos, tmp_path, monkeypatch):
+    import fcntl
+
+    import packer.corpus
+
+    listed, _ = repos
+    out = tmp_path / "out"
+    first = chunk_repos(listed, out, jobs=1, shard_files=2)
+    monkeypatch.setattr(packer.corpus, "code_key", lambda: "another packer")
+    other = chunk_repos(listed, out, jobs=1, shard_files=2)
+    assert other.resumed_shards == 0 and other.reused_files == 0 and other.chunks == first.chunks
+    with open(out / ".packer-chunks.lock", "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)  # another run holds it
+        with pytest.raises(ConfigError, match="another packer chunk --repos is writing to"):
+            chunk_repos(listed, out, jobs=1, shard_files=2)
+    assert _shards(out)  # the refused run deleted nothing
+    assert len(list(rows(out))) == other.chunks
