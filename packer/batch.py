@@ -66,7 +66,7 @@ class BatchState:
                 raise ValueError("version")
             raw["labels"] = tuple((str(c), str(label)) for c, label in raw["labels"])
             return cls(**raw)
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
             raise ConfigError(
                 f"{where}: not a batch state this packer can read ({exc}); delete it and run the review again"
             ) from exc

@@ -657,7 +657,9 @@ def read_state(path: Path) -> bytes | None:
     except FileNotFoundError:
         return None
     except _Refused as exc:
-        raise ConfigError(str(exc).replace("packing without the cache; ", "")) from exc
+        # `packer cache clear` leaves state alone (a batch's must outlive the cache): say so.
+        why = str(exc).replace("packing without the cache; ", "").replace(_CLEAR, f"delete it (rm {path})")
+        raise ConfigError(why) from exc
     with os.fdopen(fd, "rb") as f:
         return f.read()
 

@@ -1193,8 +1193,7 @@ def review_cmd(
     )
     with _errors(verbose):
         if resume is not None:
-            _resume_alone(query=query, focus=focus, diff=diff, staged=staged, image=images, batch=batch,
-                          dry_run=dry_run)  # fmt: skip
+            _resume_alone()
             watch = _BatchWatch(quiet, allow_insecure, cache_dir, (batch_poll, max(60.0, batch_poll)))
             _resume(resume, watch, output, base_url, api_key_env, fail_on)
             return
@@ -1454,9 +1453,24 @@ class _BatchWatch:
             )
 
 
-def _resume_alone(**given: object) -> None:
-    """--resume takes no option that would change the review: it was sent already."""
-    named = [f"--{name.replace('_', '-')}" for name, value in given.items() if value]
+# What --resume still takes: where the batch is, where its answer goes, how to wait for it.
+_RESUME_OPTIONS = frozenset(
+    {"resume", "output", "base_url", "api_key_env", "allow_insecure", "cache_dir", "batch_poll", "fail_on",
+     "quiet", "verbose", "strict", "yes"}
+)  # fmt: skip
+
+
+def _resume_alone() -> None:
+    """--resume takes no option that would change the review (what is packed, the model,
+    the answer's length, the cap): it was planned and sent already, as it was."""
+    ctx = click.get_current_context()
+    named = [
+        max(p.opts, key=len)
+        for p in ctx.command.params
+        if p.name not in _RESUME_OPTIONS
+        and p.name is not None
+        and ctx.get_parameter_source(p.name) not in (None, click.core.ParameterSource.DEFAULT)
+    ]
     if named:
         raise ConfigError(f"--resume picks up a batch review as it was sent: drop {', '.join(named)}")
 
@@ -1492,6 +1506,10 @@ def _fail_on(result: ReviewResult, fail_on: str) -> None:
     if fail_on != "never" and worst is not None and SEVERITIES.index(worst) >= SEVERITIES.index(fail_on):
         click.echo(f"error: review found [{worst}] findings (--fail-on {fail_on})", err=True)
         sys.exit(1)
+    if fail_on != "never" and not result.text.strip():
+        from packer.errors import ApiError
+
+        raise ApiError(f"the review's answer is empty: --fail-on {fail_on} cannot pass it")
     if fail_on != "never" and not result.complete():
         # A gate never passes on a partial review: what was not reviewed may hold the finding.
         from packer.errors import ApiError

@@ -14,6 +14,7 @@ belong to the user's own config file (`user_config_path`), read by `packer revie
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import sys
@@ -347,8 +348,8 @@ def load_user_config() -> UserConfig:
             raise ConfigError(
                 f"{path}: review.{key} must be {' or '.join(k.__name__ for k in kinds)}, not {value!r}"
             )
-    if review.get("max_cost", 0) < 0:
-        raise ConfigError(f"{path}: review.max_cost must be 0 or more")
+    if not math.isfinite(review.get("max_cost", 0)) or review.get("max_cost", 0) < 0:
+        raise ConfigError(f"{path}: review.max_cost must be a number of dollars, 0 or more")
     cost = review.get("max_cost")
     return UserConfig(
         path=str(path),
@@ -403,6 +404,14 @@ def _check_prices(models: Mapping[str, Any], where: str) -> None:
         if not isinstance(spec, dict):
             raise ConfigError(f"{where}: models.{name} must be a table")
         base = MODELS.get(name)
+        for key, value in spec.items():
+            if isinstance(value, float) and not math.isfinite(value):  # nan passes every comparison
+                raise ConfigError(f"{where}: models.{name}.{key} = {value} is not a number; remove it")
+        if base is not None and spec.get("image_rule", base.image_rule) != base.image_rule:
+            raise ConfigError(
+                f"{where}: models.{name}.image_rule cannot be set in a repository's config: it "
+                f"decides what an image costs (set it in {user_config_path()})"
+            )
         for key in COST_FIELDS:
             value = spec.get(key)
             if base is None or not isinstance(value, (int, float)) or isinstance(value, bool):
@@ -522,6 +531,12 @@ def _target(
             targets = {**targets, "api": replace(targets["api"], reserve=int(reserve))}
         else:
             target = replace(target, reserve=int(reserve))
+    if auto and options.api_window is not None and targets["codex"].budget > targets["api"].budget:
+        # A model whose window is smaller than codex's pack: codex's rung is capped to it,
+        # else auto would pick a pack the model cannot take.
+        codex = targets["codex"]
+        headroom = codex.window - codex.reserve - max(targets["api"].budget, 0)
+        targets = {**targets, "codex": replace(codex, headroom=headroom)}
     return target, (targets["codex"], targets["api"]) if auto else ()
 
 

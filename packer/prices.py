@@ -114,7 +114,18 @@ MODELS: dict[str, Model] = {
 }
 DEFAULT_MODEL = "gpt-5.5"
 # What lowers an estimate: a repository's config may raise these, never lower them.
-COST_FIELDS = ("input_price", "output_price", "batch_factor", "image_base", "image_tile", "image_multiplier")
+COST_FIELDS = (
+    "input_price",
+    "output_price",
+    "batch_factor",
+    "image_base",
+    "image_tile",
+    "image_patch_cap",
+    "image_multiplier",
+)
+# Fields that must be above 0 (a divisor, a window), and those that may be 0 but not less.
+_POSITIVE = ("window", "max_output", "image_patch_cap", "image_multiplier", "batch_factor")
+_NOT_NEGATIVE = ("input_price", "output_price", "image_base", "image_tile")
 _NUMBER = (int, float)
 _FIELDS: dict[str, type | tuple[type, ...]] = {
     "window": int,
@@ -171,6 +182,11 @@ def _checked(name: str, key: str, value: Any) -> Any:
         names: dict[object, str] = {list: "a list of strings", str: "a string", int: "an integer"}
         what = names.get(kind, "a number")
         raise ConfigError(f"models.{name}.{key}: expected {what}, not {value!r}")
+    if isinstance(value, float) and not math.isfinite(value):  # nan passes every comparison
+        raise ConfigError(f"models.{name}.{key}: expected a finite number, not {value!r}")
+    if (key in _POSITIVE and value <= 0) or (key in _NOT_NEGATIVE and value < 0):
+        least = "above 0" if key in _POSITIVE else "0 or more"
+        raise ConfigError(f"models.{name}.{key}: expected a number {least}, not {value!r}")
     return value
 
 
@@ -202,6 +218,8 @@ def merge_declared(
         mine = merged.setdefault(name, {})
         for key, value in spec.items():
             floor = mine.get(key)
+            if key == "image_rule" and floor is not None:
+                continue  # the user's rule decides what an image costs: not the repository's
             if (
                 key in COST_FIELDS
                 and isinstance(floor, (int, float))

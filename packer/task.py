@@ -108,7 +108,9 @@ def build_task(
     return Task(
         query=text,
         focus=focus_paths,
-        diff_ref=diff,
+        # Shown in the pack and the manifest only (git was given the ref itself): a ref can
+        # be named like a key, as a path can.
+        diff_ref=None if diff is None else secrets.apply(diff, secrets.scan(diff))[0],
         staged=staged,
         diff_sections=sections,
         diff_cap=max_diff_bytes,

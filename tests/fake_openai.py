@@ -52,6 +52,8 @@ starts `validating` and every retrieve moves it one step on: `in_progress` for
   {"status_code": 500 (400 for a bad image), "request_id", "body": {"error": {...}}},
   "error": None}`. `batch_expired` lines always have the "error" shape.
 - `batch_answer(custom_id)`: the answer text of one request (override to change it).
+- `batch_echo` (False): a failed line's message quotes the Authorization header the batch
+  was created with (a careless server, as the "echo" action).
 - `batch_cut` (empty dict): custom_id -> "max_output_tokens" or "content_filter": that
   request's answer stops early, as the "short" and "filtered" script actions.
 
@@ -107,6 +109,7 @@ class FakeOpenAI:
         self.batch_fail_ids: set[str] = set()
         self.batch_error_style = "error"
         self.batch_cut: dict[str, str] = {}
+        self.batch_echo = False
         self.lock = threading.RLock()
         self._counters: dict[str, int] = {}
         handler = type("Handler", (_Handler,), {"fake": self})
@@ -668,7 +671,12 @@ def _line_failures(
         if bad is not None:
             out[cid] = (400, _invalid(bad[0], "invalid_image", bad[1])["error"])
         elif cid in fake.batch_fail_ids:
-            out[cid] = (500, _error(500)["error"] | {"message": f"The request {cid} failed (server_error)"})
+            message = f"The request {cid} failed (server_error)"
+            if fake.batch_echo:  # the batch create's Authorization header, quoted back
+                headers = fake.requests[-1]["headers"] if fake.requests else {}
+                auth = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
+                message += f"; you sent Authorization: {auth}"
+            out[cid] = (500, _error(500)["error"] | {"message": message})
     return out
 
 

@@ -180,6 +180,28 @@ def test_options_is_exported_by_the_package():
             '[models."gpt-5.5-pro"]\noutput_price = 179.99\n',
             r"models\.gpt-5\.5-pro\.output_price = 179\.99 is below the built-in price \$180",
         ),
+        # nan passes every comparison: it would turn the cost cap off
+        (
+            ".packer.toml",
+            '[models."gpt-5.5"]\ninput_price = nan\n',
+            r"models\.gpt-5\.5\.input_price = nan is not a",
+        ),
+        (
+            ".packer.toml",
+            "[models.local]\noutput_price = inf\n",
+            r"models\.local\.output_price = inf is not a",
+        ),
+        # the patch rule makes a 2048 px image cost 1 token at a cap of 1
+        (
+            ".packer.toml",
+            '[models."gpt-5.5"]\nimage_rule = "patches"\n',
+            r"models\.gpt-5\.5\.image_rule cannot be set in a repository's config",
+        ),
+        (
+            ".packer.toml",
+            '[models."gpt-5.5"]\nimage_patch_cap = 1\n',
+            r"models\.gpt-5\.5\.image_patch_cap = 1 is below the built-in 1536",
+        ),
         (".packer.toml", "max_cost = 1000\n", "'max_cost' cannot be set.*user config"),
         (".packer.toml", 'base_url = "http://evil.example/v1"\n', "'base_url' cannot be set"),
         (".packer.toml", "[review]\nmax_cost = 1000\n", "'review' cannot be set"),

@@ -58,7 +58,28 @@ LOCAL = {"window": 10, "max_output": 5, "input_price": 1, "output_price": 1}
             "models.gpt-5.5.efforts: expected a list of strings",
         ),
         ("gpt-5.5", {"gpt-5.5": {"image_rule": "pixels"}}, "models.gpt-5.5.image_rule: use tiles or patches"),
-        ("gpt-5.5", {"gpt-5.5": {"batch_factor": 0}}, "models.gpt-5.5.batch_factor: a fraction in (0, 1]"),
+        (
+            "gpt-5.5",
+            {"gpt-5.5": {"batch_factor": 0}},
+            "models.gpt-5.5.batch_factor: expected a number above 0",
+        ),
+        ("gpt-5.5", {"gpt-5.5": {"batch_factor": 2}}, "models.gpt-5.5.batch_factor: a fraction in (0, 1]"),
+        (
+            "gpt-5.5",
+            {"gpt-5.5": {"image_patch_cap": 0}},
+            "models.gpt-5.5.image_patch_cap: expected a number above 0",
+        ),
+        (
+            "gpt-5.5",
+            {"gpt-5.5": {"image_tile": -5}},
+            "models.gpt-5.5.image_tile: expected a number 0 or more",
+        ),
+        (
+            "gpt-5.5",
+            {"gpt-5.5": {"input_price": float("nan")}},
+            "models.gpt-5.5.input_price: expected a finite",
+        ),
+        ("local", {"local": {**LOCAL, "window": 0}}, "models.local.window: expected a number above 0"),
         (
             "gpt-5.5",
             {"gpt-5.5": {"default_effort": "ludicrous"}},
@@ -121,6 +142,8 @@ def test_gpt_5_5_images_and_the_patch_rule():
 
 
 def test_a_repository_cannot_lower_any_cost_field_below_the_users():
-    user = {"gpt-5.5": {"batch_factor": 0.5, "image_tile": 140, "image_base": 70, "image_multiplier": 1.0}}
-    repo = {"gpt-5.5": {"batch_factor": 0.01, "image_tile": 1, "image_base": 0, "image_multiplier": 0.1}}
+    user = {"gpt-5.5": {"batch_factor": 0.5, "image_tile": 140, "image_base": 70, "image_multiplier": 1.0,
+                        "image_patch_cap": 1536, "image_rule": "tiles"}}  # fmt: skip
+    repo = {"gpt-5.5": {"batch_factor": 0.01, "image_tile": 1, "image_base": 0, "image_multiplier": 0.1,
+                        "image_patch_cap": 1, "image_rule": "patches"}}  # fmt: skip
     assert merge_declared(user, repo)["gpt-5.5"] == user["gpt-5.5"]

@@ -643,6 +643,10 @@ def test_the_route_is_stated_and_the_api_window_is_the_models(repo):
     small = plan_review(repo, Options(target="api"), model="small", max_output_tokens=500)
     assert small.route.startswith(f"api (a {small.pack.budget:,}-token pack for small's 9,000-token window)")
     assert small.pack.budget < 9000 - 500 and small.requests[0].input_tokens + 500 <= 9000
+    # auto (the default) never picks a codex pack larger than the model's window takes
+    auto = plan_review(repo, model="small", max_output_tokens=500, max_cost=5.0)
+    assert auto.pack.budget <= small.pack.budget and auto.pack.total_tokens > 4000
+    assert all(r.input_tokens + 500 <= 9000 for r in auto.requests), auto.route
     (repo / ".packer.toml").write_text(SMALL_WINDOWS)
     split = plan_review(repo, max_output_tokens=1000, max_cost=5.0, batch=True)
     assert split.route.startswith(
@@ -785,6 +789,16 @@ def test_cli_batch_review_and_resume(repo, tmp_path, monkeypatch):
         assert bad.exit_code == 1 and "is not a batch id" in bad.output
         mixed = CliRunner().invoke(main, ["review", "--resume", batch_id, "--staged", "--batch"])
         assert mixed.exit_code == 1 and "as it was sent: drop --staged, --batch" in mixed.output
+        changes = [
+            (["--max-output-tokens", "9"], None),
+            (["--max-cost", "9"], None),
+            (["--model", "m"], None),
+            (["-t", "api"], "--target"),
+            (["--instructions", "x"], None),
+        ]
+        for extra, flag in changes:
+            changed = CliRunner().invoke(main, ["review", "--resume", batch_id, *extra])
+            assert changed.exit_code == 1 and f"drop {flag or extra[0]}" in changed.output, changed.output
 
 
 def test_cli_dry_run_with_an_image(repo, tmp_path):
@@ -942,3 +956,68 @@ def test_fail_on_never_passes_a_review_cut_short(repo, tmp_path, monkeypatch):
         srv.script = ["short"]
         got = CliRunner().invoke(main, [*args, "--fail-on", "high"])  # found already: exit 1
         assert got.exit_code == 1 and "review found [high] findings" in got.output
+        srv.answer = ""  # an empty answer is no review: the gate does not pass it
+        got = CliRunner().invoke(main, [*args, "--fail-on", "high"])
+        assert got.exit_code == 3 and "the review's answer is empty" in got.output
+
+
+def test_a_key_a_batch_line_quotes_back_is_masked_everywhere(repo, tmp_path, capsys):
+    key = "sk-proj-" + "Zq8" * 16
+    (repo / ".packer.toml").write_text(SMALL_WINDOWS)
+    plan = plan_review(repo, max_output_tokens=1000, max_cost=5.0, batch=True, batch_merge="direct")
+    with FakeOpenAI() as srv:
+        srv.batch_fail_ids, srv.batch_echo = {"part-2"}, True
+        res = send_review(plan, api_key=key, base_url=srv.base_url, output=tmp_path / "r.md", poll=(0, 0),
+                          cache_dir=tmp_path / "cache")  # fmt: skip
+        failed = [line for b in srv.batches.values() for line in b.get("lines", [])]
+        assert failed and key in json.dumps(srv.requests[0]["headers"])  # the fake did hold it
+        merge = srv.requests[-1]["body"]
+    assert res.missing and "Bearer ***" in res.missing[0] and key not in res.missing[0]
+    assert key not in (tmp_path / "r.md").read_text() and key not in json.dumps(merge)
+    assert key not in "".join(capsys.readouterr())
+
+
+def test_the_worst_severity_is_a_findings_tag_not_any_bracket():
+    from packer.review import ReviewResult
+
+    def worst(text):
+        return ReviewResult(None, text, 1).severity()
+
+    assert worst("[low] a.py:2: `mid = arr[high]` reads one past the end") == "low"
+    assert worst("No findings. (Nothing rated [high] or [critical].)") is None
+    assert worst("Findings:\n- [medium] a.py:1: x\n2. **[critical]** b.py:3: y\n### [high] z") == "critical"
+    assert worst("[HIGH] a.py:1: shouted") == "high"
+
+
+@pytest.mark.parametrize("cap", [float("nan"), float("inf"), -1.0])
+def test_a_cap_that_is_not_a_number_of_dollars_is_refused(repo, cap):
+    with pytest.raises(ConfigError, match="--max-cost must be a number of dollars"):
+        plan_review(repo, Options(staged=True), max_cost=cap)
+
+
+def test_a_ref_named_like_a_key_is_not_sent(repo):
+    git(repo, "tag", PLANTED)
+    plan = plan_review(repo, Options(diff=PLANTED))
+    sent = json.dumps(plan.dry_run())
+    assert PLANTED not in sent and 'against="[REDACTED:AWS Access Key]"' in json.dumps(
+        [r.body for r in plan.requests]
+    ).replace('\\"', '"')
+
+
+def test_resuming_a_batch_the_endpoint_does_not_know_blames_the_batch(repo, tmp_path):
+    from packer.review import resume_review
+
+    plan = plan_review(repo, Options(staged=True), batch=True)
+
+    def stop(p):
+        raise KeyboardInterrupt
+
+    with FakeOpenAI() as srv:
+        kw = {"api_key": "k", "base_url": srv.base_url, "poll": (0, 0), "cache_dir": tmp_path / "cache"}
+        with pytest.raises(KeyboardInterrupt):
+            send_review(plan, on_progress=stop, **kw)
+        (batch_id,) = list(srv.batches)
+        srv.batches.clear()  # deleted, or another project's
+        with pytest.raises(ApiError, match="that batch not found at this endpoint") as err:
+            resume_review(batch_id, **kw)
+    assert "model" not in str(err.value)
