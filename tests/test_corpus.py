@@ -243,7 +243,11 @@ def test_a_local_ray_writes_the_same_shards_on_the_loopback_only(repos, tmp_path
     chunk_repos(listed, tmp_path / "local", jobs=2, shard_files=2)
     script = RAY_RUN.format(tests=str(Path(__file__).parent), listed=str(listed), out=str(tmp_path / "ray"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
-    got = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=600)
+    # Run outside the checkout: `python -c` puts the working directory first on sys.path, and
+    # the checkout's packer/ is not the installed one CI tests (another code key: other names).
+    got = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=600, cwd=tmp_path
+    )
     assert got.returncode == 0, got.stderr[-3000:]
     report = json.loads(got.stdout.strip().splitlines()[-1])
     assert _shards(tmp_path / "ray") == _shards(tmp_path / "local")
