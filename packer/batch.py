@@ -277,9 +277,14 @@ def drop_state(batch_id: str, directory: str | os.PathLike[str] | None = None) -
     path.unlink(missing_ok=True)
 
 
+class BatchEnded(ApiError):
+    """The batch ended without what the review needs: waiting again, or resuming, cannot
+    change that (unlike a network error while waiting), so its state is dropped."""
+
+
 def require_final(outcome: Outcome) -> None:
     """A batch that failed whole, or was cancelled, answers nothing: say so."""
     if outcome.status == "failed":
-        raise ApiError(f"batch {outcome.batch_id} failed: {outcome.problem or 'no reason given'}")
+        raise BatchEnded(f"batch {outcome.batch_id} failed: {outcome.problem or 'no reason given'}")
     if outcome.status == "cancelled" and not outcome.answers:
-        raise ApiError(f"batch {outcome.batch_id} was cancelled before any request finished")
+        raise BatchEnded(f"batch {outcome.batch_id} was cancelled before any request finished")

@@ -132,7 +132,7 @@ def prepare(
     clock.lap("rank")
     dup_of, duplicates = _reported("dedup", n, report, lambda: _dedup(cfg, measured, ranked, focus, costs))
     clock.lap("dedup")
-    diff, diff_secrets = _diff(root, cfg, task, measured.infos, skipped, renderer)
+    diff, diff_secrets, diff_shown = _diff(root, cfg, task, measured.infos, skipped, renderer)
     return Prepared(
         root,
         cfg,
@@ -152,6 +152,7 @@ def prepare(
         timings,
         diff_secrets,
         progress,
+        diff_shown,
     )
 
 
@@ -427,16 +428,18 @@ def _diff(
     infos: Sequence[FileInfo],
     skipped: Sequence[Skip],
     renderer: Renderer,
-) -> tuple[str, tuple[Secret, ...]]:
-    """The rendered diff block ("" without a diff) and the secrets found in its sections.
+) -> tuple[str, tuple[Secret, ...], int]:
+    """The rendered diff block ("" without a diff), the secrets found in its sections, and
+    how many sections it shows (the others are one line: omitted, and why).
 
     The diff obeys the file rules: a file the pack leaves out shows no hunk, the rest is redacted.
     """
     if not task.diff_sections:
-        return "", ()
+        return "", (), 0
     left_out = _diff_rules(root, cfg, infos, skipped, [s.path for s in task.diff_sections if s.path])
     text, diff_secrets = gate_diff(task, left_out.get, redact=not cfg.allow_secrets)
-    return renderer.diff_block(task.diff_ref or "HEAD", text), diff_secrets
+    shown = sum(1 for s in task.diff_sections if s.path is not None and s.path not in left_out)
+    return renderer.diff_block(task.diff_ref or "HEAD", text), diff_secrets, shown
 
 
 def _diff_rules(

@@ -56,6 +56,7 @@ class Prepared:
     timings: dict[str, float] = field(default_factory=dict)
     diff_secrets: tuple[Secret, ...] = ()  # found in the diff's sections
     progress: Callable[[str, int, int], None] | None = None  # the caller's, for fit, render, verify
+    diff_shown: int = 0  # the diff's sections shown (not omitted for a file the pack leaves out)
 
     @property
     def infos(self) -> list[FileInfo]:
@@ -179,6 +180,7 @@ def pack_result(
         focus=task.focus,
         diff=task.diff_ref,
         staged=task.staged,
+        diff_shown=prep.diff_shown,
     )
 
 

@@ -267,6 +267,9 @@ class PackResult:
     focus: tuple[str, ...] = ()
     diff: str | None = None
     staged: bool = False
+    # The diff's files shown in it; the others (a secrets file, an ignored or generated
+    # one) are one line each saying they were omitted and why.
+    diff_shown: int = 0
     version: str = PACKER_VERSION  # the packer that made it
     # Why `--target auto` chose this target or a split (empty for a target or budget given).
     route: str = ""

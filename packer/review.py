@@ -235,6 +235,14 @@ def plan_review(
     room = counter.count(instr) + counter.count(task) + picture_tokens + max_output_tokens + 1_000
     result, texts = _pack_texts(root, _pack_options(options, target, budgeted, room, m), progress, output)
     _refuse_unredacted(result, bool(options.allow_secrets))
+    if (options.diff is not None or options.staged) and result.diff_shown == 0:
+        # Every changed file is one the pack leaves out (a secrets file, an ignored one):
+        # a request would pay for a review of "[diff omitted]" lines.
+        raise NothingToReview(
+            "nothing to review: the "
+            + ("staged changes" if options.staged else f"changes against {result.diff}")
+            + " touch only files packer leaves out (secrets files, ignored or generated ones)"
+        )
     shape = _Shape(api, m.name, max_output_tokens, pictures, image_detail, effort, verbosity)
     requests = _requests(shape, m, counter, instr, texts, task, picture_tokens)
     merge, total_in, cost = _estimate(m, requests, max_output_tokens, counter, batch, batch_merge)
@@ -646,7 +654,9 @@ def send_review(
     try:
         if plan.batch:
             state = _submit(client, openai, plan, endpoint, on_progress, cache_dir)
-            result = _finish(client, openai, state, _Polling(output, on_text, on_progress, poll, cache_dir))
+            result = _finish_or_forget(
+                client, openai, state, _Polling(output, on_text, on_progress, poll, cache_dir)
+            )
         else:
             result = _send(client, openai, plan, output, on_text)
     except ApiError as exc:
@@ -683,7 +693,9 @@ def resume_review(
         )
     client, openai = _client(key, endpoint, max_retries, timeout)
     try:
-        return _finish(client, openai, state, _Polling(output, on_text, on_progress, poll, cache_dir))
+        return _finish_or_forget(
+            client, openai, state, _Polling(output, on_text, on_progress, poll, cache_dir)
+        )
     except ApiError as exc:
         raise ApiError(mask_keys(str(exc), key)) from exc
 
@@ -818,6 +830,20 @@ def _submit(
     return state
 
 
+def _finish_or_forget(client: Any, openai: Any, state: BatchState, how: _Polling) -> ReviewResult:
+    """`_finish`; a batch that ended without what the review needs is forgotten: a resume
+    would only meet the same end (a network error keeps the state, to resume)."""
+    from packer import batch
+
+    try:
+        return _finish(client, openai, state, how)
+    except batch.BatchEnded:
+        for done in {state.batch_id, state.parts_batch_id}:
+            if done:
+                batch.drop_state(done, how.cache_dir)
+        raise
+
+
 def _finish(client: Any, openai: Any, state: BatchState, how: _Polling) -> ReviewResult:
     """Wait for the parts, write their findings, merge them (a second batch, or directly)."""
     from packer import batch
@@ -836,13 +862,13 @@ def _finish(client: Any, openai: Any, state: BatchState, how: _Polling) -> Revie
     with _answer(how.output, how.on_text) as emit:
         if state.merge is None:
             if missing:
-                raise ApiError(f"the review request failed in batch {parts_id}: {missing[0]}")
+                raise batch.BatchEnded(f"the review request failed in batch {parts_id}: {missing[0]}")
             text = answered[0][1]
             emit(text)
             _said_cut(emit, state.labels[0][1], parts.cut.get(state.labels[0][0], ""))
         else:
             if not answered:
-                raise ApiError(f"every part of batch {parts_id} failed; the first: {missing[0]}")
+                raise batch.BatchEnded(f"every part of batch {parts_id} failed; the first: {missing[0]}")
             _emit_parts(emit, state, parts)
             emit("\n## merged review\n\n")
             body = _merge_body(_Shape(state.api, state.model, state.max_output_tokens, (), "high",
@@ -925,7 +951,8 @@ def _merge_batch(
     for k, v in outcome.usage.items():
         usage[k] = usage.get(k, 0) + v
     if "merge" not in outcome.answers:
-        raise ApiError(
+        batch.drop_state(merge_id, how.cache_dir)  # the parts' names are dropped by the caller
+        raise batch.BatchEnded(
             f"the merge request failed in batch {merge_id}: {outcome.errors.get('merge', outcome.status)}; "
             "the parts' findings are above"
         )

@@ -345,6 +345,26 @@ def test_nothing_staged_sends_nothing(clean_repo, monkeypatch):
     assert plan_review(clean_repo, Options(diff="HEAD")).request_count == 1
 
 
+def test_a_change_only_to_files_the_pack_leaves_out_sends_nothing(clean_repo, monkeypatch):
+    (clean_repo / ".env").write_text(f"AWS_KEY={PLANTED}\n")
+    (clean_repo / ".gitignore").write_text("build/\n")
+    git(clean_repo, "add", "-f", ".env")
+    with pytest.raises(NothingToReview, match=r"staged changes touch only files packer leaves out"):
+        plan_review(clean_repo, Options(staged=True))
+    monkeypatch.setenv("OPENAI_API_KEY", "k")
+    with FakeOpenAI() as srv:
+        got = CliRunner().invoke(
+            main, ["review", str(clean_repo), "--staged", "--yes", "--base-url", srv.base_url]
+        )
+        assert (
+            got.exit_code == 0 and "touch only files packer leaves out" in got.output and srv.requests == []
+        )
+    git(clean_repo, "add", ".gitignore")  # one file the pack shows: reviewed
+    plan = plan_review(clean_repo, Options(staged=True))
+    assert plan.pack.diff_shown == 1 and plan.request_count == 1
+    assert PLANTED not in json.dumps(plan.dry_run())
+
+
 def test_the_key_is_checked_before_packing(tmp_path, monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     missing = str(tmp_path / "no-such-repo")  # packing it would fail: the key error comes first
@@ -714,6 +734,13 @@ def test_every_part_failing_is_an_error_and_a_one_request_batch_answers(repo, tm
         srv.batch_fail_ids = {f"part-{k}" for k in range(1, 50)}
         with pytest.raises(ApiError, match=r"every part of batch batch_\w+ failed; the first: part 1 of"):
             _batch_review(repo, tmp_path, srv)
+        # Nothing a resume could get: the state is gone, not left to fail the same way again.
+        assert not any((tmp_path / "cache" / "batches").iterdir())
+        srv.batch_fail_ids = {"merge"}
+        with pytest.raises(ApiError, match=r"the merge request failed in batch"):
+            _batch_review(repo, tmp_path, srv)
+        assert not any((tmp_path / "cache" / "batches").iterdir())
+        srv.batch_fail_ids = set()
         (repo / ".packer.toml").unlink()
         srv.batch_fail_ids = set()
         plan = plan_review(repo, Options(staged=True), batch=True)
