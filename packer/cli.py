@@ -68,10 +68,13 @@ def _end_quietly_on_closed_pipe() -> None:
 
 
 def _masked(text: str) -> str:
-    """No message shows an API key or a bearer token (an endpoint may echo them back)."""
+    """No message shows an API key or a bearer token (an endpoint may echo them back), nor a
+    secret the user typed into an option it quotes (a ref, a path, a name): terminals and
+    hook output end up in CI logs."""
     from packer.review import mask_keys
+    from packer.secrets import redact
 
-    return mask_keys(text)
+    return mask_keys(redact(text)[0])
 
 
 class _Cli(click.Group):

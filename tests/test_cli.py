@@ -373,3 +373,15 @@ def test_a_report_path_that_cannot_be_written_fails_before_any_work(repo, tmp_pa
 def test_mcp_command_has_help():
     res = _run("mcp", "--help")
     assert res.exit_code == 0 and "--root" in res.stdout
+
+
+def test_an_error_never_quotes_a_secret_typed_into_an_option(repo):
+    key = "AKIAIOSFODNN7EXAMPLE"
+    token = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
+    for args in (
+        ["pack", str(repo), "--focus", f"src/{key}.py"],
+        ["review", str(repo), "--diff", token, "--dry-run"],
+    ):
+        got = CliRunner().invoke(main, args)
+        assert got.exit_code == 1 and got.output.startswith("error: "), got.output
+        assert key not in got.output and token not in got.output and "[REDACTED:" in got.output
