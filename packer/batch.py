@@ -224,13 +224,17 @@ def stop_reason(body: dict[str, Any]) -> str:
     """Why a Responses object or chat completion stopped before its answer's end ("" if it
     did not): "max_output_tokens" (a chat's "length"), "content_filter", or the API's word."""
     if "choices" in body:
-        reason = str(((body.get("choices") or [{}])[0]).get("finish_reason") or "")
-        return {"stop": "", "tool_calls": "", "function_call": "", "length": "max_output_tokens"}.get(
-            reason, reason
-        )
+        return chat_stop(str(((body.get("choices") or [{}])[0]).get("finish_reason") or ""))
     if body.get("status") != "incomplete":
         return ""
     return str((body.get("incomplete_details") or {}).get("reason") or "unknown")
+
+
+def chat_stop(finish_reason: str) -> str:
+    """A chat completion's `finish_reason` as `stop_reason` says it ("" for a whole answer)."""
+    return {"stop": "", "tool_calls": "", "function_call": "", "length": "max_output_tokens"}.get(
+        finish_reason, finish_reason
+    )
 
 
 def _answer_text(body: dict[str, Any]) -> str:

@@ -1503,6 +1503,7 @@ def _resume(
 def _fail_on(result: ReviewResult, fail_on: str) -> None:
     """Exit 1 when the review's worst finding is at least --fail-on; 3 (`ApiError`) when,
     short of that, the review is incomplete (a part failed, an answer was cut short)."""
+    from packer.errors import ApiError
     from packer.review import SEVERITIES
 
     worst = result.severity()
@@ -1510,13 +1511,9 @@ def _fail_on(result: ReviewResult, fail_on: str) -> None:
         click.echo(f"error: review found [{worst}] findings (--fail-on {fail_on})", err=True)
         sys.exit(1)
     if fail_on != "never" and not result.text.strip():
-        from packer.errors import ApiError
-
         raise ApiError(f"the review's answer is empty: --fail-on {fail_on} cannot pass it")
     if fail_on != "never" and not result.complete():
         # A gate never passes on a partial review: what was not reviewed may hold the finding.
-        from packer.errors import ApiError
-
         gaps = "; ".join((*result.missing, *(f"{c}, cut short" for c in result.cut_short)))
         raise ApiError(f"the review is incomplete ({gaps}): --fail-on {fail_on} cannot pass it")
 

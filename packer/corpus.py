@@ -295,29 +295,46 @@ def run_batch(
     return shard
 
 
-def _finished(shards: Path, name: str, batch: Batch | None = None) -> dict[str, Any] | None:
-    """A shard's `.meta.json` record if the shard is finished and whole: each file it
-    wrote is there with the size and digest the record gives (a shard truncated, emptied
-    or edited since is made again); and, given its `batch`, written once its files had
-    settled (`_settled`)."""
+def _finished(shards: Path, name: str, batch: Batch) -> dict[str, Any] | None:
+    """A shard's `.meta.json` record if the shard is finished and whole (`_whole`), and
+    was written once its batch's files had settled (`_settled`)."""
+    done = _record(shards, name, batch)
+    return done if done is not None and _whole(shards, name, done) is not None else None
+
+
+def _record(shards: Path, name: str, batch: Batch | None = None) -> dict[str, Any] | None:
+    """A shard's `.meta.json` record, if well formed (and, given its `batch`, written once
+    its files had settled); its files are not read here (`_whole`)."""
     found = _regular(shards / f"{name}.meta.json")
     if found is None or (batch is not None and not _settled(batch, found[1].st_mtime_ns)):
         return None
     try:
         done = json.loads(found[0])
-        if not isinstance(done, dict) or not isinstance(done.get("written"), dict) or not done["written"]:
-            return None
-        for suffix, (size, digest) in done["written"].items():
-            data = _read_regular(shards / f"{name}{suffix}")
-            if data is None or _seal(data) != (size, digest):
-                return None
-        if not (isinstance(done["rows"], int) and isinstance(done["files"], int)):
-            return None
-        if not all(isinstance(d, str) for d in done["digests"]):
-            return None
-        return done
-    except (ValueError, KeyError, TypeError):
+    except ValueError:
         return None  # a damaged record of a shard: made again
+    well_formed = (
+        isinstance(done, dict)
+        and isinstance(done.get("written"), dict)
+        and bool(done["written"])
+        and all(isinstance(v, list) and len(v) == 2 for v in done["written"].values())
+        and isinstance(done.get("rows"), int)
+        and isinstance(done.get("files"), int)
+        and isinstance(done.get("digests"), list)
+        and all(isinstance(d, str) for d in done["digests"])
+    )
+    return done if well_formed else None
+
+
+def _whole(shards: Path, name: str, record: dict[str, Any]) -> dict[str, bytes] | None:
+    """Each file the shard wrote, by suffix, if every one is there with the size and
+    digest its record gives (a shard truncated, emptied or edited since is not), else None."""
+    files: dict[str, bytes] = {}
+    for suffix, sealed in record["written"].items():
+        data = _read_regular(shards / f"{name}{suffix}")
+        if data is None or _seal(data) != tuple(sealed):
+            return None
+        files[suffix] = data
+    return files
 
 
 def _seal(data: bytes) -> tuple[int, str]:
@@ -382,7 +399,7 @@ def _reuse_index(shards: Path, repo: str, names: tuple[str, ...]) -> dict[str, s
         _index.clear()  # one repository's at a time: memory stays bounded
         found: dict[str, str] = {}
         for name in names:
-            meta = _finished(shards, name)
+            meta = _record(shards, name)  # its shard is checked whole once it is read
             if meta is not None:
                 found.update(dict.fromkeys(meta["digests"], name))
         _index[key] = found
@@ -397,14 +414,13 @@ def _reused(
     if name is None:
         return None
     if name not in loaded:
-        # Read only if whole: the index came from a record `_finished` checked, but the
-        # shard may have changed since; a shard that did is not used.
-        data = _read_regular(shards / f"{name}.jsonl")
-        meta = _finished(shards, name)
+        # Used only if whole: a shard damaged since its record was written is not.
+        meta = _record(shards, name)
+        files = _whole(shards, name, meta) if meta is not None else None
+        data = files.get(".jsonl", b"") if files is not None else b""
         try:
-            whole = data is not None and meta is not None and _seal(data) == tuple(meta["written"][".jsonl"])
-            loaded[name] = [json.loads(line) for line in data.splitlines()] if whole and data else []
-        except (ValueError, KeyError, TypeError):
+            loaded[name] = [json.loads(line) for line in data.splitlines()]
+        except ValueError:
             loaded[name] = []
     digest, _, path = ident.partition(" ")
     rows = [r for r in loaded[name] if r.get("digest") == digest and r.get("path") == path]
@@ -803,10 +819,11 @@ def rows(out_dir: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
     if not isinstance(manifest, dict) or not isinstance(manifest.get("shards"), list):
         raise PackerError(f"{out}: its manifest.json is missing or damaged; run packer chunk --repos again")
     for s in manifest["shards"]:
-        data = _read_regular(out / SHARDS / f"{s['name']}.jsonl")
-        if data is None or _finished(out / SHARDS, s["name"]) is None:
+        meta = _record(out / SHARDS, s["name"])
+        files = _whole(out / SHARDS, s["name"], meta) if meta is not None else None
+        if files is None or ".jsonl" not in files:
             raise PackerError(
                 f"{out}: shard {s['name']} is missing or damaged; run packer chunk --repos again"
             )
-        for line in data.splitlines():
+        for line in files[".jsonl"].splitlines():
             yield json.loads(line)

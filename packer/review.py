@@ -1040,7 +1040,7 @@ def _stream_chat(
 ) -> tuple[list[str], str | None]:
     """The Chat Completions stream: the answer's parts, and how it said it finished (as
     `_stream_responses`)."""
-    from packer.batch import stop_reason
+    from packer.batch import chat_stop
 
     parts: list[str] = []
     finished: str | None = None
@@ -1050,7 +1050,7 @@ def _stream_chat(
             parts.append(chunk.choices[0].delta.content)
             emit(chunk.choices[0].delta.content)
         if chunk.choices and chunk.choices[0].finish_reason:
-            finished = stop_reason({"choices": [{"finish_reason": chunk.choices[0].finish_reason}]})
+            finished = chat_stop(chunk.choices[0].finish_reason)
         if getattr(chunk, "usage", None):
             _add(usage, "input_tokens", chunk.usage.prompt_tokens)
             _add(usage, "output_tokens", chunk.usage.completion_tokens)
